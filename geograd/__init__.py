@@ -1,0 +1,40 @@
+"""geograd: solve geometric problems by gradient descent.
+
+A reverse-mode autograd engine written with the Python standard library only
+(scalars and 1-D vectors, iterative backward, higher-order gradients),
+torch.optim-style optimizers, ``minimize()``, and a catalogue of geometric
+problems (``geograd.problems``) with a command-line tool (``geograd``).
+"""
+
+from geograd import functional
+from geograd.errors import (
+    DivisionByZeroError,
+    DomainError,
+    FloatOverflowError,
+    GeogradError,
+    InputError,
+    ShapeError,
+)
+from geograd.floatarray import FloatArray
+from geograd.functional import grad, value_and_grad
+from geograd.tensor import Tensor, enable_grad, is_grad_enabled, no_grad
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DivisionByZeroError",
+    "DomainError",
+    "FloatArray",
+    "FloatOverflowError",
+    "GeogradError",
+    "InputError",
+    "ShapeError",
+    "Tensor",
+    "__version__",
+    "enable_grad",
+    "functional",
+    "grad",
+    "is_grad_enabled",
+    "no_grad",
+    "value_and_grad",
+]

@@ -1,0 +1,226 @@
+"""Layer 3: the differentiable primitives, each one forward and one VJP, in one table.
+
+Read a row as: name, forward (on plain data, from :mod:`geograd.floatarray`),
+then the vector-Jacobian product for each argument, written with differentiable
+Tensor operations, so that the same row gives first-order gradients (run under
+``no_grad``) and higher-order ones (``create_graph=True``). ``g`` is the gradient
+of the output, ``out`` the output itself. A new operation is one more row.
+
+Non-smooth points take the minimal-norm subgradient: ``abs``, ``norm`` and
+``hypot`` have gradient 0 at the origin, ``relu`` has gradient 0 at 0, ``clip``
+passes the gradient on its closed interval. Ties share: ``max``/``min`` split the
+gradient evenly among all entries equal to the result, and ``maximum``/``minimum``
+give each argument half when the two are equal (as torch does).
+
+Below the table: the functions built from primitives (``mean``, ``dot``,
+``relu``, ...) and the functional API ``grad`` and ``value_and_grad``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import operator
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from geograd import floatarray as fa
+from geograd.errors import ShapeError
+from geograd.floatarray import Data, Mask
+from geograd.tensor import Primitive, Tensor, as_tensor, backprop, enable_grad, is_grad_enabled
+
+
+def _const(data: Data) -> Tensor:
+    return Tensor.from_data(data)
+
+
+def _tie_weights(a: Data, b: Data) -> Tensor:
+    """d max(a, b)/da: 1 where a > b, 1/2 where a == b, 0 where a < b."""
+    return _const(fa.nary(lambda x, y: 1.0 if x > y else (0.5 if x == y else 0.0), "max")(a, b))
+
+
+def _share(x: Data, value: float) -> Tensor:
+    """d max(x)/dx when ``max(x) == value``: 1/k on each of the k entries equal to it."""
+    mask = fa.compare(operator.eq, x, value)
+    return _const(fa.where(mask, 1.0 / fa.count(mask), 0.0))
+
+
+def _inside(x: Data, lo: float, hi: float) -> Tensor:
+    return _const(fa.nary(lambda v: 1.0 if lo <= v <= hi else 0.0, "clip")(x))
+
+
+def _logsumexp(x: Data) -> float:
+    # Shift by the max so that exp never overflows: log Σ e^x = m + log Σ e^(x - m).
+    m = fa.amax(x)
+    if math.isinf(m):
+        return m
+    return m + math.log(fa.total(fa.exp(fa.sub(x, m))))
+
+
+def _concat_vjp(i: int, g: Tensor, out: Tensor, *pieces: Tensor) -> Tensor:
+    start = builtins.sum(len(p.data) if p.shape else 1 for p in pieces[:i])  # type: ignore[arg-type, misc]
+    if not pieces[i].shape:
+        return take(g, index=start)
+    return take(g, index=slice(start, start + len(pieces[i].data)))  # type: ignore[arg-type]
+
+
+P = Primitive
+# fmt: off
+# ----------------------------------------------------------------------------------------
+#   name            forward              VJP of each argument: (g, out, *args) -> gradient
+# ----------------------------------------------------------------------------------------
+add: Primitive = P("add", fa.add, (lambda g, out, a, b: g,
+                        lambda g, out, a, b: g))
+sub: Primitive = P("sub", fa.sub, (lambda g, out, a, b: g,
+                        lambda g, out, a, b: -g))
+mul: Primitive = P("mul", fa.mul, (lambda g, out, a, b: g * b,
+                        lambda g, out, a, b: g * a))
+div: Primitive = P("div", fa.div, (lambda g, out, a, b: g / b,
+                        lambda g, out, a, b: -(g * out) / b))
+power: Primitive = P("pow", fa.power, (
+    lambda g, out, a, b: g * b * a ** (b - 1.0),
+    # d a^b / db = a^b log a, taken as 0 where a <= 0 (there a^b only exists for constant b)
+    lambda g, out, a, b: g * out * log(where(a > 0.0, a, 1.0))))
+neg: Primitive = P("neg", fa.neg, (lambda g, out, a: -g,))
+abs: Primitive = P("abs", fa.absolute, (lambda g, out, a: g * sign(a),))
+sign: Primitive = P("sign", fa.sign, (lambda g, out, a: g * 0.0,))
+exp: Primitive = P("exp", fa.exp, (lambda g, out, a: g * out,))
+log: Primitive = P("log", fa.log, (lambda g, out, a: g / a,))
+sqrt: Primitive = P("sqrt", fa.sqrt, (lambda g, out, a: g / (2.0 * out),))
+sin: Primitive = P("sin", fa.sin, (lambda g, out, a: g * cos(a),))
+cos: Primitive = P("cos", fa.cos, (lambda g, out, a: -g * sin(a),))
+tan: Primitive = P("tan", fa.tan, (lambda g, out, a: g * (1.0 + out * out),))
+tanh: Primitive = P("tanh", fa.tanh, (lambda g, out, a: g * (1.0 - out * out),))
+sigmoid: Primitive = P("sigmoid", fa.sigmoid, (lambda g, out, a: g * out * (1.0 - out),))
+softplus: Primitive = P("softplus", fa.softplus, (lambda g, out, a: g * sigmoid(a),))
+divide_no_nan: Primitive = P("divide_no_nan", fa.divide_no_nan, (
+    lambda g, out, a, b: divide_no_nan(g, b),
+    lambda g, out, a, b: -divide_no_nan(g * out, b)))
+# the Euclidean norm of coordinate tensors: sqrt(Σ c_i²); gradient c_i / norm, 0 at the origin
+norm: Primitive = P("norm", fa.hypot,
+                    vjp_argnum=lambda i, g, out, *cs: divide_no_nan(g * cs[i], out))
+maximum: Primitive = P("maximum", fa.maximum, (
+    lambda g, out, a, b: g * _tie_weights(a.data, b.data),
+    lambda g, out, a, b: g * _tie_weights(b.data, a.data)))
+minimum: Primitive = P("minimum", fa.minimum, (
+    lambda g, out, a, b: g * _tie_weights(b.data, a.data),
+    lambda g, out, a, b: g * _tie_weights(a.data, b.data)))
+clip: Primitive = P("clip", fa.clip, (
+    lambda g, out, a, lo, hi: g * _inside(a.data, lo.item(), hi.item()),
+    lambda g, out, a, lo, hi: g * 0.0,
+    lambda g, out, a, lo, hi: g * 0.0))
+_where: Primitive = P("where", lambda a, b, cond: fa.where(cond, a, b), (
+    lambda g, out, a, b, cond: _where(g, 0.0, cond=cond),
+    lambda g, out, a, b, cond: _where(0.0, g, cond=cond)))
+sum: Primitive = P("sum", fa.total, (lambda g, out, a: broadcast_to(g, shape=a.shape),))
+broadcast_to: Primitive = P("broadcast_to", fa.broadcast_to, (lambda g, out, a, shape: sum(g),))
+max: Primitive = P("max", fa.amax, (lambda g, out, a: g * _share(a.data, out.item()),))
+min: Primitive = P("min", fa.amin, (lambda g, out, a: g * _share(a.data, out.item()),))
+logsumexp: Primitive = P("logsumexp", _logsumexp, (lambda g, out, a: g * exp(a - out),))
+take: Primitive = P("take", fa.take, (
+    lambda g, out, a, index: scatter(g, index=index, n=len(a.data)),))
+scatter: Primitive = P("scatter", fa.scatter, (lambda g, out, a, index, n: take(g, index=index),))
+_concat: Primitive = P("concat", lambda *pieces: fa.concat(pieces), vjp_argnum=_concat_vjp)
+# fmt: on
+
+
+# ------------------------------------------------------------- built from primitives
+
+
+def hypot(x: Any, y: Any) -> Tensor:
+    """sqrt(x² + y²), elementwise; gradient (x, y)/hypot, and 0 at the origin."""
+    return norm(x, y)
+
+
+def where(cond: Mask, a: Any, b: Any) -> Tensor:
+    """``a`` where ``cond`` holds, else ``b``; ``cond`` is a bool or a list of bools.
+
+    The gradient flows to ``a`` where ``cond`` holds and to ``b`` elsewhere.
+    """
+    return _where(a, b, cond=cond)
+
+
+def mean(x: Any) -> Tensor:
+    """(1/n) Σ x_i; gradient 1/n for each entry."""
+    x = as_tensor(x)
+    return sum(x) / float(x.shape[0]) if x.shape else x
+
+
+def dot(a: Any, b: Any) -> Tensor:
+    """Σ a_i b_i; gradient b for a and a for b."""
+    return sum(mul(a, b))
+
+
+def relu(x: Any) -> Tensor:
+    """max(x, 0); gradient 1 for x > 0 and 0 for x <= 0."""
+    x = as_tensor(x)
+    return where(x > 0.0, x, 0.0)
+
+
+def square(x: Any) -> Tensor:
+    """x²; gradient 2x."""
+    t = as_tensor(x)
+    return t * t
+
+
+def vector_norm(x: Any) -> Tensor:
+    """The Euclidean length sqrt(Σ x_i²) of a 1-D tensor; gradient x/||x||, 0 at 0."""
+    x = as_tensor(x)
+    return norm(*x) if x.shape else abs(x)
+
+
+def concat(pieces: Sequence[Any]) -> Tensor:
+    """A 1-D tensor from 0-D and 1-D pieces, in order; each piece gets its slice of g."""
+    if not pieces:
+        raise ShapeError("concat: nothing to concatenate")
+    return _concat(*pieces)
+
+
+stack = concat
+
+
+# --------------------------------------------------------------------- functional API
+
+
+def value_and_grad(
+    f: Callable[..., Any], argnums: int | Sequence[int] = 0
+) -> Callable[..., tuple[Tensor, Any]]:
+    """``f`` -> a function returning ``(f(*args), df/d args[argnums])``.
+
+    ``f`` must return a 0-D tensor. Gradients come back as Tensors shaped like
+    their arguments (a tuple of them when ``argnums`` is a sequence). When an
+    argument is itself a Tensor that requires grad, the gradient is returned with
+    its graph, so ``grad(grad(f))`` gives second derivatives.
+    """
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+
+    def wrapped(*args: Any) -> tuple[Tensor, Any]:
+        xs = list(args)
+        nested = is_grad_enabled() and any(
+            isinstance(xs[i], Tensor) and xs[i].requires_grad for i in nums
+        )
+        for i in nums:
+            if not (nested and isinstance(xs[i], Tensor) and xs[i].requires_grad):
+                xs[i] = Tensor(xs[i], requires_grad=True)
+        with enable_grad():
+            out = as_tensor(f(*xs))
+        if out.shape:
+            raise ShapeError(f"grad: f must return a 0-D tensor, it returned shape {out.shape}")
+        grads: dict[int, Tensor] = {}
+        if out.requires_grad:
+            grads = backprop(out, _const(1.0), create_graph=nested)[1]
+        result = [grads.get(id(xs[i]), _const(fa.mul(xs[i].data, 0.0))) for i in nums]
+        value = out if nested else out.detach()
+        return value, result[0] if isinstance(argnums, int) else tuple(result)
+
+    return wrapped
+
+
+def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+    """``f`` -> a function returning df/d args[argnums] (see :func:`value_and_grad`)."""
+    vg = value_and_grad(f, argnums)
+
+    def wrapped(*args: Any) -> Any:
+        return vg(*args)[1]
+
+    return wrapped

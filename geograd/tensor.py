@@ -1,0 +1,389 @@
+"""Layer 2: the Tensor, the graph it records, and reverse-mode backward.
+
+A :class:`Tensor` holds ``data`` (a float for 0-D, a :class:`FloatArray` for
+1-D), its ``grad`` (a Tensor of the same shape, or None) and, when it was made by
+a primitive while gradients were recorded, its ``parents`` and the
+:class:`Primitive` that made it. That is the whole graph.
+
+``backward()`` visits the graph in reverse topological order, found with an
+explicit stack (no recursion, so a chain of 200,000 operations works at the
+default recursion limit), and asks each node's primitive for the vector-Jacobian
+product of each parent. The VJPs are written with Tensor operations: under
+``no_grad`` (the default for backward) they only compute numbers; with
+``create_graph=True`` they record a graph of the gradient itself, which can be
+differentiated again. The primitives and their VJPs live in one table, in
+:mod:`geograd.functional`.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterator
+from contextlib import ContextDecorator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from geograd import floatarray as fa
+from geograd.errors import GeogradError, ShapeError
+from geograd.floatarray import Data, FloatArray, Index
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+Operand = "Tensor | float | int | Sequence[float] | FloatArray"
+VJP = Callable[..., "Tensor"]
+
+
+class _GradMode:
+    enabled = True
+
+
+class no_grad(ContextDecorator):
+    """Context manager and decorator: operations inside record no graph."""
+
+    _enable = False
+
+    def __enter__(self) -> None:
+        self._previous = _GradMode.enabled
+        _GradMode.enabled = self._enable
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _GradMode.enabled = self._previous
+
+
+class enable_grad(no_grad):
+    """Context manager and decorator: record graphs again (inside ``no_grad``)."""
+
+    _enable = True
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations on tensors that require grad currently record a graph."""
+    return _GradMode.enabled
+
+
+@dataclass(frozen=True, eq=False)
+class Primitive:
+    """A differentiable operation: one forward on ``Data`` and one VJP per argument.
+
+    ``forward(*datas, **static)`` computes the output data. ``vjps[i](g, out,
+    *inputs, **static)`` returns the gradient for argument i given the output's
+    gradient ``g``, written with Tensor operations so that it can itself be
+    differentiated. A primitive with any number of arguments gives instead
+    ``vjp_argnum(i, g, out, *inputs, **static)``. Gradients of a 0-D argument that
+    was broadcast come back 1-D and are summed by the engine, not by each VJP.
+    """
+
+    name: str
+    forward: Callable[..., Data]
+    vjps: tuple[VJP, ...] = ()
+    vjp_argnum: Callable[..., Tensor] | None = field(default=None)
+
+    def __call__(self, *args: Any, **static: Any) -> Tensor:
+        inputs = tuple(a if type(a) is Tensor else as_tensor(a) for a in args)
+        out = Tensor.from_data(self.forward(*[t.data for t in inputs], **static))
+        if _GradMode.enabled and any(t.requires_grad for t in inputs):
+            out.requires_grad = True
+            out.parents = inputs
+            out.op = self
+            out.static = static
+        return out
+
+    def vjp(self, argnum: int, g: Tensor, out: Tensor) -> Tensor:
+        if self.vjp_argnum is not None:
+            return self.vjp_argnum(argnum, g, out, *out.parents, **out.static)
+        return self.vjps[argnum](g, out, *out.parents, **out.static)
+
+
+class Tensor:
+    """A 0-D or 1-D float64 value that can record the operations applied to it.
+
+    ``Tensor(3.0)`` is 0-D, ``Tensor([1.0, 2.0])`` is 1-D. A 0-D operand
+    broadcasts against a 1-D one; two 1-D operands must have equal length.
+    """
+
+    __slots__ = ("__weakref__", "data", "grad", "op", "parents", "requires_grad", "static")
+
+    def __init__(self, value: Any, requires_grad: bool = False) -> None:
+        self.data: Data = fa.to_data(value.data if isinstance(value, Tensor) else value)
+        self.grad: Tensor | None = None
+        self.requires_grad = bool(requires_grad)
+        self.parents: tuple[Tensor, ...] = ()
+        self.op: Primitive | None = None
+        self.static: dict[str, Any] = {}
+
+    @classmethod
+    def from_data(cls, data: Data) -> Tensor:
+        """A constant Tensor around ``data``, trusted as it is (no copy, no checks)."""
+        t = cls.__new__(cls)
+        t.data, t.grad, t.requires_grad, t.parents, t.op, t.static = data, None, False, (), None, {}
+        return t
+
+    # ---------------------------------------------------------------- inspection
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return fa.shape_of(self.data)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.op is None
+
+    def item(self) -> float:
+        """The value of a 0-D tensor as a float."""
+        if type(self.data) is FloatArray:
+            raise ShapeError(f"item() needs a 0-D tensor; this one has shape {self.shape}")
+        return self.data  # type: ignore[return-value]
+
+    def tolist(self) -> Any:
+        """A float for a 0-D tensor, a list of floats for a 1-D one."""
+        return self.data.tolist() if type(self.data) is FloatArray else self.data
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (the data is shared, not copied)."""
+        return Tensor.from_data(self.data)
+
+    def requires_grad_(self, flag: bool = True) -> Tensor:
+        self.requires_grad = flag
+        return self
+
+    def __repr__(self) -> str:
+        body = fa._preview(self.data._v) if type(self.data) is FloatArray else repr(self.data)
+        extra = ""
+        if self.op is not None:
+            extra = f", op={self.op.name}"
+        elif self.requires_grad:
+            extra = ", requires_grad=True"
+        return f"Tensor({body}{extra})"
+
+    def __float__(self) -> float:
+        return self.item()
+
+    def __bool__(self) -> bool:
+        return bool(self.item())
+
+    def __len__(self) -> int:
+        if type(self.data) is not FloatArray:
+            raise TypeError("len() of a 0-D tensor")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return (self[i] for i in range(len(self)))
+
+    def __getitem__(self, index: Index) -> Tensor:
+        return F.take(self, index=index)
+
+    # ---------------------------------------------------------------- arithmetic
+    def __add__(self, other: Any) -> Tensor:
+        return F.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return F.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return F.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return F.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return F.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return F.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return F.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return F.div(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return F.power(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return F.power(other, self)
+
+    def __neg__(self) -> Tensor:
+        return F.neg(self)
+
+    def __abs__(self) -> Tensor:
+        return F.abs(self)
+
+    # Comparisons give plain values (a bool, or a list of bools), never graph nodes.
+    # == and != keep their identity meaning so tensors stay usable in sets and dicts.
+    def __lt__(self, other: Any) -> Any:
+        return fa.compare(operator.lt, self.data, _data(other))
+
+    def __le__(self, other: Any) -> Any:
+        return fa.compare(operator.le, self.data, _data(other))
+
+    def __gt__(self, other: Any) -> Any:
+        return fa.compare(operator.gt, self.data, _data(other))
+
+    def __ge__(self, other: Any) -> Any:
+        return fa.compare(operator.ge, self.data, _data(other))
+
+    # ------------------------------------------------------------- math methods
+    def exp(self) -> Tensor:
+        return F.exp(self)
+
+    def log(self) -> Tensor:
+        return F.log(self)
+
+    def sqrt(self) -> Tensor:
+        return F.sqrt(self)
+
+    def sin(self) -> Tensor:
+        return F.sin(self)
+
+    def cos(self) -> Tensor:
+        return F.cos(self)
+
+    def tan(self) -> Tensor:
+        return F.tan(self)
+
+    def tanh(self) -> Tensor:
+        return F.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        return F.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        return F.relu(self)
+
+    def abs(self) -> Tensor:
+        return F.abs(self)
+
+    def sum(self) -> Tensor:
+        return F.sum(self)
+
+    def mean(self) -> Tensor:
+        return F.mean(self)
+
+    def max(self) -> Tensor:
+        return F.max(self)
+
+    def min(self) -> Tensor:
+        return F.min(self)
+
+    def dot(self, other: Any) -> Tensor:
+        return F.dot(self, other)
+
+    def clip(self, lo: float, hi: float) -> Tensor:
+        return F.clip(self, lo, hi)
+
+    # ------------------------------------------------------------------ backward
+    def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(t) into ``t.grad`` for every t of the graph that requires grad.
+
+        A 0-D tensor needs no ``gradient`` (it is 1); a 1-D one needs the vector
+        to take the VJP with. ``create_graph=True`` records the gradient
+        computation so that the new ``.grad`` values can be differentiated again.
+        """
+        seed = _seed(self, gradient)
+        order, grads = backprop(self, seed, create_graph)
+        with enable_grad() if create_graph else no_grad():
+            for node in order:
+                g = grads[id(node)]
+                node.grad = g if node.grad is None else node.grad + g
+
+
+def _data(x: Any) -> Data:
+    return x.data if isinstance(x, Tensor) else fa.to_data(x)
+
+
+def as_tensor(x: Any) -> Tensor:
+    """``x`` if it is a Tensor, else a constant Tensor holding it."""
+    if type(x) is Tensor:
+        return x
+    if type(x) is float:
+        return Tensor.from_data(x)
+    return Tensor(x)
+
+
+def _seed(root: Tensor, gradient: Any) -> Tensor:
+    if not root.requires_grad:
+        raise GeogradError(
+            "backward: this tensor does not require grad; create the inputs with "
+            "Tensor(..., requires_grad=True) and do not compute it under no_grad"
+        )
+    if gradient is None:
+        if root.shape:
+            raise ShapeError(
+                f"backward: a tensor of shape {root.shape} needs backward(gradient) "
+                "with a gradient of the same shape; only 0-D outputs default to 1"
+            )
+        return Tensor.from_data(1.0)
+    seed = as_tensor(gradient)
+    if seed.shape != root.shape:
+        raise ShapeError(f"backward: gradient shape {seed.shape} != output shape {root.shape}")
+    return seed
+
+
+def topological_order(root: Tensor) -> list[Tensor]:
+    """The nodes that require grad and lead to ``root``, parents before children.
+
+    Depth-first with an explicit stack: each node is pushed once to expand it and
+    once more to emit it after all its parents.
+    """
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for parent in node.parents:
+            if parent.requires_grad and id(parent) not in seen:
+                stack.append((parent, False))
+    return order
+
+
+def _sum_to(g: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Undo broadcasting: a 1-D gradient of a 0-D input is summed; a 0-D one is spread."""
+    if g.shape == shape:
+        return g
+    return F.sum(g) if not shape else F.broadcast_to(g, shape=shape)
+
+
+def backprop(
+    root: Tensor, seed: Tensor, create_graph: bool
+) -> tuple[list[Tensor], dict[int, Tensor]]:
+    """The gradient of ``root`` (weighted by ``seed``) for each node: (order, id -> grad)."""
+    order = topological_order(root)
+    grads: dict[int, Tensor] = {id(root): seed}
+    with enable_grad() if create_graph else no_grad():
+        for node in reversed(order):
+            op = node.op
+            if op is None:
+                continue
+            g = grads[id(node)]
+            for i, parent in enumerate(node.parents):
+                if not parent.requires_grad:
+                    continue
+                try:
+                    gi = _sum_to(op.vjp(i, g, node), parent.shape)
+                except GeogradError as exc:
+                    raise type(exc)(f"{exc} (in the gradient of {op.name})") from None
+                previous = grads.get(id(parent))
+                grads[id(parent)] = gi if previous is None else previous + gi
+    return order, grads
+
+
+# The operators above live in the primitive table (layer 3), which imports this module;
+# importing it last lets either module be imported first.
+from geograd import functional as F  # noqa: E402

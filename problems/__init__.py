@@ -1,0 +1,1 @@
+"""geograd's catalogue of geometric problems (imported as ``geograd.problems``)."""

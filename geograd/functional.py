@@ -18,7 +18,6 @@ Below the table: the functions built from primitives (``mean``, ``dot``,
 
 from __future__ import annotations
 
-import builtins
 import math
 import operator
 from collections.abc import Callable, Sequence
@@ -27,7 +26,15 @@ from typing import Any
 from geograd import floatarray as fa
 from geograd.errors import ShapeError
 from geograd.floatarray import Data, Mask
-from geograd.tensor import Primitive, Tensor, as_tensor, backprop, enable_grad, is_grad_enabled
+from geograd.tensor import (
+    Primitive,
+    Tensor,
+    _sum_to,
+    as_tensor,
+    backprop,
+    enable_grad,
+    is_grad_enabled,
+)
 
 
 def _const(data: Data) -> Tensor:
@@ -57,11 +64,24 @@ def _logsumexp(x: Data) -> float:
     return m + math.log(fa.total(fa.exp(fa.sub(x, m))))
 
 
-def _concat_vjp(i: int, g: Tensor, out: Tensor, *pieces: Tensor) -> Tensor:
-    start = builtins.sum(len(p.data) if p.shape else 1 for p in pieces[:i])  # type: ignore[arg-type, misc]
-    if not pieces[i].shape:
-        return take(g, index=start)
-    return take(g, index=slice(start, start + len(pieces[i].data)))  # type: ignore[arg-type]
+def _concat_vjp(g: Tensor, out: Tensor, *pieces: Tensor) -> list[Tensor]:
+    """Each piece gets its own slice of g (a 0-D piece its single entry)."""
+    grads, start = [], 0
+    for piece in pieces:
+        if piece.shape:
+            stop = start + piece.shape[0]
+            grads.append(take(g, index=slice(start, stop)))
+            start = stop
+        else:
+            grads.append(take(g, index=start))
+            start += 1
+    return grads
+
+
+def _norm_vjp(g: Tensor, out: Tensor, *coords: Tensor) -> list[Tensor]:
+    """d||c||/dc_i = c_i/||c||, taken as 0 at the origin; g/||c|| is shared by all i."""
+    scale = divide_no_nan(g, out)
+    return [scale * c for c in coords]
 
 
 P = Primitive
@@ -72,7 +92,8 @@ P = Primitive
 add: Primitive = P("add", fa.add, (lambda g, out, a, b: g,
                         lambda g, out, a, b: g))
 sub: Primitive = P("sub", fa.sub, (lambda g, out, a, b: g,
-                        lambda g, out, a, b: -g))
+                        # reduce before negating: one pass fewer when b was broadcast
+                        lambda g, out, a, b: -_sum_to(g, b.shape)))
 mul: Primitive = P("mul", fa.mul, (lambda g, out, a, b: g * b,
                         lambda g, out, a, b: g * a))
 div: Primitive = P("div", fa.div, (lambda g, out, a, b: g / b,
@@ -97,8 +118,7 @@ divide_no_nan: Primitive = P("divide_no_nan", fa.divide_no_nan, (
     lambda g, out, a, b: divide_no_nan(g, b),
     lambda g, out, a, b: -divide_no_nan(g * out, b)))
 # the Euclidean norm of coordinate tensors: sqrt(Σ c_i²); gradient c_i / norm, 0 at the origin
-norm: Primitive = P("norm", fa.hypot,
-                    vjp_argnum=lambda i, g, out, *cs: divide_no_nan(g * cs[i], out))
+norm: Primitive = P("norm", fa.hypot, vjp_all=_norm_vjp)
 maximum: Primitive = P("maximum", fa.maximum, (
     lambda g, out, a, b: g * _tie_weights(a.data, b.data),
     lambda g, out, a, b: g * _tie_weights(b.data, a.data)))
@@ -120,7 +140,7 @@ logsumexp: Primitive = P("logsumexp", _logsumexp, (lambda g, out, a: g * exp(a -
 take: Primitive = P("take", fa.take, (
     lambda g, out, a, index: scatter(g, index=index, n=len(a.data)),))
 scatter: Primitive = P("scatter", fa.scatter, (lambda g, out, a, index, n: take(g, index=index),))
-_concat: Primitive = P("concat", lambda *pieces: fa.concat(pieces), vjp_argnum=_concat_vjp)
+_concat: Primitive = P("concat", lambda *pieces: fa.concat(pieces), vjp_all=_concat_vjp)
 # fmt: on
 
 

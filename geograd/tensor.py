@@ -18,7 +18,7 @@ differentiated again. The primitives and their VJPs live in one table, in
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ContextDecorator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -75,14 +75,15 @@ class Primitive:
     *inputs, **static)`` returns the gradient for argument i given the output's
     gradient ``g``, written with Tensor operations so that it can itself be
     differentiated. A primitive with any number of arguments gives instead
-    ``vjp_argnum(i, g, out, *inputs, **static)``. Gradients of a 0-D argument that
-    was broadcast come back 1-D and are summed by the engine, not by each VJP.
+    ``vjp_all(g, out, *inputs, **static)``, returning the gradients of all its
+    arguments at once (so that work they share is done once). Gradients of a 0-D
+    argument that was broadcast come back 1-D and are summed by the engine.
     """
 
     name: str
     forward: Callable[..., Data]
     vjps: tuple[VJP, ...] = ()
-    vjp_argnum: Callable[..., Tensor] | None = field(default=None)
+    vjp_all: Callable[..., Sequence[Tensor]] | None = field(default=None)
 
     def __call__(self, *args: Any, **static: Any) -> Tensor:
         inputs = tuple(a if type(a) is Tensor else as_tensor(a) for a in args)
@@ -94,10 +95,18 @@ class Primitive:
             out.static = static
         return out
 
-    def vjp(self, argnum: int, g: Tensor, out: Tensor) -> Tensor:
-        if self.vjp_argnum is not None:
-            return self.vjp_argnum(argnum, g, out, *out.parents, **out.static)
-        return self.vjps[argnum](g, out, *out.parents, **out.static)
+    def parent_gradients(self, g: Tensor, out: Tensor) -> Iterator[tuple[Tensor, Tensor]]:
+        """(parent, its gradient) for each parent of ``out`` that requires grad."""
+        parents = out.parents
+        if self.vjp_all is not None:
+            grads = self.vjp_all(g, out, *parents, **out.static)
+            for parent, gi in zip(parents, grads):
+                if parent.requires_grad:
+                    yield parent, _sum_to(gi, parent.shape)
+            return
+        for vjp, parent in zip(self.vjps, parents):
+            if parent.requires_grad:
+                yield parent, _sum_to(vjp(g, out, *parents, **out.static), parent.shape)
 
 
 class Tensor:
@@ -371,16 +380,12 @@ def backprop(
             op = node.op
             if op is None:
                 continue
-            g = grads[id(node)]
-            for i, parent in enumerate(node.parents):
-                if not parent.requires_grad:
-                    continue
-                try:
-                    gi = _sum_to(op.vjp(i, g, node), parent.shape)
-                except GeogradError as exc:
-                    raise type(exc)(f"{exc} (in the gradient of {op.name})") from None
-                previous = grads.get(id(parent))
-                grads[id(parent)] = gi if previous is None else previous + gi
+            try:
+                for parent, gi in op.parent_gradients(grads[id(node)], node):
+                    previous = grads.get(id(parent))
+                    grads[id(parent)] = gi if previous is None else previous + gi
+            except GeogradError as exc:
+                raise type(exc)(f"{exc} (in the gradient of {op.name})") from None
     return order, grads
 
 

@@ -1,0 +1,660 @@
+"""The problem interface: :class:`Option`, :class:`Reference`, :class:`Baseline`, :class:`Problem`.
+
+A problem is a loss over a parameter vector ``x`` in R^dim, plus everything
+needed to trust an answer: a closed-form gradient (checked against autograd and
+finite differences), a reference solution by an exact or specialist method,
+scipy baselines, an optimality certificate, the solver settings that make a
+no-flag solve converge, and a drawing of itself for plots.
+
+A subclass declares ``name``, ``description`` and ``options`` and implements
+:meth:`Problem.setup` (build the data from ``self.settings``), :attr:`Problem.x0`
+(or leaves the default), :meth:`Problem.loss`, :meth:`Problem.gradient` and
+:meth:`Problem.compute_reference`. Everything else has a working default that a
+subclass may refine (the median refines most of them).
+
+numpy, scipy and matplotlib are imported only inside the methods that need them,
+so listing problems and building a CLI's ``--help`` never imports them.
+"""
+
+from __future__ import annotations
+
+import abc
+import builtins
+import difflib
+import math
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from geograd import Tensor, no_grad, value_and_grad
+from geograd.errors import InputError
+
+# ------------------------------------------------------------------------------ options
+
+_TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option a problem takes, declared so that a CLI can make a flag from it.
+
+    ``type`` is one of ``int``, ``float``, ``str``, ``bool``, ``pathlib.Path``.
+    ``default`` may be ``None`` for "not given" (a ``Path`` option usually is).
+    ``choices`` restricts a ``str`` option; ``min``/``max`` bound a number
+    (inclusive, unless ``min_open``/``max_open``). ``help`` is one line.
+
+    :meth:`parse` turns a user's value (a string from a command line, or a
+    Python value) into the declared type and checks it, raising
+    :class:`~geograd.errors.InputError` with one line naming the problem, the
+    flag, the value and what is expected.
+    """
+
+    name: str
+    type: builtins.type[Any]
+    default: Any
+    help: str
+    choices: tuple[str, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+    min_open: bool = False
+    max_open: bool = False
+    metavar: str | None = None
+
+    @property
+    def flag(self) -> str:
+        """The command-line flag: ``--`` and the name with ``_`` as ``-``."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def type_name(self) -> str:
+        """``"int"``, ``"float"``, ``"str"``, ``"bool"`` or ``"path"``."""
+        return "path" if self.type is Path else self.type.__name__
+
+    def expected(self) -> str:
+        """What a valid value looks like, in words ("an integer >= 1", "one of a, b")."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.type is Path:
+            return "a file path"
+        words = _TYPE_NAMES.get(self.type, self.type.__name__)
+        bounds = []
+        if self.min is not None:
+            bounds.append(f"{'>' if self.min_open else '>='} {_fmt(self.min)}")
+        if self.max is not None:
+            bounds.append(f"{'<' if self.max_open else '<='} {_fmt(self.max)}")
+        return words + (" " + " and ".join(bounds) if bounds else "")
+
+    def parse(self, value: Any, owner: str = "") -> Any:
+        """``value`` converted to ``self.type`` and checked; ``None`` stays ``None``."""
+        if value is None:
+            return None
+        where = f"{owner}: " if owner else ""
+
+        def bad(reason: str = "") -> InputError:
+            why = f" ({reason})" if reason else ""
+            return InputError(f"{where}{self.flag} must be {self.expected()}, got {value!r}{why}")
+
+        out: Any
+        if self.type is bool:
+            if isinstance(value, bool):
+                out = value
+            elif isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+                out = value.strip().lower() in _TRUE
+            else:
+                raise bad()
+        elif self.type is int:
+            if isinstance(value, bool):
+                raise bad()
+            if isinstance(value, int):
+                out = value
+            elif isinstance(value, float) and value.is_integer():
+                out = int(value)
+            elif isinstance(value, str):
+                try:
+                    out = int(value.strip())
+                except ValueError:
+                    raise bad() from None
+            else:
+                raise bad()
+        elif self.type is float:
+            if isinstance(value, bool):
+                raise bad()
+            try:
+                out = float(value)
+            except (TypeError, ValueError):
+                raise bad() from None
+            if not math.isfinite(out):
+                raise bad("it must be finite")
+        elif self.type is Path:
+            if not isinstance(value, (str, Path)) or not str(value).strip():
+                raise bad()
+            out = Path(value)
+        elif self.type is str:
+            if not isinstance(value, str):
+                raise bad()
+            out = value.strip()
+        else:
+            try:
+                out = self.type(value)
+            except (TypeError, ValueError):
+                raise bad() from None
+        if self.choices is not None and out not in self.choices:
+            close = difflib.get_close_matches(str(out), self.choices, n=1)
+            raise bad(f"did you mean {close[0]}?" if close else "")
+        if self.type in (int, float):
+            lo_bad = self.min is not None and (
+                out < self.min or (self.min_open and out == self.min)
+            )
+            hi_bad = self.max is not None and (
+                out > self.max or (self.max_open and out == self.max)
+            )
+            if lo_bad or hi_bad:
+                raise bad()
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description (for ``geograd problems --json`` and docs)."""
+        default = str(self.default) if isinstance(self.default, Path) else self.default
+        return {
+            "name": self.name,
+            "flag": self.flag,
+            "type": self.type_name,
+            "default": default,
+            "help": self.help,
+            "choices": list(self.choices) if self.choices else None,
+            "min": self.min,
+            "max": self.max,
+            "expected": self.expected(),
+        }
+
+
+def _fmt(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else repr(v)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Reference:
+    """An exact or specialist solution: the point, its objective value, how it was found.
+
+    ``details`` holds method-specific facts (iterations, tolerance, whether it
+    converged, a certificate, ...), JSON-ready.
+    """
+
+    x: list[float]
+    loss: float
+    method: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(_jsonable(asdict(self)))
+
+
+@dataclass
+class Baseline:
+    """One scipy.optimize.minimize run: where it ended, at what cost, and whether scipy
+    reported success (``message`` is scipy's own)."""
+
+    method: str
+    x: list[float]
+    loss: float
+    iterations: int
+    evaluations: int
+    time_s: float
+    success: bool
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(_jsonable(asdict(self)))
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain Python values for JSON: Paths as strings, numpy scalars as floats, NaN kept."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    if hasattr(value, "tolist"):
+        return _jsonable(value.tolist())
+    if hasattr(value, "__float__"):
+        return float(value)
+    return str(value)
+
+
+# scipy.optimize.minimize methods, and those that take a gradient (jac).
+SCIPY_METHODS = (
+    "BFGS",
+    "L-BFGS-B",
+    "CG",
+    "Nelder-Mead",
+    "Powell",
+    "TNC",
+    "SLSQP",
+    "Newton-CG",
+    "COBYLA",
+    "trust-constr",
+)
+_GRADIENT_METHODS = {"BFGS", "L-BFGS-B", "CG", "TNC", "SLSQP", "Newton-CG", "trust-constr"}
+DEFAULT_BASELINES = ("BFGS", "L-BFGS-B", "CG", "Nelder-Mead")
+
+
+# --------------------------------------------------------------------------- problem
+
+
+class Problem(abc.ABC):
+    """A geometric problem: minimise ``loss(x)`` over ``x`` in R^dim.
+
+    Build one with ``Problem(**options)`` (or ``geograd.problems.get_problem``):
+    every option is checked by its :class:`Option` declaration; ``None`` means
+    "the default"; an unknown option name is an input error. ``x0=[...]`` sets
+    the initial point (checked for dimension and finiteness); without it the
+    problem chooses one.
+    """
+
+    #: The registry name, e.g. ``"median"``.
+    name: ClassVar[str] = ""
+    #: One line for ``geograd problems``.
+    description: ClassVar[str] = ""
+    #: The options the problem takes, in the order a CLI shows them.
+    options: ClassVar[tuple[Option, ...]] = ()
+
+    #: Number of data items (points, charges, ...); set by :meth:`setup`.
+    n: int = 0
+
+    def __init__(self, x0: Sequence[float] | str | None = None, **options: Any) -> None:
+        self.settings: dict[str, Any] = self.parse_options(options)
+        self._reference: Reference | None = None
+        self._x0_given: list[float] | None = None
+        self.setup()
+        self._x0_given = None if x0 is None else self.check_point(x0, "x0")
+
+    # ---------------------------------------------------------------- options
+
+    @classmethod
+    def option(cls, name: str) -> Option:
+        """The declaration of option ``name``."""
+        for opt in cls.options:
+            if opt.name == name:
+                return opt
+        raise KeyError(name)
+
+    @classmethod
+    def parse_options(cls, given: dict[str, Any]) -> dict[str, Any]:
+        """Every declared option's value: ``given`` (checked and converted) or its default."""
+        known = {opt.name: opt for opt in cls.options}
+        for key in given:
+            if key not in known:
+                names = ", ".join(known) or "none"
+                close = difflib.get_close_matches(key, list(known), n=1)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                raise InputError(
+                    f"{cls.name}: unknown option {key!r}{hint} (its options are: {names})"
+                )
+        out: dict[str, Any] = {}
+        for name, opt in known.items():
+            value = given.get(name)
+            out[name] = opt.default if value is None else opt.parse(value, cls.name)
+        return out
+
+    # ------------------------------------------------------------ to implement
+
+    @abc.abstractmethod
+    def setup(self) -> None:
+        """Build the problem's data from ``self.settings`` (generate or load it)."""
+
+    @property
+    @abc.abstractmethod
+    def dim(self) -> int:
+        """The number of parameters (the length of ``x``)."""
+
+    @property
+    def x0(self) -> list[float]:
+        """The initial point: the one given to the constructor, else the problem's choice."""
+        if self._x0_given is not None:
+            return list(self._x0_given)
+        return self.default_x0()
+
+    def default_x0(self) -> list[float]:
+        """The problem's own initial point (the origin unless a subclass knows better)."""
+        return [0.0] * self.dim
+
+    @abc.abstractmethod
+    def loss(self, x: Tensor) -> Tensor:
+        """The objective as a 0-D Tensor, built from geograd operations on ``x`` (1-D)."""
+
+    @abc.abstractmethod
+    def gradient(self, x: Sequence[float]) -> list[float]:
+        """The closed-form gradient of the objective at ``x``, in plain floats."""
+
+    @abc.abstractmethod
+    def compute_reference(self) -> Reference:
+        """The exact or specialist solution (uncached; :meth:`reference` caches it)."""
+
+    # ---------------------------------------------------------------- defaults
+
+    def objective(self, x: Sequence[float]) -> float:
+        """The objective at ``x`` as a float (the loss evaluated without a graph)."""
+        with no_grad():
+            return float(self.loss(Tensor([float(v) for v in x])).item())
+
+    def autograd_gradient(self, x: Sequence[float]) -> list[float]:
+        """The gradient of :meth:`loss` at ``x`` by geograd's reverse mode."""
+        _, g = value_and_grad(self.loss)(Tensor([float(v) for v in x]))
+        out: list[float] = g.tolist()
+        return out
+
+    def reference(self) -> Reference:
+        """The reference solution, computed once and cached."""
+        if self._reference is None:
+            self._reference = self.compute_reference()
+        return self._reference
+
+    def certificate(self, x: Sequence[float]) -> dict[str, Any]:
+        """How close ``x`` is to optimal: by default the gradient norm.
+
+        Keys: ``value`` (a stationarity measure, 0 at an optimum), ``kind`` (what
+        ``value`` is), ``optimal`` (True/False when the test is exact, None when
+        ``value`` is only a measure).
+        """
+        g = self.gradient(x)
+        return {"value": math.hypot(*g), "kind": "gradient_norm", "optimal": None}
+
+    def solver_defaults(
+        self, optimizer: str | None = None, max_steps: int | None = None
+    ) -> dict[str, Any]:
+        """Keyword arguments for :func:`geograd.minimize` that make a no-flag solve converge.
+
+        ``optimizer`` asks for settings tuned for that optimizer (its learning rate,
+        schedule, step budget); ``None`` gives the problem's default optimizer.
+        ``max_steps`` asks for a different step budget (a schedule is stretched to
+        it). The dict is flat: ``optimizer`` (a registry name), the loop options
+        (``max_steps``, ``gtol``, ``ftol``, ``xtol``, ``schedule``, ...; see
+        :data:`LOOP_SETTINGS`) and the optimizer's own options (``lr``, ...), so that
+        ``minimize(p.loss, p.x0, **p.solver_defaults())`` runs the default solve.
+        """
+        name = optimizer or "gd"
+        settings: dict[str, Any] = {"optimizer": name, "max_steps": max_steps or 1000}
+        if name != "gd":
+            settings["lr"] = 1e-2
+        return settings
+
+    def solve(self, optimizer: Any = None, **overrides: Any) -> Any:
+        """Run :func:`geograd.minimize` from :attr:`x0` with :meth:`solver_defaults`.
+
+        ``overrides`` replace single settings (``lr=0.1``, ``max_steps=50``,
+        ``x0=[...]``, ...). ``optimizer`` may be a name (its tuned settings are
+        used), a class or an instance (then only the loop settings are kept).
+        Returns minimize's ``Result``.
+        """
+        from geograd.solve import minimize
+
+        name = optimizer if isinstance(optimizer, str) or optimizer is None else None
+        settings = self.solver_defaults(name, overrides.get("max_steps"))
+        if optimizer is not None and not isinstance(optimizer, str):
+            settings = {k: v for k, v in settings.items() if k in LOOP_SETTINGS}
+            settings["optimizer"] = optimizer
+        x0 = overrides.pop("x0", None)
+        start: Any
+        if isinstance(x0, Tensor):
+            start = x0
+        elif hasattr(optimizer, "param_groups"):
+            # An optimizer instance works on its own parameter: the first one is x.
+            start = optimizer.param_groups[0]["params"][0]
+            if x0 is not None:
+                start.data = Tensor(self.check_point(x0, "x0")).data
+        else:
+            start = self.x0 if x0 is None else self.check_point(x0, "x0")
+        settings.update(overrides)
+        return minimize(self.loss, start, **settings)
+
+    def baselines(
+        self,
+        methods: Sequence[str] = DEFAULT_BASELINES,
+        *,
+        x0: Sequence[float] | None = None,
+        options: dict[str, dict[str, Any]] | None = None,
+    ) -> list[Baseline]:
+        """scipy.optimize.minimize from :attr:`x0` with each method, at scipy's defaults.
+
+        Methods that use a gradient get the closed-form :meth:`gradient`.
+        ``evaluations`` counts calls of the objective (each with its gradient for
+        the gradient methods). ``options`` maps a method to scipy options for it.
+        """
+        from scipy.optimize import minimize as scipy_minimize  # type: ignore[import-untyped]
+
+        start = self.x0 if x0 is None else self.check_point(x0, "x0")
+        runs = []
+        for method in methods:
+            canonical = _scipy_method(method, self.name)
+            counter = [0]
+            if canonical in _GRADIENT_METHODS:
+
+                def fun(z: Any, counter: list[int] = counter) -> tuple[float, list[float]]:
+                    counter[0] += 1
+                    pt = [float(v) for v in z]
+                    return self.objective(pt), self.gradient(pt)
+
+                jac: Any = True
+            else:
+
+                def fun(z: Any, counter: list[int] = counter) -> float:  # type: ignore[misc]
+                    counter[0] += 1
+                    return self.objective([float(v) for v in z])
+
+                jac = None
+            t0 = time.perf_counter()
+            res = scipy_minimize(
+                fun,
+                start,
+                method=canonical,
+                jac=jac,
+                options=(options or {}).get(method, {}) or None,
+            )
+            elapsed = time.perf_counter() - t0
+            x = [float(v) for v in res.x]
+            runs.append(
+                Baseline(
+                    method=canonical,
+                    x=x,
+                    loss=self.objective(x),
+                    iterations=int(getattr(res, "nit", 0) or 0),
+                    evaluations=counter[0],
+                    time_s=elapsed,
+                    success=bool(res.success),
+                    message=str(res.message),
+                )
+            )
+        return runs
+
+    # -------------------------------------------------------------- describing
+
+    def to_dict(self) -> dict[str, Any]:
+        """The instance, JSON-ready: enough to rebuild it with :meth:`from_dict`."""
+        out = {
+            "name": self.name,
+            "description": self.description,
+            "options": dict(self.settings),
+            "n": self.n,
+            "dim": self.dim,
+            "x0": self.x0,
+        }
+        return dict(_jsonable(out))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Problem:
+        """Rebuild an instance from :meth:`to_dict` output (options and x0)."""
+        return cls(x0=data.get("x0"), **dict(data.get("options", {})))
+
+    def assess(self, x: Sequence[float]) -> dict[str, Any]:
+        """Everything to report about a solution: objective, certificate, and the distance
+        and objective gap to the reference. JSON-ready."""
+        point = self.check_point(x, "x")
+        ref = self.reference()
+        loss = self.objective(point)
+        return dict(
+            _jsonable(
+                {
+                    "solution": point,
+                    "loss": loss,
+                    "certificate": self.certificate(point),
+                    "reference": {"solution": ref.x, "loss": ref.loss, "method": ref.method},
+                    "distance": math.dist(point, ref.x),
+                    "gap": loss - ref.loss,
+                }
+            )
+        )
+
+    def check_point(self, values: Sequence[float] | str | Any, what: str = "x") -> list[float]:
+        """``values`` as a list of ``dim`` finite floats, else an input error.
+
+        A string is read as comma-separated numbers (``"0.5,0.5"``), as a CLI gives it.
+        """
+        text = values
+        if isinstance(values, str):
+            parts = [p.strip() for p in values.replace(";", ",").split(",")]
+            if parts and parts[-1] == "":
+                parts.pop()
+            items: list[Any] = parts
+        elif isinstance(values, Tensor):
+            items = [values.item()] if not values.shape else values.tolist()
+        elif isinstance(values, (int, float)) and not isinstance(values, bool):
+            items = [values]
+        else:
+            try:
+                items = list(values)  # type: ignore[arg-type]
+            except TypeError:
+                raise InputError(
+                    f"{self.name}: {what} must be {self.dim} numbers, got {text!r}"
+                ) from None
+        out = []
+        for i, item in enumerate(items):
+            try:
+                v = float(item) if not isinstance(item, bool) else math.nan
+            except (TypeError, ValueError):
+                raise InputError(
+                    f"{self.name}: {what} coordinate {i + 1} ({item!r}) is not a number; "
+                    f"give {self.dim} comma-separated numbers"
+                ) from None
+            if not math.isfinite(v):
+                raise InputError(
+                    f"{self.name}: {what} coordinate {i + 1} ({item!r}) is not a finite number"
+                )
+            out.append(v)
+        if len(out) != self.dim:
+            raise InputError(
+                f"{self.name}: {what} has {len(out)} coordinate{'s' if len(out) != 1 else ''} "
+                f"but the problem has dimension {self.dim}; give {self.dim} numbers"
+            )
+        return out
+
+    def check_points(self, count: int = 8, seed: int = 0) -> list[list[float]]:
+        """Points at which to compare autograd, the closed form and finite differences.
+
+        By default: ``x0`` and points scattered around it. Problems with kinks add
+        points near them (the median: points just off data points).
+        """
+        r = random.Random(seed)
+        base = self.x0
+        scale = max(1.0, max((abs(v) for v in base), default=1.0))
+        pts = [base]
+        while len(pts) < count:
+            pts.append([v + r.gauss(0.0, 0.5 * scale) for v in base])
+        return pts[:count]
+
+    # ------------------------------------------------------------------ drawing
+
+    def plot_xy(self, x: Sequence[float]) -> tuple[float, float] | None:
+        """Where the estimate ``x`` sits in the 2-D drawing (for paths), or None."""
+        if self.dim == 2:
+            return float(x[0]), float(x[1])
+        return None
+
+    def plot_bounds(
+        self, extra: Sequence[Sequence[float]] = (), margin: float = 0.05
+    ) -> tuple[float, float, float, float]:
+        """``(xmin, xmax, ymin, ymax)`` of the drawing, with ``extra`` 2-D points inside."""
+        pts = [p for p in (self.plot_xy(self.x0), *map(tuple, extra)) if p is not None]
+        return bounding_box([p[0] for p in pts], [p[1] for p in pts], margin)
+
+    def objective_grid(self, xs: Sequence[float], ys: Sequence[float]) -> list[list[float]]:
+        """``Z[i][j]`` = objective at ``(xs[j], ys[i])``, for contour plots of 2-D problems."""
+        if self.dim != 2:
+            raise InputError(
+                f"{self.name}: contours need 2 parameters, this problem has {self.dim}"
+            )
+        return [[self.objective([x, y]) for x in xs] for y in ys]
+
+    def draw(self, ax: Any, x: Sequence[float] | None = None, label: str = "estimate") -> list[Any]:
+        """Draw the problem (and the estimate ``x``) on a matplotlib Axes; returns the artists.
+
+        The default marks only the estimate; problems with data draw it too.
+        """
+        artists: list[Any] = []
+        xy = None if x is None else self.plot_xy(x)
+        if xy is not None:
+            artists += ax.plot(
+                [xy[0]], [xy[1]], marker="*", ms=14, ls="none", color="#d62728",
+                markeredgecolor="black", label=label, zorder=5,
+            )  # fmt: skip
+        return artists
+
+
+#: minimize() settings that belong to the loop, not to the optimizer.
+LOOP_SETTINGS = (
+    "max_steps",
+    "gtol",
+    "ftol",
+    "xtol",
+    "time_limit",
+    "callback",
+    "record_every",
+    "schedule",
+    "clip_norm",
+)
+
+
+def _scipy_method(method: str, owner: str) -> str:
+    lookup = {m.lower(): m for m in SCIPY_METHODS}
+    canonical = lookup.get(str(method).lower())
+    if canonical is None:
+        close = difflib.get_close_matches(str(method), SCIPY_METHODS, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise InputError(
+            f"{owner}: unknown scipy method {method!r}; {hint}known: {', '.join(SCIPY_METHODS)}"
+        )
+    return canonical
+
+
+def bounding_box(
+    xs: Sequence[float], ys: Sequence[float], margin: float
+) -> tuple[float, float, float, float]:
+    if not xs:
+        return (-1.0, 1.0, -1.0, 1.0)
+    x_lo, x_hi, y_lo, y_hi = min(xs), max(xs), min(ys), max(ys)
+    span = max(x_hi - x_lo, y_hi - y_lo)
+    if span == 0.0:
+        span = max(1.0, abs(x_lo), abs(y_lo))
+    pad = margin * span
+    return (x_lo - pad, x_hi + pad, y_lo - pad, y_hi + pad)
+
+
+__all__ = [
+    "DEFAULT_BASELINES",
+    "LOOP_SETTINGS",
+    "SCIPY_METHODS",
+    "Baseline",
+    "Option",
+    "Problem",
+    "Reference",
+]

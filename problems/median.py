@@ -1,0 +1,601 @@
+"""The geometric median (Fermat–Weber point): the point nearest, on average, to all the data.
+
+Objective, for points a_1..a_n in R^d with weights w_i >= 0 (default 1), W = Σ w_i:
+
+    L(p) = Σ_i w_i ||a_i - p|| / W
+
+Gradient, away from the data points:
+
+    ∇L(p) = Σ_i w_i (p - a_i) / ||p - a_i|| / W
+
+At a data point the term of that point is not differentiable; we take its
+minimal-norm subgradient, 0 (geograd's ``norm`` does the same), so the
+closed form and autograd agree everywhere.
+
+Optimality certificate. L is convex, so p is optimal iff 0 ∈ ∂L(p). Away from
+the data, ∂L(p) = {∇L(p)} and the certificate is the gradient norm. At a data
+point a_k (carrying total weight w_k, duplicates included) ∂L(a_k) is the ball
+of radius w_k/W around -R_k/W, with R_k = Σ_{a_i ≠ a_k} w_i (a_i - a_k)/||a_i - a_k||,
+so a_k is optimal iff ||R_k|| <= w_k — an exact test, and the distance from 0 to
+∂L(a_k), max(0, ||R_k|| - w_k)/W, is the certificate's value. Either way
+``gap_bound`` = value · max_i ||p - a_i|| bounds L(p) - min L (the minimiser lies
+in the convex hull of the data).
+
+Data
+    Generated from ``random.Random(seed)`` (seed 5 by default), coordinate by
+    coordinate — all n x-coordinates first, then all y, ... — so that for d = 2
+    the uniform points are exactly ``xs = [r.uniform(a=0, b=1) for _ in range(n)]``
+    then ``ys`` likewise, the seed documents' numbers. Distributions:
+
+    - ``uniform``: uniform in the unit cube [0, 1]^d.
+    - ``gaussian``: each coordinate normal with mean 0.5 and standard deviation 0.15.
+    - ``clustered``: 5 cluster centres uniform in [0.2, 0.8]^d (drawn first),
+      then each point a centre chosen uniformly (``r.randrange(5)``) plus normal
+      noise of standard deviation 0.05 per coordinate.
+    - ``outliers``: n - n//5 inliers, each coordinate normal(0.5, 0.1), then n//5
+      outliers uniform in [3, 5]^d. The robust-statistics case: the median stays
+      among the inliers while the mean is dragged towards the outliers.
+
+    ``weights="random"`` draws weights uniform in [0.1, 1) after the coordinates
+    (the coordinates do not change). Or ``points=FILE`` loads the data (see
+    :mod:`geograd.problems.data`): the file's ``w``/``weight`` column gives the
+    weights, and n, dim, distribution, weights and seed are ignored.
+
+Reference
+    Weiszfeld's algorithm from the weighted centroid, with the Vardi–Zhang
+    modification (an iterate on a data point a_k moves by
+    max(0, 1 - w_k/||R_k||) T + min(1, w_k/||R_k||) y, and stops there when
+    ||R_k|| <= w_k), until the distance still to go, estimated from the linear
+    rate of the last two steps, is below 1e-12 of the data's extent; at every
+    iteration the data point nearest to the iterate is tested with the exact
+    certificate, so a median that sits on a data point (where Weiszfeld can crawl)
+    is found exactly. In numpy.
+
+Solver defaults (``solver_defaults()``)
+    ``gd`` — steepest descent with an Armijo backtracking line search — with its
+    first trial step ``lr`` = :attr:`GeometricMedian.length` (L at the centroid,
+    the mean distance of the data from its centre), ``c1 = 0.5``,
+    ``max_steps = 1000``, ``gtol = 1e-9`` and ``ftol = 4e-16·min(1, length)``. Why:
+
+    - No learning rate to tune. The median's curvature is about 1/length, so a
+      fixed learning rate right for one data set is wrong for the same data in
+      other units, or with outliers (whose tight inlier cloud has ten times the
+      curvature that the extent suggests); a loaded file can have any scale.
+      Starting the line search at one ``length`` makes the run unit-free: data
+      scaled by 1e-6 or 1e6 takes the same steps.
+    - ``c1 = 0.5`` instead of the textbook 1e-4: on a quadratic it accepts no step
+      longer than the exact line minimum, which stops the step-doubling from
+      settling near 2/curvature and zigzagging (with 1e-4 the outlier data took
+      409 steps instead of 7). It costs nothing elsewhere.
+    - The gradient of a mean distance is an average of unit vectors, so ``gtol``
+      is unit-free; 1e-9 is below what float64 can resolve (the loss stops
+      changing first), so runs normally end on ``ftol``: the loss changed by a few
+      units in its last place, where the line search can see no further decrease.
+      That leaves x about 4e-9 of the data's extent from the reference.
+
+    Measured (this machine, seed 5, uniform): N = 1000 converges in 14 steps and
+    23 evaluations, 7 ms, 3.8e-9 from the Weiszfeld reference and equal to it in
+    objective; N = 10,000: 12 steps, 47 ms; N = 100,000: 10 steps, 0.45 s. Also
+    within 1e-8 of the extent on gaussian, clustered, outlier, weighted, 3-D and
+    10-D data, and to ~1e-15 when the median is a data point (a dominant weight,
+    a triangle with an angle over 120°, collinear points). A triangle with an
+    angle of exactly 120° is the one slow case: its minimum is a data point with
+    zero curvature along one side, and gradient descent crawls there.
+
+    The other optimizers (``solver_defaults("adam")``, ...) get a learning rate
+    in units of ``length`` from ``LR_IN_LENGTHS`` and an exponential schedule that
+    lowers it by 1e-6 over ``max_steps = 2000``, so that fixed-step methods settle
+    instead of circling the minimum; each reaches the seed-5 median within 1e-7.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import geograd.functional as F
+from geograd import Tensor
+from geograd.errors import InputError
+
+from .base import Option, Problem, Reference, bounding_box
+from .data import _default_names, load_points
+
+#: Rounding slack of the exact data-point test ||R_k|| <= w_k (relative to w_k).
+VERTEX_RTOL = 1e-12
+
+#: The optimizer of a no-flag solve, and the learning rate of the others in units of
+#: ``GeometricMedian.length`` (tuned on uniform, gaussian, clustered, outlier, weighted,
+#: 3-D, 10-D, tiny and rescaled data; see the module docstring).
+DEFAULT_OPTIMIZER = "gd"
+LR_IN_LENGTHS = {
+    "sgd": 0.5,
+    "momentum": 0.1,
+    "adam": 0.01,
+    "adamw": 0.01,
+    "rmsprop": 0.01,
+    "adagrad": 0.3,
+    "nag": 0.1,
+    "adamax": 0.03,
+}
+
+DISTRIBUTIONS = ("uniform", "gaussian", "clustered", "outliers")
+N_CLUSTERS = 5
+
+
+class GeometricMedian(Problem):
+    """The weighted geometric median of points in R^d (see the module docstring)."""
+
+    name = "median"
+    description = "geometric median (Fermat-Weber point): minimise the mean distance to points"
+    options = (
+        Option("n", int, 1000, "number of generated points", min=1, metavar="N"),
+        Option("dim", int, 2, "dimension of generated points", min=1, metavar="D"),
+        Option("seed", int, 5, "random seed of the generated points", metavar="SEED"),
+        Option(
+            "distribution",
+            str,
+            "uniform",
+            "generated points: uniform in [0,1]^d, gaussian, clustered or outliers",
+            choices=DISTRIBUTIONS,
+        ),
+        Option(
+            "weights",
+            str,
+            "equal",
+            "weights of generated points: equal (all 1) or random in [0.1, 1)",
+            choices=("equal", "random"),
+        ),
+        Option(
+            "points",
+            Path,
+            None,
+            "load points from a CSV/TSV/text or .npy file (a w column gives weights)",
+            metavar="FILE",
+        ),
+    )
+
+    # Points given in code (from_points) instead of generated or loaded.
+    _given: tuple[list[list[float]], Sequence[float] | None] | None = None
+
+    # ------------------------------------------------------------------ data
+
+    def setup(self) -> None:
+        s = self.settings
+        weights: Sequence[float] | None
+        given = self._given
+        if given is not None:
+            columns, weights = given
+            names = _default_names(len(columns))
+            self.source = "given"
+            s.update(n=len(columns[0]), dim=len(columns))
+        elif s["points"] is not None:
+            ps = load_points(s["points"])
+            columns, weights, names = ps.columns(), ps.weights, ps.names
+            self.source = str(s["points"])
+        else:
+            r = random.Random(s["seed"])
+            columns = generate(r, s["n"], s["dim"], s["distribution"])
+            weights = (
+                [r.uniform(0.1, 1.0) for _ in range(s["n"])] if s["weights"] == "random" else None
+            )
+            names = _default_names(s["dim"])
+            self.source = "generated"
+        self.set_data(columns, weights, names)
+
+    def set_data(
+        self,
+        columns: Sequence[Sequence[float]],
+        weights: Sequence[float] | None = None,
+        names: Sequence[str] | None = None,
+    ) -> None:
+        """Install data given column by column (``columns[j][i]`` = coordinate j of point i)."""
+        self.columns = [[float(v) for v in c] for c in columns]
+        self.d = len(self.columns)
+        self.n = len(self.columns[0]) if self.columns else 0
+        if self.d == 0 or self.n == 0:
+            raise InputError(f"{self.name}: no points")
+        if any(len(c) != self.n for c in self.columns):
+            raise InputError(f"{self.name}: coordinate columns of different lengths")
+        self.points = list(zip(*self.columns))
+        if weights is not None:
+            w = [float(v) for v in weights]
+            if len(w) != self.n:
+                raise InputError(f"{self.name}: {len(w)} weights for {self.n} points")
+            if any(not math.isfinite(v) or v < 0 for v in w) or not any(v > 0 for v in w):
+                raise InputError(f"{self.name}: weights must be finite, >= 0, not all 0")
+            self.weights: list[float] | None = w
+        else:
+            self.weights = None
+        self.total_weight = math.fsum(self.weights) if self.weights is not None else float(self.n)
+        self.names = (
+            tuple(names) if names is not None else tuple(f"x{j + 1}" for j in range(self.d))
+        )
+        # The engine's view of the data, built once: one constant Tensor per coordinate.
+        self._coords = tuple(Tensor(c) for c in self.columns)
+        self._w = None if self.weights is None else Tensor(self.weights)
+        self._reference = None
+        self._length: float | None = None
+        spread = max(max(c) - min(c) for c in self.columns)
+        self._scale = spread if spread > 0 else 1.0
+
+    @classmethod
+    def from_points(
+        cls,
+        points: Sequence[Sequence[float]],
+        weights: Sequence[float] | None = None,
+        x0: Sequence[float] | None = None,
+    ) -> GeometricMedian:
+        """A median problem over the given points (rows), e.g. for scripts and tests."""
+        rows = [[float(v) for v in p] for p in points]
+        if not rows or not rows[0]:
+            raise InputError("median: no points")
+        d = len(rows[0])
+        if any(len(p) != d for p in rows):
+            raise InputError("median: points of different dimensions")
+        self = cls.__new__(cls)
+        self._given = (
+            [[p[j] for p in rows] for j in range(d)],
+            weights,
+        )
+        Problem.__init__(self, x0=x0)
+        return self
+
+    @property
+    def dim(self) -> int:
+        return self.d
+
+    @property
+    def scale(self) -> float:
+        """The largest coordinate extent of the data (1 when all points coincide)."""
+        return self._scale
+
+    def default_x0(self) -> list[float]:
+        """The weighted centroid Σ w_i a_i / W."""
+        if self.weights is None:
+            return [math.fsum(c) / self.n for c in self.columns]
+        w = self.weights
+        return [math.fsum(wi * v for wi, v in zip(w, c)) / self.total_weight for c in self.columns]
+
+    # ------------------------------------------------------------------ maths
+
+    def loss(self, x: Tensor) -> Tensor:
+        """Σ w_i ||a_i - x|| / W through the engine (mean distance when unweighted)."""
+        if not isinstance(x, Tensor):
+            x = Tensor(x)
+        if not x.shape:
+            parts = [self._coords[0] - x]
+        else:
+            parts = [c - x[j] for j, c in enumerate(self._coords)]
+        dist = F.norm(*parts)
+        if self._w is None:
+            return F.mean(dist)
+        return F.sum(dist * self._w) / self.total_weight
+
+    def objective(self, x: Sequence[float]) -> float:
+        p = [float(v) for v in x]
+        if self.weights is None:
+            return math.fsum(math.dist(a, p) for a in self.points) / self.n
+        w = self.weights
+        return math.fsum(wi * math.dist(a, p) for wi, a in zip(w, self.points)) / self.total_weight
+
+    def gradient(self, x: Sequence[float]) -> list[float]:
+        """Σ w_i (x - a_i)/||x - a_i|| / W, with 0 for a term whose a_i equals x."""
+        p = [float(v) for v in x]
+        w = self.weights if self.weights is not None else [1.0] * self.n
+        terms: list[list[float]] = [[] for _ in range(self.d)]
+        for wi, a in zip(w, self.points):
+            r = math.dist(a, p)
+            if r == 0.0 or wi == 0.0:
+                continue
+            f = wi / r
+            for j in range(self.d):
+                terms[j].append(f * (p[j] - a[j]))
+        return [math.fsum(t) / self.total_weight for t in terms]
+
+    def vertex_test(self, k: int) -> tuple[float, float]:
+        """(||R_k||, w_k) at data point k: it is the median iff ||R_k|| <= w_k (unnormalised)."""
+        ak = self.points[k]
+        w = self.weights if self.weights is not None else [1.0] * self.n
+        wk_terms: list[float] = []
+        terms: list[list[float]] = [[] for _ in range(self.d)]
+        for wi, a in zip(w, self.points):
+            r = math.dist(a, ak)
+            if r == 0.0:
+                wk_terms.append(wi)
+                continue
+            f = wi / r
+            for j in range(self.d):
+                terms[j].append(f * (a[j] - ak[j]))
+        return math.hypot(*(math.fsum(t) for t in terms)), math.fsum(wk_terms)
+
+    def certificate(self, x: Sequence[float], atol: float | None = None) -> dict[str, Any]:
+        """The optimality certificate at ``x`` (see the module docstring).
+
+        When ``x`` lies within ``atol`` (default 1e-6 of the data's extent) of a
+        data point a_k, the exact test at a_k is reported (kind ``data_point``,
+        ``optimal`` True or False, ``distance_to_point``); elsewhere the gradient
+        norm (kind ``gradient_norm``, ``optimal`` None). ``value`` is the distance
+        from 0 to the subdifferential, 0 at the optimum; ``gap_bound`` bounds
+        L(x) - min L.
+        """
+        p = self.check_point(x, "x")
+        tol = 1e-6 * self.scale if atol is None else float(atol)
+        dists = [math.dist(a, p) for a in self.points]
+        k = min(range(self.n), key=dists.__getitem__)
+        reach = max(dists)
+        if dists[k] <= tol:
+            r, wk = self.vertex_test(k)
+            value = max(0.0, r - wk) / self.total_weight
+            ak = list(self.points[k])
+            reach_k = max(math.dist(a, ak) for a in self.points)
+            return {
+                "value": value,
+                "kind": "data_point",
+                "optimal": r <= wk * (1.0 + VERTEX_RTOL),
+                "point_index": k,
+                "point": ak,
+                "distance_to_point": dists[k],
+                "pull": r / self.total_weight,
+                "point_weight": wk / self.total_weight,
+                "gap_bound": value * reach_k + dists[k],
+            }
+        g = self.gradient(p)
+        value = math.hypot(*g)
+        return {
+            "value": value,
+            "kind": "gradient_norm",
+            "optimal": None,
+            "nearest_point_distance": dists[k],
+            "gap_bound": value * reach,
+        }
+
+    # ------------------------------------------------------------- reference
+
+    def compute_reference(self) -> Reference:
+        x, details = weiszfeld(self.columns, self.weights, x0=self.default_x0())
+        details["certificate"] = self.certificate(x)
+        return Reference(
+            x=x, loss=self.objective(x), method="weiszfeld-vardi-zhang", details=details
+        )
+
+    # ---------------------------------------------------------------- solving
+
+    @property
+    def length(self) -> float:
+        """The problem's natural length: L at the weighted centroid, the mean distance of
+        the data from its centre (1 when all points coincide). Step sizes scale with it."""
+        if self._length is None:
+            value = self.objective(self.default_x0())
+            self._length = value if value > 0.0 else 1.0
+        return self._length
+
+    def solver_defaults(
+        self, optimizer: str | None = None, max_steps: int | None = None
+    ) -> dict[str, Any]:
+        """Settings for :func:`geograd.minimize`; see the module docstring for the reasons.
+
+        Every step size is in units of :attr:`length`, so the settings do not depend
+        on the units of the data. ``gtol`` is absolute: the gradient of a mean
+        distance is an average of unit vectors, already free of units. ``ftol``
+        (relative to max(|L|, 1)) is a few units in the last place of L, where the
+        line search can no longer see a decrease.
+        """
+        from geograd.optim.schedules import Exponential
+
+        name = (optimizer or DEFAULT_OPTIMIZER).strip().lower()
+        length = self.length
+        loop: dict[str, Any] = {"gtol": 1e-9, "ftol": 4e-16 * min(1.0, length)}
+        if name == "gd":
+            steps = max_steps or 1000
+            return {"optimizer": "gd", "lr": length, "c1": 0.5, "max_steps": steps, **loop}
+        steps = max_steps or 2000
+        out: dict[str, Any] = {
+            "optimizer": name,
+            "lr": LR_IN_LENGTHS.get(name, 0.01) * length,
+            "max_steps": steps,
+            # lr falls by 1e-6 over the run, so the iterates settle, kinks included.
+            "schedule": Exponential(1e-6 ** (1.0 / steps)),
+            **loop,
+        }
+        if name == "adamw":
+            out["weight_decay"] = 0.0  # decay towards the origin would bias the median
+        return out
+
+    def check_points(self, count: int = 8, seed: int = 0) -> list[list[float]]:
+        """Half random points in the data's bounding box, half just off random data points
+        (1e-3 of the extent away, far more than a finite-difference step)."""
+        r = random.Random(seed)
+        lo = [min(c) for c in self.columns]
+        hi = [max(c) for c in self.columns]
+        s = self.scale
+        pts: list[list[float]] = []
+        for i in range(count):
+            if i % 2 == 0:
+                pts.append([r.uniform(a - 0.1 * s, b + 0.1 * s) for a, b in zip(lo, hi)])
+            else:
+                a = self.points[r.randrange(self.n)]
+                v = [r.gauss(0.0, 1.0) for _ in range(self.d)]
+                nv = math.hypot(*v) or 1.0
+                pts.append([aj + 1e-3 * s * vj / nv for aj, vj in zip(a, v)])
+        return pts
+
+    # ------------------------------------------------------------- describing
+
+    def to_dict(self) -> dict[str, Any]:
+        """Name, options, n, dim, x0, and ``data`` (where the points came from; the points
+        themselves when they were given in code, so that :meth:`from_dict` rebuilds it)."""
+        out = super().to_dict()
+        out["data"] = {
+            "source": self.source,
+            "n": self.n,
+            "dim": self.d,
+            "weighted": self.weights is not None,
+            "columns": list(self.names),
+        }
+        if self.source == "given":
+            out["data"]["points"] = [list(p) for p in self.points]
+            out["data"]["weights"] = self.weights
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GeometricMedian:
+        info = data.get("data") or {}
+        if info.get("source") == "given":
+            return cls.from_points(info["points"], info.get("weights"), x0=data.get("x0"))
+        return cls(x0=data.get("x0"), **dict(data.get("options", {})))
+
+    def plot_xy(self, x: Sequence[float]) -> tuple[float, float] | None:
+        """The first two coordinates (the drawing is the x-y plane; 1-D data lies on y = 0)."""
+        return (float(x[0]), float(x[1]) if self.d >= 2 else 0.0)
+
+    def plot_bounds(
+        self, extra: Sequence[Sequence[float]] = (), margin: float = 0.05
+    ) -> tuple[float, float, float, float]:
+        xs = list(self.columns[0])
+        ys = list(self.columns[1]) if self.d >= 2 else [0.0] * self.n
+        for p in extra:
+            xs.append(float(p[0]))
+            ys.append(float(p[1]) if len(p) > 1 else 0.0)
+        return bounding_box(xs, ys, margin)
+
+    def objective_grid(self, xs: Sequence[float], ys: Sequence[float]) -> list[list[float]]:
+        """L on the grid (xs[j], ys[i]), vectorised with numpy (2-D problems only)."""
+        if self.d != 2:
+            raise InputError(f"{self.name}: contours need 2-D points, these are {self.d}-D")
+        import numpy as np
+
+        gx, gy = np.meshgrid(np.asarray(xs, float), np.asarray(ys, float))
+        ax, ay = (np.asarray(c) for c in self.columns)
+        w = np.ones(self.n) if self.weights is None else np.asarray(self.weights)
+        z = np.zeros_like(gx)
+        chunk = max(1, 2_000_000 // max(1, gx.size))
+        for s in range(0, self.n, chunk):
+            sl = slice(s, s + chunk)
+            dx = ax[sl, None, None] - gx[None]
+            dy = ay[sl, None, None] - gy[None]
+            z += np.tensordot(w[sl], np.hypot(dx, dy), axes=1)
+        out: list[list[float]] = (z / self.total_weight).tolist()
+        return out
+
+    def draw(self, ax: Any, x: Sequence[float] | None = None, label: str = "estimate") -> list[Any]:
+        """The points (grey, sized by weight when weighted) and the estimate (a star).
+
+        3-D and higher data are drawn projected on the first two coordinates; 1-D on y = 0.
+        """
+        xs = self.columns[0]
+        ys = self.columns[1] if self.d >= 2 else [0.0] * self.n
+        base = min(30.0, max(2.0, 3000.0 / self.n))
+        if self.weights is None:
+            sizes: Any = base
+        else:
+            mean_w = self.total_weight / self.n
+            sizes = [base * max(0.05, w / mean_w) for w in self.weights]
+        proj = "" if self.d <= 2 else f" (first 2 of {self.d} coordinates)"
+        artists = [
+            ax.scatter(
+                xs, ys, s=sizes, c="0.45", alpha=0.6 if self.n > 200 else 0.85,
+                edgecolors="none", label=f"points (n={self.n}){proj}", zorder=2,
+            )
+        ]  # fmt: skip
+        ax.set_xlabel(self.names[0])
+        ax.set_ylabel(self.names[1] if self.d >= 2 else "")
+        artists += super().draw(ax, x, label=label)
+        return artists
+
+
+# ------------------------------------------------------------------------ data makers
+
+
+def generate(r: random.Random, n: int, d: int, distribution: str) -> list[list[float]]:
+    """n points in R^d, column by column, from ``r`` (see the module docstring)."""
+    if distribution == "uniform":
+        return [[r.uniform(a=0, b=1) for _ in range(n)] for _ in range(d)]
+    if distribution == "gaussian":
+        return [[r.normalvariate(0.5, 0.15) for _ in range(n)] for _ in range(d)]
+    if distribution == "clustered":
+        centres = [[r.uniform(0.2, 0.8) for _ in range(d)] for _ in range(N_CLUSTERS)]
+        labels = [r.randrange(N_CLUSTERS) for _ in range(n)]
+        return [[centres[k][j] + r.normalvariate(0.0, 0.05) for k in labels] for j in range(d)]
+    if distribution == "outliers":
+        m = n // 5
+        inliers = [[r.normalvariate(0.5, 0.1) for _ in range(n - m)] for _ in range(d)]
+        outliers = [[r.uniform(3.0, 5.0) for _ in range(m)] for _ in range(d)]
+        return [a + b for a, b in zip(inliers, outliers)]
+    raise InputError(f"median: unknown distribution {distribution!r}")
+
+
+# --------------------------------------------------------------------------- Weiszfeld
+
+
+def weiszfeld(
+    columns: Sequence[Sequence[float]],
+    weights: Sequence[float] | None = None,
+    *,
+    x0: Sequence[float] | None = None,
+    tol: float = 1e-12,
+    max_iter: int = 100_000,
+) -> tuple[list[float], dict[str, Any]]:
+    """The weighted geometric median by Weiszfeld's iteration with the Vardi–Zhang step.
+
+    T(y) = Σ_{a_i≠y} (w_i/||a_i-y||) a_i / Σ_{a_i≠y} w_i/||a_i-y||; at a data point
+    y = a_k with weight η = w_k and r = ||R_k||, the next iterate is
+    max(0, 1-η/r) T(y) + min(1, η/r) y (Vardi & Zhang 2000), and y is optimal if
+    r <= η. Stops when the remaining distance (estimated from the ratio of the last
+    two steps) is below ``tol`` times the data's extent, or when the
+    data point nearest the iterate passes the exact optimality test. numpy inside.
+    Returns (x, details).
+    """
+    import numpy as np
+
+    a = np.asarray(columns, dtype=float).T  # (n, d)
+    w = np.ones(a.shape[0]) if weights is None else np.asarray(weights, dtype=float)
+    keep = w > 0
+    a, w = a[keep], w[keep]
+    spread = float(np.max(np.ptp(a, axis=0)))
+    if spread == 0.0:
+        return [float(v) for v in a[0]], {
+            "iterations": 0, "converged": True, "stopped": "all points coincide",
+            "tolerance": tol,
+        }  # fmt: skip
+    y = (w @ a) / w.sum() if x0 is None else np.asarray(x0, dtype=float)
+
+    def vertex_optimal(k: int) -> bool:
+        diff = a - a[k]
+        dist = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+        on = dist == 0.0
+        pull = ((w[~on] / dist[~on])[:, None] * diff[~on]).sum(axis=0)
+        return bool(np.linalg.norm(pull) <= w[on].sum() * (1.0 + VERTEX_RTOL))
+
+    stopped, converged, iterations, last = "max_iter", False, 0, math.inf
+    for it in range(1, max_iter + 1):
+        iterations = it
+        diff = a - y
+        dist = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+        k = int(np.argmin(dist))
+        if vertex_optimal(k):
+            y, stopped, converged = a[k].copy(), "data point passes the optimality test", True
+            break
+        on = dist == 0.0
+        inv = w[~on] / dist[~on]
+        t = (inv @ a[~on]) / inv.sum()
+        eta = float(w[on].sum())
+        if eta > 0.0:
+            r = float(np.linalg.norm(inv @ (a[~on] - y)))
+            y_new = max(0.0, 1.0 - eta / r) * t + min(1.0, eta / r) * y
+        else:
+            y_new = t
+        step = float(np.linalg.norm(y_new - y))
+        y = y_new
+        # Weiszfeld converges linearly, so the distance still to go is about
+        # step·ρ/(1-ρ), with ρ the ratio of successive steps; stop on that estimate.
+        rho = step / last if 0.0 < step < last else 0.0
+        if step * max(1.0, rho / (1.0 - rho)) <= tol * spread:
+            stopped, converged = f"remaining distance below {tol:g} of the extent", True
+            break
+        last = step
+    return [float(v) for v in y], {
+        "iterations": iterations, "converged": converged, "stopped": stopped, "tolerance": tol,
+    }  # fmt: skip

@@ -1,0 +1,325 @@
+"""Loading point sets: every format, and every kind of bad input, named by file and line."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from geograd.problems import get_problem, load_points
+from geograd.problems.median import GeometricMedian
+
+from geograd.errors import InputError
+
+SQUARE = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.25, 0.5)]
+
+
+def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
+    p = tmp_path / name
+    if isinstance(text, bytes):
+        p.write_bytes(text)
+    else:
+        p.write_text(text, encoding="utf-8")
+    return p
+
+
+def error(path: Path, **kw: object) -> str:
+    with pytest.raises(InputError) as info:
+        load_points(path, **kw)
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert msg.startswith(str(path)), msg
+    return msg
+
+
+# ----------------------------------------------------------------------------- formats
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("plain.csv", "0,0\n1,0\n1,1\n0,1\n0.25,0.5\n"),
+        ("header.csv", "x,y\n0,0\n1,0\n1,1\n0,1\n0.25,0.5\n"),
+        ("quoted.csv", '"x","y"\n"0","0"\n1,0\n1,1\n0,1\n0.25,0.5\n'),
+        ("spaces.csv", " x , y \n0 , 0\n1, 0\n1 ,1\n0,1\n 0.25 , 0.5 \n"),
+        ("tabs.tsv", "x\ty\n0\t0\n1\t0\n1\t1\n0\t1\n0.25\t0.5\n"),
+        ("white.txt", "0 0\n1   0\n1\t1\n  0 1\n0.25 5e-1\n"),
+        ("noext", "# a comment\n\nx y\n0 0\n\n1 0\n# another\n1 1\n0 1\n0.25 0.5\n\n"),
+        ("commas.dat", "0,0\n1,0\n1,1\n0,1\n0.25,0.5"),
+        ("crlf.csv", "x,y\r\n0,0\r\n1,0\r\n1,1\r\n0,1\r\n0.25,0.5\r\n"),
+    ],
+)
+def test_text_formats(tmp_path: Path, name: str, text: str) -> None:
+    ps = load_points(write(tmp_path, name, text))
+    assert ps.points == SQUARE
+    assert ps.weights is None
+    assert ps.dim == 2 and ps.n == 5
+    assert ps.columns() == [[p[0] for p in SQUARE], [p[1] for p in SQUARE]]
+
+
+def test_utf8_bom_and_header_names(tmp_path: Path) -> None:
+    p = write(tmp_path, "bom.csv", b"\xef\xbb\xbfeast,north\n1,2\n3,4\n")
+    ps = load_points(p)
+    assert ps.names == ("east", "north")
+    assert ps.points == [(1.0, 2.0), (3.0, 4.0)]
+
+
+@pytest.mark.parametrize("col", ["w", "W", "weight", "Weight", "weights"])
+def test_weight_column_any_position(tmp_path: Path, col: str) -> None:
+    p = write(tmp_path, "w.csv", f"x,{col},y\n0,1,0\n2,3.5,0\n0,0,2\n")
+    ps = load_points(p)
+    assert ps.points == [(0.0, 0.0), (2.0, 0.0), (0.0, 2.0)]
+    assert ps.weights == [1.0, 3.5, 0.0]
+    assert ps.names == ("x", "y")
+
+
+def test_one_dimensional_and_three_dimensional_text(tmp_path: Path) -> None:
+    assert load_points(write(tmp_path, "a.txt", "3\n1\n2\n")).points == [(3.0,), (1.0,), (2.0,)]
+    ps = load_points(write(tmp_path, "b.txt", "1 2 3\n4 5 6\n"))
+    assert ps.dim == 3 and ps.names == ("x", "y", "z")
+    ps = load_points(write(tmp_path, "c.txt", "1 2 3 4\n"))
+    assert ps.names == ("x1", "x2", "x3", "x4")
+
+
+def test_npy_two_dimensional(tmp_path: Path) -> None:
+    p = tmp_path / "pts.npy"
+    np.save(p, np.array(SQUARE))
+    ps = load_points(p)
+    assert ps.points == SQUARE and ps.weights is None
+
+
+def test_npy_integer_and_one_dimensional(tmp_path: Path) -> None:
+    p = tmp_path / "ints.npy"
+    np.save(p, np.array([[1, 2], [3, 4]], dtype=np.int32))
+    assert load_points(p).points == [(1.0, 2.0), (3.0, 4.0)]
+    q = tmp_path / "line.npy"
+    np.save(q, np.array([5.0, -1.0, 2.0]))
+    assert load_points(q).points == [(5.0,), (-1.0,), (2.0,)]
+
+
+def test_npy_structured_with_weights(tmp_path: Path) -> None:
+    arr = np.zeros(3, dtype=[("x", "f8"), ("y", "f8"), ("weight", "f8")])
+    arr["x"], arr["y"], arr["weight"] = [0, 1, 2], [3, 4, 5], [1, 2, 0]
+    p = tmp_path / "s.npy"
+    np.save(p, arr)
+    ps = load_points(p)
+    assert ps.points == [(0.0, 3.0), (1.0, 4.0), (2.0, 5.0)]
+    assert ps.weights == [1.0, 2.0, 0.0]
+    assert ps.names == ("x", "y")
+
+
+def test_median_from_file_matches_from_points(tmp_path: Path) -> None:
+    pts = [(0.1, 0.2), (0.9, 0.4), (0.5, 0.95), (0.3, 0.3)]
+    w = [1.0, 2.0, 0.5, 1.5]
+    lines = "x,y,w\n" + "".join(f"{a!r},{b!r},{c!r}\n" for (a, b), c in zip(pts, w))
+    p = write(tmp_path, "m.csv", lines)
+    from_file = get_problem("median", points=p)
+    given = GeometricMedian.from_points(pts, w)
+    x = [0.4, 0.5]
+    assert from_file.objective(x) == given.objective(x)
+    assert from_file.gradient(x) == given.gradient(x)
+    assert from_file.n == 4 and from_file.dim == 2
+    assert from_file.to_dict()["data"]["source"] == str(p)
+    # a loaded file ignores the generation options
+    other = get_problem("median", points=str(p), n=7, dim=3, seed=1)
+    assert other.n == 4 and other.dim == 2
+
+
+def test_median_from_npy(tmp_path: Path) -> None:
+    arr = np.array([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    p = tmp_path / "t.npy"
+    np.save(p, arr)
+    prob = get_problem("median", points=p)
+    assert prob.dim == 3 and prob.n == 4
+    assert prob.x0 == [0.25, 0.25, 0.25]
+
+
+def test_load_options(tmp_path: Path) -> None:
+    p = write(tmp_path, "w.csv", "x,y,w\n0,0,1\n1,1,1\n")
+    msg = error(p, weights=False)
+    assert "takes no weights" in msg
+    msg = error(p, dim=3)
+    assert "2 coordinates" in msg and "needs 3" in msg
+    msg = error(p, min_points=3)
+    assert "at least 3" in msg
+
+
+# ---------------------------------------------------------------------------- bad text
+
+
+def test_wrong_field_count_names_the_line(tmp_path: Path) -> None:
+    p = write(tmp_path, "bad.csv", "x,y\n0,0\n1,0\n1,0,7\n")
+    msg = error(p)
+    assert msg.startswith(f"{p}:4:")
+    assert "3 fields, expected 2" in msg
+
+
+def test_wrong_field_count_without_header(tmp_path: Path) -> None:
+    p = write(tmp_path, "bad.txt", "0 0\n# skip\n\n1\n")
+    msg = error(p)
+    assert msg.startswith(f"{p}:4:")
+    assert "1 field, expected 2 like line 1" in msg
+
+
+def test_non_numeric_value(tmp_path: Path) -> None:
+    p = write(tmp_path, "bad.csv", "x,y\n0,0\n1,abc\n")
+    msg = error(p)
+    assert msg.startswith(f"{p}:3:")
+    assert "'abc'" in msg and "column 'y'" in msg and "not a number" in msg
+
+
+def test_non_numeric_first_line_is_data_error_not_header(tmp_path: Path) -> None:
+    p = write(tmp_path, "bad.csv", "1.0,oops\n2,3\n")
+    msg = error(p)
+    assert msg.startswith(f"{p}:1:") and "'oops'" in msg
+
+
+def test_empty_field(tmp_path: Path) -> None:
+    p = write(tmp_path, "bad.csv", "0,0\n1,\n")
+    msg = error(p)
+    assert msg.startswith(f"{p}:2:") and "empty field" in msg
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "-inf", "NaN", "1e999"])
+def test_non_finite_value(tmp_path: Path, bad: str) -> None:
+    p = write(tmp_path, "bad.csv", f"0,0\n0,1\n{bad},2\n")
+    msg = error(p)
+    assert msg.startswith(f"{p}:3:") and "not finite" in msg
+
+
+def test_negative_weight(tmp_path: Path) -> None:
+    p = write(tmp_path, "bad.csv", "x,y,w\n0,0,1\n1,1,-0.5\n")
+    msg = error(p)
+    assert msg.startswith(f"{p}:3:") and "negative" in msg
+
+
+def test_all_zero_weights(tmp_path: Path) -> None:
+    p = write(tmp_path, "bad.csv", "x,y,weight\n0,0,0\n1,1,0\n")
+    msg = error(p)
+    assert "all weights are zero" in msg
+
+
+def test_non_finite_weight(tmp_path: Path) -> None:
+    p = write(tmp_path, "bad.csv", "x,y,w\n0,0,1\n1,1,nan\n")
+    assert error(p).startswith(f"{p}:3:")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "\n\n  \n", "# only a comment\n", "# c\n\n# d\n"],
+    ids=["empty", "blank", "c1", "c2"],
+)
+def test_empty_file(tmp_path: Path, text: str) -> None:
+    msg = error(write(tmp_path, "empty.csv", text))
+    assert "empty" in msg
+
+
+def test_header_only(tmp_path: Path) -> None:
+    msg = error(write(tmp_path, "h.csv", "x,y\n"))
+    assert "header but no data" in msg
+
+
+def test_header_problems(tmp_path: Path) -> None:
+    assert "twice" in error(write(tmp_path, "a.csv", "x,x\n1,2\n"))
+    assert "more than one weight" in error(write(tmp_path, "b.csv", "x,w,weight\n1,2,3\n"))
+    assert "only weights" in error(write(tmp_path, "c.csv", "w\n1\n"))
+    msg = error(write(tmp_path, "d.csv", "# c\nx,\n1,2\n"))
+    assert msg.startswith(f"{tmp_path / 'd.csv'}:2:") and "empty" in msg
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    msg = error(tmp_path / "nope.csv")
+    assert "no such" in msg
+
+
+def test_directory(tmp_path: Path) -> None:
+    d = tmp_path / "dir.csv"
+    d.mkdir()
+    assert "directory" in error(d)
+
+
+def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = write(tmp_path, "locked.csv", "0,0\n")
+
+    def deny(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", deny)
+    msg = error(p)
+    assert "cannot read" in msg and "permission" in msg
+
+
+def test_binary_file(tmp_path: Path) -> None:
+    p = write(tmp_path, "bin.csv", b"0,0\n1,1\n\xff\xfe\x00\x81garbage\n")
+    msg = error(p)
+    assert msg.startswith(f"{p}:3:") and "UTF-8" in msg
+
+
+def test_median_reports_file_errors(tmp_path: Path) -> None:
+    p = write(tmp_path, "bad.csv", "0,0\n1\n")
+    with pytest.raises(InputError, match=re.escape(f"{p}:2:")):
+        get_problem("median", points=p)
+    with pytest.raises(InputError, match="no such"):
+        get_problem("median", points=tmp_path / "missing.txt")
+
+
+# ----------------------------------------------------------------------------- bad npy
+
+
+def test_npy_refuses_pickles(tmp_path: Path) -> None:
+    p = tmp_path / "obj.npy"
+    np.save(p, np.array([[1.0, {"a": 1}]], dtype=object), allow_pickle=True)
+    msg = error(p)
+    assert "pickle" in msg and "never" in msg
+
+
+def test_npy_bad_shapes_and_dtypes(tmp_path: Path) -> None:
+    p = tmp_path / "cube.npy"
+    np.save(p, np.zeros((2, 2, 2)))
+    assert "shape (2, 2, 2)" in error(p)
+    q = tmp_path / "str.npy"
+    np.save(q, np.array([["a", "b"]]))
+    assert "not numbers" in error(q)
+    r = tmp_path / "empty.npy"
+    np.save(r, np.zeros((0, 2)))
+    assert "empty" in error(r)
+    c = tmp_path / "complex.npy"
+    np.save(c, np.array([[1 + 2j, 0j]]))
+    assert "not numbers" in error(c)
+
+
+def test_npy_non_finite_row(tmp_path: Path) -> None:
+    p = tmp_path / "nan.npy"
+    np.save(p, np.array([[0.0, 0.0], [1.0, 1.0], [np.inf, 2.0]]))
+    msg = error(p)
+    assert "row 2" in msg and "non-finite" in msg
+
+
+def test_npy_bad_weights(tmp_path: Path) -> None:
+    arr = np.zeros(2, dtype=[("x", "f8"), ("w", "f8")])
+    arr["w"] = [1.0, -2.0]
+    p = tmp_path / "negw.npy"
+    np.save(p, arr)
+    assert "row 1" in error(p) and "negative" in error(p)
+    arr["w"] = [0.0, 0.0]
+    np.save(p, arr)
+    assert "all weights are zero" in error(p)
+
+
+def test_npy_corrupt_empty_and_npz(tmp_path: Path) -> None:
+    p = write(tmp_path, "corrupt.npy", b"\x93NUMPY\x01\x00garbage")
+    assert "not a valid .npy" in error(p)
+    q = write(tmp_path, "zero.npy", b"")
+    assert "empty" in error(q)
+    z = tmp_path / "arch.npz"
+    np.savez(z, a=np.zeros((2, 2)))
+    renamed = z.rename(tmp_path / "arch.npy")
+    assert ".npz" in error(renamed)
+
+
+def test_loaded_values_are_exact(tmp_path: Path) -> None:
+    vals = [0.1, 1 / 3, math.pi, -2.5e-300]
+    p = write(tmp_path, "exact.txt", "".join(f"{v!r}\n" for v in vals))
+    assert [pt[0] for pt in load_points(p).points] == vals

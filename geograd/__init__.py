@@ -17,6 +17,7 @@ from geograd.errors import (
 )
 from geograd.floatarray import FloatArray
 from geograd.functional import grad, value_and_grad
+from geograd.solve import Result, minimize
 from geograd.tensor import Tensor, enable_grad, is_grad_enabled, no_grad
 
 __version__ = "0.1.0"
@@ -28,6 +29,7 @@ __all__ = [
     "FloatOverflowError",
     "GeogradError",
     "InputError",
+    "Result",
     "ShapeError",
     "Tensor",
     "__version__",
@@ -35,6 +37,7 @@ __all__ = [
     "functional",
     "grad",
     "is_grad_enabled",
+    "minimize",
     "no_grad",
     "value_and_grad",
 ]

@@ -1,0 +1,71 @@
+"""Adagrad, following torch.optim.Adagrad's single-tensor implementation step for step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geograd import floatarray as fa
+from geograd.floatarray import Data
+from geograd.optim.optimizer import Optimizer, ParamGroup, Params, check_nonnegative, full_like
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad: per-coordinate steps scaled by the accumulated squared gradients (torch's).
+
+    With gradient g_t at x_{t-1} (−g_t when ``maximize``), t = 1, 2, ...::
+
+        g_t ← g_t + weight_decay · x_{t-1}
+        lr_t = lr / (1 + (t − 1) · lr_decay)
+        s_t = s_{t-1} + g_t²,        s_0 = initial_accumulator_value
+        x_t = x_{t-1} − lr_t · g_t / (sqrt(s_t) + eps)
+
+    State per parameter: ``step`` and ``sum``.
+    """
+
+    description = "Adagrad (torch.optim.Adagrad): steps scaled by accumulated squared gradients"
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "eps": eps,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: ParamGroup) -> None:
+        super()._check_group(group)
+        check_nonnegative(
+            type(self).__name__,
+            lr_decay=group["lr_decay"],
+            weight_decay=group["weight_decay"],
+            initial_accumulator_value=group["initial_accumulator_value"],
+            eps=group["eps"],
+        )
+
+    def update(self, param: Data, grad: Data, state: dict[str, Any], group: ParamGroup) -> Data:
+        if not state:
+            state["step"] = 0
+            state["sum"] = full_like(param, group["initial_accumulator_value"])
+        step = state["step"] = state["step"] + 1
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * param
+        clr: float = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        total = state["sum"] = state["sum"] + grad * grad
+        eps: float = group["eps"]
+        std = fa.sqrt(total) + eps
+        return param + (-clr) * grad / std

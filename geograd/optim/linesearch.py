@@ -1,0 +1,218 @@
+"""Steepest descent with an Armijo backtracking line search: no learning rate to tune.
+
+Like ``torch.optim.LBFGS``, :class:`GradientDescent` needs a closure that
+re-evaluates the loss (``zero_grad()``, compute, ``backward()``, return it),
+because it tries several step lengths per step.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from geograd import floatarray as fa
+from geograd.errors import DomainError, InputError
+from geograd.floatarray import Data
+from geograd.optim.optimizer import (
+    Closure,
+    Optimizer,
+    ParamGroup,
+    Params,
+    check_nonnegative,
+    zeros_like,
+)
+from geograd.tensor import Tensor, enable_grad
+
+
+class GradientDescent(Optimizer):
+    r"""Steepest descent with an Armijo backtracking line search (needs a closure).
+
+    One step, with f_0 = f(x), g = ∇f(x) and a trial step length t::
+
+        x(t) = x − t · g
+        accept t when f(x(t)) ≤ f_0 − c1 · t · ‖g‖²   (Armijo's sufficient decrease)
+                 and f_0 − f(x(t)) > 1e-10 |f_0|     (a decrease rounding cannot fake)
+          or when f(x(t)) ≤ f_0 + 1e-10 |f_0| and ∇f(x(t)) · g ≥ −(1 − 2 c1) ‖g‖²
+        else t ← shrink · t and try again (at most ``max_backtracks`` times)
+
+    The second test is Hager and Zhang's approximate Armijo condition: on a
+    quadratic it is Armijo's test written with the slope at the trial point.
+    Near a minimum f's decrease drowns in rounding (plain Armijo then accepts
+    overshoots at random and stalls with ‖g‖ near the square root of the
+    rounding level) while the slope stays accurate, so the method keeps
+    converging down to gradients near the rounding level of ∇f itself.
+
+    The first trial of the first step is ``lr``; later steps start from the
+    previous accepted step, times ``grow`` when that one was accepted at its
+    first trial, so the step length follows the curvature up and down and no
+    learning rate needs tuning. A trial whose loss is not finite, or whose
+    evaluation raises a domain or overflow error, is rejected like any other.
+    When no trial decreases the loss enough (the gradient is at the level of
+    rounding noise), the parameters stay where they were and
+    ``state["line_search_failed"]`` is set. Changing ``lr`` between steps (a
+    schedule does) scales the next trial step by the same ratio; lr = 0 means no step.
+
+    The accepted point is the last one evaluated, so its loss and gradient are
+    kept: the next step does not call the closure again at the same point unless
+    the parameters or their gradients were changed meanwhile.
+
+    One parameter group only (as torch's LBFGS). State (on the first parameter):
+    ``step_size``, ``first_try``, ``lr``, ``n_iter``, ``func_evals``,
+    ``line_search_failed``.
+    """
+
+    description = "steepest descent with Armijo backtracking line search: no lr to tune"
+    requires_closure = True
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1.0,
+        c1: float = 1e-4,
+        shrink: float = 0.5,
+        grow: float = 2.0,
+        max_backtracks: int = 60,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "c1": c1,
+            "shrink": shrink,
+            "grow": grow,
+            "max_backtracks": max_backtracks,
+        }
+        super().__init__(params, defaults)
+        self._cache: tuple[Any, float, list[Data], list[Tensor | None]] | None = None
+
+    def add_param_group(self, param_group: ParamGroup) -> None:
+        if self.param_groups:
+            raise InputError(
+                "GradientDescent takes one parameter group: its line search moves all "
+                "parameters together"
+            )
+        super().add_param_group(param_group)
+
+    def _check_group(self, group: ParamGroup) -> None:
+        super()._check_group(group)
+        name = type(self).__name__
+        check_nonnegative(name, max_backtracks=group["max_backtracks"])
+        if not group["lr"] > 0:
+            raise InputError(f"{name}: the first trial step lr must be > 0, got {group['lr']!r}")
+        if not 0 < group["c1"] < 1:
+            raise InputError(f"{name}: c1 must be in (0, 1), got {group['c1']!r}")
+        if not 0 < group["shrink"] < 1:
+            raise InputError(f"{name}: shrink must be in (0, 1), got {group['shrink']!r}")
+        if not group["grow"] >= 1:
+            raise InputError(f"{name}: grow must be >= 1, got {group['grow']!r}")
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        self._cache = None
+
+    def _cached(self, params: list[Tensor]) -> tuple[Any, float] | None:
+        """The loss at the current point when it was the last one evaluated, else None."""
+        if self._cache is None:
+            return None
+        loss, value, datas, grads = self._cache
+        same = all(p.data is d for p, d in zip(params, datas)) and all(
+            p.grad is g for p, g in zip(params, grads)
+        )
+        return (loss, value) if same else None
+
+    def _remember(self, loss: Any, value: float, params: list[Tensor]) -> None:
+        kept = loss.detach() if isinstance(loss, Tensor) else loss
+        self._cache = (kept, value, [p.data for p in params], [p.grad for p in params])
+
+    def step(self, closure: Closure | None = None) -> Any:
+        """One line-search step; returns the loss at the starting point."""
+        if closure is None:
+            raise InputError(
+                "GradientDescent.step needs a closure that re-evaluates the loss: "
+                "zero_grad(), loss = f(x), loss.backward(), return loss"
+            )
+        group = self.param_groups[0]
+        params: list[Tensor] = group["params"]
+        state = self.state[params[0]]
+        if not state:
+            state.update(n_iter=0, func_evals=0, line_search_failed=False)
+        cached = self._cached(params)
+        if cached is not None:
+            loss, f0 = cached
+        else:
+            with enable_grad():
+                loss = closure()
+            f0 = _value(loss)
+            state["func_evals"] += 1
+        x0 = [p.data for p in params]
+        g0 = [p.grad for p in params]
+        grads = [zeros_like(p.data) if g is None else g.data for p, g in zip(params, g0)]
+        g2 = _squared_norm(grads)
+        if not (math.isfinite(f0) and math.isfinite(g2)) or g2 == 0.0:
+            self._remember(loss, f0, params)
+            return loss
+
+        lr = group["lr"]
+        if lr == 0:  # a schedule may set it: like every optimizer, do not move
+            self._remember(loss, f0, params)
+            return loss
+        t = state.get("step_size")
+        if t is None or not state.get("lr"):
+            t = lr
+        else:
+            if state["first_try"]:
+                t *= group["grow"]
+            if state["lr"] != lr:
+                t *= lr / state["lr"]
+        state["lr"] = lr
+        c1, shrink = group["c1"], group["shrink"]
+        for k in range(int(group["max_backtracks"]) + 1):
+            for p, x, g in zip(params, x0, grads):
+                p.data = x + (-t) * g
+            try:
+                with enable_grad():
+                    trial = closure()
+                f = _value(trial)
+            except (DomainError, ArithmeticError):
+                trial, f = None, math.nan
+            state["func_evals"] += 1
+            if (f <= f0 - c1 * t * g2 and f0 - f > _NOISE * abs(f0)) or (
+                f <= f0 + _NOISE * abs(f0) and _slope(params, grads) >= -(1 - 2 * c1) * g2
+            ):
+                state.update(step_size=t, first_try=k == 0, line_search_failed=False)
+                state["n_iter"] += 1
+                self._remember(trial, f, params)
+                return loss
+            t *= shrink
+        for p, x, old in zip(params, x0, g0):
+            p.data, p.grad = x, old
+        state.update(line_search_failed=True, first_try=False)
+        self._remember(loss, f0, params)
+        return loss
+
+
+_NOISE = 1e-10
+"""How far above f_0 a trial may be when the approximate Armijo test vouches for it."""
+
+
+def _squared_norm(grads: list[Data]) -> float:
+    """‖g‖² over all parameters; inf when it overflows or is not finite."""
+    try:
+        return math.fsum(fa.total(g * g) for g in grads)
+    except (ArithmeticError, ValueError):  # overflow, or inf - inf: no usable value
+        return math.inf
+
+
+def _slope(params: list[Tensor], g0: list[Data]) -> float:
+    """∇f(x(t)) · g, minus the slope of t ↦ f(x − t g) at the trial point; −inf if unknown."""
+    try:
+        return math.fsum(
+            fa.total(p.grad.data * g) for p, g in zip(params, g0) if p.grad is not None
+        )
+    except (ArithmeticError, ValueError):  # overflow, or inf - inf: no usable value
+        return -math.inf
+
+
+def _value(loss: Any) -> float:
+    """The loss as a float (a 0-D Tensor or a number)."""
+    if isinstance(loss, Tensor):
+        return loss.item()
+    return float(loss)

@@ -1,0 +1,124 @@
+"""Stochastic gradient descent, heavy-ball momentum and Nesterov's accelerated gradient.
+
+:class:`SGD` follows ``torch.optim.SGD`` step for step; :class:`Momentum` and
+:class:`NAG` are SGD with other defaults, named as the card names them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geograd.errors import InputError
+from geograd.floatarray import Data
+from geograd.optim.optimizer import Optimizer, ParamGroup, Params, check_nonnegative
+
+
+class SGD(Optimizer):
+    r"""Gradient descent with optional momentum, Nesterov momentum and weight decay (torch's SGD).
+
+    With gradient g_t of the loss at x_{t-1} (−g_t when ``maximize``)::
+
+        g_t ← g_t + weight_decay · x_{t-1}                      if weight_decay ≠ 0
+        b_1 = g_1,  b_t = momentum · b_{t-1} + (1 − dampening) · g_t   if momentum ≠ 0
+        g_t ← g_t + momentum · b_t  (nesterov)   or   g_t ← b_t
+        x_t = x_{t-1} − lr · g_t
+
+    The momentum buffer starts as the first gradient itself (no dampening on the
+    first step), as in torch. ``nesterov`` needs ``momentum > 0`` and
+    ``dampening == 0``. State per parameter: ``momentum_buffer``.
+    """
+
+    description = "stochastic gradient descent (torch.optim.SGD): momentum, nesterov, decay"
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: ParamGroup) -> None:
+        super()._check_group(group)
+        name = type(self).__name__
+        check_nonnegative(name, momentum=group["momentum"], weight_decay=group["weight_decay"])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise InputError(f"{name}: Nesterov momentum requires a momentum and zero dampening")
+
+    def update(self, param: Data, grad: Data, state: dict[str, Any], group: ParamGroup) -> Data:
+        lr: float = group["lr"]
+        momentum: float = group["momentum"]
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * param
+        if momentum != 0:
+            buf: Data | None = state.get("momentum_buffer")
+            # torch starts the buffer as the first gradient itself, undamped
+            buf = grad if buf is None else buf * momentum + (1 - group["dampening"]) * grad
+            state["momentum_buffer"] = buf
+            grad = grad + momentum * buf if group["nesterov"] else buf
+        return param + (-lr) * grad
+
+
+class Momentum(SGD):
+    """Heavy-ball gradient descent: SGD with momentum 0.9 (Nesterov's variant on request).
+
+    The update is :class:`SGD`'s with ``momentum`` (default 0.9)::
+
+        b_1 = g_1,  b_t = momentum · b_{t-1} + (1 − dampening) · g_t
+        x_t = x_{t-1} − lr · b_t          (nesterov: − lr · (g_t + momentum · b_t))
+    """
+
+    description = "heavy-ball gradient descent: SGD with momentum 0.9"
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-2,
+        momentum: float = 0.9,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(params, lr, momentum, dampening, weight_decay, nesterov, maximize=maximize)
+
+
+class NAG(SGD):
+    """Nesterov's accelerated gradient: SGD with Nesterov momentum 0.9.
+
+    The update is :class:`SGD`'s with ``momentum=0.9, nesterov=True``::
+
+        b_1 = g_1,  b_t = momentum · b_{t-1} + g_t
+        x_t = x_{t-1} − lr · (g_t + momentum · b_t)
+    """
+
+    description = "Nesterov's accelerated gradient: SGD with nesterov momentum 0.9"
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-2,
+        momentum: float = 0.9,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = True,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(params, lr, momentum, dampening, weight_decay, nesterov, maximize=maximize)

@@ -16,9 +16,17 @@ second backend (numpy, the Array API) is one more module with the same functions
 Errors: a function evaluated outside its domain raises
 :class:`~geograd.errors.DomainError` naming the function, the value and its
 index; a result too large for float64 (``exp(710.0)``, ``pow(10.0, 400.0)``)
-raises :class:`~geograd.errors.FloatOverflowError`. The arithmetic operators
-``+ - *`` follow IEEE-754 like numpy does (``1e308 * 10`` is ``inf``); the solve
-loop stops with reason ``diverged`` when a loss or gradient is not finite.
+raises :class:`~geograd.errors.FloatOverflowError`, and so does a sum that
+overflows. The arithmetic operators ``+ - * /`` follow IEEE-754 like numpy does
+(``1e308 * 10`` is ``inf``); the solve loop stops with reason ``diverged`` when a
+loss or gradient is not finite.
+
+No silent NaN: ``to_data`` refuses one, and no function here returns one (they
+raise instead). The only way to make a NaN is arithmetic on infinities (``inf -
+inf``, ``0 * inf``); a 0-D result like that raises DomainError, and in a 1-D array
+it raises when the array is summed (``total``: sum, mean, dot, logsumexp), so never
+later than the loss. Testing every entry of every 1-D operation would cost about
+15% of the hot path, so the test is made where it costs one comparison.
 """
 
 from __future__ import annotations
@@ -225,11 +233,15 @@ def nary(fn: Callable[..., float], name: str) -> Callable[..., Data]:
     def apply(*args: Data) -> Data:
         length = common_length(name, *args)
         try:
-            if length is None:
-                return fn(*args)
-            return FloatArray.wrap(list(map(fn, *_columns(args))))
+            if length is not None:
+                return FloatArray.wrap(list(map(fn, *_columns(args))))
+            out = fn(*args)
         except (ValueError, OverflowError, ZeroDivisionError) as exc:
             raise _explain(name, fn, args, exc) from None
+        if out != out:  # free for one float; a 1-D NaN is caught when it is summed
+            shown = ", ".join(repr(a) for a in args)
+            raise DomainError(f"{name}({shown}) is NaN: arithmetic on infinities has no value")
+        return out
 
     apply.__name__ = name
     return apply
@@ -330,8 +342,39 @@ def clip(x: Data, lo: float, hi: float) -> Data:
 
 
 def total(x: Data) -> float:
-    """The correctly rounded sum of the values (``math.fsum``)."""
-    return math.fsum(x._v) if type(x) is FloatArray else x  # type: ignore[return-value]
+    """The correctly rounded sum of the values (``math.fsum``).
+
+    A sum that overflows raises FloatOverflowError; ``inf + -inf`` and a NaN (which
+    only arithmetic on infinities can make) raise DomainError, so a NaN never
+    reaches a loss silently. Testing the one result costs nothing per element.
+    """
+    if type(x) is not FloatArray:
+        return x  # type: ignore[return-value]
+    try:
+        s = math.fsum(x._v)
+    except OverflowError:
+        raise FloatOverflowError("sum: the sum overflows float64") from None
+    except ValueError:
+        raise DomainError(
+            "sum: the values hold both inf and -inf; their sum is undefined"
+        ) from None
+    if s != s:
+        index = next(i for i, v in enumerate(x._v) if v != v)
+        raise DomainError(
+            f"sum: the value at index {index} is NaN (made by arithmetic on infinities, "
+            "such as inf - inf or 0 * inf, after an overflow)"
+        )
+    return s
+
+
+def vector_norm(x: Data) -> float:
+    """The Euclidean length sqrt(Σ x_i²), without intermediate overflow or underflow."""
+    if type(x) is not FloatArray:
+        return abs(x)  # type: ignore[return-value]
+    try:
+        return math.hypot(*x._v)
+    except OverflowError:
+        raise FloatOverflowError("vector_norm: the length overflows float64") from None
 
 
 def amax(x: Data) -> float:

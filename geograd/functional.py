@@ -6,11 +6,14 @@ Tensor operations, so that the same row gives first-order gradients (run under
 ``no_grad``) and higher-order ones (``create_graph=True``). ``g`` is the gradient
 of the output, ``out`` the output itself. A new operation is one more row.
 
-Non-smooth points take the minimal-norm subgradient: ``abs``, ``norm`` and
-``hypot`` have gradient 0 at the origin, ``relu`` has gradient 0 at 0, ``clip``
-passes the gradient on its closed interval. Ties share: ``max``/``min`` split the
+Non-smooth points take the minimal-norm subgradient: ``abs``, ``norm``,
+``hypot`` and ``vector_norm`` have gradient 0 at the origin, ``relu`` has gradient
+0 at 0, ``clip`` passes the gradient to ``x`` on its closed interval [lo, hi] and
+to the bound where ``x`` lies beyond it. Ties share: ``max``/``min`` split the
 gradient evenly among all entries equal to the result, and ``maximum``/``minimum``
-give each argument half when the two are equal (as torch does).
+give each argument half when the two are equal (as torch does). An infinite
+derivative (``sqrt`` or ``x ** 0.5`` at 0) is not a kink: backward raises a
+DomainError naming the primitive rather than return ``inf``.
 
 Below the table: the functions built from primitives (``mean``, ``dot``,
 ``relu``, ...) and the functional API ``grad`` and ``value_and_grad``.
@@ -34,6 +37,7 @@ from geograd.tensor import (
     backprop,
     enable_grad,
     is_grad_enabled,
+    topological_order,
 )
 
 
@@ -53,7 +57,29 @@ def _share(x: Data, value: float) -> Tensor:
 
 
 def _inside(x: Data, lo: float, hi: float) -> Tensor:
+    """d clip(x, lo, hi)/dx: 1 on the closed interval [lo, hi], 0 outside it."""
     return _const(fa.nary(lambda v: 1.0 if lo <= v <= hi else 0.0, "clip")(x))
+
+
+def _below(x: Data, lo: float) -> Tensor:
+    """d clip(x, lo, hi)/d lo: 1 where x < lo (the output is lo there), else 0."""
+    return _const(fa.nary(lambda v: 1.0 if v < lo else 0.0, "clip")(x))
+
+
+def _above(x: Data, hi: float) -> Tensor:
+    """d clip(x, lo, hi)/d hi: 1 where x > hi (the output is hi there), else 0."""
+    return _const(fa.nary(lambda v: 1.0 if v > hi else 0.0, "clip")(x))
+
+
+def _pow_base_vjp(g: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    """g b a^(b-1). Where a == b == 0 that is 0 * 0^-1, taken as 0 (as torch does), so
+    that every derivative of a polynomial stays finite at 0 (d³/dx³ x² = 0 there)."""
+    if not b.shape and b.data != 0.0:
+        return g * b * a ** (b - 1.0)  # the common case, a constant exponent like x ** 2
+    # only where both are 0 does the exponent change (to 0, so 0^0 = 1 and the product
+    # is 0); elsewhere b - 1 stays, so derivatives with respect to b remain exact
+    both_zero = fa.compare(operator.eq, fa.add(fa.absolute(a.data), fa.absolute(b.data)), 0.0)
+    return g * b * a ** where(both_zero, 0.0, b - 1.0)
 
 
 def _logsumexp(x: Data) -> float:
@@ -99,7 +125,7 @@ mul: Primitive = P("mul", fa.mul, (lambda g, out, a, b: g * b,
 div: Primitive = P("div", fa.div, (lambda g, out, a, b: g / b,
                         lambda g, out, a, b: -(g * out) / b))
 power: Primitive = P("pow", fa.power, (
-    lambda g, out, a, b: g * b * a ** (b - 1.0),
+    lambda g, out, a, b: _pow_base_vjp(g, a, b),
     # d a^b / db = a^b log a, taken as 0 where a <= 0 (there a^b only exists for constant b)
     lambda g, out, a, b: g * out * log(where(a > 0.0, a, 1.0))))
 neg: Primitive = P("neg", fa.neg, (lambda g, out, a: -g,))
@@ -119,6 +145,9 @@ divide_no_nan: Primitive = P("divide_no_nan", fa.divide_no_nan, (
     lambda g, out, a, b: -divide_no_nan(g * out, b)))
 # the Euclidean norm of coordinate tensors: sqrt(Σ c_i²); gradient c_i / norm, 0 at the origin
 norm: Primitive = P("norm", fa.hypot, vjp_all=_norm_vjp)
+# the Euclidean length of one 1-D tensor, sqrt(Σ x_i²); gradient x / length, 0 at 0
+vector_norm: Primitive = P("vector_norm", fa.vector_norm,
+                           (lambda g, out, a: divide_no_nan(g, out) * a,))
 maximum: Primitive = P("maximum", fa.maximum, (
     lambda g, out, a, b: g * _tie_weights(a.data, b.data),
     lambda g, out, a, b: g * _tie_weights(b.data, a.data)))
@@ -127,8 +156,8 @@ minimum: Primitive = P("minimum", fa.minimum, (
     lambda g, out, a, b: g * _tie_weights(a.data, b.data)))
 clip: Primitive = P("clip", fa.clip, (
     lambda g, out, a, lo, hi: g * _inside(a.data, lo.item(), hi.item()),
-    lambda g, out, a, lo, hi: g * 0.0,
-    lambda g, out, a, lo, hi: g * 0.0))
+    lambda g, out, a, lo, hi: g * _below(a.data, lo.item()),
+    lambda g, out, a, lo, hi: g * _above(a.data, hi.item())))
 _where: Primitive = P("where", lambda a, b, cond: fa.where(cond, a, b), (
     lambda g, out, a, b, cond: _where(g, 0.0, cond=cond),
     lambda g, out, a, b, cond: _where(0.0, g, cond=cond)))
@@ -183,12 +212,6 @@ def square(x: Any) -> Tensor:
     return t * t
 
 
-def vector_norm(x: Any) -> Tensor:
-    """The Euclidean length sqrt(Σ x_i²) of a 1-D tensor; gradient x/||x||, 0 at 0."""
-    x = as_tensor(x)
-    return norm(*x) if x.shape else abs(x)
-
-
 def concat(pieces: Sequence[Any]) -> Tensor:
     """A 1-D tensor from 0-D and 1-D pieces, in order; each piece gets its slice of g."""
     if not pieces:
@@ -208,27 +231,33 @@ def value_and_grad(
     """``f`` -> a function returning ``(f(*args), df/d args[argnums])``.
 
     ``f`` must return a 0-D tensor. Gradients come back as Tensors shaped like
-    their arguments (a tuple of them when ``argnums`` is a sequence). When an
-    argument is itself a Tensor that requires grad, the gradient is returned with
-    its graph, so ``grad(grad(f))`` gives second derivatives.
+    their arguments (a tuple of them when ``argnums`` is a sequence). When the
+    value depends on a tensor from outside the call that requires grad (an
+    argument, or one that ``f`` captures, as an outer ``grad`` passes them), the
+    gradient is returned with its graph, so ``grad(grad(f))`` and mixed partials
+    ``grad(grad(f, 0), 1)`` work; otherwise no graph is recorded for it.
     """
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
 
     def wrapped(*args: Any) -> tuple[Tensor, Any]:
         xs = list(args)
-        nested = is_grad_enabled() and any(
-            isinstance(xs[i], Tensor) and xs[i].requires_grad for i in nums
-        )
+        recording = is_grad_enabled()
+        mine: set[int] = set()
         for i in nums:
-            if not (nested and isinstance(xs[i], Tensor) and xs[i].requires_grad):
+            # an argument that carries a graph is used as it is, to keep the gradient on it
+            if not (recording and isinstance(xs[i], Tensor) and xs[i].requires_grad):
                 xs[i] = Tensor(xs[i], requires_grad=True)
+                mine.add(id(xs[i]))
         with enable_grad():
             out = as_tensor(f(*xs))
         if out.shape:
             raise ShapeError(f"grad: f must return a 0-D tensor, it returned shape {out.shape}")
         grads: dict[int, Tensor] = {}
+        nested = False
         if out.requires_grad:
-            grads = backprop(out, _const(1.0), create_graph=nested)[1]
+            order = topological_order(out)
+            nested = recording and any(t.op is None and id(t) not in mine for t in order)
+            grads = backprop(out, _const(1.0), create_graph=nested, order=order)[1]
         result = [grads.get(id(xs[i]), _const(fa.mul(xs[i].data, 0.0))) for i in nums]
         value = out if nested else out.detach()
         return value, result[0] if isinstance(argnums, int) else tuple(result)

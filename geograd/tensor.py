@@ -43,8 +43,13 @@ class no_grad(ContextDecorator):
 
     _enable = False
 
+    def __init__(self) -> None:
+        # A stack, not one slot: a decorated function may call itself, and ContextDecorator
+        # enters the same instance again for each call.
+        self._previous: list[bool] = []
+
     def __enter__(self) -> None:
-        self._previous = _GradMode.enabled
+        self._previous.append(_GradMode.enabled)
         _GradMode.enabled = self._enable
 
     def __exit__(
@@ -53,7 +58,7 @@ class no_grad(ContextDecorator):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        _GradMode.enabled = self._previous
+        _GradMode.enabled = self._previous.pop()
 
 
 class enable_grad(no_grad):
@@ -188,6 +193,11 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __getitem__(self, index: Index) -> Tensor:
+        if not isinstance(index, (int, slice)):
+            # the graph keeps the index for backward: copy a list, so that a later change to
+            # the caller's list cannot reach it; an integer-like scalar (numpy's) becomes an int
+            key: Any = index
+            index = tuple(key) if hasattr(key, "__len__") else operator.index(key)
         return F.take(self, index=index)
 
     # ---------------------------------------------------------------- arithmetic
@@ -311,8 +321,8 @@ def _data(x: Any) -> Data:
 
 
 def as_tensor(x: Any) -> Tensor:
-    """``x`` if it is a Tensor, else a constant Tensor holding it."""
-    if type(x) is Tensor:
+    """``x`` if it is a Tensor (or a subclass), else a constant Tensor holding it."""
+    if isinstance(x, Tensor):
         return x
     if type(x) is float:
         return Tensor.from_data(x)
@@ -370,10 +380,14 @@ def _sum_to(g: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 
 def backprop(
-    root: Tensor, seed: Tensor, create_graph: bool
+    root: Tensor, seed: Tensor, create_graph: bool, order: list[Tensor] | None = None
 ) -> tuple[list[Tensor], dict[int, Tensor]]:
-    """The gradient of ``root`` (weighted by ``seed``) for each node: (order, id -> grad)."""
-    order = topological_order(root)
+    """The gradient of ``root`` (weighted by ``seed``) for each node: (order, id -> grad).
+
+    ``order`` is ``topological_order(root)`` when the caller has it already.
+    """
+    if order is None:
+        order = topological_order(root)
     grads: dict[int, Tensor] = {id(root): seed}
     with enable_grad() if create_graph else no_grad():
         for node in reversed(order):

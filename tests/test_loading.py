@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from geograd.problems import get_problem, load_points
-from geograd.problems.median import GeometricMedian
 
 from geograd.errors import InputError
+from geograd.problems import get_problem, load_points
+from geograd.problems.median import GeometricMedian
 
 SQUARE = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.25, 0.5)]
 

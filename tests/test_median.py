@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
-from geograd.problems import get_problem
-from geograd.problems.median import DISTRIBUTIONS, GeometricMedian, generate, weiszfeld
 
 from geograd import Tensor
 from geograd.errors import InputError
+from geograd.problems import get_problem
+from geograd.problems.median import DISTRIBUTIONS, GeometricMedian, generate, weiszfeld
 
 SEED5_MEDIAN = (0.48326, 0.49056)
 SEED5_LOSS = 0.3801231537621

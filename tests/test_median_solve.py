@@ -6,11 +6,11 @@ import math
 import random
 
 import pytest
-from geograd.problems import get_problem
-from geograd.problems.median import LR_IN_LENGTHS, GeometricMedian
 
 from geograd import Tensor, minimize
 from geograd.optim import Adam, available_optimizers
+from geograd.problems import get_problem
+from geograd.problems.median import LR_IN_LENGTHS, GeometricMedian
 
 OURS = ("gd", "sgd", "momentum", "nag", "adam", "adamw", "adamax", "rmsprop", "adagrad")
 

@@ -11,8 +11,12 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
-import geograd.problems as problems
 import pytest
+
+import geograd.functional as F
+import geograd.problems as problems
+from geograd import Tensor
+from geograd.errors import GeogradError, InputError
 from geograd.problems import (
     Baseline,
     Option,
@@ -26,10 +30,6 @@ from geograd.problems import (
     unregister_problem,
 )
 from geograd.problems.median import GeometricMedian
-
-import geograd.functional as F
-from geograd import Tensor
-from geograd.errors import GeogradError, InputError
 
 
 class Shifted(Problem):

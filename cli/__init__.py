@@ -1,11 +1,21 @@
-"""The geograd command-line tool (imported as ``geograd.cli``)."""
+"""The geograd command-line tool (imported as ``geograd.cli``).
+
+``geograd solve PROBLEM``, ``geograd compare PROBLEM``, ``geograd check PROBLEM``,
+``geograd problems``, ``geograd optimizers``; ``geograd --help`` for the rest.
+The typer app is :data:`geograd.cli.app.app`; :func:`run` is the entry point of
+the ``geograd`` script and of ``python -m geograd``.
+"""
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Sequence
 
 
-def run() -> None:
-    """Entry point of the ``geograd`` script (the typer app arrives with the CLI issue)."""
-    sys.stderr.write("geograd: the command-line tool is not there yet; use the Python API.\n")
-    raise SystemExit(2)
+def run(argv: Sequence[str] | None = None) -> None:
+    """Run the CLI on ``argv`` (default: the command line) and exit with its code."""
+    from .app import main
+
+    main(argv)
+
+
+__all__ = ["run"]

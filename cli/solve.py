@@ -1,0 +1,519 @@
+"""``geograd solve PROBLEM`` and ``geograd compare PROBLEM``: build, call, report.
+
+The problem chooses the solver settings (``Problem.solver_defaults``); each flag
+replaces one of them. The solve runs through ``Problem.solve`` (i.e.
+``geograd.minimize``), the reference through ``Problem.reference`` and the scipy
+baselines through ``Problem.baselines``; their times are measured and reported
+separately. Ctrl-C during a run ends it early (``minimize`` returns the result so
+far, reason ``interrupted``): the result is still printed and saved, exit 130.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from geograd.errors import GeogradError, InputError
+
+from . import report
+from .errors import EXIT_FINDING, EXIT_INTERRUPTED, one_line
+from .output import COMPARE_FORMAT, SOLVE_FORMAT, check_writable, write_json_atomic
+from .progress import ProgressBar, wanted
+from .settings import (
+    check_count,
+    check_nonnegative,
+    check_optimizer,
+    check_positive,
+    schedule_from_flag,
+    split_names,
+)
+
+SOLVER = "Solver options"
+OUTPUT = "Output options"
+
+#: compare's default line-up: the line search, plain and heavy-ball SGD, Adam.
+COMPARE_OPTIMIZERS = "gd,sgd,momentum,adam"
+
+# ------------------------------------------------------------------ shared option types
+
+OptX0 = Annotated[
+    str | None,
+    typer.Option(
+        "--x0",
+        metavar="A,B,...",
+        help="Initial point: dim comma-separated numbers (default: the problem's choice).",
+        rich_help_panel=SOLVER,
+    ),
+]
+OptSteps = Annotated[
+    str | None,
+    typer.Option(
+        "--steps",
+        metavar="N",
+        help="Maximum number of optimizer steps (default: the problem's budget).",
+        rich_help_panel=SOLVER,
+    ),
+]
+OptJson = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="Print one JSON object instead of the summary.", rich_help_panel=OUTPUT
+    ),
+]
+OptOut = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        metavar="FILE",
+        help="Save the full result, with its history, as JSON (written atomically).",
+        rich_help_panel=OUTPUT,
+    ),
+]
+OptQuiet = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="Print nothing but errors (and the --json object when asked); no progress bar.",
+        rich_help_panel=OUTPUT,
+    ),
+]
+
+
+def solve_options(
+    optimizer: Annotated[
+        str | None,
+        typer.Option(
+            "--optimizer",
+            metavar="NAME",
+            help="Optimizer (see 'geograd optimizers'); default: the problem's choice, "
+            "with settings tuned for it.",
+            rich_help_panel=SOLVER,
+        ),
+    ] = None,
+    lr: Annotated[
+        str | None,
+        typer.Option(
+            "--lr",
+            metavar="LR",
+            help="Learning rate, > 0 (gd: the line search's first trial step); "
+            "default: tuned by the problem.",
+            rich_help_panel=SOLVER,
+        ),
+    ] = None,
+    steps: OptSteps = None,
+    tol: Annotated[
+        str | None,
+        typer.Option(
+            "--tol",
+            metavar="TOL",
+            help="Stop when the gradient norm is at most TOL (gtol); default: the problem's.",
+            rich_help_panel=SOLVER,
+        ),
+    ] = None,
+    x0: OptX0 = None,
+    schedule: Annotated[
+        str | None,
+        typer.Option(
+            "--schedule",
+            metavar="NAME",
+            help="Learning-rate schedule, NAME or NAME:key=value,...: none, constant, step, "
+            "exponential, cosine, inverse_sqrt, inverse_time, warmup (see 'geograd optimizers').",
+            rich_help_panel=SOLVER,
+        ),
+    ] = None,
+    json_output: OptJson = False,
+    out: OptOut = None,
+    quiet: OptQuiet = False,
+) -> None:
+    """The options of ``geograd solve PROBLEM`` (the signature is what matters)."""
+
+
+def compare_options(
+    optimizers: Annotated[
+        str,
+        typer.Option(
+            "--optimizers",
+            metavar="A,B,...",
+            help="Our optimizers to run, comma-separated, or 'all'; each with the problem's "
+            "settings for it.",
+            rich_help_panel=SOLVER,
+        ),
+    ] = COMPARE_OPTIMIZERS,
+    baselines: Annotated[
+        str | None,
+        typer.Option(
+            "--baselines",
+            metavar="A,B,...",
+            help="scipy.optimize.minimize methods, comma-separated, or 'none' "
+            "(default: BFGS, L-BFGS-B, CG, Nelder-Mead).",
+            rich_help_panel=SOLVER,
+        ),
+    ] = None,
+    steps: OptSteps = None,
+    x0: OptX0 = None,
+    json_output: OptJson = False,
+    out: OptOut = None,
+    quiet: OptQuiet = False,
+) -> None:
+    """The options of ``geograd compare PROBLEM``."""
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def build_problem(name: str, problem_args: dict[str, Any]) -> tuple[Any, float]:
+    """The problem built from its flags, and the seconds that took (data generation, loading)."""
+    from geograd.problems import get_problem
+
+    t0 = time.perf_counter()
+    problem = get_problem(name, **problem_args)
+    return problem, time.perf_counter() - t0
+
+
+def timed_reference(problem: Any) -> tuple[Any, float, str | None]:
+    """(reference or None, seconds, why it is missing). Ctrl-C here skips the reference only."""
+    t0 = time.perf_counter()
+    try:
+        ref = problem.reference()
+    except KeyboardInterrupt:
+        return None, time.perf_counter() - t0, "interrupted"
+    except (GeogradError, NotImplementedError) as exc:
+        return None, time.perf_counter() - t0, one_line(str(exc)) or type(exc).__name__
+    return ref, time.perf_counter() - t0, None
+
+
+def _distance(a: Any, b: Sequence[float]) -> float:
+    return math.dist(_as_list(a), _as_list(b))
+
+
+def _as_list(x: Any) -> list[float]:
+    return [float(x)] if isinstance(x, (int, float)) else [float(v) for v in x]
+
+
+def problem_header(problem: Any) -> dict[str, Any]:
+    from geograd import __version__
+
+    return {
+        "geograd": __version__,
+        "problem": problem.name,
+        "description": problem.description,
+        "options": dict(getattr(problem, "settings", {})),
+        "n": getattr(problem, "n", None),
+        "dim": problem.dim,
+    }
+
+
+def finish(
+    doc: dict[str, Any],
+    full: dict[str, Any],
+    out: Path | None,
+    json_output: bool,
+    quiet: bool,
+    show: Callable[[dict[str, Any]], None],
+    what: str,
+) -> None:
+    """Save ``full`` to ``out`` (atomically), then print ``doc``.
+
+    A save that fails (a full disk, a directory gone meanwhile) still prints the
+    result, so that a long run is never lost, and then fails with its one line.
+    """
+    failure: InputError | None = None
+    if out is not None:
+        try:
+            write_json_atomic(out, full)
+            doc["saved"] = str(out)
+        except InputError as exc:
+            failure = exc
+    if json_output:
+        report.print_json(doc)
+    elif not quiet:
+        show(doc)
+        if "saved" in doc:
+            report.note(f"saved the full {what} to {out}")
+    if failure is not None:
+        raise failure
+
+
+# ------------------------------------------------------------------------------- solve
+
+
+def run_solve(
+    name: str,
+    problem_args: dict[str, Any],
+    *,
+    optimizer: str | None,
+    lr: str | None,
+    steps: str | None,
+    tol: str | None,
+    x0: str | None,
+    schedule: str | None,
+    json_output: bool,
+    out: Path | None,
+    quiet: bool,
+) -> None:
+    """``geograd solve NAME``: see the module docstring."""
+    rate = check_positive("--lr", lr)
+    budget = check_count("--steps", steps)
+    gtol = check_nonnegative("--tol", tol)
+    if out is not None:
+        check_writable(out)
+    opt_name = check_optimizer(optimizer) if optimizer is not None else None
+
+    problem, setup_s = build_problem(name, problem_args)
+    start = problem.check_point(x0, "--x0") if x0 is not None else problem.x0
+
+    settings = dict(problem.solver_defaults(opt_name, budget))
+    overrides: dict[str, Any] = {}
+    if rate is not None:
+        overrides["lr"] = rate
+    if budget is not None:
+        overrides["max_steps"] = budget
+    if gtol is not None:
+        overrides["gtol"] = gtol
+    if schedule is not None:
+        overrides["schedule"] = schedule_from_flag(
+            schedule, budget or settings.get("max_steps") or 1000
+        )
+    settings.update(overrides)
+    settings.pop("callback", None)
+
+    label = f"{name} {settings.get('optimizer', opt_name or '')}".strip()
+    with ProgressBar(
+        int(settings.get("max_steps", 1000)), label, enabled=wanted(quiet, json_output)
+    ) as bar:
+        result = problem.solve(opt_name, x0=start, callback=bar.callback, **overrides)
+
+    ref, reference_s, ref_error = timed_reference(problem)
+    doc = solve_document(problem, settings, start, result, ref, ref_error)
+    if doc["reference"] is not None:
+        doc["reference"]["time_s"] = reference_s
+    doc["timing"] = {
+        "setup_s": setup_s,
+        "solve_s": result.time_s,
+        "reference_s": reference_s,
+    }
+    interrupted = result.reason == "interrupted" or ref_error == "interrupted"
+    doc["interrupted"] = interrupted
+
+    full = {
+        **doc,
+        "format": SOLVE_FORMAT,
+        "spec": problem.to_dict(),
+        "best": {"x": result.best_x, "loss": result.best_loss, "step": result.best_step},
+        "history": result.history,
+    }
+    # Issue 6 hooks in here too: --plot FILE / --animate FILE draw `problem` and `result`.
+    finish(doc, full, out, json_output, quiet, report.print_solve, "result")
+    if interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if result.reason == "diverged":
+        raise typer.Exit(EXIT_FINDING)
+
+
+def solve_document(
+    problem: Any,
+    settings: dict[str, Any],
+    start: Sequence[float],
+    result: Any,
+    ref: Any,
+    ref_error: str | None,
+) -> dict[str, Any]:
+    """The JSON-ready summary of a solve (what ``--json`` prints)."""
+    solution = _as_list(result.x)
+    solution_from = "final iterate"
+    if result.reason == "interrupted" and result.best_loss < result.loss:
+        # Ctrl-C: keep the best iterate so far (a non-monotone method may have left it).
+        solution = _as_list(result.best_x)
+        solution_from = f"best iterate (step {result.best_step})"
+    doc = problem_header(problem)
+    doc.update(
+        {
+            "optimizer": result.optimizer,
+            "settings": {k: report.setting(v) for k, v in settings.items()},
+            "x0": list(start),
+            "solution": solution,
+            "solution_from": solution_from,
+            "loss": problem.objective(solution),
+            "grad_norm": result.grad_norm,
+            "certificate": problem.certificate(solution),
+            "steps": result.steps,
+            "evaluations": result.evaluations,
+            "converged": result.converged,
+            "reason": result.reason,
+            "message": result.message,
+            "time_s": result.time_s,
+        }
+    )
+    if ref is None:
+        doc.update(reference=None, reference_error=ref_error, distance=None, gap=None)
+        doc["matches_reference"] = None
+    else:
+        distance = _distance(solution, ref.x)
+        doc.update(
+            reference={"solution": list(ref.x), "loss": ref.loss, "method": ref.method},
+            distance=distance,
+            gap=doc["loss"] - ref.loss,
+            matches_reference=distance <= report.REFERENCE_TOL,
+            reference_tol=report.REFERENCE_TOL,
+        )
+    return doc
+
+
+# ----------------------------------------------------------------------------- compare
+
+
+def run_compare(
+    name: str,
+    problem_args: dict[str, Any],
+    *,
+    optimizers: str,
+    baselines: str | None,
+    steps: str | None,
+    x0: str | None,
+    json_output: bool,
+    out: Path | None,
+    quiet: bool,
+) -> None:
+    """``geograd compare NAME``: our optimizers, scipy's methods and the reference side by side."""
+    from geograd.optim.registry import optimizer_names
+    from geograd.problems.base import DEFAULT_BASELINES, SCIPY_METHODS
+
+    budget = check_count("--steps", steps)
+    if out is not None:
+        check_writable(out)
+    ours = split_names("--optimizers", optimizers)
+    ours = (
+        optimizer_names() if ours == ["all"] else [check_optimizer(o, "--optimizers") for o in ours]
+    )
+    methods = _scipy_methods(baselines, SCIPY_METHODS, DEFAULT_BASELINES)
+
+    problem, setup_s = build_problem(name, problem_args)
+    start = problem.check_point(x0, "--x0") if x0 is not None else problem.x0
+
+    ref, reference_s, ref_error = timed_reference(problem)
+    interrupted = ref_error == "interrupted"
+    runs: list[dict[str, Any]] = []
+    histories: dict[str, Any] = {}
+    if ref is not None:
+        runs.append(
+            _row(ref.method, "reference", ref.x, ref.loss, ref, None, None, reference_s, "exact")
+        )
+    show_bar = wanted(quiet, json_output)
+    for opt in [] if interrupted else ours:
+        settings = problem.solver_defaults(opt, budget)
+        with ProgressBar(
+            int(settings.get("max_steps", 1000)), f"{name} {opt}", enabled=show_bar
+        ) as bar:
+            overrides = {"max_steps": budget} if budget is not None else {}
+            result = problem.solve(opt, x0=start, callback=bar.callback, **overrides)
+        status = result.reason.replace("_", " ")
+        runs.append(
+            _row(
+                opt,
+                "geograd",
+                result.x,
+                result.loss,
+                ref,
+                result.steps,
+                result.evaluations,
+                result.time_s,
+                status,
+            )
+        )
+        histories[opt] = {"settings": {k: report.setting(v) for k, v in settings.items()},
+                          "message": result.message, "history": result.history}  # fmt: skip
+        if result.reason == "interrupted":
+            interrupted = True
+            break
+    if methods and not interrupted:
+        try:
+            for b in problem.baselines(methods, x0=start):
+                status = "success" if b.success else f"failed: {one_line(b.message)}"
+                runs.append(
+                    _row(
+                        b.method,
+                        "scipy",
+                        b.x,
+                        b.loss,
+                        ref,
+                        b.iterations,
+                        b.evaluations,
+                        b.time_s,
+                        status,
+                    )
+                )
+        except KeyboardInterrupt:
+            interrupted = True
+
+    doc = problem_header(problem)
+    doc.update(
+        {
+            "x0": list(start),
+            "reference": None
+            if ref is None
+            else {"solution": list(ref.x), "loss": ref.loss, "method": ref.method},
+            "reference_error": ref_error,
+            "runs": runs,
+            "timing": {"setup_s": setup_s, "reference_s": reference_s},
+            "interrupted": interrupted,
+        }
+    )
+    full = {**doc, "format": COMPARE_FORMAT, "spec": problem.to_dict(), "histories": histories}
+    # Issue 6 hooks in here too: --plot FILE / --animate FILE (the race) from `histories`.
+    finish(doc, full, out, json_output, quiet, report.print_compare, "comparison")
+    if interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def _scipy_methods(text: str | None, known: Sequence[str], default: Sequence[str]) -> list[str]:
+    if text is None:
+        return list(default)
+    names = split_names("--baselines", text)
+    if [n.lower() for n in names] == ["none"]:
+        return []
+    lookup = {m.lower(): m for m in known}
+    out = []
+    for n in names:
+        canonical = lookup.get(n.lower())
+        if canonical is None:
+            import difflib
+
+            close = difflib.get_close_matches(n, list(known), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise InputError(
+                f"--baselines: unknown scipy method {n!r}; {hint}known: {', '.join(known)}, none"
+            )
+        out.append(canonical)
+    return out
+
+
+def _row(
+    method: str,
+    by: str,
+    x: Any,
+    loss: float,
+    ref: Any,
+    iterations: int | None,
+    evaluations: int | None,
+    time_s: float,
+    status: str,
+) -> dict[str, Any]:
+    solution = _as_list(x)
+    return {
+        "method": method,
+        "by": by,
+        "solution": solution,
+        "loss": loss,
+        "gap": None if ref is None else loss - ref.loss,
+        "distance": None if ref is None else _distance(solution, ref.x),
+        "iterations": iterations,
+        "evaluations": evaluations,
+        "time_s": time_s,
+        "status": status,
+    }

@@ -94,12 +94,25 @@ def peak_memory_mb(fn: Callable[[], object]) -> float:
     """Peak traced memory of one call of ``fn``, in MB, above what existed before it."""
     gc.collect()
     tracemalloc.start()
-    tracemalloc.reset_peak()
     base = tracemalloc.get_traced_memory()[0]
     fn()
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return (peak - base) / 1e6
+
+
+def engine_memory_mb(n: int, p0: tuple[float, float]) -> tuple[float, float]:
+    """(peak, inputs): the traced peak in MB of generating N points, building their two
+    coordinate tensors and evaluating (a) once; and what the points and tensors hold."""
+    gc.collect()
+    tracemalloc.start()
+    xs, ys = seed_points(n)
+    txs, tys = Tensor(xs), Tensor(ys)
+    inputs = tracemalloc.get_traced_memory()[0]
+    engine_vector(txs, tys, p0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 1e6, inputs / 1e6
 
 
 def storage_comparison(n: int = 100_000) -> None:
@@ -158,12 +171,10 @@ def run(sizes: list[int], scalar_max: int, repeat: int) -> None:
     for n in sizes:
         print(row(n, scalar_max, repeat, p0), flush=True)
     n = sizes[-1]
-    txs, tys = (Tensor(c) for c in seed_points(n))
-    peak = peak_memory_mb(lambda: engine_vector(txs, tys, p0))
-    data_mb = peak_memory_mb(lambda: Tensor(seed_points(n)[0]))
+    peak, inputs = engine_memory_mb(n, p0)
     print(
-        f"peak memory of (a) at N = {n:,}: {peak:.0f} MB above its input data "
-        f"(each input coordinate tensor holds {data_mb:.0f} MB)"
+        f"peak memory of (a) at N = {n:,}: {peak:.0f} MB traced, of which the input points "
+        f"and their two coordinate tensors hold {inputs:.0f} MB"
     )
 
 

@@ -37,6 +37,6 @@ def test_bench_command_prints_figures_and_ratios() -> None:
         check=True,
     ).stdout
     assert "a/c" in out and "b/a" in out
-    assert "peak memory of (a) at N = 300" in out
+    assert "peak memory of (a) at N = 300" in out and "MB traced" in out
     assert "DISAGREE" not in out
     assert len([line for line in out.splitlines() if line.strip().startswith(("100", "300"))]) == 2

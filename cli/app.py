@@ -1,4 +1,4 @@
-"""The typer app: ``geograd solve|compare|check PROBLEM``, ``geograd problems|optimizers``.
+"""The typer app: ``geograd solve|compare|check PROBLEM``, ``geograd problems|optimizers|plot``.
 
 Errors never escape as tracebacks: :class:`GeogradGroup` runs click with
 ``standalone_mode=False`` and turns every failure into one line on stderr and an
@@ -18,6 +18,7 @@ import inspect
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -26,6 +27,7 @@ from typer.core import TyperGroup
 from . import errors
 from .check import check_options, run_check
 from .params import Command, Kind, problem_group, quick_help
+from .plotting import OptAnimate, OptFps, OptFrames, OptPlot
 from .solve import compare_options, run_compare, run_solve, solve_options
 
 
@@ -214,6 +216,30 @@ def optimizers_command(json_output: JsonFlag = False) -> None:
         report.print_json({"optimizers": strict(rows), "schedules": SCHEDULE_DEFAULTS})
     else:
         report.print_optimizers(rows, SCHEDULE_DEFAULTS)
+
+
+@app.command("plot", cls=Command)
+def plot_command(
+    result: Annotated[
+        Path,
+        typer.Argument(
+            metavar="RESULT.json",
+            help="A result saved by 'geograd solve/compare PROBLEM ... --out FILE'.",
+            show_default=False,
+        ),
+    ],
+    plot: OptPlot = None,
+    animate: OptAnimate = None,
+    fps: OptFps = None,
+    frames: OptFrames = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print nothing but errors; no progress bar.")
+    ] = False,
+) -> None:
+    """Redraw a saved solve or compare result: --plot FILE and/or --animate FILE."""
+    from .plotting import run_plot
+
+    run_plot(result, plot=plot, animate=animate, fps=fps, frames=frames, quiet=quiet)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -4,12 +4,15 @@ At ``--count`` points from ``Problem.check_points`` (random ones and, for
 problems with kinks, points just off them) and at each ``--at`` point, runs
 ``geograd.check.three_way_check`` and tabulates the max abs/rel differences.
 A point passes by ``ThreeWayReport.passed(exact_tol, fd_tol)``; any failure
-makes the exit code 1.
+makes the exit code 1. ``--h-sweep FILE`` also plots the central-difference error
+against the step h (the rounding-versus-truncation V) beside the autograd
+gradient's error, at the first few points.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -18,6 +21,7 @@ from geograd.errors import InputError
 
 from . import report
 from .errors import EXIT_FINDING
+from .plotting import OptHSweep, check_figure_path, h_sweep
 from .settings import check_count, check_positive
 from .solve import OptJson, OptQuiet, build_problem, problem_header
 
@@ -72,6 +76,7 @@ def check_options(
     ] = "1e-5",
     json_output: OptJson = False,
     quiet: OptQuiet = False,
+    h_sweep_file: OptHSweep = None,
 ) -> None:
     """The options of ``geograd check PROBLEM``."""
 
@@ -87,6 +92,7 @@ def run_check(
     fd_tol: str,
     json_output: bool,
     quiet: bool,
+    h_sweep_file: Path | None = None,
 ) -> None:
     """``geograd check NAME``: see the module docstring."""
     from geograd.check import three_way_check
@@ -95,6 +101,8 @@ def run_check(
     h = check_positive("--eps", eps) or 1e-6
     exact = check_positive("--exact-tol", exact_tol) or 1e-10
     fd = check_positive("--fd-tol", fd_tol) or 1e-5
+    if h_sweep_file is not None:
+        check_figure_path(h_sweep_file, "--h-sweep")
     problem, _ = build_problem(name, problem_args)
     points = [problem.check_point(p, "--at") for p in at or []]
     points += problem.check_points(k) if k else []
@@ -133,9 +141,13 @@ def run_check(
             "passed": failed == 0,
         }
     )
+    if h_sweep_file is not None:
+        doc["h_sweep"] = h_sweep(problem, points, h_sweep_file)
     if json_output:
         report.print_json(doc)
     elif not quiet:
         report.print_check(doc)
+        if h_sweep_file is not None:
+            report.note(f"saved the h sweep to {h_sweep_file}")
     if failed:
         raise typer.Exit(EXIT_FINDING)

@@ -115,3 +115,91 @@ class ProgressBar:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class FrameProgress:
+    """A progress bar for writing an animation: ``callback(done, total)`` after each frame.
+
+    The same rules as :class:`ProgressBar`: only when ``enabled`` (see :func:`wanted`),
+    only once the work has lasted ``delay`` seconds (a short animation never shows a
+    bar), redrawn at most every ``refresh`` seconds, gone when it ends.
+    """
+
+    def __init__(
+        self,
+        label: str,
+        *,
+        enabled: bool,
+        stream: IO[str] | None = None,
+        delay: float = DELAY,
+        refresh: float = REFRESH,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.label = label
+        self.enabled = enabled
+        self.stream = stream
+        self.delay = delay
+        self.refresh = refresh
+        self.clock = clock
+        self.shown = False
+        self._start = clock()
+        self._last = -float("inf")
+        self._progress: Any = None
+        self._task: Any = None
+
+    @property
+    def callback(self) -> Callable[[int, int], None] | None:
+        return self._frame if self.enabled else None
+
+    def _frame(self, done: int, total: int) -> None:
+        now = self.clock()
+        if self._progress is None:
+            if now - self._start < self.delay:
+                return
+            self._open(done, total)
+        if now - self._last >= self.refresh or done >= total:
+            self._last = now
+            self._progress.update(self._task, completed=done, total=total)
+            self._progress.refresh()
+
+    def _open(self, done: int, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        console = Console(file=self.stream if self.stream is not None else sys.stderr)
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("frames"),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            auto_refresh=False,
+        )
+        from rich.markup import escape
+
+        # A file name is text, not markup ("[1].gif").
+        self._task = self._progress.add_task(escape(self.label), total=total, completed=done)
+        self._progress.start()
+        self.shown = True
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def __enter__(self) -> FrameProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

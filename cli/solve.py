@@ -23,6 +23,15 @@ from geograd.errors import GeogradError, InputError
 from . import report
 from .errors import EXIT_FINDING, EXIT_INTERRUPTED, one_line
 from .output import COMPARE_FORMAT, SOLVE_FORMAT, check_writable, write_json_atomic
+from .plotting import (
+    OptAnimate,
+    OptFps,
+    OptFrames,
+    OptPlot,
+    note_saved,
+    plot_request,
+    render_after_run,
+)
 from .progress import ProgressBar, wanted
 from .settings import (
     check_count,
@@ -130,6 +139,10 @@ def solve_options(
     json_output: OptJson = False,
     out: OptOut = None,
     quiet: OptQuiet = False,
+    plot: OptPlot = None,
+    animate: OptAnimate = None,
+    fps: OptFps = None,
+    frames: OptFrames = None,
 ) -> None:
     """The options of ``geograd solve PROBLEM`` (the signature is what matters)."""
 
@@ -160,8 +173,13 @@ def compare_options(
     json_output: OptJson = False,
     out: OptOut = None,
     quiet: OptQuiet = False,
+    plot: OptPlot = None,
+    animate: OptAnimate = None,
+    fps: OptFps = None,
+    frames: OptFrames = None,
 ) -> None:
-    """The options of ``geograd compare PROBLEM``."""
+    """The options of ``geograd compare PROBLEM`` (``--animate`` makes a race of the
+    optimizers; ``--plot`` draws all their runs)."""
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -256,6 +274,10 @@ def run_solve(
     json_output: bool,
     out: Path | None,
     quiet: bool,
+    plot: Path | None = None,
+    animate: Path | None = None,
+    fps: str | None = None,
+    frames: str | None = None,
 ) -> None:
     """``geograd solve NAME``: see the module docstring."""
     rate = check_positive("--lr", lr)
@@ -263,6 +285,7 @@ def run_solve(
     gtol = check_nonnegative("--tol", tol)
     if out is not None:
         check_writable(out)
+    pictures = plot_request(plot, animate, fps, frames)
     opt_name = check_optimizer(optimizer) if optimizer is not None else None
 
     problem, setup_s = build_problem(name, problem_args)
@@ -301,6 +324,13 @@ def run_solve(
     interrupted = result.reason == "interrupted" or ref_error == "interrupted"
     doc["interrupted"] = interrupted
 
+    # Pictures first, so that --json reports them; a failure is raised only once the
+    # result is printed and saved.
+    drawn, failure = render_after_run(
+        pictures, problem, result, ref if ref is not None else False,
+        interrupted=interrupted, quiet=quiet, json_output=json_output,
+    )  # fmt: skip
+    doc.update(drawn)
     full = {
         **doc,
         "format": SOLVE_FORMAT,
@@ -308,8 +338,10 @@ def run_solve(
         "best": {"x": result.best_x, "loss": result.best_loss, "step": result.best_step},
         "history": result.history,
     }
-    # Issue 6 hooks in here too: --plot FILE / --animate FILE draw `problem` and `result`.
     finish(doc, full, out, json_output, quiet, report.print_solve, "result")
+    note_saved(drawn, quiet, json_output)
+    if failure is not None:
+        raise failure
     if interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
     if result.reason == "diverged":
@@ -379,6 +411,10 @@ def run_compare(
     json_output: bool,
     out: Path | None,
     quiet: bool,
+    plot: Path | None = None,
+    animate: Path | None = None,
+    fps: str | None = None,
+    frames: str | None = None,
 ) -> None:
     """``geograd compare NAME``: our optimizers, scipy's methods and the reference side by side."""
     from geograd.optim.registry import optimizer_names
@@ -387,6 +423,7 @@ def run_compare(
     budget = check_count("--steps", steps)
     if out is not None:
         check_writable(out)
+    pictures = plot_request(plot, animate, fps, frames)
     ours = split_names("--optimizers", optimizers)
     ours = (
         optimizer_names() if ours == ["all"] else [check_optimizer(o, "--optimizers") for o in ours]
@@ -464,9 +501,17 @@ def run_compare(
             "interrupted": interrupted,
         }
     )
+    # The race: every optimizer's run (the scipy baselines record no path).
+    drawn, failure = render_after_run(
+        pictures, problem, histories, ref if ref is not None else False,
+        interrupted=interrupted or not histories, quiet=quiet, json_output=json_output,
+    )  # fmt: skip
+    doc.update(drawn)
     full = {**doc, "format": COMPARE_FORMAT, "spec": problem.to_dict(), "histories": histories}
-    # Issue 6 hooks in here too: --plot FILE / --animate FILE (the race) from `histories`.
     finish(doc, full, out, json_output, quiet, report.print_compare, "comparison")
+    note_saved(drawn, quiet, json_output)
+    if failure is not None:
+        raise failure
     if interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
 

@@ -8,11 +8,17 @@ Every figure is built from *runs* and, for the scene, a *problem*:
   it). ``runs`` may be one run, a sequence of runs, or a mapping label -> run;
   a run's label is its optimizer's name unless the mapping gives one.
 * a problem is a :class:`geograd.problems.Problem`; the scene uses only its
-  generic drawing interface: ``draw(ax)`` (the data), ``plot_xy(x)`` (where an
-  estimate sits in the drawing, or None when the problem has no 2-D picture),
-  ``plot_bounds(extra, margin)`` (the view), ``objective_grid(xs, ys)`` (the
-  loss contours) and ``reference()``. There is no per-problem code here: a
-  problem without a 2-D picture gets the convergence panels only.
+  generic drawing interface: ``has_scene`` (whether there is a 2-D picture at
+  all), ``draw(ax)`` (the data), ``plot_xy(x)`` (where an estimate sits in the
+  drawing, for paths, or None), ``draw_estimate(ax, x, color=..., linestyle=...,
+  marker=..., alpha=..., label=...)`` (the picture of an estimate: a fitted
+  circle, moved points; drawn for each run's final iterate in the run's style,
+  for the reference in black dots, and redrawn on every animation frame),
+  ``plot_bounds(extra, margin)`` (the view, widened to hold the final estimates'
+  pictures), ``objective_grid(xs, ys)`` (the loss contours, when there are
+  paths) and ``reference()``. There is no per-problem code here: a problem with a
+  picture but no path point (charges on a sphere) gets data and estimates
+  without paths or contours; one without a picture the convergence panels only.
 
 Functions (each returns a matplotlib ``Figure`` or writes a file):
 
@@ -376,12 +382,89 @@ def _paths(problem: Any, runs: Sequence[Run]) -> list[list[tuple[float, float]]]
 
 
 def _has_scene(problem: Any, runs: Sequence[Run]) -> bool:
-    if problem is None:
+    """Whether to draw the scene: the problem has a 2-D picture (``problem.has_scene``)
+    and the runs recorded their iterates."""
+    if problem is None or not any(run.x for run in runs):
         return False
     try:
-        return problem.plot_xy(problem.x0) is not None and any(_paths(problem, runs))
+        flag = getattr(problem, "has_scene", None)
+        if isinstance(flag, bool):
+            return flag
+        return problem.plot_xy(problem.x0) is not None
     except (GeogradError, IndexError, TypeError, ValueError):
         return False
+
+
+def _draw_estimates(
+    ax: Any, problem: Any, runs: Sequence[Run], points: Sequence[Sequence[float] | None]
+) -> list[Any]:
+    """Each run's picture of its estimate ``points[i]`` (``problem.draw_estimate``) in the
+    run's colour, line style and marker; unlabelled, as the run's path line names it."""
+    artists: list[Any] = []
+    for i, (_, x) in enumerate(zip(runs, points)):
+        if x is None:
+            continue
+        st = _style(i)
+        drawn = problem.draw_estimate(
+            ax, x, color=st["color"], label=None, linestyle=st["linestyle"],
+            marker=st["marker"], alpha=0.95,
+        )  # fmt: skip
+        artists += list(drawn or [])
+    return artists
+
+
+def _draw_reference_estimate(ax: Any, problem: Any, ref: _Ref | None, label: bool) -> list[Any]:
+    """The reference's picture (black, dotted); labelled when no star marks the reference."""
+    if ref is None or ref.x is None:
+        return []
+    drawn = problem.draw_estimate(
+        ax, ref.x, color="black", label=f"reference ({ref.method})" if label else None,
+        linestyle=":", marker="*", alpha=0.9,
+    )  # fmt: skip
+    return list(drawn or [])
+
+
+def _artist_extent(ax: Any, artists: Sequence[Any]) -> list[tuple[float, float]]:
+    """Corners (or vertices) of what ``artists`` cover, in data coordinates: lines by
+    their vertices, collections by their data limits, patches by their extents."""
+    pts: list[Any] = []
+    for a in artists:
+        try:
+            if hasattr(a, "get_xydata"):
+                if a.get_transform().contains_branch(ax.transData):
+                    pts += list(a.get_xydata())
+            elif hasattr(a, "get_datalim"):
+                pts += list(a.get_datalim(ax.transData).get_points())
+            elif hasattr(a, "get_extents") and a.get_transform().contains_branch(ax.transData):
+                pts += list(ax.transData.inverted().transform(a.get_extents().get_points()))
+        except (AttributeError, TypeError, ValueError, IndexError):
+            continue
+    out = []
+    for p in pts:
+        try:
+            x, y = float(p[0]), float(p[1])
+        except (TypeError, ValueError, IndexError):
+            continue
+        if math.isfinite(x) and math.isfinite(y):
+            out.append((x, y))
+    return out
+
+
+def _widen(
+    bounds: tuple[float, float, float, float], points: Sequence[tuple[float, float]]
+) -> tuple[float, float, float, float]:
+    """``bounds`` grown to hold ``points`` (with a small margin), but never beyond three
+    times their size: a diverged estimate must not shrink the scene to a dot."""
+    x_lo, x_hi, y_lo, y_hi = bounds
+    if not points or all(x_lo <= x <= x_hi and y_lo <= y <= y_hi for x, y in points):
+        return bounds
+    span = max(x_hi - x_lo, y_hi - y_lo)
+    cx, cy = (x_lo + x_hi) / 2, (y_lo + y_hi) / 2
+    reach = 1.5 * span
+    xs = [min(max(x, cx - reach), cx + reach) for x, _ in points] + [x_lo, x_hi]
+    ys = [min(max(y, cy - reach), cy + reach) for _, y in points] + [y_lo, y_hi]
+    pad = 0.04 * max(max(xs) - min(xs), max(ys) - min(ys))
+    return (min(xs) - pad, max(xs) + pad, min(ys) - pad, max(ys) + pad)
 
 
 def _draw_scene(
@@ -393,13 +476,23 @@ def _draw_scene(
     resolution: int,
     paths: bool = True,
 ) -> dict[str, Any]:
-    """Data, contours, reference, start point and each run's path on ``ax`` (with a
-    zoomed inset when the paths fill only a corner of the view; empty paths when
-    ``paths`` is False). Returns the artists the animation moves."""
+    """Data, contours, reference, start point, each run's path and each run's final
+    estimate (``problem.draw_estimate``) on ``ax``, with a zoomed inset when the paths
+    fill only a corner of the view. With ``paths`` False (an animation) the paths are
+    empty and the final estimates are only used to size the view. Returns the
+    artists the animation moves."""
     all_paths = _paths(problem, runs)
     ref_xy = None if ref is None or ref.x is None else problem.plot_xy(ref.x)
     extra = [p for path in all_paths for p in path] + ([ref_xy] if ref_xy else [])
     bounds = problem.plot_bounds(extra=extra, margin=0.06)
+    # The estimates' pictures (a fitted circle, moved points) may reach beyond the data.
+    finals = [run.x[-1] if run.x else None for run in runs]
+    estimates = _draw_estimates(ax, problem, runs, finals)
+    ref_picture = _draw_reference_estimate(ax, problem, ref, label=ref_xy is None)
+    bounds = _widen(bounds, _artist_extent(ax, estimates + ref_picture))
+    if not paths:
+        for artist in estimates:
+            artist.remove()
     layer = _draw_layer(
         ax, problem, runs, all_paths, ref, ref_xy, bounds,
         resolution=resolution, paths=paths, labels=True,
@@ -421,6 +514,8 @@ def _draw_scene(
         inset.set_title(f"zoom ×{width / (zoom[1] - zoom[0]):.0f}", fontsize=8, pad=2)
         ax.indicate_inset_zoom(inset, edgecolor="0.3", alpha=0.8)
     layer["inset"] = inset
+    layer["has_paths"] = any(all_paths)
+    layer["estimates"] = estimates if paths else []
     return layer
 
 
@@ -441,12 +536,15 @@ def _draw_layer(
 
     x_lo, x_hi, y_lo, y_hi = bounds
     contour = None
-    with contextlib.suppress(GeogradError, NotImplementedError):
-        xs = list(np.linspace(x_lo, x_hi, resolution))
-        ys = list(np.linspace(y_lo, y_hi, resolution))
-        z = np.asarray(problem.objective_grid(xs, ys), dtype=float)
-        if z.size and np.isfinite(z).any():
-            contour = _contours(ax, xs, ys, z, None if ref is None else ref.loss, labels)
+    # Contours of L over the drawing plane only make sense when the plane is where the
+    # iterates move (a path); a scene without paths (charges on a sphere) has none.
+    if any(all_paths):
+        with contextlib.suppress(GeogradError, NotImplementedError):
+            xs = list(np.linspace(x_lo, x_hi, resolution))
+            ys = list(np.linspace(y_lo, y_hi, resolution))
+            z = np.asarray(problem.objective_grid(xs, ys), dtype=float)
+            if z.size and np.isfinite(z).any():
+                contour = _contours(ax, xs, ys, z, None if ref is None else ref.loss, labels)
     data = _artist_points(problem.draw(ax, None) or [])
     starts = sorted({tuple(path[0]) for path in all_paths if path})
     for k, (sx, sy) in enumerate(starts):
@@ -493,6 +591,8 @@ def _artist_points(artists: Sequence[Any]) -> list[tuple[float, float]]:
     return out
 
 
+# The smallest marker area (points²) of a scatter's key in a legend.
+LEGEND_DOT = 16.0
 # The paths get a zoomed inset when they fit in a square this fraction of the view.
 ZOOM_BELOW = 0.3
 INSET_SIZE = 0.42
@@ -607,7 +707,7 @@ def trajectory_figure(
     fig = _figure(6.6, 7.0)
     ax = fig.add_subplot()
     handles = _draw_scene(ax, problem, rs, ref, resolution=resolution)
-    _scene_decorations(fig, ax, handles["contour"] is not None, columns=3)
+    _scene_decorations(fig, ax, handles["contour"] is not None, 3, handles["has_paths"])
     fig.suptitle(title or f"{_problem_title(problem)}: path of the iterates", fontsize=13)
     return fig
 
@@ -616,15 +716,23 @@ def _legend_below(fig: Any, ax: Any, columns: int) -> None:
     """``ax``'s legend under the whole figure, where it hides nothing (constrained layout
     makes room for it)."""
     handles, labels = ax.get_legend_handles_labels()
-    fig.legend(
+    legend = fig.legend(
         handles, labels, loc="outside lower center", ncol=max(1, min(columns, len(labels))),
         fontsize=8, frameon=False, handlelength=3.0, markerscale=0.7,
     )  # fmt: skip
+    # Data of many points is drawn with tiny dots; their legend key would be invisible.
+    for handle in getattr(legend, "legend_handles", []):
+        sizes = handle.get_sizes() if hasattr(handle, "get_sizes") else []
+        if len(sizes) and max(sizes) < LEGEND_DOT:
+            handle.set_sizes([LEGEND_DOT])
 
 
-def _scene_decorations(fig: Any, ax: Any, contours: bool, columns: int = 4) -> None:
+def _scene_decorations(
+    fig: Any, ax: Any, contours: bool, columns: int = 4, paths: bool = True
+) -> None:
     _legend_below(fig, ax, columns)
-    ax.set_title("iterates x_k" + (", on contours of L" if contours else ""), fontsize=10)
+    what = "iterates x_k" if paths else "estimates"
+    ax.set_title(what + (", on contours of L" if contours else ""), fontsize=10)
 
 
 def result_figure(
@@ -656,7 +764,7 @@ def result_figure(
     ax_gap = fig.add_subplot(grid[0, 1])
     ax_grad = fig.add_subplot(grid[1, 1], sharex=ax_gap)
     handles = _draw_scene(ax_scene, problem, rs, ref, resolution=resolution)
-    _scene_decorations(fig, ax_scene, handles["contour"] is not None)
+    _scene_decorations(fig, ax_scene, handles["contour"] is not None, 4, handles["has_paths"])
     # The scene's legend names the runs, with the same colours, line styles and markers.
     _draw_convergence(ax_gap, ax_grad, rs, ref_loss, log_steps)
     ax_gap.tick_params(labelbottom=False)
@@ -737,7 +845,8 @@ def h_sweep_figure(
             if autograd_error > FLOOR
             else f"autograd vs closed form: {autograd_error:.1g} (drawn at {FLOOR:.0e})"
         )
-        ax.axhline(shown, color="#D55E00", lw=2.0, ls="-", label=text, zorder=1)
+        # Black and thick: no curve has that colour (or that weight, in grey).
+        ax.axhline(shown, color="black", lw=2.4, ls="-", label=text, zorder=1)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ys = [max(e, FLOOR) for _, rows in curves for _, e in rows]
@@ -745,7 +854,7 @@ def h_sweep_figure(
         ys.append(max(autograd_error, FLOOR))
     ax.set_ylim(min(ys) / 10, max(ys) * 10)
     ax.set_xlabel("finite-difference step h")
-    ax.set_ylabel("max abs gradient error")
+    ax.set_ylabel("max abs error of the gradient  (vs closed form)")
     ax.grid(True, which="major", alpha=0.35)
     ax.annotate(
         f"best h = {best_h:.0e}", (best_h, max(best_e, FLOOR)), xytext=(0, -26),
@@ -1129,12 +1238,21 @@ class _AnimationScene:
         # For each run, its (path line, head marker, path) in the scene and the inset.
         self.paths: list[list[tuple[Any, Any, list[tuple[float, float]]]]] = [[] for _ in runs]
         self.grad_lines: list[tuple[Any, Any]] = []
+        # Each run's picture of its current estimate (problem.draw_estimate), redrawn
+        # on every frame: the artists of the frame shown last.
+        self.problem = problem
+        self.ax_scene: Any = None
+        self.estimates: list[Any] = []
+        self.blit = blit
         if self.has_scene:
             grid = fig.add_gridspec(1, 2, width_ratios=(1.1, 1.0))
             ax_scene = fig.add_subplot(grid[0, 0])
+            self.ax_scene = ax_scene
             ax_gap = fig.add_subplot(grid[0, 1])
             handles = _draw_scene(ax_scene, problem, runs, ref, resolution=resolution, paths=False)
-            _scene_decorations(fig, ax_scene, handles["contour"] is not None)
+            _scene_decorations(
+                fig, ax_scene, handles["contour"] is not None, 4, handles["has_paths"]
+            )
             for i, line, head, path in handles["lines"]:
                 self.paths[i].append((line, head, path))
             ax_grad = None
@@ -1224,6 +1342,20 @@ class _AnimationScene:
                 pline.set_data([p[0] for p in shown], [p[1] for p in shown])
                 head.set_data([p[0] for p in shown[-1:]], [p[1] for p in shown[-1:]])
         self.clock.set_text(self.clock_format.format(step))
+        if self.ax_scene is not None:
+            self._redraw_estimates(step)
+
+    def _redraw_estimates(self, step: int) -> None:
+        for artist in self.estimates:
+            artist.remove()
+        current: list[Sequence[float] | None] = []
+        for run in self.runs:
+            n = bisect.bisect_right(run.step, step)
+            current.append(run.x[n - 1] if n and len(run.x) >= n else None)
+        self.estimates = _draw_estimates(self.ax_scene, self.problem, self.runs, current)
+        for artist in self.estimates:
+            # Drawn over the blitted background, never into it.
+            artist.set_animated(self.blit)
 
     def render(self, step: int) -> Any:
         """The frame at ``step`` as an RGB PIL image."""
@@ -1233,7 +1365,7 @@ class _AnimationScene:
         canvas = self.fig.canvas
         assert self.background is not None
         canvas.restore_region(self.background)
-        for artist in self.moving:
+        for artist in sorted(self.estimates, key=lambda a: a.get_zorder()) + self.moving:
             self.fig.draw_artist(artist)
         w, h = self.size
         return Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert(

@@ -595,6 +595,51 @@ class Problem(abc.ABC):
             )
         return [[self.objective([x, y]) for x in xs] for y in ys]
 
+    @property
+    def has_scene(self) -> bool:
+        """True when the problem has a 2-D picture to draw (data, path or estimate).
+
+        That is when :meth:`plot_xy` places ``x0`` in the plane (a path can be
+        drawn), or when the subclass overrides :meth:`draw_estimate` (its
+        estimate has a picture even without a path point: charges on a sphere
+        shown as a projection, a rigid registration's moved points). Plots draw
+        a scene panel (:meth:`draw` plus :meth:`draw_estimate` per run) only when
+        this is True; a subclass that draws a scene some other way may override
+        the property.
+        """
+        if type(self).draw_estimate is not Problem.draw_estimate:
+            return True
+        return self.plot_xy(self.x0) is not None
+
+    def draw_estimate(
+        self,
+        ax: Any,
+        x: Sequence[float],
+        *,
+        color: Any,
+        label: str | None = None,
+        linestyle: Any = "-",
+        marker: str = "o",
+        alpha: float = 1.0,
+    ) -> list[Any]:
+        """Draw the problem's picture of estimate ``x`` beyond its path point; returns the artists.
+
+        The path point (:meth:`plot_xy`) is drawn by the plots themselves; this
+        hook draws what the estimate *means* in the scene: a fitted circle, an
+        enclosing circle, charges projected to the plane, a registration's
+        moved points. Use ``color``, ``linestyle``, ``marker`` and ``alpha`` for
+        every artist so runs stay distinguishable (also in greyscale), and give
+        ``label`` to at most one artist (the legend entry), none when it is None.
+        ``color`` is any matplotlib colour, ``linestyle`` any matplotlib line style
+        (a name such as ``"--"`` or a dash tuple such as ``(0, (5, 1))``).
+        Animations call it once per frame per run, so it must add fresh artists
+        to ``ax`` and not rely on earlier calls; every returned artist is
+        removed before the next frame. It must not set the axes' limits, labels
+        or aspect: the plots do (and widen the view so that the final estimates
+        and the reference's picture fit). The default draws nothing and returns ``[]``.
+        """
+        return []
+
     def draw(self, ax: Any, x: Sequence[float] | None = None, label: str = "estimate") -> list[Any]:
         """Draw the problem (and the estimate ``x``) on a matplotlib Axes; returns the artists.
 

@@ -80,7 +80,7 @@ BAD_INPUT = [
     (["check", "median", "--n", "5", "--at", "1"], ["--at has 1 coordinate"]),
     (["compare", "median", "--x0", "1,2,3"], ["--x0 has 3 coordinates"]),
     # usage
-    (["solve"], ["solve: missing PROBLEM", "known problems: median"]),
+    (["solve"], ["solve: missing PROBLEM", "known problems: ", "median"]),
     (["solve", "--n", "5"], ["the problem comes first"]),
     ([*S, "extra"], ["unexpected extra argument"]),
     ([*S, "--lr"], ["--lr", "requires an argument"]),

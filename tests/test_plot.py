@@ -475,3 +475,222 @@ def test_animation_is_atomic(
         plot.animate(median, race, target, frames=10, dpi=40, progress=stop)
     assert target.read_bytes() == b"old"
     assert leftovers(tmp_path) == [target.name]
+
+
+# ------------------------------------------------- the drawing hook: draw_estimate, has_scene
+
+
+class Ring(Problem):
+    """Fit a circle x = (cx, cy, r) to points on one: Σ (|p − c| − r)² / n.
+
+    Its path is the centre (``plot_xy``); ``draw_estimate`` draws the circle itself,
+    as a fitted-circle problem would.
+    """
+
+    name = "ring"
+    description = "a circle fit for plot tests"
+    options = (Option("n", int, 16, "number of points", min=3),)
+
+    def setup(self) -> None:
+        n = self.n = int(self.settings["n"])
+        self.pts = [
+            (2.0 + 1.5 * math.cos(2 * math.pi * k / n), 1.0 + 1.5 * math.sin(2 * math.pi * k / n))
+            for k in range(n)
+        ]
+        self._xs = Tensor([p[0] for p in self.pts])
+        self._ys = Tensor([p[1] for p in self.pts])
+
+    @property
+    def dim(self) -> int:
+        return 3
+
+    def default_x0(self) -> list[float]:
+        return [1.0, 0.0, 0.5]
+
+    def loss(self, x: Tensor) -> Tensor:
+        d = F.hypot(self._xs - x[0], self._ys - x[1]) - x[2]
+        return F.mean(d * d)
+
+    def gradient(self, x: Sequence[float]) -> list[float]:
+        g = [0.0, 0.0, 0.0]
+        for px, py in self.pts:
+            dist = math.hypot(px - x[0], py - x[1])
+            e = 2.0 * (dist - x[2]) / self.n
+            g[0] += e * (x[0] - px) / dist
+            g[1] += e * (x[1] - py) / dist
+            g[2] -= e
+        return g
+
+    def compute_reference(self) -> Reference:
+        return Reference([2.0, 1.0, 1.5], 0.0, "by construction")
+
+    def plot_xy(self, x: Sequence[float]) -> tuple[float, float] | None:
+        return float(x[0]), float(x[1])
+
+    def plot_bounds(
+        self, extra: Sequence[Sequence[float]] = (), margin: float = 0.05
+    ) -> tuple[float, float, float, float]:
+        from geograd.problems.base import bounding_box
+
+        pts = [*self.pts, *((float(p[0]), float(p[1])) for p in extra)]
+        return bounding_box([p[0] for p in pts], [p[1] for p in pts], margin)
+
+    def draw(self, ax: Any, x: Sequence[float] | None = None, label: str = "estimate") -> list[Any]:
+        return [
+            ax.scatter(
+                [p[0] for p in self.pts], [p[1] for p in self.pts], s=12, c="0.4",
+                label=f"points (n={self.n})",
+            )
+        ]  # fmt: skip
+
+    def draw_estimate(
+        self,
+        ax: Any,
+        x: Sequence[float],
+        *,
+        color: Any,
+        label: str | None = None,
+        linestyle: Any = "-",
+        marker: str = "o",
+        alpha: float = 1.0,
+    ) -> list[Any]:
+        from matplotlib.patches import Circle
+
+        circle = Circle(
+            (x[0], x[1]), abs(x[2]) * self.picture_scale, fill=False, edgecolor=color,
+            linestyle=linestyle, alpha=alpha, label=label, lw=1.5,
+        )  # fmt: skip
+        ax.add_patch(circle)
+        return [circle]
+
+    #: How much larger than the estimate's radius the circle is drawn (a test knob).
+    picture_scale = 1.0
+
+
+class Shell(Ring):
+    """The same circle fit with no path point (as charges on a sphere have none)."""
+
+    name = "shell"
+
+    def plot_xy(self, x: Sequence[float]) -> tuple[float, float] | None:
+        return None
+
+
+class WideShell(Shell):
+    """Draws its circles three times larger than the data: the view must widen."""
+
+    picture_scale = 3.0
+
+
+@pytest.fixture(scope="module")
+def ring_runs() -> dict[str, Any]:
+    p = Ring()
+    return {opt: p.solve(opt, max_steps=60, lr=0.05) for opt in ("adam", "momentum")}
+
+
+def circles(ax: Any) -> list[Any]:
+    from matplotlib.patches import Circle
+
+    return [a for a in ax.patches if isinstance(a, Circle)]
+
+
+def rgba(color: Any) -> tuple[float, ...]:
+    from matplotlib.colors import to_rgba
+
+    return tuple(to_rgba(color))
+
+
+def test_has_scene_and_the_default_hook() -> None:
+    assert Bowl(dim=2).has_scene is True  # a path point, no picture of its own
+    assert Bowl(dim=3).has_scene is False  # neither
+    assert Ring().has_scene is True
+    assert Shell().has_scene is True  # no path point, but draw_estimate is overridden
+    fig = plot._figure(3, 3)
+    ax = fig.add_subplot()
+    assert Bowl(dim=2).draw_estimate(ax, [1.0, 2.0], color="red") == []
+    assert not ax.lines and not ax.patches
+
+
+def test_trajectory_draws_each_runs_final_estimate_and_the_reference(
+    ring_runs: dict[str, Any],
+) -> None:
+    fig = plot.trajectory_figure(Ring(), ring_runs)
+    ax = fig.axes[0]
+    drawn = circles(ax)
+    assert len(drawn) == 3  # adam, momentum, the reference
+    for i, (name, run) in enumerate(ring_runs.items()):
+        (c,) = [c for c in drawn if c.get_edgecolor()[:3] == rgba(plot.COLORS[i])[:3]]
+        assert c.center == (run.x[0], run.x[1]) and c.radius == abs(run.x[2])
+        assert c.get_linestyle() == plot.LINESTYLES[i], name
+    (ref,) = [c for c in drawn if c.get_edgecolor()[:3] == (0.0, 0.0, 0.0)]
+    assert ref.radius == 1.5 and ref.get_linestyle() == ":"
+    # The path is the centre's, drawn by the plot itself.
+    adam = next(ln for ln in ax.get_lines() if ln.get_label() == "adam")
+    assert list(adam.get_xdata()) == [x[0] for x in ring_runs["adam"].history["x"]]
+    assert "reference (by construction)" in texts(fig)  # the star's entry
+
+
+def test_a_scene_without_paths(ring_runs: dict[str, Any]) -> None:
+    p = Shell()
+    fig = plot.result_figure(p, ring_runs)
+    scene = fig.axes[0]
+    assert scene.get_title() == "estimates"  # no iterates, no contours
+    assert scene.get_aspect() == 1.0
+    assert len(circles(scene)) == 3
+    assert not any(len(ln.get_xdata()) for ln in scene.get_lines())  # no path, no start
+    assert len(scene.collections) == 1  # the data only: no contour set
+    legend = texts(fig)
+    # Without a star, the reference's picture carries its legend entry.
+    assert {"adam", "momentum", "reference (by construction)", "points (n=16)"} <= set(legend)
+    assert "start x₀" not in legend
+    assert fig.axes[1].get_yscale() == "log"
+    # Without recorded iterates there is nothing to draw in the scene: convergence only.
+    bare = [
+        {"history": {k: v for k, v in r.history.items() if k != "x"}} for r in ring_runs.values()
+    ]
+    assert len(plot.result_figure(p, bare).axes) == 2
+
+
+def test_the_view_widens_to_hold_the_estimates(ring_runs: dict[str, Any]) -> None:
+    fig = plot.trajectory_figure(WideShell(), ring_runs)
+    ax = fig.axes[0]
+    x_lo, x_hi = ax.get_xlim()
+    y_lo, y_hi = ax.get_ylim()
+    for c in circles(ax):  # radius 4.5 around (2, 1): far beyond the data's box
+        cx, cy = c.center
+        assert x_lo <= cx - c.radius and cx + c.radius <= x_hi
+        assert y_lo <= cy - c.radius and cy + c.radius <= y_hi
+
+
+def test_animation_frames_redraw_the_estimates(ring_runs: dict[str, Any]) -> None:
+    p = Shell()
+    step = 10
+    fig = plot.animation_frame(p, ring_runs, step=step)
+    scene = fig.axes[0]
+    drawn = circles(scene)
+    assert len(drawn) == 3
+    for i, run in enumerate(ring_runs.values()):
+        (c,) = [c for c in drawn if c.get_edgecolor()[:3] == rgba(plot.COLORS[i])[:3]]
+        assert c.radius == abs(run.history["x"][step][2])  # the estimate at the frame's step
+    # Frame after frame, each run keeps exactly one picture (the old one is removed).
+    scene_obj = plot._AnimationScene(p, plot.as_runs(ring_runs), None, None, 40, 10, None)
+    ax = scene_obj.ax_scene
+    radii = []
+    for s in (0, 5, 30, 60):
+        scene_obj.render(s)
+        assert len(circles(ax)) == 2
+        radii.append(sorted(c.radius for c in circles(ax)))
+    assert radii[0] == [0.5, 0.5] and radii[0] != radii[-1]
+
+
+def test_animated_estimates_appear_in_the_gif(tmp_path: Path, ring_runs: dict[str, Any]) -> None:
+    out = plot.animate(Shell(), ring_runs, tmp_path / "shell.gif", frames=4, dpi=40, hold=0)
+    with Image.open(out) as im:
+        assert im.n_frames == 4
+        pictures = []
+        for k in range(im.n_frames):
+            im.seek(k)
+            frame = im.convert("RGB")
+            # The scene is the left half: only the estimates move there.
+            pictures.append(frame.crop((0, 0, frame.width // 2, frame.height)).tobytes())
+    assert len(set(pictures)) == 4

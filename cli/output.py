@@ -1,11 +1,9 @@
 """Files the CLI writes and reads: atomic writes, strict JSON, saved results.
 
-Atomic writes (:func:`atomic_write`, :func:`write_json_atomic`): the data goes
-to a temporary file in the target's own directory (so that the final rename
-never crosses a file system), is flushed and fsync'ed, and only then replaces
-the target with :func:`os.replace`, which is atomic on POSIX and Windows. A
-crash, an error or Ctrl-C at any moment leaves either the old file untouched or
-the new one complete, never half a file, and the temporary file is removed.
+Atomic writes (:func:`write_json_atomic`, :func:`write_text_atomic`) go through
+:mod:`geograd.fileio`: a temporary file beside the target, fsync'ed, then
+``os.replace``. A crash, an error or Ctrl-C at any moment leaves either the old
+file untouched or the new one complete, never half a file.
 
 JSON is strict (RFC 8259): NaN and infinities, which ``json`` would write as the
 non-standard ``NaN``/``Infinity``, become ``null``; tuples become lists, Paths
@@ -21,16 +19,13 @@ one-line errors.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from geograd.errors import InputError
+from geograd.fileio import atomic_write
 
 SOLVE_FORMAT = "geograd.solve/1"
 COMPARE_FORMAT = "geograd.compare/1"
@@ -58,55 +53,6 @@ def strict(value: Any) -> Any:
 def dumps(data: Any, indent: int | None = 2) -> str:
     """Strict JSON text of ``data`` (see :func:`strict`), ending with a newline."""
     return json.dumps(strict(data), indent=indent, allow_nan=False) + "\n"
-
-
-def check_writable(path: Path, what: str = "--out") -> None:
-    """Fail early, before a long run, when ``path`` cannot be written."""
-    target = Path(path)
-    parent = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        raise InputError(f"{what} {target}: is a directory; give a file name")
-    if not parent.is_dir():
-        raise InputError(f"{what} {target}: the directory {parent} does not exist; create it first")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(f"{what} {target}: cannot write in {parent} (permission denied)")
-
-
-@contextlib.contextmanager
-def atomic_write(path: str | Path, mode: str = "w", what: str = "--out") -> Iterator[IO[Any]]:
-    """Open a temporary file next to ``path``; on success it replaces ``path`` atomically.
-
-    ``mode`` is ``"w"`` (UTF-8 text) or ``"wb"``. If the body raises (anything,
-    KeyboardInterrupt included) the temporary file is removed, ``path`` is left
-    as it was and the exception propagates.
-    """
-    if mode not in ("w", "wb"):
-        raise ValueError(f"atomic_write: mode must be 'w' or 'wb', not {mode!r}")
-    target = Path(path)
-    check_writable(target, what)
-    directory = target.parent if str(target.parent) else Path(".")
-    try:
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".tmp", dir=os.fspath(directory)
-        )
-    except OSError as exc:
-        raise InputError(f"{what} {target}: cannot create a file there ({_why(exc)})") from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, mode, encoding="utf-8" if mode == "w" else None) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        # mkstemp makes the file private (0600); give it the mode a new file would have,
-        # or the mode of the file it replaces.
-        os.chmod(tmp, _final_mode(target))
-        os.replace(tmp, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if isinstance(exc, OSError):
-            raise InputError(f"{what} {target}: cannot write it ({_why(exc)})") from None
-        raise
 
 
 def write_text_atomic(path: str | Path, text: str, what: str = "--out") -> None:
@@ -142,15 +88,6 @@ def read_json(path: str | Path, what: str = "result file") -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError(f"{p}: a {what} holds a JSON object, this holds {type(data).__name__}")
     return data
-
-
-def _final_mode(target: Path) -> int:
-    try:
-        return target.stat().st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 def _why(exc: OSError) -> str:

@@ -24,10 +24,11 @@ from typing import Annotated, Any
 import typer
 
 from geograd.errors import GeogradError, InputError
+from geograd.fileio import check_writable
 
 from . import report
 from .errors import Interrupted, one_line
-from .output import COMPARE_FORMAT, SOLVE_FORMAT, check_writable, read_json
+from .output import COMPARE_FORMAT, SOLVE_FORMAT, read_json
 from .progress import FrameProgress, wanted
 from .settings import check_count
 

@@ -19,10 +19,11 @@ from typing import Annotated, Any
 import typer
 
 from geograd.errors import GeogradError, InputError
+from geograd.fileio import check_writable
 
 from . import report
 from .errors import EXIT_FINDING, EXIT_INTERRUPTED, one_line
-from .output import COMPARE_FORMAT, SOLVE_FORMAT, check_writable, write_json_atomic
+from .output import COMPARE_FORMAT, SOLVE_FORMAT, write_json_atomic
 from .plotting import (
     OptAnimate,
     OptFps,

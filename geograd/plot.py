@@ -56,12 +56,13 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from geograd.errors import GeogradError, InputError
+from geograd.fileio import atomic_path
 
 #: Gaps and gradient norms at or below this are drawn at it, so a zero (an exact
 #: solution, or a loss equal to the reference's to the last bit) still shows on a log axis.
@@ -884,48 +885,6 @@ def _suffix(path: Path, allowed: Sequence[str], what: str) -> str:
     return suffix
 
 
-@contextlib.contextmanager
-def _atomic_target(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` (same suffix, so that writers that go by the
-    suffix pick the right format) that replaces ``path`` when the body succeeds, and
-    is removed when anything fails, Ctrl-C included. An OSError while writing is an
-    :class:`InputError` naming the file."""
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError(f"cannot write {path}: the directory {parent} does not exist")
-    if path.is_dir():
-        raise InputError(f"cannot write {path}: it is a directory")
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=parent)
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        # mkstemp makes the file private (0600); give it the mode a new file would have,
-        # or the mode of the file it replaces.
-        os.chmod(tmp, _final_mode(path))
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if isinstance(exc, OSError):
-            raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
-
-
-def _final_mode(target: Path) -> int:
-    try:
-        return target.stat().st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 def save_figure(fig: Any, path: str | os.PathLike[str], *, dpi: int = 150) -> Path:
     """Save ``fig`` as PNG, SVG or PDF by the suffix of ``path``, atomically; returns the path.
 
@@ -933,7 +892,7 @@ def save_figure(fig: Any, path: str | os.PathLike[str], *, dpi: int = 150) -> Pa
     """
     target = Path(path)
     fmt = _suffix(target, FIGURE_FORMATS, "a figure")
-    with _atomic_target(target) as tmp:
+    with atomic_path(target, what="cannot write") as tmp:
         fig.savefig(tmp, format=fmt, dpi=dpi, facecolor="white")
     return target
 
@@ -1163,7 +1122,7 @@ def animate(
     ref = _reference(problem, reference)
     scene = _AnimationScene(problem, rs, ref, title, dpi, resolution, log_steps)
     total = len(shown)
-    with _atomic_target(target) as tmp:
+    with atomic_path(target, what="cannot write") as tmp:
         sink: _GifSink | _Mp4Sink
         if exe is None:
             sink = _GifSink(tmp, float(fps), float(hold))

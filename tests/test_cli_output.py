@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 import geograd.cli.output as output
+import geograd.fileio as fileio
 from geograd.cli.app import app
 from geograd.cli.progress import ProgressBar, wanted
 from geograd.errors import InputError
@@ -102,7 +103,7 @@ def test_a_failed_rename_is_an_input_error_and_leaves_nothing(
     def no_replace(src: Any, dst: Any) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(output.os, "replace", no_replace)
+    monkeypatch.setattr(fileio.os, "replace", no_replace)
     result = runner.invoke(app, [*S, "--out", str(f)])
     assert result.exit_code == 2
     assert (

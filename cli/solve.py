@@ -46,8 +46,9 @@ from .settings import (
 SOLVER = "Solver options"
 OUTPUT = "Output options"
 
-#: compare's default line-up: the line search, plain and heavy-ball SGD, Adam.
-COMPARE_OPTIMIZERS = "gd,sgd,momentum,adam"
+#: compare's default line-up: the problem's own default optimizer first, then the line
+#: search, plain and heavy-ball SGD and Adam.
+COMPARE_OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
 
 # ------------------------------------------------------------------ shared option types
 
@@ -150,15 +151,15 @@ def solve_options(
 
 def compare_options(
     optimizers: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--optimizers",
             metavar="A,B,...",
             help="Our optimizers to run, comma-separated, or 'all'; each with the problem's "
-            "settings for it.",
+            "settings for it (default: the problem's own optimizer, gd, sgd, momentum, adam).",
             rich_help_panel=SOLVER,
         ),
-    ] = COMPARE_OPTIMIZERS,
+    ] = None,
     baselines: Annotated[
         str | None,
         typer.Option(
@@ -405,7 +406,7 @@ def run_compare(
     name: str,
     problem_args: dict[str, Any],
     *,
-    optimizers: str,
+    optimizers: str | None,
     baselines: str | None,
     steps: str | None,
     x0: str | None,
@@ -425,13 +426,16 @@ def run_compare(
     if out is not None:
         check_writable(out)
     pictures = plot_request(plot, animate, fps, frames)
-    ours = split_names("--optimizers", optimizers)
+    ours = split_names("--optimizers", optimizers) if optimizers is not None else []
     ours = (
         optimizer_names() if ours == ["all"] else [check_optimizer(o, "--optimizers") for o in ours]
     )
     methods = _scipy_methods(baselines, SCIPY_METHODS, DEFAULT_BASELINES)
 
     problem, setup_s = build_problem(name, problem_args)
+    if optimizers is None:
+        own = problem.solver_defaults()["optimizer"]
+        ours = list(dict.fromkeys([own, *COMPARE_OPTIMIZERS]))
     start = problem.check_point(x0, "--x0") if x0 is not None else problem.x0
 
     ref, reference_s, ref_error = timed_reference(problem)

@@ -290,6 +290,12 @@ def test_compare_default_lineup_all_and_none() -> None:
     assert all(r["distance"] <= 1e-6 for r in data["runs"])
 
 
+def test_compare_default_lineup_starts_with_the_problems_own_optimizer() -> None:
+    # thomson solves with nag by default; the line-up puts it first, then the usual four
+    data = ok_json("compare", "thomson", "--n", "4", "--baselines", "none")
+    assert [r["method"] for r in data["runs"][1:]] == ["nag", "gd", "sgd", "momentum", "adam"]
+
+
 # -------------------------------------------------------------------------- listings
 
 

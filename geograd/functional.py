@@ -112,42 +112,28 @@ def _norm_vjp(g: Tensor, out: Tensor, *coords: Tensor) -> list[Tensor]:
 
 P = Primitive
 # fmt: off
-# ----------------------------------------------------------------------------------------
-#   name            forward              VJP of each argument: (g, out, *args) -> gradient
-# ----------------------------------------------------------------------------------------
-add: Primitive = P("add", fa.add, (lambda g, out, a, b: g,
-                        lambda g, out, a, b: g))
-sub: Primitive = P("sub", fa.sub, (lambda g, out, a, b: g,
-                        # reduce before negating: one pass fewer when b was broadcast
-                        lambda g, out, a, b: -_sum_to(g, b.shape)))
-mul: Primitive = P("mul", fa.mul, (lambda g, out, a, b: g * b,
-                        lambda g, out, a, b: g * a))
-div: Primitive = P("div", fa.div, (lambda g, out, a, b: g / b,
-                        lambda g, out, a, b: -(g * out) / b))
+# ---------------------------------------------------------------------------------------
+#  name = P(name, forward on data, (VJP of each argument: (g, out, *args) -> its gradient))
+# ---------------------------------------------------------------------------------------
+add: Primitive = P("add", fa.add, (
+    lambda g, out, a, b: g,
+    lambda g, out, a, b: g))
+sub: Primitive = P("sub", fa.sub, (
+    lambda g, out, a, b: g,
+    lambda g, out, a, b: -_sum_to(g, b.shape)))  # reduce, then negate: one pass fewer
+mul: Primitive = P("mul", fa.mul, (
+    lambda g, out, a, b: g * b,
+    lambda g, out, a, b: g * a))
+div: Primitive = P("div", fa.div, (
+    lambda g, out, a, b: g / b,
+    lambda g, out, a, b: -(g * out) / b))
 power: Primitive = P("pow", fa.power, (
     lambda g, out, a, b: _pow_base_vjp(g, a, b),
     # d a^b / db = a^b log a, taken as 0 where a <= 0 (there a^b only exists for constant b)
     lambda g, out, a, b: g * out * log(where(a > 0.0, a, 1.0))))
-neg: Primitive = P("neg", fa.neg, (lambda g, out, a: -g,))
-abs: Primitive = P("abs", fa.absolute, (lambda g, out, a: g * sign(a),))
-sign: Primitive = P("sign", fa.sign, (lambda g, out, a: g * 0.0,))
-exp: Primitive = P("exp", fa.exp, (lambda g, out, a: g * out,))
-log: Primitive = P("log", fa.log, (lambda g, out, a: g / a,))
-sqrt: Primitive = P("sqrt", fa.sqrt, (lambda g, out, a: g / (2.0 * out),))
-sin: Primitive = P("sin", fa.sin, (lambda g, out, a: g * cos(a),))
-cos: Primitive = P("cos", fa.cos, (lambda g, out, a: -g * sin(a),))
-tan: Primitive = P("tan", fa.tan, (lambda g, out, a: g * (1.0 + out * out),))
-tanh: Primitive = P("tanh", fa.tanh, (lambda g, out, a: g * (1.0 - out * out),))
-sigmoid: Primitive = P("sigmoid", fa.sigmoid, (lambda g, out, a: g * out * (1.0 - out),))
-softplus: Primitive = P("softplus", fa.softplus, (lambda g, out, a: g * sigmoid(a),))
 divide_no_nan: Primitive = P("divide_no_nan", fa.divide_no_nan, (
     lambda g, out, a, b: divide_no_nan(g, b),
     lambda g, out, a, b: -divide_no_nan(g * out, b)))
-# the Euclidean norm of coordinate tensors: sqrt(Σ c_i²); gradient c_i / norm, 0 at the origin
-norm: Primitive = P("norm", fa.hypot, vjp_all=_norm_vjp)
-# the Euclidean length of one 1-D tensor, sqrt(Σ x_i²); gradient x / length, 0 at 0
-vector_norm: Primitive = P("vector_norm", fa.vector_norm,
-                           (lambda g, out, a: divide_no_nan(g, out) * a,))
 maximum: Primitive = P("maximum", fa.maximum, (
     lambda g, out, a, b: g * _tie_weights(a.data, b.data),
     lambda g, out, a, b: g * _tie_weights(b.data, a.data)))
@@ -161,17 +147,43 @@ clip: Primitive = P("clip", fa.clip, (
 _where: Primitive = P("where", lambda a, b, cond: fa.where(cond, a, b), (
     lambda g, out, a, b, cond: _where(g, 0.0, cond=cond),
     lambda g, out, a, b, cond: _where(0.0, g, cond=cond)))
+
+neg: Primitive = P("neg", fa.neg, (lambda g, out, a: -g,))
+abs: Primitive = P("abs", fa.absolute, (lambda g, out, a: g * sign(a),))
+sign: Primitive = P("sign", fa.sign, (lambda g, out, a: g * 0.0,))
+exp: Primitive = P("exp", fa.exp, (lambda g, out, a: g * out,))
+log: Primitive = P("log", fa.log, (lambda g, out, a: g / a,))
+sqrt: Primitive = P("sqrt", fa.sqrt, (lambda g, out, a: g / (2.0 * out),))
+sin: Primitive = P("sin", fa.sin, (lambda g, out, a: g * cos(a),))
+cos: Primitive = P("cos", fa.cos, (lambda g, out, a: -g * sin(a),))
+tan: Primitive = P("tan", fa.tan, (lambda g, out, a: g * (1.0 + out * out),))
+tanh: Primitive = P("tanh", fa.tanh, (lambda g, out, a: g * (1.0 - out * out),))
+sigmoid: Primitive = P("sigmoid", fa.sigmoid, (lambda g, out, a: g * out * (1.0 - out),))
+softplus: Primitive = P("softplus", fa.softplus, (lambda g, out, a: g * sigmoid(a),))
+
+# reductions; sum is correctly rounded (fsum), reduce_sum is the engine's blocked sum for the
+# gradient of a broadcast operand; max/min split the gradient among ties
 sum: Primitive = P("sum", fa.total, (lambda g, out, a: broadcast_to(g, shape=a.shape),))
-broadcast_to: Primitive = P("broadcast_to", fa.broadcast_to, (lambda g, out, a, shape: sum(g),))
-# the engine's reduction of a broadcast operand's gradient: blocked, not correctly rounded
-reduce_sum: Primitive = P("reduce_sum", fa.blocked_total,
-                          (lambda g, out, a: broadcast_to(g, shape=a.shape),))
+reduce_sum: Primitive = P("reduce_sum", fa.blocked_total, (
+    lambda g, out, a: broadcast_to(g, shape=a.shape),))
+broadcast_to: Primitive = P("broadcast_to", fa.broadcast_to, (
+    lambda g, out, a, shape: sum(g),))
 max: Primitive = P("max", fa.amax, (lambda g, out, a: g * _share(a.data, out.item()),))
 min: Primitive = P("min", fa.amin, (lambda g, out, a: g * _share(a.data, out.item()),))
 logsumexp: Primitive = P("logsumexp", _logsumexp, (lambda g, out, a: g * exp(a - out),))
+# the Euclidean length of one 1-D tensor, sqrt(Σ x_i²); gradient x / length, 0 at 0
+vector_norm: Primitive = P("vector_norm", fa.vector_norm, (
+    lambda g, out, a: divide_no_nan(g, out) * a,))
+
+# indexing and its adjoint
 take: Primitive = P("take", fa.take, (
     lambda g, out, a, index: scatter(g, index=index, n=len(a.data)),))
-scatter: Primitive = P("scatter", fa.scatter, (lambda g, out, a, index, n: take(g, index=index),))
+scatter: Primitive = P("scatter", fa.scatter, (
+    lambda g, out, a, index, n: take(g, index=index),))
+
+# any number of arguments: one VJP returns all their gradients
+# the Euclidean norm of coordinate tensors: sqrt(Σ c_i²); gradient c_i / norm, 0 at the origin
+norm: Primitive = P("norm", fa.hypot, vjp_all=_norm_vjp)
 _concat: Primitive = P("concat", lambda *pieces: fa.concat(pieces), vjp_all=_concat_vjp)
 # fmt: on
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, ClassVar, TypeVar
 
 DELAY = 1.0
 REFRESH = 0.1
@@ -30,7 +30,95 @@ def wanted(quiet: bool, json_output: bool, stream: IO[str] | None = None) -> boo
         return False
 
 
-class ProgressBar:
+class _DelayedBar:
+    """What both bars share: a rich progress bar on ``stream`` (default stderr) that opens
+    only once the work has lasted ``delay`` seconds, redraws at most every ``refresh``
+    seconds, and vanishes on :meth:`close` (or at the end of a ``with`` block).
+
+    A subclass calls :meth:`_advance` with the task's fields after each unit of work and
+    implements :meth:`_open` (the columns and the task, through :meth:`_start_bar`).
+    """
+
+    #: Whether the delay counts from the bar's creation rather than from the first update.
+    timed_from_creation: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        label: str,
+        *,
+        enabled: bool,
+        stream: IO[str] | None = None,
+        delay: float = DELAY,
+        refresh: float = REFRESH,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.label = label
+        self.enabled = enabled
+        self.stream = stream
+        self.delay = delay
+        self.refresh = refresh
+        self.clock = clock
+        self.shown = False
+        self._start: float | None = clock() if self.timed_from_creation else None
+        self._last = -float("inf")
+        self._progress: Any = None
+        self._task: Any = None
+
+    def _advance(self, final: bool = False, **fields: Any) -> None:
+        """Open the bar once the work has lasted ``delay`` (see :attr:`timed_from_creation`),
+        then update it with ``fields`` at most every ``refresh`` seconds, and on a ``final``
+        call."""
+        now = self.clock()
+        if self._start is None:
+            self._start = now
+        if self._progress is None:
+            if now - self._start < self.delay:
+                return
+            self._open(**fields)
+        if now - self._last >= self.refresh or final:
+            self._last = now
+            self._progress.update(self._task, **fields)
+            self._progress.refresh()
+
+    def _open(self, **fields: Any) -> None:
+        """Show the bar (:meth:`_start_bar` with the subclass's columns), its task at ``fields``."""
+        raise NotImplementedError
+
+    def _start_bar(self, columns: tuple[Any, ...], description: str, **fields: Any) -> None:
+        """Show a bar: the description, the bar and "M/N", then ``columns``; one task."""
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        console = Console(file=self.stream if self.stream is not None else sys.stderr)
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            *columns,
+            console=console,
+            transient=True,
+            auto_refresh=False,
+        )
+        self._task = self._progress.add_task(description, **fields)
+        self._progress.start()
+        self.shown = True
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def __enter__(self: _Bar) -> _Bar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_Bar = TypeVar("_Bar", bound=_DelayedBar)
+
+
+class ProgressBar(_DelayedBar):
     """A ``minimize`` callback showing step, loss and gradient norm; use it as a context manager.
 
     ``callback`` is None when the bar is disabled, so that ``minimize`` skips the
@@ -48,76 +136,29 @@ class ProgressBar:
         refresh: float = REFRESH,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
+        super().__init__(
+            label, enabled=enabled, stream=stream, delay=delay, refresh=refresh, clock=clock
+        )
         self.total = max(1, int(total))
-        self.label = label
-        self.enabled = enabled
-        self.stream = stream
-        self.delay = delay
-        self.refresh = refresh
-        self.clock = clock
-        self.shown = False
-        self._start: float | None = None
-        self._last = -float("inf")
-        self._progress: Any = None
-        self._task: Any = None
 
     @property
     def callback(self) -> Callable[[Any], None] | None:
         return self._step if self.enabled else None
 
     def _step(self, p: Any) -> None:
-        now = self.clock()
-        if self._start is None:
-            self._start = now
-        if self._progress is None:
-            if now - self._start < self.delay:
-                return
-            self._open(p)
-        if now - self._last >= self.refresh:
-            self._last = now
-            self._progress.update(self._task, completed=p.step, loss=p.loss, grad_norm=p.grad_norm)
-            self._progress.refresh()
+        self._advance(completed=p.step, loss=p.loss, grad_norm=p.grad_norm)
 
-    def _open(self, p: Any) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
+    def _open(self, **fields: Any) -> None:
+        from rich.progress import TextColumn, TimeElapsedColumn
 
-        console = Console(file=self.stream if self.stream is not None else sys.stderr)
-        self._progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
+        columns = (
             TextColumn("steps  loss {task.fields[loss]:.10g}  |grad| {task.fields[grad_norm]:.3g}"),
             TimeElapsedColumn(),
-            console=console,
-            transient=True,
-            auto_refresh=False,
         )
-        self._task = self._progress.add_task(
-            self.label, total=self.total, completed=p.step, loss=p.loss, grad_norm=p.grad_norm
-        )
-        self._progress.start()
-        self.shown = True
-
-    def close(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
-
-    def __enter__(self) -> ProgressBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        self._start_bar(columns, self.label, total=self.total, **fields)
 
 
-class FrameProgress:
+class FrameProgress(_DelayedBar):
     """A progress bar for writing an animation: ``callback(done, total)`` after each frame.
 
     The same rules as :class:`ProgressBar`: only when ``enabled`` (see :func:`wanted`),
@@ -125,81 +166,24 @@ class FrameProgress:
     bar), redrawn at most every ``refresh`` seconds, gone when it ends.
     """
 
-    def __init__(
-        self,
-        label: str,
-        *,
-        enabled: bool,
-        stream: IO[str] | None = None,
-        delay: float = DELAY,
-        refresh: float = REFRESH,
-        clock: Callable[[], float] = time.perf_counter,
-    ) -> None:
-        self.label = label
-        self.enabled = enabled
-        self.stream = stream
-        self.delay = delay
-        self.refresh = refresh
-        self.clock = clock
-        self.shown = False
-        self._start = clock()
-        self._last = -float("inf")
-        self._progress: Any = None
-        self._task: Any = None
+    timed_from_creation = True
 
     @property
     def callback(self) -> Callable[[int, int], None] | None:
         return self._frame if self.enabled else None
 
     def _frame(self, done: int, total: int) -> None:
-        now = self.clock()
-        if self._progress is None:
-            if now - self._start < self.delay:
-                return
-            self._open(done, total)
-        if now - self._last >= self.refresh or done >= total:
-            self._last = now
-            self._progress.update(self._task, completed=done, total=total)
-            self._progress.refresh()
+        self._advance(done >= total, completed=done, total=total)
 
-    def _open(self, done: int, total: int) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
+    def _open(self, **fields: Any) -> None:
+        from rich.markup import escape
+        from rich.progress import TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-        console = Console(file=self.stream if self.stream is not None else sys.stderr)
-        self._progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
+        columns = (
             TextColumn("frames"),
             TimeElapsedColumn(),
             TextColumn("left"),
             TimeRemainingColumn(),
-            console=console,
-            transient=True,
-            auto_refresh=False,
         )
-        from rich.markup import escape
-
         # A file name is text, not markup ("[1].gif").
-        self._task = self._progress.add_task(escape(self.label), total=total, completed=done)
-        self._progress.start()
-        self.shown = True
-
-    def close(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
-
-    def __enter__(self) -> FrameProgress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        self._start_bar(columns, escape(self.label), **fields)

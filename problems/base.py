@@ -27,7 +27,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from geograd import Tensor, no_grad, value_and_grad
 from geograd.errors import InputError
@@ -272,12 +272,28 @@ class Problem(abc.ABC):
     #: Number of data items (points, charges, ...); set by :meth:`setup`.
     n: int = 0
 
+    #: Data given in code (see :meth:`_from_given`) instead of generated or loaded; a
+    #: subclass's :meth:`setup` installs it when it is set.
+    _given: Any = None
+
     def __init__(self, x0: Sequence[float] | str | None = None, **options: Any) -> None:
         self.settings: dict[str, Any] = self.parse_options(options)
         self._reference: Reference | None = None
         self._x0_given: list[float] | None = None
         self.setup()
         self._x0_given = None if x0 is None else self.check_point(x0, "x0")
+
+    @classmethod
+    def _from_given(
+        cls: type[P], given: Any, x0: Sequence[float] | None = None, **options: Any
+    ) -> P:
+        """An instance over data given in code (the body of a subclass's ``from_points``):
+        ``given`` is set as ``_given`` before :meth:`setup` runs, so that setup installs it
+        instead of generating or loading data; ``x0`` and ``options`` as for the constructor."""
+        self = cls.__new__(cls)
+        self._given = given
+        Problem.__init__(self, x0=x0, **options)
+        return self
 
     # ---------------------------------------------------------------- options
 
@@ -399,12 +415,7 @@ class Problem(abc.ABC):
         """
         from geograd.solve import minimize
 
-        name = optimizer if isinstance(optimizer, str) or optimizer is None else None
-        settings = self.solver_defaults(name, overrides.get("max_steps"))
-        if optimizer is not None and not isinstance(optimizer, str):
-            settings = {k: v for k, v in settings.items() if k in LOOP_SETTINGS}
-            settings["optimizer"] = optimizer
-        x0 = overrides.pop("x0", None)
+        settings, x0 = self._solve_settings(optimizer, overrides)
         start: Any
         if isinstance(x0, Tensor):
             start = x0
@@ -415,8 +426,27 @@ class Problem(abc.ABC):
                 start.data = Tensor(self.check_point(x0, "x0")).data
         else:
             start = self.x0 if x0 is None else self.check_point(x0, "x0")
-        settings.update(overrides)
         return minimize(self.loss, start, **settings)
+
+    def _solve_settings(
+        self, optimizer: Any, overrides: dict[str, Any]
+    ) -> tuple[dict[str, Any], Any]:
+        """:func:`geograd.minimize`'s settings for a :meth:`solve` with ``optimizer`` and
+        ``overrides``, and the ``x0`` override (None when not given), which is popped
+        from ``overrides``.
+
+        A name (or None) gets its tuned :meth:`solver_defaults`; an optimizer class or
+        instance only the loop settings (:data:`LOOP_SETTINGS`) and itself as
+        ``optimizer``. ``overrides`` replace single settings.
+        """
+        name = optimizer if isinstance(optimizer, str) or optimizer is None else None
+        settings = self.solver_defaults(name, overrides.get("max_steps"))
+        if optimizer is not None and not isinstance(optimizer, str):
+            settings = {k: v for k, v in settings.items() if k in LOOP_SETTINGS}
+            settings["optimizer"] = optimizer
+        x0 = overrides.pop("x0", None)
+        settings.update(overrides)
+        return settings, x0
 
     def baselines(
         self,
@@ -562,7 +592,8 @@ class Problem(abc.ABC):
         """Points at which to compare autograd, the closed form and finite differences.
 
         By default: ``x0`` and points scattered around it. Problems with kinks add
-        points near them (the median: points just off data points).
+        points near them (the median: points just off data points, by
+        :func:`check_points_near`).
         """
         r = random.Random(seed)
         base = self.x0
@@ -655,6 +686,8 @@ class Problem(abc.ABC):
         return artists
 
 
+P = TypeVar("P", bound=Problem)
+
 #: minimize() settings that belong to the loop, not to the optimizer.
 LOOP_SETTINGS = (
     "max_steps",
@@ -681,6 +714,38 @@ def _scipy_method(method: str, owner: str) -> str:
     return canonical
 
 
+def check_points_near(
+    points: Sequence[Sequence[float]],
+    scale: float,
+    count: int,
+    seed: int,
+    offset: float,
+    *,
+    in_turn: bool = False,
+) -> list[list[float]]:
+    """Check points for a problem whose kinks are at its data ``points`` (a sum of distances).
+
+    Half of them (the even ones) random in the data's bounding box widened by 0.1
+    ``scale`` on every side; half ``offset`` times ``scale`` off a data point in a
+    random direction: near a kink, yet far more than a finite-difference step away.
+    The data point is a random one, or with ``in_turn`` each in turn.
+    """
+    r = random.Random(seed)
+    d = len(points[0])
+    lo = [min(p[j] for p in points) for j in range(d)]
+    hi = [max(p[j] for p in points) for j in range(d)]
+    pts: list[list[float]] = []
+    for i in range(count):
+        if i % 2 == 0:
+            pts.append([r.uniform(a - 0.1 * scale, b + 0.1 * scale) for a, b in zip(lo, hi)])
+        else:
+            a = points[(i // 2) % len(points)] if in_turn else points[r.randrange(len(points))]
+            v = [r.gauss(0.0, 1.0) for _ in range(d)]
+            nv = math.hypot(*v) or 1.0
+            pts.append([aj + offset * scale * vj / nv for aj, vj in zip(a, v)])
+    return pts
+
+
 def bounding_box(
     xs: Sequence[float], ys: Sequence[float], margin: float
 ) -> tuple[float, float, float, float]:
@@ -692,6 +757,31 @@ def bounding_box(
         span = max(1.0, abs(x_lo), abs(y_lo))
     pad = margin * span
     return (x_lo - pad, x_hi + pad, y_lo - pad, y_hi + pad)
+
+
+def draw_circle(
+    ax: Any,
+    centre: tuple[float, float],
+    radius: float,
+    *,
+    color: Any,
+    linestyle: Any,
+    alpha: float,
+    label: str | None,
+) -> list[Any]:
+    """An estimate's circle for :meth:`Problem.draw_estimate`: an unfilled matplotlib Circle
+    patch on ``ax`` in the run's ``color``, ``linestyle`` and ``alpha``, labelled unless
+    ``label`` is None. Returns ``[patch]``."""
+    from matplotlib.patches import Circle
+
+    patch = Circle(
+        centre, radius, fill=False, edgecolor=color, linestyle=linestyle,
+        linewidth=1.6, alpha=alpha, zorder=3,
+    )  # fmt: skip
+    if label is not None:
+        patch.set_label(label)
+    ax.add_patch(patch)
+    return [patch]
 
 
 __all__ = [

@@ -114,8 +114,8 @@ import geograd.functional as F
 from geograd import Tensor
 from geograd.errors import InputError
 
-from .base import Option, Problem, Reference, bounding_box
-from .data import load_points
+from .base import Option, Problem, Reference, bounding_box, draw_circle
+from .data import extent, load_points, xy_columns
 
 #: The algebraic fits, in the order they are reported; ``hyper`` is the default x0.
 ALGEBRAIC_FITS = ("kasa", "taubin", "hyper")
@@ -211,8 +211,7 @@ class CircleFit(Problem):
             raise InputError(f"{where}: {self.n} point(s); a circle fit needs at least 3")
         if not all(math.isfinite(v) for v in self.xs + self.ys):
             raise InputError(f"{where}: the points must be finite numbers")
-        extent = max(max(self.xs) - min(self.xs), max(self.ys) - min(self.ys))
-        self._scale = extent if extent > 0 else 1.0
+        self._scale = extent([self.xs, self.ys])
         m = _moments(self.xs, self.ys)
         # Points on a line (all of them, to rounding) fit no circle: the algebraic fits
         # divide by the determinant of their covariance, the geometric fit runs to R = ∞.
@@ -236,13 +235,7 @@ class CircleFit(Problem):
         **options: Any,
     ) -> CircleFit:
         """A circle-fit problem over the given (x, y) points, e.g. for scripts and tests."""
-        rows = [[float(v) for v in p] for p in points]
-        if any(len(p) != 2 for p in rows):
-            raise InputError("circle-fit: each point needs 2 coordinates (x, y)")
-        self = cls.__new__(cls)
-        self._given = [[p[0] for p in rows], [p[1] for p in rows]]
-        Problem.__init__(self, x0=x0, **options)
-        return self
+        return cls._from_given(xy_columns(points, "circle-fit"), x0=x0, **options)
 
     @property
     def dim(self) -> int:
@@ -528,17 +521,10 @@ class CircleFit(Problem):
         alpha: float = 1.0,
     ) -> list[Any]:
         """The circle of ``x`` (a matplotlib Circle patch, unfilled)."""
-        from matplotlib.patches import Circle
-
         cx, cy, rad = (float(v) for v in x)
-        patch = Circle(
-            (cx, cy), abs(rad), fill=False, edgecolor=color, linestyle=linestyle,
-            linewidth=1.6, alpha=alpha, zorder=3,
-        )  # fmt: skip
-        if label is not None:
-            patch.set_label(label)
-        ax.add_patch(patch)
-        return [patch]
+        return draw_circle(
+            ax, (cx, cy), abs(rad), color=color, linestyle=linestyle, alpha=alpha, label=label
+        )
 
     def draw(self, ax: Any, x: Sequence[float] | None = None, label: str = "estimate") -> list[Any]:
         """The points (grey) and, for an estimate ``x``, its circle and centre (a star)."""

@@ -140,8 +140,8 @@ import geograd.functional as F
 from geograd import Tensor
 from geograd.errors import InputError
 
-from .base import LOOP_SETTINGS, Option, Problem, Reference, bounding_box
-from .data import load_points
+from .base import LOOP_SETTINGS, Option, Problem, Reference, bounding_box, draw_circle
+from .data import extent, load_points, xy_columns
 
 DISTRIBUTIONS = ("uniform", "gaussian", "disc")
 DEFAULT_OPTIMIZER = "nag"
@@ -245,8 +245,7 @@ class EnclosingCircle(Problem):
         self._uy = [p[1] for p in used]
         self._tx = Tensor(self._ux)
         self._ty = Tensor(self._uy)
-        extent = max(max(self.xs) - min(self.xs), max(self.ys) - min(self.ys))
-        self._extent = extent if extent > 0 else 1.0
+        self._extent = extent([self.xs, self.ys])
         radius = self.objective(self.default_x0())
         self._radius0 = radius if radius > 0 else 1.0
         self._reference = None
@@ -259,13 +258,7 @@ class EnclosingCircle(Problem):
         **options: Any,
     ) -> EnclosingCircle:
         """An enclosing-circle problem over the given (x, y) points, for scripts and tests."""
-        rows = [[float(v) for v in p] for p in points]
-        if any(len(p) != 2 for p in rows):
-            raise InputError("enclosing-circle: each point needs 2 coordinates (x, y)")
-        self = cls.__new__(cls)
-        self._given = [[p[0] for p in rows], [p[1] for p in rows]]
-        Problem.__init__(self, x0=x0, **options)
-        return self
+        return cls._from_given(xy_columns(points, "enclosing-circle"), x0=x0, **options)
 
     @property
     def dim(self) -> int:
@@ -652,17 +645,11 @@ class EnclosingCircle(Problem):
         alpha: float = 1.0,
     ) -> list[Any]:
         """The smallest circle about ``x`` holding every point (radius f(x)), unfilled."""
-        from matplotlib.patches import Circle
-
         cx, cy = float(x[0]), float(x[1])
-        patch = Circle(
-            (cx, cy), self.objective([cx, cy]), fill=False, edgecolor=color,
-            linestyle=linestyle, linewidth=1.6, alpha=alpha, zorder=3,
+        return draw_circle(
+            ax, (cx, cy), self.objective([cx, cy]), color=color, linestyle=linestyle,
+            alpha=alpha, label=label,
         )  # fmt: skip
-        if label is not None:
-            patch.set_label(label)
-        ax.add_patch(patch)
-        return [patch]
 
     def draw(self, ax: Any, x: Sequence[float] | None = None, label: str = "estimate") -> list[Any]:
         """The points (grey; the hull's vertices outlined) and, for ``x``, its circle and centre."""

@@ -97,8 +97,8 @@ import geograd.functional as F
 from geograd import Tensor
 from geograd.errors import InputError
 
-from .base import Option, Problem, Reference, bounding_box
-from .data import _default_names, load_points
+from .base import Option, Problem, Reference, bounding_box, check_points_near
+from .data import _default_names, extent, load_points
 from .median import LR_IN_LENGTHS, VERTEX_RTOL, GeometricMedian, generate, weiszfeld
 
 CASES = ("random", "interior", "vertex")
@@ -174,11 +174,9 @@ class FermatPoint(Problem):
         self.points = [tuple(p) for p in pts]
         self.columns = [[p[j] for p in pts] for j in range(self.d)]
         self.names = tuple(names) if names is not None else _default_names(self.d)
-        # The median of the same points: its vertex test and Weiszfeld are reused.
+        # The median of the same points: its distances, vertex test and Weiszfeld are reused.
         self.median = GeometricMedian.from_points(pts)
-        self._coords = tuple(Tensor(c) for c in self.columns)
-        spread = max(max(c) - min(c) for c in self.columns)
-        self._scale = spread if spread > 0 else 1.0
+        self._scale = extent(self.columns)
         self._length: float | None = None
         self._reference = None
 
@@ -190,10 +188,7 @@ class FermatPoint(Problem):
         rows = [[float(v) for v in p] for p in points]
         if len(rows) != 3:
             raise InputError(f"fermat: a triangle has 3 vertices, got {len(rows)}")
-        self = cls.__new__(cls)
-        self._given = rows
-        Problem.__init__(self, x0=x0)
-        return self
+        return cls._from_given(rows, x0=x0)
 
     @property
     def dim(self) -> int:
@@ -229,14 +224,8 @@ class FermatPoint(Problem):
     # ------------------------------------------------------------------ maths
 
     def loss(self, x: Tensor) -> Tensor:
-        """||a_1 - x|| + ||a_2 - x|| + ||a_3 - x|| through the engine."""
-        if not isinstance(x, Tensor):
-            x = Tensor(x)
-        if not x.shape:
-            parts = [self._coords[0] - x]
-        else:
-            parts = [c - x[j] for j, c in enumerate(self._coords)]
-        return F.sum(F.norm(*parts))
+        """||a_1 - x|| + ||a_2 - x|| + ||a_3 - x|| through the engine (the median's distances)."""
+        return F.sum(self.median.distances(x))
 
     def objective(self, x: Sequence[float]) -> float:
         p = [float(v) for v in x]
@@ -353,20 +342,7 @@ class FermatPoint(Problem):
         """Half random points around the triangle, half 1% of its extent off a vertex
         (near the kinks, yet far enough that central differences with the CLI's absolute
         step 1e-6 stay accurate on a unit-sized triangle)."""
-        r = random.Random(seed)
-        lo = [min(c) for c in self.columns]
-        hi = [max(c) for c in self.columns]
-        s = self.scale
-        pts: list[list[float]] = []
-        for i in range(count):
-            if i % 2 == 0:
-                pts.append([r.uniform(a - 0.1 * s, b + 0.1 * s) for a, b in zip(lo, hi)])
-            else:
-                a = self.points[(i // 2) % 3]
-                v = [r.gauss(0.0, 1.0) for _ in range(self.d)]
-                nv = math.hypot(*v) or 1.0
-                pts.append([aj + 1e-2 * s * vj / nv for aj, vj in zip(a, v)])
-        return pts
+        return check_points_near(self.points, self.scale, count, seed, 1e-2, in_turn=True)
 
     # ------------------------------------------------------------- describing
 

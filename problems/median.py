@@ -100,8 +100,8 @@ import geograd.functional as F
 from geograd import Tensor
 from geograd.errors import InputError
 
-from .base import Option, Problem, Reference, bounding_box
-from .data import _default_names, load_points
+from .base import Option, Problem, Reference, bounding_box, check_points_near
+from .data import _default_names, as_columns, extent, load_points
 
 #: Rounding slack of the exact data-point test ||R_k|| <= w_k (relative to w_k).
 VERTEX_RTOL = 1e-12
@@ -218,8 +218,7 @@ class GeometricMedian(Problem):
         self._w = None if self.weights is None else Tensor(self.weights)
         self._reference = None
         self._length: float | None = None
-        spread = max(max(c) - min(c) for c in self.columns)
-        self._scale = spread if spread > 0 else 1.0
+        self._scale = extent(self.columns)
 
     @classmethod
     def from_points(
@@ -235,13 +234,7 @@ class GeometricMedian(Problem):
         d = len(rows[0])
         if any(len(p) != d for p in rows):
             raise InputError("median: points of different dimensions")
-        self = cls.__new__(cls)
-        self._given = (
-            [[p[j] for p in rows] for j in range(d)],
-            weights,
-        )
-        Problem.__init__(self, x0=x0)
-        return self
+        return cls._from_given((as_columns(rows), weights), x0=x0)
 
     @property
     def dim(self) -> int:
@@ -261,15 +254,20 @@ class GeometricMedian(Problem):
 
     # ------------------------------------------------------------------ maths
 
-    def loss(self, x: Tensor) -> Tensor:
-        """Σ w_i ||a_i - x|| / W through the engine (mean distance when unweighted)."""
+    def distances(self, x: Tensor) -> Tensor:
+        """||a_i - x|| for every data point, through the engine (a 0-D ``x`` is the one
+        coordinate of 1-D data)."""
         if not isinstance(x, Tensor):
             x = Tensor(x)
         if not x.shape:
             parts = [self._coords[0] - x]
         else:
             parts = [c - x[j] for j, c in enumerate(self._coords)]
-        dist = F.norm(*parts)
+        return F.norm(*parts)
+
+    def loss(self, x: Tensor) -> Tensor:
+        """Σ w_i ||a_i - x|| / W through the engine (mean distance when unweighted)."""
+        dist = self.distances(x)
         if self._w is None:
             return F.mean(dist)
         return F.sum(dist * self._w) / self.total_weight
@@ -407,20 +405,7 @@ class GeometricMedian(Problem):
     def check_points(self, count: int = 8, seed: int = 0) -> list[list[float]]:
         """Half random points in the data's bounding box, half just off random data points
         (1e-3 of the extent away, far more than a finite-difference step)."""
-        r = random.Random(seed)
-        lo = [min(c) for c in self.columns]
-        hi = [max(c) for c in self.columns]
-        s = self.scale
-        pts: list[list[float]] = []
-        for i in range(count):
-            if i % 2 == 0:
-                pts.append([r.uniform(a - 0.1 * s, b + 0.1 * s) for a, b in zip(lo, hi)])
-            else:
-                a = self.points[r.randrange(self.n)]
-                v = [r.gauss(0.0, 1.0) for _ in range(self.d)]
-                nv = math.hypot(*v) or 1.0
-                pts.append([aj + 1e-3 * s * vj / nv for aj, vj in zip(a, v)])
-        return pts
+        return check_points_near(self.points, self.scale, count, seed, 1e-3)
 
     # ------------------------------------------------------------- describing
 

@@ -104,7 +104,7 @@ import geograd.functional as F
 from geograd import Tensor
 from geograd.errors import InputError
 
-from .base import LOOP_SETTINGS, Option, Problem, Reference, bounding_box
+from .base import Option, Problem, Reference, bounding_box
 from .data import load_points
 
 DEFAULT_OPTIMIZER = "gd"
@@ -436,15 +436,9 @@ class Registration(Problem):
         centred = bool(overrides.pop("centred", True))
         if not centred or isinstance(optimizer, Optimizer):
             return self._wrapped(super().solve(optimizer, **overrides))
-        name = optimizer if isinstance(optimizer, str) or optimizer is None else None
-        settings = self.solver_defaults(name, overrides.get("max_steps"))
-        if optimizer is not None and not isinstance(optimizer, str):
-            settings = {k: v for k, v in settings.items() if k in LOOP_SETTINGS}
-            settings["optimizer"] = optimizer
-        x0 = overrides.pop("x0", None)
+        settings, x0 = self._solve_settings(optimizer, overrides)
         given = x0 if isinstance(x0, Tensor) else None
         start = self.x0 if x0 is None else self.check_point(x0, "x0")
-        settings.update(overrides)
         res: Any = minimize(self.solver_loss, self.to_solver(start), **settings)
         history = dict(res.history)
         history["x"] = [self.from_solver(z) for z in res.history["x"]]

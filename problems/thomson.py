@@ -130,7 +130,6 @@ from geograd.errors import InputError
 
 from .base import (
     DEFAULT_BASELINES,
-    LOOP_SETTINGS,
     Baseline,
     Option,
     Problem,
@@ -535,13 +534,7 @@ class Thomson(Problem):
         restarts = self.option("restarts").parse(restarts, self.name)
         retract = bool(overrides.pop("retract", True))
         align = bool(overrides.pop("align", True))
-        name = optimizer if isinstance(optimizer, str) or optimizer is None else None
-        settings = self.solver_defaults(name, overrides.get("max_steps"))
-        if optimizer is not None and not isinstance(optimizer, str):
-            settings = {k: v for k, v in settings.items() if k in LOOP_SETTINGS}
-            settings["optimizer"] = optimizer
-        x0 = overrides.pop("x0", None)
-        settings.update(overrides)
+        settings, x0 = self._solve_settings(optimizer, overrides)
         fun = self.retracting_loss() if retract else self.loss
 
         first: Any

@@ -107,8 +107,16 @@ import geograd.functional as F
 from geograd import Tensor
 from geograd.errors import InputError
 
-from .base import DEFAULT_BASELINES, Baseline, Option, Problem, Reference, bounding_box
-from .data import _default_names, load_points
+from .base import (
+    DEFAULT_BASELINES,
+    Baseline,
+    Option,
+    Problem,
+    Reference,
+    bounding_box,
+    check_points_near,
+)
+from .data import _default_names, extent, load_points
 
 #: Generated anchors lie in [0, SIDE]^d and the target in [MARGIN, SIDE - MARGIN]^d.
 SIDE = 10.0
@@ -217,8 +225,7 @@ class Trilateration(Problem):
         self.truth = None if truth is None else [float(v) for v in truth]
         self.columns = [[a[j] for a in rows] for j in range(d)]
         self.names = tuple(names) if names is not None else _default_names(d)
-        spread = max(max(c) - min(c) for c in self.columns)
-        self._scale = spread if spread > 0 else 1.0
+        self._scale = extent(self.columns)
         thin = thinness(rows)
         if thin <= DEGENERATE:
             shape = "one line" if d == 2 else "one plane"
@@ -244,14 +251,12 @@ class Trilateration(Problem):
         rows = [[float(v) for v in a] for a in anchors]
         if not rows:
             raise InputError("trilateration: no anchors")
-        self = cls.__new__(cls)
-        self._given = (
+        given = (
             rows,
             [float(v) for v in ranges],
             None if truth is None else [float(v) for v in truth],
         )
-        Problem.__init__(self, x0=x0)
-        return self
+        return cls._from_given(given, x0=x0)
 
     @property
     def dim(self) -> int:
@@ -485,20 +490,7 @@ class Trilateration(Problem):
     def check_points(self, count: int = 8, seed: int = 0) -> list[list[float]]:
         """Half random points around the anchors, half 1% of their extent off an anchor
         (near the cone-shaped kinks there)."""
-        r = random.Random(seed)
-        lo = [min(c) for c in self.columns]
-        hi = [max(c) for c in self.columns]
-        s = self.scale
-        pts: list[list[float]] = []
-        for i in range(count):
-            if i % 2 == 0:
-                pts.append([r.uniform(a - 0.1 * s, b + 0.1 * s) for a, b in zip(lo, hi)])
-            else:
-                a = self.anchors[r.randrange(self.n)]
-                v = [r.gauss(0.0, 1.0) for _ in range(self.d)]
-                nv = math.hypot(*v) or 1.0
-                pts.append([aj + 1e-2 * s * vj / nv for aj, vj in zip(a, v)])
-        return pts
+        return check_points_near(self.anchors, self.scale, count, seed, 1e-2)
 
     # ------------------------------------------------------------- describing
 

@@ -31,7 +31,6 @@ def test_default_solve_reaches_the_reference(default: CircleFit) -> None:
     assert res.converged and res.reason == "gtol", res.message
     assert math.dist(res.x, ref.x) < 1e-9  # stated: about 1e-10 of the extent
     assert abs(res.loss - ref.loss) <= 1e-14 * ref.loss
-    assert res.time_s < 1.0  # about 25 ms on the development machine
     assert res.steps < 1000
     report = default.assess(res.x)
     assert report["distance"] < 1e-9 and report["certificate"]["local_minimum"] is True

@@ -44,7 +44,7 @@ def test_default_solve_reaches_the_exact_radius(default: EnclosingCircle, solved
     assert res.loss == default.objective(res.x)
     assert (res.loss - ref.loss) / ref.loss <= RADIUS_RTOL
     assert math.dist(res.x, ref.x) <= CENTRE_TOL * default.scale
-    assert res.time_s < 3.0  # about 0.35 s on the development machine
+    assert res.steps < 6000  # 3914 over all stages (speed is the benchmark's business)
     assert default.certificate(res.x)["relative_gap"] <= RADIUS_RTOL
 
 

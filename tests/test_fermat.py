@@ -296,7 +296,6 @@ def test_default_solve_reaches_the_exact_point(seed5: FermatPoint) -> None:
     assert res.converged, res.message
     assert math.dist(res.x, ref.x) < 1e-7 * seed5.scale  # measured 6e-10 (scale 0.2)
     assert res.loss - ref.loss < 1e-15
-    assert res.time_s < 1.0  # about 3 ms on the development machine
     assert res.evaluations < 100
     report = seed5.assess(res.x)
     assert report["certificate"]["value"] < 1e-7

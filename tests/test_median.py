@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from geograd import Tensor
 from geograd.errors import InputError
 from geograd.problems import get_problem
 from geograd.problems.median import DISTRIBUTIONS, GeometricMedian, generate, weiszfeld
+from geograd.tensor import topological_order
 
 SEED5_MEDIAN = (0.48326, 0.49056)
 SEED5_LOSS = 0.3801231537621
@@ -71,15 +71,15 @@ def test_defaults_are_the_seed_document_problem(seed5: GeometricMedian) -> None:
     assert seed5.x0 == [math.fsum(xs) / 1000, math.fsum(ys) / 1000]
 
 
-def test_loss_and_gradient_are_fast(seed5: GeometricMedian) -> None:
-    times = []
-    for _ in range(15):
-        x = Tensor([0.3, 0.3], requires_grad=True)
-        t0 = time.perf_counter()
-        seed5.loss(x).backward()
-        times.append(time.perf_counter() - t0)
-    # about 0.5 ms on the development machine; 10 ms would mean a per-point graph
-    assert sorted(times)[len(times) // 2] < 0.01
+def test_the_loss_is_a_few_vector_operations_not_a_per_point_graph(
+    seed5: GeometricMedian,
+) -> None:
+    # Speed is measured by `python -m geograd.bench`; here, its cause: the graph of the
+    # loss has a handful of 1-D nodes, whatever the number of points.
+    x = Tensor([0.3, 0.3], requires_grad=True)
+    nodes = topological_order(seed5.loss(x))
+    assert len(nodes) <= 12
+    assert max(len(n.data) for n in nodes if n.shape) == 1000  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- reference

@@ -29,7 +29,6 @@ def test_default_solve_reaches_the_reference(seed5: GeometricMedian) -> None:
     assert res.converged, res.message
     assert math.dist(res.x, ref.x) < 1e-6
     assert res.loss - ref.loss < 1e-13
-    assert res.time_s < 1.0  # about 15 ms on the development machine
     assert res.evaluations < 100
     report = seed5.assess(res.x)
     assert report["distance"] < 1e-6 and report["certificate"]["value"] < 1e-7

@@ -207,7 +207,6 @@ def test_default_solve_reaches_kabsch(seed5: Registration) -> None:
     assert math.dist(res.x, ref.x) < 1e-9
     assert res.loss - ref.loss < 1e-14
     assert seed5.certificate(res.x)["value"] < 1e-15
-    assert res.time_s < 1.0  # about 0.01 s on the development machine
     assert res.steps < 100
     assert math.degrees(res.x[0]) == pytest.approx(30.0, abs=0.5)  # noise moves it a little
 

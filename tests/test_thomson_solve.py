@@ -35,7 +35,6 @@ def test_default_solve_reaches_the_icosahedron(twelve: Thomson) -> None:
     assert abs(res.loss - KNOWN_ENERGIES[12]) <= TABLE_TOL
     assert abs(res.loss - ref.loss) < 1e-12
     assert math.dist(res.x, ref.x) < 1e-7  # aligned onto the reference configuration
-    assert res.time_s < 2.0  # about 0.1 s on the development machine
     assert res.steps < 600
     assert twelve.certificate(res.x)["value"] <= 1e-9
 

@@ -322,7 +322,6 @@ def test_default_solve_matches_the_reference(seed5: Trilateration) -> None:
     assert res.converged, res.message
     assert math.dist(res.x, ref.x) < 1e-9 * seed5.scale  # measured 1.4e-11 (scale 9.1)
     assert abs(res.loss - ref.loss) < 1e-14
-    assert res.time_s < 1.0  # about 3 ms on the development machine
     assert res.steps < 100
     again = minimize(seed5.loss, seed5.x0, **seed5.solver_defaults())
     assert again.x == res.x

@@ -13,21 +13,21 @@ import json
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
+from toy_problems import Shell
 from typer.testing import CliRunner
 
-import geograd.functional as F
-from geograd import Tensor, plot
+from geograd import plot
 from geograd.cli import plotting
 from geograd.cli.app import app
 from geograd.cli.progress import FrameProgress
 from geograd.errors import GeogradError
-from geograd.problems import Option, Problem, Reference, register_problem, unregister_problem
+from geograd.problems import register_problem, unregister_problem
 
 runner = CliRunner()
 
@@ -64,82 +64,6 @@ def gif_frames(path: Path) -> int:
 
 def files(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir())
-
-
-class Shell(Problem):
-    """Fit a circle x = (cx, cy, r) with no path point, drawn by draw_estimate only."""
-
-    name = "shell"
-    description = "a circle fit without a path point, for the CLI plot tests"
-    options = (Option("n", int, 12, "number of points", min=3),)
-
-    def setup(self) -> None:
-        import math
-
-        n = self.n = int(self.settings["n"])
-        self.pts = [
-            (2.0 + math.cos(2 * math.pi * k / n), 1.0 + math.sin(2 * math.pi * k / n))
-            for k in range(n)
-        ]
-        self._xs = Tensor([p[0] for p in self.pts])
-        self._ys = Tensor([p[1] for p in self.pts])
-
-    @property
-    def dim(self) -> int:
-        return 3
-
-    def default_x0(self) -> list[float]:
-        return [1.0, 0.0, 0.5]
-
-    def loss(self, x: Tensor) -> Tensor:
-        d = F.hypot(self._xs - x[0], self._ys - x[1]) - x[2]
-        return F.mean(d * d)
-
-    def gradient(self, x: Sequence[float]) -> list[float]:
-        import math
-
-        g = [0.0, 0.0, 0.0]
-        for px, py in self.pts:
-            dist = math.hypot(px - x[0], py - x[1])
-            e = 2.0 * (dist - x[2]) / self.n
-            g[0] += e * (x[0] - px) / dist
-            g[1] += e * (x[1] - py) / dist
-            g[2] -= e
-        return g
-
-    def compute_reference(self) -> Reference:
-        return Reference([2.0, 1.0, 1.0], 0.0, "by construction")
-
-    def solver_defaults(
-        self, optimizer: str | None = None, max_steps: int | None = None
-    ) -> dict[str, Any]:
-        return {"optimizer": optimizer or "adam", "lr": 0.05, "max_steps": max_steps or 80}
-
-    def plot_xy(self, x: Sequence[float]) -> tuple[float, float] | None:
-        return None
-
-    def draw(self, ax: Any, x: Sequence[float] | None = None, label: str = "estimate") -> list[Any]:
-        return [ax.scatter([p[0] for p in self.pts], [p[1] for p in self.pts], label="points")]
-
-    def draw_estimate(
-        self,
-        ax: Any,
-        x: Sequence[float],
-        *,
-        color: Any,
-        label: str | None = None,
-        linestyle: Any = "-",
-        marker: str = "o",
-        alpha: float = 1.0,
-    ) -> list[Any]:
-        from matplotlib.patches import Circle
-
-        circle = Circle(
-            (x[0], x[1]), abs(x[2]), fill=False, edgecolor=color, linestyle=linestyle,
-            alpha=alpha, label=label,
-        )  # fmt: skip
-        ax.add_patch(circle)
-        return [circle]
 
 
 @pytest.fixture

@@ -6,6 +6,10 @@ never flickers a bar). It is driven by :func:`geograd.minimize`'s ``callback``
 (called after each step with a ``Progress``), redraws at most every
 :data:`REFRESH` seconds (no background thread) and vanishes when the run ends.
 rich is imported only when the bar first appears.
+
+The delay, the refresh interval and the clock are read when a bar is made, not when
+this module is imported: a test sets :data:`DELAY` to ``math.inf`` (never a bar) or
+``0`` (a bar at once), or gives a bar its own ``clock``, instead of racing the real one.
 """
 
 from __future__ import annotations
@@ -32,8 +36,9 @@ def wanted(quiet: bool, json_output: bool, stream: IO[str] | None = None) -> boo
 
 class _DelayedBar:
     """What both bars share: a rich progress bar on ``stream`` (default stderr) that opens
-    only once the work has lasted ``delay`` seconds, redraws at most every ``refresh``
-    seconds, and vanishes on :meth:`close` (or at the end of a ``with`` block).
+    only once the work has lasted ``delay`` seconds (default :data:`DELAY`), redraws at most
+    every ``refresh`` seconds (default :data:`REFRESH`), times both by ``clock`` (default
+    ``time.perf_counter``), and vanishes on :meth:`close` (or at the end of a ``with`` block).
 
     A subclass calls :meth:`_advance` with the task's fields after each unit of work and
     implements :meth:`_open` (the columns and the task, through :meth:`_start_bar`).
@@ -48,18 +53,19 @@ class _DelayedBar:
         *,
         enabled: bool,
         stream: IO[str] | None = None,
-        delay: float = DELAY,
-        refresh: float = REFRESH,
-        clock: Callable[[], float] = time.perf_counter,
+        delay: float | None = None,
+        refresh: float | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.label = label
         self.enabled = enabled
         self.stream = stream
-        self.delay = delay
-        self.refresh = refresh
-        self.clock = clock
+        # None: the module's settings (and clock) as they are now, so that tests can set them.
+        self.delay = DELAY if delay is None else delay
+        self.refresh = REFRESH if refresh is None else refresh
+        self.clock: Callable[[], float] = time.perf_counter if clock is None else clock
         self.shown = False
-        self._start: float | None = clock() if self.timed_from_creation else None
+        self._start: float | None = self.clock() if self.timed_from_creation else None
         self._last = -float("inf")
         self._progress: Any = None
         self._task: Any = None
@@ -132,9 +138,9 @@ class ProgressBar(_DelayedBar):
         *,
         enabled: bool,
         stream: IO[str] | None = None,
-        delay: float = DELAY,
-        refresh: float = REFRESH,
-        clock: Callable[[], float] = time.perf_counter,
+        delay: float | None = None,
+        refresh: float | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__(
             label, enabled=enabled, stream=stream, delay=delay, refresh=refresh, clock=clock

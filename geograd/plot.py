@@ -32,7 +32,9 @@ Functions (each returns a matplotlib ``Figure`` or writes a file):
 * :func:`animate`: the scene growing step by step beside the objective gap, saved
   as GIF (Pillow) or MP4 (ffmpeg) by the file's suffix; several runs make a race
   (:func:`animation_frame` gives one frame as a Figure; :func:`frame_steps` says
-  which steps get frames);
+  which steps get frames, :func:`frame_seconds` how long each is shown: a short run
+  is slowed to play for at least :data:`MIN_SECONDS`, and the final state is held
+  :data:`HOLD_SECONDS` at the end);
 * :func:`h_sweep_figure`: the central finite-difference error against the step h
   (the rounding-versus-truncation V) beside the autograd gradient's error;
 * :func:`save_figure`: PNG, SVG or PDF by the suffix.
@@ -72,10 +74,14 @@ FIGURE_FORMATS = ("png", "svg", "pdf")
 #: What :func:`animate` writes.
 ANIMATION_FORMATS = ("gif", "mp4")
 #: Default animation settings: at most 200 frames at 20 per second (10 s), the last
-#: frame of a GIF held for 1.5 s before it loops.
+#: frame held for 1.5 s at the end (before a GIF loops).
 DEFAULT_FRAMES = 200
 DEFAULT_FPS = 20.0
 HOLD_SECONDS = 1.5
+#: The shortest time a run plays in, the hold not counted: an animation with fewer than
+#: fps x MIN_SECONDS frames shows each frame longer (a 15-step run plays in 3 s at any fps,
+#: not in 0.75 s at 20 frames per second).
+MIN_SECONDS = 3.0
 
 # Okabe–Ito colours (distinct for colour-blind readers), each run also gets its own
 # line style and marker, so that lines stay apart when printed in grey.
@@ -277,10 +283,11 @@ def _gap_base(runs: Sequence[Run], reference_loss: float | None) -> tuple[float,
 def _problem_title(problem: Any) -> str:
     name = getattr(problem, "name", "") or type(problem).__name__
     n = getattr(problem, "n", 0)
-    dim = getattr(problem, "dim", None)
-    parts = [f"n = {n}"] if n else []
-    if dim is not None:
-        parts.append(f"dim = {dim}")
+    dim = getattr(problem, "dim", None)  # the number of parameters
+    data_dim = getattr(problem, "data_dim", None)  # the dimension of the data's points
+    parts = [f"n = {n}" + (f" in R^{data_dim}" if data_dim else "")] if n else []
+    if dim is not None and dim != data_dim:
+        parts.append(f"{dim} parameter{'s' if dim != 1 else ''}")
     return f"{name} ({', '.join(parts)})" if parts else str(name)
 
 
@@ -957,13 +964,28 @@ def ffmpeg_path() -> str | None:
     return exe if os.path.isfile(exe) else None
 
 
+def frame_seconds(count: int, fps: float, min_seconds: float = MIN_SECONDS) -> float:
+    """How long each of ``count`` animation frames is shown: ``1 / fps``, or longer when the
+    frames would otherwise play in less than ``min_seconds`` (then ``min_seconds / count``)."""
+    return max(1.0 / fps, min_seconds / max(1, count))
+
+
+def _frame_ends(count: int, seconds: float, ticks_per_second: float) -> list[int]:
+    """When each of ``count`` frames shown ``seconds`` each ends, in whole ticks from the
+    start (rounded as a running total, so that the rounding never adds up)."""
+    return [math.floor(ticks_per_second * seconds * (k + 1) + 0.5) for k in range(count)]
+
+
 class _GifSink:
     """Frames quantised to one palette (made from the final frame, which holds every
     colour the animation uses) and written by Pillow: a shared palette keeps unchanged
-    pixels identical between frames, so that Pillow stores only what changed."""
+    pixels identical between frames, so that Pillow stores only what changed.
 
-    def __init__(self, path: Path, fps: float, hold: float) -> None:
-        self.path, self.fps, self.hold = path, fps, hold
+    Each frame is shown :func:`frame_seconds` (in the GIF's hundredths of a second, at
+    least two: browsers slow down shorter frames), the last one ``hold`` seconds longer."""
+
+    def __init__(self, path: Path, fps: float, hold: float, min_seconds: float) -> None:
+        self.path, self.fps, self.hold, self.min_seconds = path, fps, hold, min_seconds
         self.frames: list[Any] = []
         self.palette: Any = None
 
@@ -978,9 +1000,10 @@ class _GifSink:
         self.frames.append(frame.quantize(palette=self.palette, dither=Image.Dither.NONE))
 
     def finish(self) -> None:
-        step_ms = max(20, round(1000.0 / self.fps))
-        durations = [step_ms] * len(self.frames)
-        durations[-1] += round(1000.0 * self.hold)
+        seconds = frame_seconds(len(self.frames), self.fps, self.min_seconds)
+        ends = _frame_ends(len(self.frames), seconds, 100.0)  # GIFs count in 1/100 s
+        durations = [10 * max(2, end - start) for start, end in zip([0, *ends], ends)]
+        durations[-1] += 10 * math.floor(100.0 * self.hold + 0.5)
         self.frames[0].save(
             self.path, format="GIF", save_all=True, append_images=self.frames[1:],
             duration=durations, loop=0,
@@ -992,11 +1015,33 @@ class _GifSink:
 
 class _Mp4Sink:
     """Raw RGB frames piped to ffmpeg: H.264 in yuv420p (what every player plays),
-    or MPEG-4 part 2 when this ffmpeg has no H.264 encoder."""
+    or MPEG-4 part 2 when this ffmpeg has no H.264 encoder.
 
-    def __init__(self, path: Path, fps: float, exe: str, size: tuple[int, int]) -> None:
+    The video runs at ``fps``; each of the ``count`` frames is repeated for as many video
+    frames as :func:`frame_seconds` asks (once when the run is long enough), and the last
+    one for ``hold`` seconds more."""
+
+    def __init__(
+        self,
+        path: Path,
+        fps: float,
+        exe: str,
+        size: tuple[int, int],
+        *,
+        count: int,
+        hold: float,
+        min_seconds: float,
+    ) -> None:
         import subprocess
 
+        self.copies: list[int] = []  # how many video frames show each frame
+        written = 0
+        for end in _frame_ends(count, frame_seconds(count, fps, min_seconds), fps):
+            self.copies.append(max(1, end - written))
+            written += self.copies[-1]
+        self.hold_copies = math.floor(fps * hold + 0.5)
+        self.added = 0
+        self.last: bytes = b""
         w, h = size
         codec = ["-vcodec", "libx264", "-crf", "23"] if _has_x264(exe) else ["-vcodec", "mpeg4"]
         cmd = [
@@ -1020,15 +1065,24 @@ class _Mp4Sink:
         pass
 
     def add(self, frame: Any) -> None:
+        k = min(self.added, len(self.copies) - 1)
+        self.added += 1
+        self.last = frame.tobytes()
+        self._write(self.last, self.copies[k])
+
+    def _write(self, data: bytes, times: int) -> None:
         assert self.proc.stdin is not None
         try:
-            self.proc.stdin.write(frame.tobytes())
+            for _ in range(times):
+                self.proc.stdin.write(data)
         except BrokenPipeError:
             self.proc.wait()
             raise GeogradError(f"ffmpeg stopped while writing the MP4: {self._error()}") from None
 
     def finish(self) -> None:
         assert self.proc.stdin is not None
+        if self.last:
+            self._write(self.last, self.hold_copies)
         self.proc.stdin.close()
         code = self.proc.wait()
         error = self._error()
@@ -1083,6 +1137,7 @@ def animate(
     resolution: int = 100,
     hold: float = HOLD_SECONDS,
     log_steps: bool | None = None,
+    min_seconds: float = MIN_SECONDS,
 ) -> Path:
     """Animate ``runs`` step by step and save to ``path`` (``.gif`` or ``.mp4``); returns it.
 
@@ -1094,8 +1149,12 @@ def animate(
     marker, named in the legend.
 
     At most ``frames`` frames (default 200, at ``fps`` per second), at the steps
-    :func:`frame_steps` picks from the recorded ones; a GIF holds its last frame
-    for ``hold`` seconds before it loops. ``progress(done, total)`` is called
+    :func:`frame_steps` picks from the recorded ones. A short run is slowed down so that
+    it plays for at least ``min_seconds`` (default :data:`MIN_SECONDS`, 3 s): with fewer
+    than ``fps * min_seconds`` frames each is shown ``min_seconds / frames`` seconds (see
+    :func:`frame_seconds`). The last frame, the final state, is then held for ``hold``
+    seconds (default :data:`HOLD_SECONDS`, 1.5 s) before a GIF loops or an MP4 ends; so an
+    animation lasts at least ``min_seconds + hold``. ``progress(done, total)`` is called
     after each frame. GIFs are written by Pillow; MP4s by ffmpeg (see
     :func:`ffmpeg_path`), and when there is none the error says to use ``.gif``.
     Written atomically: nothing is left at ``path`` if anything fails.
@@ -1106,6 +1165,10 @@ def animate(
         raise InputError(f"animate: fps must be a number in (0, 100], got {fps!r}")
     if not (isinstance(hold, (int, float)) and 0 <= hold <= 60):
         raise InputError(f"animate: hold must be between 0 and 60 seconds, got {hold!r}")
+    if not (isinstance(min_seconds, (int, float)) and 0 <= min_seconds <= 600):
+        raise InputError(
+            f"animate: min_seconds must be between 0 and 600 seconds, got {min_seconds!r}"
+        )
     if isinstance(dpi, bool) or not isinstance(dpi, int) or not 20 <= dpi <= 600:
         raise InputError(f"animate: dpi must be an integer in [20, 600], got {dpi!r}")
     _check_resolution(resolution)
@@ -1125,9 +1188,12 @@ def animate(
     with atomic_path(target, what="cannot write") as tmp:
         sink: _GifSink | _Mp4Sink
         if exe is None:
-            sink = _GifSink(tmp, float(fps), float(hold))
+            sink = _GifSink(tmp, float(fps), float(hold), float(min_seconds))
         else:
-            sink = _Mp4Sink(tmp, float(fps), exe, scene.size)
+            sink = _Mp4Sink(
+                tmp, float(fps), exe, scene.size,
+                count=total, hold=float(hold), min_seconds=float(min_seconds),
+            )  # fmt: skip
         try:
             sink.set_palette(scene.render(shown[-1]))
             for done, step in enumerate(shown, 1):
@@ -1339,12 +1405,14 @@ __all__ = [
     "FIGURE_FORMATS",
     "FLOOR",
     "HOLD_SECONDS",
+    "MIN_SECONDS",
     "Run",
     "animate",
     "animation_frame",
     "as_runs",
     "convergence_figure",
     "ffmpeg_path",
+    "frame_seconds",
     "frame_steps",
     "h_sweep_figure",
     "result_figure",

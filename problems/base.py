@@ -12,6 +12,26 @@ A subclass declares ``name``, ``description`` and ``options`` and implements
 :meth:`Problem.compute_reference`. Everything else has a working default that a
 subclass may refine (the median refines most of them).
 
+What a problem says about an answer is declared, and the base class words it:
+
+- options marked ``generator`` (:class:`Option`) are the generated data's settings:
+  :meth:`Problem.data_summary` (one true line about the data) shows them for
+  generated data, leaves them out for a file, and the constructor refuses them
+  when given explicitly together with the file that replaces them;
+- :attr:`Problem.component_names` (or the data's axis names) name the parameters
+  for :meth:`Problem.components`, in the units the user asked in;
+- :attr:`Problem.optimum_unique` / :meth:`Problem.uniqueness` say whether the
+  minimiser is unique; every certificate gets ``unique`` and a one-line
+  ``summary`` (:meth:`Problem.finish_certificate`), and names a data point by
+  ``index`` and ``label`` where it tests one;
+- :meth:`Problem.assess` judges a match relative to :attr:`Problem.extent` (and by
+  the objective where the optimum is not unique);
+- :attr:`Problem.reference_modules` are imported, and timed, apart from the
+  reference's computation (``Reference.import_s`` and ``Reference.time_s``).
+
+``dim`` is always the number of parameters; ``data_dim`` the dimension of the data's
+points.
+
 numpy, scipy and matplotlib are imported only inside the methods that need them,
 so listing problems and building a CLI's ``--help`` never imports them.
 """
@@ -21,6 +41,8 @@ from __future__ import annotations
 import abc
 import builtins
 import difflib
+import functools
+import importlib
 import math
 import random
 import time
@@ -31,6 +53,8 @@ from typing import Any, ClassVar, TypeVar
 
 from geograd import Tensor, no_grad, value_and_grad
 from geograd.errors import InputError
+
+from .data import extent as data_extent
 
 # ------------------------------------------------------------------------------ options
 
@@ -48,6 +72,15 @@ class Option:
     ``choices`` restricts a ``str`` option; ``min``/``max`` bound a number
     (inclusive, unless ``min_open``/``max_open``). ``help`` is one line.
 
+    ``generator`` marks a setting of the generated data (a count, a seed, a
+    distribution): it does not apply when the data come from a file. ``True``
+    means "any of the problem's file (``Path``) options replaces it"; a tuple of
+    option names lists the file options that do (registration's ``--angle``
+    shapes the generated target, so only ``--target`` replaces it). The problem
+    leaves such options out of :meth:`Problem.data_summary` and
+    :meth:`Problem.to_dict` when a file replaces them, and refuses them when they
+    are given explicitly together with that file.
+
     :meth:`parse` turns a user's value (a string from a command line, or a
     Python value) into the declared type and checks it, raising
     :class:`~geograd.errors.InputError` with one line naming the problem, the
@@ -64,6 +97,7 @@ class Option:
     min_open: bool = False
     max_open: bool = False
     metavar: str | None = None
+    generator: bool | tuple[str, ...] = False
 
     @property
     def flag(self) -> str:
@@ -170,11 +204,36 @@ class Option:
             "min": self.min,
             "max": self.max,
             "expected": self.expected(),
+            "generator": list(self.generator)
+            if isinstance(self.generator, tuple)
+            else self.generator,
         }
 
 
 def _fmt(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else repr(v)
+
+
+def format_setting(v: Any) -> str:
+    """An option's value as :meth:`Problem.data_summary` shows it (30.0 as 30)."""
+    if isinstance(v, float) and math.isfinite(v):
+        return _fmt(v)
+    return str(v)
+
+
+def certificate_summary(cert: dict[str, Any]) -> str:
+    """The default one-line summary of a certificate: its kind and value, the point it
+    tests and its verdict ("gradient norm 3.2e-09", "... at vertex B (index 1): optimal")."""
+    kind = str(cert.get("kind", "certificate")).replace("_", " ")
+    value = cert.get("value")
+    text = f"{kind} {value:.2g}" if isinstance(value, (int, float)) else kind
+    if cert.get("label"):
+        text += f" at {cert['label']}"
+    if cert.get("optimal") is True:
+        text += ": optimal"
+    elif cert.get("optimal") is False:
+        text += ": not optimal"
+    return text
 
 
 # --------------------------------------------------------------------------- results
@@ -185,13 +244,18 @@ class Reference:
     """An exact or specialist solution: the point, its objective value, how it was found.
 
     ``details`` holds method-specific facts (iterations, tolerance, whether it
-    converged, a certificate, ...), JSON-ready.
+    converged, a certificate, ...), JSON-ready. ``time_s`` is the seconds spent
+    computing it and ``import_s`` the seconds spent first importing the libraries
+    it needs (numpy, scipy); :meth:`Problem.reference` measures both, apart, when
+    it computes (``time_s`` is None for a Reference built by hand).
     """
 
     x: list[float]
     loss: float
     method: str
     details: dict[str, Any] = field(default_factory=dict)
+    time_s: float | None = None
+    import_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return dict(_jsonable(asdict(self)))
@@ -230,6 +294,17 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "__float__"):
         return float(value)
     return str(value)
+
+
+@dataclass(frozen=True)
+class Component:
+    """How one parameter is reported: its ``name``, its ``unit`` (None: the data's own
+    units, or none) and the ``factor`` that turns the parameter into the reported value
+    (``180/π`` for an angle kept in radians and reported in degrees)."""
+
+    name: str
+    unit: str | None = None
+    factor: float = 1.0
 
 
 # scipy.optimize.minimize methods, and those that take a gradient (jac).
@@ -271,6 +346,25 @@ class Problem(abc.ABC):
 
     #: Number of data items (points, charges, ...); set by :meth:`setup`.
     n: int = 0
+    #: What the ``n`` data items are, in the plural, for :meth:`data_summary` and messages.
+    data_items: ClassVar[str] = "points"
+
+    #: How to report the parameters (:meth:`components`): one name or :class:`Component`
+    #: per parameter. Empty: the data's axis names (a ``names`` attribute, as a file's
+    #: header gives them) when x is a point of the data's space, else x1..xd.
+    component_names: ClassVar[tuple[str | Component, ...]] = ()
+
+    #: Whether the minimiser is unique (None: unknown), and why, when the data do not
+    #: change the answer; :meth:`uniqueness` decides from the data where they do.
+    optimum_unique: ClassVar[bool | None] = None
+    optimum_note: ClassVar[str] = "no argument for a unique minimiser is known"
+
+    #: Modules :meth:`reference` imports (and times apart) before computing.
+    reference_modules: ClassVar[tuple[str, ...]] = ()
+
+    #: :meth:`assess` calls a solution within ``match_rtol`` times :attr:`extent` of the
+    #: reference a match (see there for non-unique optima).
+    match_rtol: ClassVar[float] = 1e-6
 
     #: Data given in code (see :meth:`_from_given`) instead of generated or loaded; a
     #: subclass's :meth:`setup` installs it when it is set.
@@ -278,10 +372,29 @@ class Problem(abc.ABC):
 
     def __init__(self, x0: Sequence[float] | str | None = None, **options: Any) -> None:
         self.settings: dict[str, Any] = self.parse_options(options)
+        #: The options given explicitly (not None), as opposed to left at their defaults.
+        self.given_options: frozenset[str] = frozenset(
+            k for k, v in options.items() if v is not None
+        )
         self._reference: Reference | None = None
         self._x0_given: list[float] | None = None
         self.setup()
+        self._refuse_replaced_options()
         self._x0_given = None if x0 is None else self.check_point(x0, "x0")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Every certificate, the subclass's own included, gets its "summary" line and its
+        # "unique" verdict from the base class (see finish_certificate).
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("certificate")
+        if own is not None and not getattr(own, "_finished", False):
+
+            @functools.wraps(own)
+            def certificate(self: Problem, *args: Any, **kw: Any) -> dict[str, Any]:
+                return self.finish_certificate(own(self, *args, **kw))
+
+            certificate._finished = True  # type: ignore[attr-defined]
+            cls.certificate = certificate  # type: ignore[method-assign]
 
     @classmethod
     def _from_given(
@@ -304,6 +417,44 @@ class Problem(abc.ABC):
             if opt.name == name:
                 return opt
         raise KeyError(name)
+
+    @classmethod
+    def replacing_files(cls, opt: Option) -> tuple[str, ...]:
+        """The file options that replace generator option ``opt`` (none for other options)."""
+        if opt.generator is True:
+            return tuple(o.name for o in cls.options if o.type is Path)
+        return tuple(opt.generator) if opt.generator else ()
+
+    def replaced_options(self) -> dict[str, str]:
+        """Generator options that do not apply to these data, each with the file option
+        that replaces it (``{"n": "points", ...}`` for a median read from a file)."""
+        out: dict[str, str] = {}
+        if self._given is not None:
+            return out
+        for opt in self.options:
+            for name in self.replacing_files(opt):
+                if self.settings.get(name) is not None:
+                    out[opt.name] = name
+                    break
+        return out
+
+    def _refuse_replaced_options(self) -> None:
+        """An input error for generator options given explicitly together with the file
+        that replaces them (they would be silently ignored)."""
+        clash = {k: v for k, v in self.replaced_options().items() if k in self.given_options}
+        if not clash:
+            return
+        by_file: dict[str, list[str]] = {}
+        for name, file_opt in clash.items():
+            by_file.setdefault(file_opt, []).append(self.option(name).flag)
+        file_opt, flags = next(iter(by_file.items()))
+        one = len(flags) == 1
+        listed = flags[0] if one else ", ".join(flags[:-1]) + " and " + flags[-1]
+        raise InputError(
+            f"{self.name}: {listed} appl{'ies' if one else 'y'} to generated {self.data_items}; "
+            f"{'it' if one else 'they'} cannot be used with {self.option(file_opt).flag} "
+            f"{self.settings[file_opt]} (the file has {self.n} {self.data_items})"
+        )
 
     @classmethod
     def parse_options(cls, given: dict[str, Any]) -> dict[str, Any]:
@@ -371,20 +522,64 @@ class Problem(abc.ABC):
         return out
 
     def reference(self) -> Reference:
-        """The reference solution, computed once and cached."""
+        """The reference solution, computed once and cached.
+
+        When it computes, it first imports :attr:`reference_modules` (timed apart, as
+        ``Reference.import_s``), then times :meth:`compute_reference` alone
+        (``Reference.time_s``): the cost of the computation, not of loading scipy.
+        """
         if self._reference is None:
-            self._reference = self.compute_reference()
+            t0 = time.perf_counter()
+            for module in self.reference_modules:
+                importlib.import_module(module)
+            t1 = time.perf_counter()
+            ref = self.compute_reference()
+            ref.time_s = time.perf_counter() - t1
+            ref.import_s = t1 - t0
+            self._reference = ref
         return self._reference
+
+    @property
+    def reference_cached(self) -> bool:
+        """True when :meth:`reference` has already computed the reference (a problem may
+        compute it early: Thomson's solve aligns its answer onto it), so that a call now
+        returns at once and ``Reference.time_s`` is the time it took back then."""
+        return self._reference is not None
 
     def certificate(self, x: Sequence[float]) -> dict[str, Any]:
         """How close ``x`` is to optimal: by default the gradient norm.
 
         Keys: ``value`` (a stationarity measure, 0 at an optimum), ``kind`` (what
         ``value`` is), ``optimal`` (True/False when the test is exact, None when
-        ``value`` is only a measure).
+        ``value`` is only a measure), ``unique`` (whether the minimiser is unique:
+        True/False, None when unknown; ``uniqueness`` says why) and ``summary`` (one
+        line saying what the certificate says). A certificate that names a data point
+        also has ``index`` (0-based) and ``label`` (the point as the plots label it).
+        Subclasses return their own dict; the base class adds ``unique``,
+        ``uniqueness`` and ``summary`` where they are missing
+        (:meth:`finish_certificate`).
         """
         g = self.gradient(x)
-        return {"value": math.hypot(*g), "kind": "gradient_norm", "optimal": None}
+        return self.finish_certificate(
+            {"value": math.hypot(*g), "kind": "gradient_norm", "optimal": None}
+        )
+
+    def finish_certificate(self, cert: dict[str, Any]) -> dict[str, Any]:
+        """``cert`` with ``unique`` and ``uniqueness`` (from :meth:`uniqueness`) and a
+        ``summary`` (the kind, value, point and verdict) where it has none."""
+        if "unique" not in cert:
+            unique, why = self.uniqueness()
+            cert["unique"] = unique
+            cert.setdefault("uniqueness", why)
+        if not cert.get("summary"):
+            cert["summary"] = certificate_summary(cert)
+        return cert
+
+    def uniqueness(self) -> tuple[bool | None, str]:
+        """(whether the minimiser is unique, why): True, False or None (unknown), and a
+        phrase. By default the class's :attr:`optimum_unique` and :attr:`optimum_note`;
+        problems whose answer depends on the data decide from them."""
+        return self.optimum_unique, self.optimum_note
 
     def solver_defaults(
         self, optimizer: str | None = None, max_steps: int | None = None
@@ -510,13 +705,24 @@ class Problem(abc.ABC):
     # -------------------------------------------------------------- describing
 
     def to_dict(self) -> dict[str, Any]:
-        """The instance, JSON-ready: enough to rebuild it with :meth:`from_dict`."""
+        """The instance, JSON-ready: enough to rebuild it with :meth:`from_dict`.
+
+        ``options`` holds every option's value, None for the generator options a file
+        replaced (:meth:`replaced_options`): they played no part. ``dim`` is the number
+        of parameters, ``data_dim`` the dimension of the data's points (None when the
+        data are not points), ``data`` the :meth:`data_summary`.
+        """
+        options = dict(self.settings)
+        for name in self.replaced_options():
+            options[name] = None
         out = {
             "name": self.name,
             "description": self.description,
-            "options": dict(self.settings),
+            "options": options,
             "n": self.n,
             "dim": self.dim,
+            "data_dim": self.data_dim,
+            "data_summary": self.data_summary(),
             "x0": self.x0,
         }
         return dict(_jsonable(out))
@@ -524,26 +730,179 @@ class Problem(abc.ABC):
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Problem:
         """Rebuild an instance from :meth:`to_dict` output (options and x0)."""
-        return cls(x0=data.get("x0"), **dict(data.get("options", {})))
+        return cls(x0=data.get("x0"), **cls.options_from_dict(data))
 
-    def assess(self, x: Sequence[float]) -> dict[str, Any]:
-        """Everything to report about a solution: objective, certificate, and the distance
-        and objective gap to the reference. JSON-ready."""
+    @classmethod
+    def options_from_dict(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """The options of a :meth:`to_dict` output to rebuild the problem from: a generator
+        option a file replaced is left out, so that the rebuild does not give it together
+        with the file (an input error)."""
+        options = dict(data.get("options", {}))
+        for opt in cls.options:
+            if any(options.get(f) is not None for f in cls.replacing_files(opt)):
+                options.pop(opt.name, None)
+        return options
+
+    # ------------------------------------------------------------ data, answers
+
+    @property
+    def extent(self) -> float:
+        """The natural length scale of the data (> 0), to judge distances by.
+
+        By default the largest coordinate extent of the data's points, when the
+        problem keeps them column by column as ``columns`` (``columns[j][i]`` is
+        coordinate j of point i), 1 when they coincide; 1 for a problem without
+        ``columns`` (no data points, or dimensionless parameters).
+        """
+        columns = getattr(self, "columns", None)
+        if not columns:
+            return 1.0
+        cached = self.__dict__.get("_extent_of")
+        if cached is not None and cached[0] is columns:
+            return float(cached[1])
+        value = data_extent(columns)
+        # Keep the columns object with its value: a new data set is a new object.
+        self._extent_of = (columns, value)
+        return value
+
+    @property
+    def data_dim(self) -> int | None:
+        """The dimension of the data's points (``dim`` is the number of parameters): the
+        number of ``columns``, None for a problem without them."""
+        columns = getattr(self, "columns", None)
+        return len(columns) if columns else None
+
+    def data_files(self) -> list[tuple[Option, Any]]:
+        """The file (``Path``) options that are set, with their values, in declaration order."""
+        return [
+            (opt, self.settings[opt.name])
+            for opt in self.options
+            if opt.type is Path and self.settings.get(opt.name) is not None
+        ]
+
+    def data_summary(self) -> str:
+        """One true line about the data: how many, in what space, where from.
+
+        Generated data: the generator's settings (the options marked ``generator``);
+        loaded data: the file and what was taken from it; data given in code: so.
+        Problems add facts by :meth:`data_notes` (where the weights came from, ...).
+        """
+        space = f" in R^{self.data_dim}" if self.data_dim else ""
+        head = f"{self.n} {self.data_items}{space}"
+        files = self.data_files()
+        if self._given is not None:
+            text = f"{head}, given in code"
+        elif files:
+            text = f"{head} from " + ", ".join(
+                f"{value} ({opt.flag})" if len(files) > 1 else str(value) for opt, value in files
+            )
+        else:
+            settings = [
+                f"{opt.name}={format_setting(self.settings[opt.name])}"
+                for opt in self.options
+                if opt.generator
+            ]
+            text = f"{head}, generated with {', '.join(settings)}" if settings else head
+        notes = self.data_notes()
+        return "; ".join([text, *notes])
+
+    def data_notes(self) -> list[str]:
+        """Further facts for :meth:`data_summary` (none by default)."""
+        return []
+
+    def component_specs(self) -> list[Component]:
+        """One :class:`Component` per parameter (see :attr:`component_names`)."""
+        if self.component_names:
+            return [c if isinstance(c, Component) else Component(c) for c in self.component_names]
+        names = getattr(self, "names", None)
+        if names and len(names) == self.dim:
+            return [Component(str(n)) for n in names]
+        return [Component(f"x{j + 1}") for j in range(self.dim)]
+
+    def components(self, x: Sequence[float]) -> list[dict[str, Any]]:
+        """``x`` as named parts, in the units the user asked in: one
+        ``{"name", "value", "unit"}`` per parameter (see :meth:`component_specs`)."""
         point = self.check_point(x, "x")
-        ref = self.reference()
+        return [
+            {"name": c.name, "value": c.factor * v, "unit": c.unit}
+            for c, v in zip(self.component_specs(), point)
+        ]
+
+    def distance(self, x: Sequence[float], y: Sequence[float]) -> float:
+        """How far apart two solutions are, in the data's units: by default the Euclidean
+        distance of the parameter vectors."""
+        return math.dist(x, y)
+
+    def assess(self, x: Sequence[float], reference: Reference | None = None) -> dict[str, Any]:
+        """Everything to report about a solution, JSON-ready: ``solution``, ``loss``,
+        ``certificate``, ``reference`` (its solution, loss, method), ``distance``
+        (:meth:`distance` to the reference's solution), ``distance_rel`` (over
+        :attr:`extent`, also given), ``gap`` (objective minus the reference's),
+        ``matches`` (bool) and ``match`` (one line saying why).
+
+        A match: within :attr:`match_rtol` times :attr:`extent` of the reference's
+        solution; or, where the certificate says the minimiser is not unique (a
+        segment of medians, a configuration up to rotation), an objective equal to
+        the reference's within ``match_rtol`` times (|reference loss| + |L(default
+        x0) - reference loss|, the objective's own scale) and a certificate that does
+        not say "not optimal". ``reference`` defaults to :meth:`reference` (cached);
+        give one to avoid computing it again.
+        """
+        point = self.check_point(x, "x")
+        ref = self.reference() if reference is None else reference
         loss = self.objective(point)
+        cert = self.certificate(point)
+        distance = float(self.distance(point, ref.x))
+        scale = self.extent
+        gap = loss - ref.loss
+        matches, why = self._judge_match(distance, gap, ref, cert)
         return dict(
             _jsonable(
                 {
                     "solution": point,
                     "loss": loss,
-                    "certificate": self.certificate(point),
+                    "certificate": cert,
                     "reference": {"solution": ref.x, "loss": ref.loss, "method": ref.method},
-                    "distance": math.dist(point, ref.x),
-                    "gap": loss - ref.loss,
+                    "distance": distance,
+                    "distance_rel": distance / scale,
+                    "extent": scale,
+                    "gap": gap,
+                    "matches": matches,
+                    "match": why,
                 }
             )
         )
+
+    def _judge_match(
+        self, distance: float, gap: float, ref: Reference, cert: dict[str, Any]
+    ) -> tuple[bool, str]:
+        rtol, scale = self.match_rtol, self.extent
+        rel = distance / scale
+        if not (math.isfinite(distance) and math.isfinite(gap)):
+            return False, f"no finite distance or objective gap to the reference ({distance:.2g})"
+        if distance <= rtol * scale:
+            return True, (
+                f"within {rtol:g} of the data's extent from the reference "
+                f"({distance:.2g} away, {rel:.2g} of the extent {scale:.3g})"
+            )
+        away = f"{distance:.2g} away ({rel:.2g} of the extent {scale:.3g})"
+        if cert.get("unique") is False:
+            f0 = self.objective(self.default_x0())
+            tol = rtol * (abs(ref.loss) + abs(f0 - ref.loss))
+            why = cert.get("uniqueness") or "the minimiser is not unique"
+            if cert.get("optimal") is False:
+                return False, f"{away}, and the certificate says it is not optimal"
+            if abs(gap) <= tol:
+                return True, (
+                    f"objective equals the reference's within tolerance (gap {gap:.2g}, "
+                    f"tolerance {tol:.2g}) and the optimum is not unique (the certificate "
+                    f"says: {why}); {away}"
+                )
+            return False, (
+                f"{away}, and the objective differs from the reference's by {gap:.2g} "
+                f"(more than the tolerance {tol:.2g}) although the optimum is not unique"
+            )
+        return False, f"{away}; a match is within {rtol:g} of the extent"
 
     def check_point(self, values: Sequence[float] | str | Any, what: str = "x") -> list[float]:
         """``values`` as a list of ``dim`` finite floats, else an input error.
@@ -789,6 +1148,7 @@ __all__ = [
     "LOOP_SETTINGS",
     "SCIPY_METHODS",
     "Baseline",
+    "Component",
     "Option",
     "Problem",
     "Reference",

@@ -33,7 +33,8 @@ Data
     thus in units of the radius; with ``noise=0`` the points are on the circle and
     every fit recovers it to rounding (exact recovery). Or ``points=FILE`` loads
     (x, y) points (see :mod:`geograd.problems.data`; at least 3, not all on a
-    line, no weights); n, arc, noise and seed are then ignored.
+    line, no weights); n, arc, noise and seed describe generated points, so giving
+    one of them with a file is an input error.
 
 Initial point and algebraic fits
     ``init`` chooses x0 among three algebraic fits, each computed from the data's
@@ -144,7 +145,7 @@ class CircleFit(Problem):
     name = "circle-fit"
     description = "fit a circle to noisy points on an arc: minimise Σ(||p_i - c|| - R)²"
     options = (
-        Option("n", int, 100, "number of generated points", min=3, metavar="N"),
+        Option("n", int, 100, "number of generated points", min=3, metavar="N", generator=True),
         Option(
             "arc",
             float,
@@ -154,6 +155,7 @@ class CircleFit(Problem):
             max=360.0,
             min_open=True,
             metavar="DEG",
+            generator=True,
         ),
         Option(
             "noise",
@@ -162,8 +164,11 @@ class CircleFit(Problem):
             "standard deviation of the Gaussian noise on each coordinate (radius = 1)",
             min=0.0,
             metavar="SIGMA",
+            generator=True,
         ),
-        Option("seed", int, 5, "random seed of the generated points", metavar="SEED"),
+        Option(
+            "seed", int, 5, "random seed of the generated points", metavar="SEED", generator=True
+        ),
         Option(
             "init",
             str,
@@ -182,6 +187,10 @@ class CircleFit(Problem):
 
     # Points given in code (from_points) instead of generated or loaded.
     _given: list[list[float]] | None = None
+
+    component_names = ("centre x", "centre y", "radius")
+    reference_modules = ("numpy", "scipy.optimize")
+    optimum_note = "L is not convex: a local test cannot tell whether the best fit is the only one"
 
     # ------------------------------------------------------------------ data
 
@@ -204,6 +213,7 @@ class CircleFit(Problem):
         self.xs = [float(v) for v in xs]
         self.ys = [float(v) for v in ys]
         self.n = len(self.xs)
+        self.columns = [self.xs, self.ys]
         where = f"{self.name} ({self.source})" if self.source != "generated" else self.name
         if len(self.ys) != self.n:
             raise InputError(f"{where}: {self.n} x-coordinates but {len(self.ys)} y-coordinates")
@@ -320,10 +330,15 @@ class CircleFit(Problem):
             step = math.hypot(*solve3(h, g))
         except ZeroDivisionError:
             step = math.inf
+        value = math.hypot(*g)
+        shape = (
+            "a strict local minimum" if lo > 0.0 else "not a strict local minimum"
+        ) + f" (smallest Hessian eigenvalue {lo:.3g})"
         return {
-            "value": math.hypot(*g),
+            "value": value,
             "kind": "gradient_norm",
             "optimal": None,
+            "summary": f"gradient norm {value:.2g}; {shape}",
             "newton_step": step,
             "hessian_min_eigenvalue": lo,
             "local_minimum": lo > 0.0,
@@ -463,7 +478,7 @@ class CircleFit(Problem):
         if info.get("source") == "given":
             options.pop("points", None)
             return cls.from_points(info["points"], x0=data.get("x0"), **options)
-        return cls(x0=data.get("x0"), **options)
+        return cls(x0=data.get("x0"), **cls.options_from_dict(data))
 
     # ------------------------------------------------------------------ drawing
 

@@ -53,8 +53,9 @@ Data
     disc of radius 0.5 about (0.5, 0.5), point by point an angle r.uniform(0, 2π)
     then a radius 0.5·sqrt(r.random()) (a case where many points are nearly
     farthest). Or ``points=FILE`` loads (x, y) points (see
-    :mod:`geograd.problems.data`; no weights); n, distribution and seed are then
-    ignored. One point, repeated points and collinear points are all fine.
+    :mod:`geograd.problems.data`; no weights); n, distribution and seed describe
+    generated points, so giving one of them with a file is an input error. One
+    point, repeated points and collinear points are all fine.
 
 Reference
     Welzl's algorithm in its iterative randomized incremental form (Welzl 1991; de
@@ -177,14 +178,17 @@ class EnclosingCircle(Problem):
     name = "enclosing-circle"
     description = "minimum enclosing circle: minimise max_i ||p_i - c|| by log-sum-exp smoothing"
     options = (
-        Option("n", int, 1000, "number of generated points", min=1, metavar="N"),
-        Option("seed", int, 5, "random seed of the generated points", metavar="SEED"),
+        Option("n", int, 1000, "number of generated points", min=1, metavar="N", generator=True),
+        Option(
+            "seed", int, 5, "random seed of the generated points", metavar="SEED", generator=True
+        ),
         Option(
             "distribution",
             str,
             "uniform",
             "generated points: uniform in the unit square, gaussian, or uniform in a disc",
             choices=DISTRIBUTIONS,
+            generator=True,
         ),
         Option(
             "temperature",
@@ -214,6 +218,10 @@ class EnclosingCircle(Problem):
     # Points given in code (from_points) instead of generated or loaded.
     _given: list[list[float]] | None = None
 
+    component_names = ("centre x", "centre y")
+    optimum_unique = True
+    optimum_note = "the smallest enclosing circle is unique"
+
     # ------------------------------------------------------------------ data
 
     def setup(self) -> None:
@@ -235,6 +243,7 @@ class EnclosingCircle(Problem):
         self.xs = [float(v) for v in xs]
         self.ys = [float(v) for v in ys]
         self.n = len(self.xs)
+        self.columns = [self.xs, self.ys]
         if self.n == 0 or len(self.ys) != self.n:
             raise InputError(f"{self.name}: give at least one point, each with x and y")
         if not all(math.isfinite(v) for v in self.xs + self.ys):
@@ -343,10 +352,16 @@ class EnclosingCircle(Problem):
         radius = self.objective(p)
         gap = radius - ref.loss
         rel = gap / ref.loss if ref.loss > 0 else (0.0 if gap == 0 else math.inf)
+        optimal = rel <= OPTIMAL_RTOL
+        verdict = "optimal" if optimal else "not optimal"
         return {
             "value": gap,
             "kind": "radius_gap",
-            "optimal": rel <= OPTIMAL_RTOL,
+            "optimal": optimal,
+            "summary": (
+                f"radius {radius:.6g} vs Welzl's exact {ref.loss:.6g}: gap {gap:.2g} "
+                f"({rel:.2g} relative): {verdict}"
+            ),
             "radius": radius,
             "exact_radius": ref.loss,
             "relative_gap": rel,
@@ -608,7 +623,7 @@ class EnclosingCircle(Problem):
         if info.get("source") == "given":
             options.pop("points", None)
             return cls.from_points(info["points"], x0=data.get("x0"), **options)
-        return cls(x0=data.get("x0"), **options)
+        return cls(x0=data.get("x0"), **cls.options_from_dict(data))
 
     # ------------------------------------------------------------------ drawing
 

@@ -116,13 +116,16 @@ class FermatPoint(Problem):
     name = "fermat"
     description = "Fermat-Torricelli point: minimise the sum of distances to a triangle's vertices"
     options = (
-        Option("seed", int, 5, "random seed of the generated triangle", metavar="SEED"),
+        Option(
+            "seed", int, 5, "random seed of the generated triangle", metavar="SEED", generator=True
+        ),
         Option(
             "case",
             str,
             "random",
             "generated triangle: random, interior (all angles < 120°) or vertex (one >= 120°)",
             choices=CASES,
+            generator=True,
         ),
         Option(
             "points",
@@ -135,6 +138,13 @@ class FermatPoint(Problem):
 
     # Vertices given in code (from_points) instead of generated or loaded.
     _given: list[list[float]] | None = None
+
+    data_items = "vertices"
+    reference_modules = ("numpy",)
+    # Three points: off a line the sum of distances is strictly convex; on one, the
+    # middle point (or a repeated vertex, of weight 2) is the only minimiser.
+    optimum_unique = True
+    optimum_note = "the Fermat point of three points is unique"
 
     # ------------------------------------------------------------------ data
 
@@ -211,6 +221,10 @@ class FermatPoint(Problem):
         """The centroid of the triangle."""
         return [math.fsum(c) / 3.0 for c in self.columns]
 
+    def vertex_label(self, k: int) -> str:
+        """Vertex ``k`` (0-based) as the plots label it: "vertex B (index 1)"."""
+        return f"vertex {'ABC'[k]} (index {k})"
+
     def sides(self) -> list[float]:
         """[a, b, c]: the side opposite each vertex (a = |BC|, ...)."""
         p = self.points
@@ -268,10 +282,16 @@ class FermatPoint(Problem):
             value = max(0.0, pull - weight)
             ak = list(self.points[k])
             reach_k = max(math.dist(a, ak) for a in self.points)
+            optimal = pull <= weight * (1.0 + VERTEX_RTOL)
+            label = self.vertex_label(k)
+            verdict = "optimal" if optimal else f"not optimal (pull {pull:.3g} > {weight:.3g})"
             return {
                 "value": value,
                 "kind": "vertex",
-                "optimal": pull <= weight * (1.0 + VERTEX_RTOL),
+                "optimal": optimal,
+                "index": k,
+                "label": label,
+                "summary": f"exact vertex test at {label}: {verdict}",
                 "vertex": k,
                 "point": ak,
                 "distance_to_vertex": dists[k],
@@ -282,10 +302,14 @@ class FermatPoint(Problem):
         g = self.gradient(p)
         value = math.hypot(*g)
         spokes = self.spoke_angles(p)
+        summary = f"gradient norm {value:.2g}"
+        if spokes is not None:
+            summary += " (spokes at " + ", ".join(f"{math.degrees(t):.1f}°" for t in spokes) + ")"
         return {
             "value": value,
             "kind": "gradient_norm",
             "optimal": None,
+            "summary": summary,
             "spoke_angles_deg": None if spokes is None else [math.degrees(t) for t in spokes],
             "nearest_vertex_distance": dists[k],
             "gap_bound": value * max(dists),
@@ -363,7 +387,7 @@ class FermatPoint(Problem):
         info = data.get("data") or {}
         if info.get("source") == "given":
             return cls.from_points(info["points"], x0=data.get("x0"))
-        return cls(x0=data.get("x0"), **dict(data.get("options", {})))
+        return cls(x0=data.get("x0"), **cls.options_from_dict(data))
 
     # ---------------------------------------------------------------- drawing
 

@@ -19,7 +19,15 @@ of radius w_k/W around -R_k/W, with R_k = Σ_{a_i ≠ a_k} w_i (a_i - a_k)/||a_i
 so a_k is optimal iff ||R_k|| <= w_k — an exact test, and the distance from 0 to
 ∂L(a_k), max(0, ||R_k|| - w_k)/W, is the certificate's value. Either way
 ``gap_bound`` = value · max_i ||p - a_i|| bounds L(p) - min L (the minimiser lies
-in the convex hull of the data).
+in the convex hull of the data). The certificate at data point k names it by
+``index`` k and ``label`` "data point k+1 (index k)".
+
+Uniqueness. L is strictly convex unless the points of positive weight are
+collinear; on a line it is the weighted 1-D absolute deviation, whose minimisers
+form a whole segment [s_j, s_j+1] exactly when the weight up to s_j is half the
+total (two points; four collinear points of equal weight). The certificate's
+``unique`` says which (:meth:`GeometricMedian.uniqueness`), and a solution elsewhere
+on that segment matches the reference by its objective.
 
 Data
     Generated from ``random.Random(seed)`` (seed 5 by default), coordinate by
@@ -39,7 +47,8 @@ Data
     ``weights="random"`` draws weights uniform in [0.1, 1) after the coordinates
     (the coordinates do not change). Or ``points=FILE`` loads the data (see
     :mod:`geograd.problems.data`): the file's ``w``/``weight`` column gives the
-    weights, and n, dim, distribution, weights and seed are ignored.
+    weights (without one, all weigh 1); n, dim, distribution, weights and seed describe
+    generated points, so giving one of them with a file is an input error.
 
 Reference
     Weiszfeld's algorithm from the weighted centroid, with the Vardi–Zhang
@@ -131,15 +140,18 @@ class GeometricMedian(Problem):
     name = "median"
     description = "geometric median (Fermat-Weber point): minimise the mean distance to points"
     options = (
-        Option("n", int, 1000, "number of generated points", min=1, metavar="N"),
-        Option("dim", int, 2, "dimension of generated points", min=1, metavar="D"),
-        Option("seed", int, 5, "random seed of the generated points", metavar="SEED"),
+        Option("n", int, 1000, "number of generated points", min=1, metavar="N", generator=True),
+        Option("dim", int, 2, "dimension of generated points", min=1, metavar="D", generator=True),
+        Option(
+            "seed", int, 5, "random seed of the generated points", metavar="SEED", generator=True
+        ),
         Option(
             "distribution",
             str,
             "uniform",
             "generated points: uniform in [0,1]^d, gaussian, clustered or outliers",
             choices=DISTRIBUTIONS,
+            generator=True,
         ),
         Option(
             "weights",
@@ -147,6 +159,7 @@ class GeometricMedian(Problem):
             "equal",
             "weights of generated points: equal (all 1) or random in [0.1, 1)",
             choices=("equal", "random"),
+            generator=True,
         ),
         Option(
             "points",
@@ -159,6 +172,8 @@ class GeometricMedian(Problem):
 
     # Points given in code (from_points) instead of generated or loaded.
     _given: tuple[list[list[float]], Sequence[float] | None] | None = None
+
+    reference_modules = ("numpy",)
 
     # ------------------------------------------------------------------ data
 
@@ -219,6 +234,7 @@ class GeometricMedian(Problem):
         self._reference = None
         self._length: float | None = None
         self._scale = extent(self.columns)
+        self._uniqueness: tuple[bool, str] | None = None
 
     @classmethod
     def from_points(
@@ -329,10 +345,16 @@ class GeometricMedian(Problem):
             value = max(0.0, r - wk) / self.total_weight
             ak = list(self.points[k])
             reach_k = max(math.dist(a, ak) for a in self.points)
+            optimal = r <= wk * (1.0 + VERTEX_RTOL)
+            label = self.point_label(k)
+            verdict = "optimal" if optimal else f"not optimal (pull {r:.3g} > weight {wk:.3g})"
             return {
                 "value": value,
                 "kind": "data_point",
-                "optimal": r <= wk * (1.0 + VERTEX_RTOL),
+                "optimal": optimal,
+                "index": k,
+                "label": label,
+                "summary": f"exact test at {label}: {verdict}",
                 "point_index": k,
                 "point": ak,
                 "distance_to_point": dists[k],
@@ -346,9 +368,43 @@ class GeometricMedian(Problem):
             "value": value,
             "kind": "gradient_norm",
             "optimal": None,
+            "summary": f"gradient norm {value:.2g}",
             "nearest_point_distance": dists[k],
             "gap_bound": value * reach,
         }
+
+    def point_label(self, k: int) -> str:
+        """Data point ``k`` (0-based) in words: "data point 3 (index 2)"."""
+        return f"data point {k + 1} (index {k})"
+
+    def uniqueness(self) -> tuple[bool, str]:
+        """Whether the median is unique, and why (computed once per data set).
+
+        L is strictly convex unless the points of positive weight lie on one line, so
+        then the median is unique. On a line (1-D data included) L is, along the line,
+        the weighted 1-D absolute deviation Σ w_i |t_i - t|, whose minimisers are the
+        weighted medians of the positions t_i: with the distinct positions sorted,
+        s_1 < ... < s_m, and C_j the weight at s_1..s_j, every point of [s_j, s_j+1]
+        is a minimiser when C_j is exactly half the total weight, and the minimiser is
+        unique otherwise. "Exactly" is to rounding: within :data:`BALANCE_RTOL` of the
+        total (weights 0.1 and 0.2 balance 0.3), where the objective's slope along the
+        segment is below what float64 resolves; "on one line" is within
+        :data:`COLLINEAR_RTOL` of the spread. Points coinciding, or one point of
+        positive weight, give a unique median.
+        """
+        if self._uniqueness is None:
+            self._uniqueness = median_uniqueness(self.points, self.weights, self.point_label)
+        return self._uniqueness
+
+    def data_notes(self) -> list[str]:
+        """Where the weights came from (generated data name them in their settings)."""
+        if self.source == "generated":
+            return []
+        if self.weights is None:
+            return ["equal weights"]
+        if self.source == "given":
+            return ["given weights"]
+        return ["weights from the file's weight column"]
 
     # ------------------------------------------------------------- reference
 
@@ -430,7 +486,7 @@ class GeometricMedian(Problem):
         info = data.get("data") or {}
         if info.get("source") == "given":
             return cls.from_points(info["points"], info.get("weights"), x0=data.get("x0"))
-        return cls(x0=data.get("x0"), **dict(data.get("options", {})))
+        return cls(x0=data.get("x0"), **cls.options_from_dict(data))
 
     def plot_xy(self, x: Sequence[float]) -> tuple[float, float] | None:
         """The first two coordinates (the drawing is the x-y plane; 1-D data lies on y = 0)."""
@@ -510,6 +566,68 @@ def generate(r: random.Random, n: int, d: int, distribution: str) -> list[list[f
         outliers = [[r.uniform(3.0, 5.0) for _ in range(m)] for _ in range(d)]
         return [a + b for a, b in zip(inliers, outliers)]
     raise InputError(f"median: unknown distribution {distribution!r}")
+
+
+# ------------------------------------------------------------------------ uniqueness
+
+#: Points whose distance from a line is within this fraction of their spread lie on it.
+COLLINEAR_RTOL = 1e-12
+#: Weights on either side of a gap balance when they differ by at most this fraction of the
+#: total: a few units in the last place (0.1 + 0.2 against 0.3), where the objective along
+#: the segment changes by less than float64 resolves.
+BALANCE_RTOL = 1e-14
+
+
+def median_uniqueness(
+    points: Sequence[Sequence[float]],
+    weights: Sequence[float] | None,
+    label: Any = None,
+) -> tuple[bool, str]:
+    """(unique, why) for the weighted median of ``points`` (see
+    :meth:`GeometricMedian.uniqueness`). ``label(k)`` names point k in the reason."""
+    name = label or (lambda k: f"point {k}")
+    w = [1.0] * len(points) if weights is None else [float(v) for v in weights]
+    keep = [i for i, wi in enumerate(w) if wi > 0.0]
+    a0 = points[keep[0]]
+    far = max(keep, key=lambda i: math.dist(points[i], a0))
+    spread = math.dist(points[far], a0)
+    if spread == 0.0:
+        return True, "all the points of positive weight coincide"
+    u = [(b - a) / spread for a, b in zip(a0, points[far])]
+    t: dict[int, float] = {}
+    for i in keep:
+        v = [b - a for a, b in zip(a0, points[i])]
+        along = math.fsum(p * q for p, q in zip(v, u))
+        off = math.hypot(*(p - along * q for p, q in zip(v, u)))
+        if off > COLLINEAR_RTOL * spread:
+            return True, "the points are not collinear, so the mean distance is strictly convex"
+        t[i] = along
+    # On a line: the weighted 1-D median of the positions t.
+    order = sorted(keep, key=t.__getitem__)
+    groups: list[list[int]] = []
+    for i in order:
+        if groups and t[i] == t[groups[-1][0]]:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    total = math.fsum(w[i] for i in keep)
+    half = total / 2.0
+    slack = BALANCE_RTOL * total
+    running = 0.0
+    for j, g in enumerate(groups[:-1]):
+        running += math.fsum(w[i] for i in g)
+        if running < half * (1.0 - 1e-9):
+            continue
+        prefix = math.fsum(w[i] for h in groups[: j + 1] for i in h)
+        if abs(prefix - half) <= slack:
+            left, right = sorted((g[0], groups[j + 1][0]))
+            return False, (
+                "the points are collinear and their weights balance: every point between "
+                f"{name(left)} and {name(right)} is a median"
+            )
+        if prefix > half:
+            break
+    return True, "the points are collinear and their weighted 1-D median is a single point"
 
 
 # --------------------------------------------------------------------------- Weiszfeld

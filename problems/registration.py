@@ -104,7 +104,8 @@ import geograd.functional as F
 from geograd import Tensor
 from geograd.errors import InputError
 
-from .base import Option, Problem, Reference, bounding_box
+from .base import Component, Option, Problem, Reference, bounding_box, format_setting
+from .data import extent as data_extent
 from .data import load_points
 
 DEFAULT_OPTIMIZER = "gd"
@@ -156,7 +157,15 @@ class Registration(Problem):
     name = "registration"
     description = "rigid 2-D registration: the rotation and shift that map points onto a copy"
     options = (
-        Option("n", int, 50, "number of generated source points", min=2, metavar="N"),
+        Option(
+            "n",
+            int,
+            50,
+            "number of generated source points",
+            min=2,
+            metavar="N",
+            generator=("source",),
+        ),
         Option(
             "angle",
             float,
@@ -165,10 +174,32 @@ class Registration(Problem):
             min=-360.0,
             max=360.0,
             metavar="DEG",
+            generator=("target",),
         ),
-        Option("shift", str, "0.5,-0.25", "translation of the generated target", metavar="TX,TY"),
-        Option("noise", float, 0.01, "standard deviation of the target's noise", min=0.0),
-        Option("seed", int, 5, "random seed of the generated points and noise", metavar="SEED"),
+        Option(
+            "shift",
+            str,
+            "0.5,-0.25",
+            "translation of the generated target",
+            metavar="TX,TY",
+            generator=("target",),
+        ),
+        Option(
+            "noise",
+            float,
+            0.01,
+            "standard deviation of the target's noise",
+            min=0.0,
+            generator=("target",),
+        ),
+        Option(
+            "seed",
+            int,
+            5,
+            "random seed of the generated points and noise",
+            metavar="SEED",
+            generator=("target",),
+        ),
         Option("source", Path, None, "load the source points (x,y per line)", metavar="FILE"),
         Option(
             "target",
@@ -178,6 +209,11 @@ class Registration(Problem):
             metavar="FILE",
         ),
     )
+
+    data_items = "point pairs"
+    # θ is reported in degrees, the unit --angle is given in; the shift in the data's units.
+    component_names = (Component("angle", "deg", 180.0 / math.pi), "shift x", "shift y")
+    reference_modules = ("numpy",)
 
     # ------------------------------------------------------------------ data
 
@@ -338,11 +374,77 @@ class Registration(Problem):
             "value": value,
             "kind": "objective_gap",
             "optimal": None,
+            "summary": f"objective {value:.2g} above the exact minimum (closed form)",
             "gap_bound": value,
             "gradient_norm": math.hypot(*self.gradient(p)),
         }
 
     # ------------------------------------------------------------- reference
+
+    def uniqueness(self) -> tuple[bool, str]:
+        """Unique (θ in (-π, π], and t) when the centred cross-covariance has ρ =
+        |(A, B)| > 0 (see the module docstring): L - L* = 4ρ sin²((θ - θ*)/2) + n |...|²
+        then vanishes at θ* alone. With ρ = 0 (to rounding: below 1e-12 of its bound
+        √(Σ|p'|² Σ|q'|²), Cauchy–Schwarz) every angle, with its matching shift, fits
+        equally well."""
+        cf = self.closed_form()
+        pbar, qbar = cf["source_centroid"], cf["target_centroid"]
+        sp = math.fsum((p[0] - pbar[0]) ** 2 + (p[1] - pbar[1]) ** 2 for p in self.source)
+        sq = math.fsum((q[0] - qbar[0]) ** 2 + (q[1] - qbar[1]) ** 2 for q in self.target)
+        bound = math.sqrt(sp * sq)
+        if cf["rho"] > 1e-12 * bound:
+            return True, (
+                f"the centred cross-covariance is non-degenerate (ρ = {cf['rho']:.3g} > 0): "
+                "one angle in (-180°, 180°] and one shift"
+            )
+        return False, (
+            "the centred cross-covariance vanishes (ρ = 0, e.g. all target points coincide): "
+            "every angle, with its matching shift, fits equally well"
+        )
+
+    @property
+    def extent(self) -> float:
+        """The largest coordinate extent of the source and target points together."""
+        pts = [*self.source, *self.target]
+        return data_extent([[p[0] for p in pts], [p[1] for p in pts]])
+
+    @property
+    def data_dim(self) -> int:
+        return 2
+
+    def distance(self, x: Sequence[float], y: Sequence[float]) -> float:
+        """How far apart two motions are, as a length: the largest distance between a source
+        point moved by ``x`` and the same point moved by ``y`` (θ in radians and t in the
+        data's units cannot be added up otherwise; whole turns of θ count as none)."""
+        ca, msa, sa, _ = rotation(float(x[0]))
+        cb, msb, sb, _ = rotation(float(y[0]))
+        dtx, dty = float(x[1]) - float(y[1]), float(x[2]) - float(y[2])
+        return max(
+            math.hypot(
+                (ca - cb) * p[0] + (msa - msb) * p[1] + dtx,
+                (sa - sb) * p[0] + (ca - cb) * p[1] + dty,
+            )
+            for p in self.source
+        )
+
+    def data_summary(self) -> str:
+        """Where the source and target came from (generated, from a file, or the source
+        moved by the generator's angle, shift and noise)."""
+        s = self.settings
+        head = f"{self.n} point pairs in R^2"
+        if s["source"] is None:
+            source = f"source generated with n={self.n}, seed={s['seed']}"
+        else:
+            source = f"source from {s['source']}"
+        if s["target"] is not None:
+            return f"{head}: {source}, target from {s['target']} (row i matches row i)"
+        moved = (
+            f"target = source rotated by {format_setting(s['angle'])}° and shifted by "
+            f"({format_setting(self.true_shift[0])}, {format_setting(self.true_shift[1])})"
+        )
+        if s["noise"] > 0:
+            moved += f", plus noise {format_setting(s['noise'])} (seed={s['seed']})"
+        return f"{head}: {source}; {moved}"
 
     def compute_reference(self) -> Reference:
         """Kabsch: the SVD of the centred cross-covariance, with the reflection fix."""

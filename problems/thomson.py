@@ -131,6 +131,7 @@ from geograd.errors import InputError
 from .base import (
     DEFAULT_BASELINES,
     Baseline,
+    Component,
     Option,
     Problem,
     Reference,
@@ -250,7 +251,7 @@ class Thomson(Problem):
     name = "thomson"
     description = "Thomson problem: N unit charges on the sphere with the least Coulomb energy"
     options = (
-        Option("n", int, 12, "number of charges", min=2, metavar="N"),
+        Option("n", int, 12, "number of charges", min=2, metavar="N", generator=True),
         Option("seed", int, 5, "random seed of the starting configuration(s)", metavar="SEED"),
         Option(
             "restarts",
@@ -267,6 +268,16 @@ class Thomson(Problem):
             "load the starting configuration: x,y,z per line (normalised), N = rows",
             metavar="FILE",
         ),
+    )
+
+    data_items = "charges"
+    reference_modules = ("numpy", "scipy.optimize")
+    # E is invariant under the orthogonal group and relabelling: every minimiser comes
+    # with its whole orbit (assess measures distances after aligning onto the reference).
+    optimum_unique = False
+    optimum_note = (
+        "the energy is the same after any rotation or reflection of the sphere and any "
+        "relabelling of the charges"
     )
 
     # ------------------------------------------------------------------ data
@@ -297,6 +308,31 @@ class Thomson(Problem):
         self._pi = tuple(p[0] for p in pairs)
         self._pj = tuple(p[1] for p in pairs)
         self._reference = None
+        self._aligned: tuple[tuple[float, ...], tuple[float, ...], list[float]] | None = None
+
+    @property
+    def data_dim(self) -> int:
+        """3: the charges are points of R³ (on the unit sphere)."""
+        return 3
+
+    def data_summary(self) -> str:
+        """The data are a starting configuration: generated (n, seed) or read from a file;
+        with restarts, the further starts' seed."""
+        s = self.settings
+        head = f"{self.n} charges on the unit sphere in R^3"
+        if s["points"] is None:
+            text = f"{head}: a starting configuration generated with n={self.n}, seed={s['seed']}"
+            if s["restarts"] > 1:
+                text += f", and {s['restarts'] - 1} more from the same generator"
+            return text
+        text = f"{head}: the starting configuration from {s['points']} (normalised)"
+        if s["restarts"] > 1:
+            text += f"; {s['restarts'] - 1} more starts generated with seed={s['seed']}"
+        return text
+
+    def component_specs(self) -> list[Component]:
+        """Charge i's coordinates: "charge 1 x", "charge 1 y", "charge 1 z", ..."""
+        return [Component(f"charge {i + 1} {c}") for i in range(self.n) for c in "xyz"]
 
     @property
     def dim(self) -> int:
@@ -371,10 +407,15 @@ class Thomson(Problem):
         g = self.gradient(u)
         e = energy(u)
         known = self.known_energy
+        value = math.hypot(*g)
+        summary = f"Riemannian gradient norm {value:.2g}; energy {e:.9f}"
+        if known is not None:
+            summary += f" ({e - known:+.2g} from the table's {known:.9f})"
         return {
-            "value": math.hypot(*g),
+            "value": value,
             "kind": "riemannian_gradient_norm",
             "optimal": None,
+            "summary": summary,
             "energy": e,
             "known_energy": known,
             "gap_to_known": None if known is None else e - known,
@@ -453,13 +494,23 @@ class Thomson(Problem):
             return None
         return alignment(normalise(x), goal)
 
-    def assess(self, x: Sequence[float]) -> dict[str, Any]:
+    def distance(self, x: Sequence[float], y: Sequence[float]) -> float:
+        """The distance from ``x`` to ``y`` after mapping ``x`` onto ``y`` by :meth:`canonical`
+        (modulo the symmetries of E)."""
+        return math.dist(self._aligned_onto(x, y), y)
+
+    def _aligned_onto(self, x: Sequence[float], y: Sequence[float]) -> list[float]:
+        key = (tuple(float(v) for v in x), tuple(float(v) for v in y))
+        if self._aligned is None or self._aligned[:2] != key:
+            self._aligned = (*key, self.canonical(x, target=y))
+        return list(self._aligned[2])
+
+    def assess(self, x: Sequence[float], reference: Reference | None = None) -> dict[str, Any]:
         """The base report, with ``distance`` measured after :meth:`canonical` (modulo the
         symmetries of E) and ``aligned_solution`` the point it was measured from."""
-        out = super().assess(x)
-        aligned = self.canonical(x)
-        out["aligned_solution"] = aligned
-        out["distance"] = math.dist(aligned, self.reference().x)
+        ref = self.reference() if reference is None else reference
+        out = super().assess(x, reference=ref)
+        out["aligned_solution"] = self._aligned_onto(out["solution"], ref.x)
         return out
 
     # ---------------------------------------------------------------- solving

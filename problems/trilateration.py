@@ -150,18 +150,27 @@ class Trilateration(Problem):
     description = "locate a point from noisy distances to known anchors (least squares on ranges)"
     options = (
         Option("anchors", int, 6, "number of generated anchors (at least dim + 1)", min=2,
-               metavar="N"),
-        Option("dim", int, 2, "dimension: 2 or 3", min=2, max=3, metavar="D"),
+               metavar="N", generator=True),
+        Option("dim", int, 2, "dimension: 2 or 3", min=2, max=3, metavar="D", generator=True),
         Option("noise", float, 0.1, "standard deviation of the range errors (anchors in a "
-               "10-unit box)", min=0.0, metavar="SIGMA"),
+               "10-unit box)", min=0.0, metavar="SIGMA", generator=True),
         Option("seed", int, 5, "random seed of the generated anchors, target and noise",
-               metavar="SEED"),
+               metavar="SEED", generator=True),
         Option("points", Path, None, "load anchors and ranges from a CSV/TSV/text or .npy "
                "file (a range column)", metavar="FILE"),
     )  # fmt: skip
 
     # Anchors and ranges given in code (from_anchors) instead of generated or loaded.
     _given: tuple[list[list[float]], list[float], list[float] | None] | None = None
+
+    data_items = "anchors"
+    reference_modules = ("numpy", "scipy.optimize")
+    optimum_note = (
+        "L is not convex (a mirror image can fit almost as well): a local test cannot "
+        "tell whether the best fit is the only one"
+    )
+    #: Which column of a loaded file held the ranges (for data_summary).
+    range_column: str | None = None
 
     # ------------------------------------------------------------------ data
 
@@ -173,7 +182,7 @@ class Trilateration(Problem):
             names = _default_names(len(anchors[0]))
             self.source = "given"
         elif s["points"] is not None:
-            anchors, ranges, names = read_anchors(s["points"])
+            anchors, ranges, names, self.range_column = read_anchors(s["points"])
             self.source = str(s["points"])
         else:
             d, n = s["dim"], s["anchors"]
@@ -273,6 +282,12 @@ class Trilateration(Problem):
             self._x0_linear = self.linearised()
         return list(self._x0_linear)
 
+    def data_notes(self) -> list[str]:
+        """Where a file's ranges came from; the noise of generated ones is in the settings."""
+        if self.range_column is not None:
+            return [f"ranges from {self.range_column}"]
+        return []
+
     def centroid(self) -> list[float]:
         """The centroid of the anchors."""
         return [math.fsum(c) / self.n for c in self.columns]
@@ -337,10 +352,13 @@ class Trilateration(Problem):
         g = self.gradient(p)
         value = math.hypot(*g)
         eig = float(np.linalg.eigvalsh(np.asarray(self.hessian(p)))[0])
+        shape = "locally convex" if eig > 0.0 else "not locally convex"
         return {
             "value": value,
             "kind": "gradient_norm",
             "optimal": None,
+            "summary": f"gradient norm {value:.2g}; {shape} (smallest Hessian eigenvalue "
+            f"{eig:.3g})",
             "hessian_min_eig": eig,
             "local_minimum": bool(eig > 0.0 and value <= 1e-6 * self.scale),
             "rms_residual": math.sqrt(self.objective(p) / self.n),
@@ -517,7 +535,7 @@ class Trilateration(Problem):
             return cls.from_anchors(
                 info["anchors"], info["ranges"], info.get("truth"), x0=data.get("x0")
             )
-        return cls(x0=data.get("x0"), **dict(data.get("options", {})))
+        return cls(x0=data.get("x0"), **cls.options_from_dict(data))
 
     # ---------------------------------------------------------------- drawing
 
@@ -612,8 +630,9 @@ def generate(
     return anchors, ranges, truth
 
 
-def read_anchors(path: Path) -> tuple[list[list[float]], list[float], tuple[str, ...]]:
-    """(anchors, ranges, coordinate names) from a file (see the module docstring)."""
+def read_anchors(path: Path) -> tuple[list[list[float]], list[float], tuple[str, ...], str]:
+    """(anchors, ranges, coordinate names, which column held the ranges, in words) from a
+    file (see the module docstring)."""
     ps = load_points(path, weights=False, min_points=1, what="anchors file")
     lowered = [c.lower() for c in ps.names]
     hits = [j for j, c in enumerate(lowered) if c in RANGE_NAMES]
@@ -630,9 +649,15 @@ def read_anchors(path: Path) -> tuple[list[list[float]], list[float], tuple[str,
                 f"{path}: anchor {i + 1} has range {v}, negative; ranges are distances >= 0"
             )
     names = tuple(c for j, c in enumerate(ps.names) if j != k)
+    column = f"its {ps.names[k]!r} column" if hits else f"its last column ({_ordinal(k + 1)})"
     if ps.names == _default_names(ps.dim):  # no header: x, y (z) for the coordinates
         names = _default_names(len(names))
-    return anchors, ranges, names
+    return anchors, ranges, names, column
+
+
+def _ordinal(k: int) -> str:
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
 
 
 def linearised(anchors: Sequence[Sequence[float]], ranges: Sequence[float]) -> list[float]:

@@ -463,3 +463,47 @@ def test_draw(problem: dict[str, object], tmp_path: Path) -> None:
         assert len(p.draw(ax)) == 1
     finally:
         plt.close(fig)
+
+
+# ----------------------------------------------------------------- uniqueness
+
+
+@pytest.mark.parametrize(
+    ("points", "weights", "unique"),
+    [
+        ([[0.0, 0.0], [2.0, 1.0]], None, False),  # two points: the whole segment
+        ([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [3.0, 0.0]], None, False),  # [1, 2] balances
+        ([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]], None, True),  # the middle point
+        ([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]], None, True),  # not collinear
+        ([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], None, True),  # a square's centre
+        ([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [3.0, 0.0]], [1, 1, 1, 2], True),  # unbalanced
+        ([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [3.0, 0.0]], [3, 1, 1, 3], False),  # 4 vs 4
+        ([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]], [1, 1, 0], False),  # weight 0 drops a point
+        ([[0.0, 0.0], [0.0, 0.0], [1.0, 1.0], [1.0, 1.0]], None, False),  # duplicates balance
+        ([[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]], None, True),  # a duplicate outweighs
+        ([[0.1 * k, 0.3 * k] for k in range(6)], None, False),  # collinear to rounding
+        ([[1.0], [2.0], [3.0], [5.0]], [0.1, 0.2, 0.3, 0.0], False),  # 0.1 + 0.2 vs 0.3
+        ([[1.0], [2.0], [3.0], [5.0]], None, False),  # 1-D, even count
+        ([[1.0], [2.0], [3.0]], None, True),  # 1-D, odd count
+        ([[4.0, 4.0], [4.0, 4.0]], None, True),  # all coincide
+    ],
+)
+def test_uniqueness(points: list[list[float]], weights: list[float] | None, unique: bool) -> None:
+    p = GeometricMedian.from_points(points, weights)
+    verdict, why = p.uniqueness()
+    assert verdict is unique and why
+    cert = p.certificate(p.default_x0())
+    assert cert["unique"] is unique and cert["uniqueness"] == why
+
+
+def test_non_unique_median_names_the_ends_of_the_segment() -> None:
+    p = GeometricMedian.from_points([[3.0, 0.0], [0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    unique, why = p.uniqueness()
+    assert unique is False
+    assert why.endswith(
+        "every point between data point 3 (index 2) and data point 4 (index 3) is a median"
+    )
+    # every point of the segment is optimal (equal objectives), none outside it
+    inside = [p.objective([t, 0.0]) for t in (1.0, 1.25, 1.5, 2.0)]
+    assert max(inside) - min(inside) <= 1e-15
+    assert p.objective([2.1, 0.0]) > inside[0] + 1e-3

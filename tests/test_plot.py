@@ -80,6 +80,26 @@ def leftovers(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir())
 
 
+def gif_durations(path: Path) -> list[int]:
+    """How long each frame of a GIF is shown, in ms."""
+    with Image.open(path) as im:
+        out = []
+        for k in range(im.n_frames):
+            im.seek(k)
+            out.append(int(im.info["duration"]))
+        return out
+
+
+def gif_frames(path: Path) -> list[bytes]:
+    """Each frame of a GIF as RGB bytes."""
+    with Image.open(path) as im:
+        out = []
+        for k in range(im.n_frames):
+            im.seek(k)
+            out.append(im.convert("RGB").tobytes())
+        return out
+
+
 # ------------------------------------------------------------------------ imports, display
 
 
@@ -244,7 +264,7 @@ def test_result_figure_with_and_without_a_scene(median: Any, race: dict[str, Any
     scene, gap, grad = fig.axes[:3]
     assert scene.get_aspect() == 1.0 and gap.get_yscale() == grad.get_yscale() == "log"
     assert grad.get_ylabel() == plot.GRAD_LABEL
-    assert fig._suptitle.get_text() == "median (n = 30, dim = 2)"
+    assert fig._suptitle.get_text() == "median (n = 30 in R^2)"
     bowl = Bowl(dim=3)
     fig = plot.result_figure(bowl, bowl.solve("gd", max_steps=10))
     assert len(fig.axes) == 2  # convergence only
@@ -382,20 +402,89 @@ def test_gif_of_a_10000_step_run(tmp_path: Path) -> None:
 
 
 def test_gif_frames_fps_and_short_runs(tmp_path: Path, median: Any, race: dict[str, Any]) -> None:
-    out = plot.animate(median, race["gd"], tmp_path / "gd.gif", frames=500, fps=10, dpi=40)
+    steps = len(race["gd"].history["step"])
+    assert steps == 20
+    out = plot.animate(median, race["gd"], tmp_path / "gd.gif", frames=500, fps=5, dpi=40)
     with Image.open(out) as im:
-        assert im.n_frames == len(race["gd"].history["step"])  # fewer steps than frames
-        assert im.info["duration"] == 100
+        assert im.n_frames == steps  # fewer steps than frames
+    # 20 frames at 5 per second play in 4 s, longer than the minimum: as asked.
+    assert gif_durations(out) == [200] * 19 + [200 + 1500]
+    # At 10 per second they would play in 2 s: slowed to the minimum, 3 s.
+    out = plot.animate(median, race["gd"], tmp_path / "gd.gif", frames=500, fps=10, dpi=40)
+    assert plot.MIN_SECONDS == 3.0
+    assert gif_durations(out) == [150] * 19 + [150 + 1500]
     out = plot.animate(median, race, tmp_path / "race.gif", frames=12, dpi=40, hold=0)
     with Image.open(out) as im:
         assert im.n_frames == 12
         assert im.size == (480, 216)
 
 
+def test_frame_seconds() -> None:
+    assert plot.frame_seconds(200, 20.0) == 0.05  # 10 s: long enough
+    assert plot.frame_seconds(60, 20.0) == 0.05  # exactly the minimum, 3 s
+    assert plot.frame_seconds(15, 20.0) == pytest.approx(0.2)  # 0.75 s slowed to 3 s
+    assert plot.frame_seconds(2, 20.0) == 1.5
+    assert plot.frame_seconds(2, 20.0, min_seconds=0) == 0.05
+    assert plot.frame_seconds(2, 0.5) == 2.0  # a slow rate is never sped up
+
+
+def test_a_short_gif_plays_for_the_minimum_and_holds_its_final_state(
+    tmp_path: Path, median: Any
+) -> None:
+    run = median.solve("gd", x0=[0.0, 1.0], max_steps=1)
+    assert run.history["step"] == [0, 1]  # two frames: the start and the final state
+    out = plot.animate(median, run, tmp_path / "short.gif", dpi=40)
+    durations = gif_durations(out)
+    assert len(durations) == 2
+    assert sum(durations) >= 1000 * (plot.MIN_SECONDS + plot.HOLD_SECONDS) == 4500
+    # The run itself plays for the minimum, then the final state is held on top.
+    assert durations == [1500, 1500 + 1500]
+    # The frames are the animation's own, only shown longer: the same pictures as the
+    # same animation at full speed without a hold, and the last one is the final state.
+    fast = plot.animate(median, run, tmp_path / "fast.gif", dpi=40, min_seconds=0, hold=0)
+    assert gif_durations(fast) == [50, 50]
+    start, final = gif_frames(out)
+    assert [start, final] == gif_frames(fast)
+    assert start != final
+    with pytest.raises(InputError, match="min_seconds"):
+        plot.animate(median, run, tmp_path / "bad.gif", min_seconds=-1)
+
+
+def test_a_short_mp4_plays_for_the_minimum_and_holds_its_final_state(
+    tmp_path: Path, median: Any
+) -> None:
+    import imageio_ffmpeg
+
+    run = median.solve("gd", x0=[0.0, 1.0], max_steps=1)
+    out = plot.animate(median, run, tmp_path / "short.mp4", fps=10, dpi=40)
+    frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(out))
+    # 1.5 s of each of the two states at 10 frames per second, then 1.5 s held.
+    assert frames == 15 + 15 + 15
+    assert seconds == pytest.approx(plot.MIN_SECONDS + plot.HOLD_SECONDS, abs=0.1)
+    reader = imageio_ffmpeg.read_frames(str(out))
+    next(reader)  # the metadata
+    video = [bytes(f) for f in reader]
+    assert len(video) == 45
+
+    def differ(a: bytes, b: bytes) -> int:
+        """How many colour values of two frames differ by more than a quarter of the
+        range (the codec is lossy: the same picture decodes a few levels apart)."""
+        import numpy as np
+
+        x, y = (np.frombuffer(f, dtype=np.uint8).astype(int) for f in (a, b))
+        return int((abs(x - y) > 64).sum())
+
+    assert differ(video[0], video[-1]) > 200  # the start is not the final state (~1300)
+    for k in range(15, 45):  # from 1.5 s on: the final state, to the end
+        assert differ(video[k], video[-1]) <= 20, k
+    for k in range(15):
+        assert differ(video[k], video[0]) <= 20, k
+
+
 def test_race_frame_legend_names_every_optimizer(median: Any, race: dict[str, Any]) -> None:
     fig = plot.animation_frame(median, race)
     assert {"gd", "adam", "sgd"} <= set(texts(fig))
-    assert fig._suptitle.get_text() == "median (n = 30, dim = 2): race"
+    assert fig._suptitle.get_text() == "median (n = 30 in R^2): race"
     scene, gap = fig.axes[:2]
     assert scene.get_aspect() == 1.0
     assert gap.get_yscale() == "log" and gap.get_ylabel() == plot.GAP_LABEL
@@ -424,7 +513,9 @@ def test_mp4_with_ffmpeg(tmp_path: Path, median: Any, race: dict[str, Any]) -> N
     import imageio_ffmpeg  # the dev extra ships ffmpeg through it
 
     assert plot.ffmpeg_path() is not None
-    out = plot.animate(median, race, tmp_path / "race.mp4", frames=15, fps=15, dpi=40)
+    out = plot.animate(
+        median, race, tmp_path / "race.mp4", frames=15, fps=15, dpi=40, min_seconds=0, hold=0
+    )
     data = out.read_bytes()
     assert data[4:8] == b"ftyp"
     frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(out))
@@ -453,6 +544,8 @@ def test_animation_bad_settings(tmp_path: Path, median: Any, race: dict[str, Any
         ({"fps": "fast"}, "fps"),
         ({"frames": 1}, "frames"),
         ({"hold": -1}, "hold"),
+        ({"min_seconds": -1}, "min_seconds"),
+        ({"min_seconds": "long"}, "min_seconds"),
         ({"dpi": 5}, "dpi"),
         ({"resolution": 1}, "resolution"),
     ]:

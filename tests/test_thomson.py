@@ -317,8 +317,15 @@ def test_bad_options(options: dict[str, Any], words: str) -> None:
 def test_points_file(tmp_path: Path) -> None:
     f = tmp_path / "octahedron.csv"
     f.write_text("x,y,z\n2,0,0\n-1,0,0\n0,3,0\n0,-1,0\n0,0,1\n0,0,-5\n")
-    p = get_problem("thomson", points=str(f), n=99)
+    p = get_problem("thomson", points=str(f))
     assert p.n == 6 and p.dim == 18 and p.settings["n"] == 6
+    # --n says how many charges to generate: with a file it would be silently ignored
+    with pytest.raises(
+        InputError,
+        match=r"--n applies to generated charges; it cannot be "
+        r"used with --points .*octahedron.csv \(the file has 6 charges\)",
+    ):
+        get_problem("thomson", points=str(f), n=99)
     assert p.x0 == EXACT[6]
     assert p.objective(p.x0) == pytest.approx(KNOWN_ENERGIES[6], abs=1e-9)
     assert p.to_dict()["data"]["source"] == str(f)

@@ -59,6 +59,10 @@ class Kind:
     #: ``run(problem_name, problem_args, **own_options)``; ``problem_args`` holds the
     #: problem flags that were given, as the user typed them.
     run: Callable[..., None]
+    #: ``help_defaults(problem_class)`` -> {parameter name: help text}: help that shows the
+    #: problem's own defaults (its optimizer, lr, schedule, steps), computed only when
+    #: ``--help`` is asked, since it builds the problem.
+    help_defaults: Callable[[Any], dict[str, str]] | None = None
 
 
 def quick_help(option: Any) -> Any:
@@ -74,10 +78,26 @@ def quick_help(option: Any) -> Any:
 
 
 class Command(TyperCommand):
-    """A typer command whose help flag does not import pydantic (see :func:`quick_help`)."""
+    """A typer command whose help flag does not import pydantic (see :func:`quick_help`),
+    and whose help fills in the problem's defaults when it is shown (``help_defaults``)."""
+
+    #: Set by :func:`build_command`: a no-argument function giving {parameter: help text}.
+    help_defaults: Callable[[], dict[str, str]] | None = None
 
     def get_help_option(self, ctx: Any) -> Any:
         return quick_help(super().get_help_option(ctx))
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        if self.help_defaults is not None:
+            filler, self.help_defaults = self.help_defaults, None
+            try:
+                texts = filler()
+            except Exception:
+                texts = {}
+            for param in self.params:
+                if param.name in texts and hasattr(param, "help"):  # options, not arguments
+                    param.help = _escape(texts[param.name])
+        super().format_help(ctx, formatter)
 
 
 def _escape(text: str) -> str:
@@ -182,7 +202,11 @@ def build_command(kind: Kind, name: str, cls: Any) -> Any:
 
     description = str(getattr(cls, "description", "") or name)
     help_text = kind.command_help.format(name=name, description=description)
-    return _command(name, problem_params + own, callback, _escape(help_text), _escape(description))
+    cmd = _command(name, problem_params + own, callback, _escape(help_text), _escape(description))
+    if kind.help_defaults is not None:
+        fill = kind.help_defaults
+        cmd.help_defaults = lambda: fill(cls)
+    return cmd
 
 
 def _broken_command(name: str, error: Exception) -> Any:

@@ -13,11 +13,10 @@ from typing import Any
 
 from .output import dumps
 
-#: A solution this close to the reference (Euclidean distance) is reported as matching it.
-REFERENCE_TOL = 1e-6
-
 MAX_COORDS = 6
-MAX_WIDTH = 250
+#: The widest a table is drawn into a file or pipe (its text cells wrap instead): what a
+#: pager, an editor or a review tool shows without scrolling. A terminal's width is its own.
+MAX_WIDTH = 100
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -69,8 +68,11 @@ def point(values: Sequence[float] | float | None, digits: int = 12) -> str:
     return shown
 
 
-def setting(value: Any) -> Any:
-    """A solver setting as JSON: numbers and strings as they are, anything else by its repr."""
+def setting(value: Any, max_steps: int | None = None) -> Any:
+    """A solver setting as JSON: numbers and strings as they are, a schedule described (see
+    :func:`schedule_text`), anything else by its repr."""
+    if callable(value) and not isinstance(value, type):
+        return schedule_text(value, max_steps)
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (list, tuple)) and all(isinstance(v, (int, float)) for v in value):
@@ -78,14 +80,48 @@ def setting(value: Any) -> Any:
     return repr(value)
 
 
-def settings_line(settings: Mapping[str, Any]) -> str:
+def schedule_text(schedule: Any, max_steps: int | None) -> str:
+    """A schedule as its parameters and what it does to the learning rate over the run:
+    ``Exponential(gamma=0.9931): lr x1e-06 by step 2000``."""
+    import dataclasses
+
+    name = type(schedule).__name__
+    if dataclasses.is_dataclass(schedule):
+        params = ", ".join(
+            f"{f.name}={num(getattr(schedule, f.name), 4)}" for f in dataclasses.fields(schedule)
+        )
+        name = f"{name}({params})"
+    if max_steps:
+        try:
+            factor = float(schedule(max_steps))
+        except (ArithmeticError, TypeError, ValueError):
+            return name
+        return f"{name}: lr x{factor:.3g} by step {max_steps}"
+    return name
+
+
+def setting_text(key: str, value: Any, max_steps: int | None = None) -> str:
+    """``key=value`` for the summary: floats to three digits, schedules described."""
+    shown = small(value) if isinstance(value, float) else str(setting(value, max_steps))
+    return f"{key}={shown}"
+
+
+def settings_line(settings: Mapping[str, Any], chosen: Iterable[str] = ()) -> str:
+    """The solver settings, those the user chose first and the problem's choices after,
+    so that nothing that changes the run is hidden."""
+    mine = set(chosen)
+    steps = settings.get("max_steps")
+    budget = steps if isinstance(steps, int) else None
+    yours = [setting_text(k, v, budget) for k, v in settings.items()
+             if k in mine and k not in ("optimizer", "callback")]  # fmt: skip
+    theirs = [setting_text(k, v, budget) for k, v in settings.items()
+              if k not in mine and k not in ("optimizer", "callback")]  # fmt: skip
     parts = []
-    for key, value in settings.items():
-        if key in ("optimizer", "callback"):
-            continue
-        shown = small(value) if isinstance(value, float) else str(setting(value))
-        parts.append(f"{key}={shown}")
-    return " ".join(parts)
+    if yours:
+        parts.append("yours: " + ", ".join(yours))
+    if theirs:
+        parts.append("chosen by the problem: " + ", ".join(theirs))
+    return "; ".join(parts)
 
 
 def options_line(options: Mapping[str, Any]) -> str:
@@ -93,23 +129,65 @@ def options_line(options: Mapping[str, Any]) -> str:
 
 
 def data_line(doc: Mapping[str, Any]) -> str:
+    """What the data are: the problem's own one-line account (``Problem.data_summary``)."""
+    if doc.get("data"):
+        return str(doc["data"])
     rest = {k: v for k, v in doc["options"].items() if k not in ("n", "dim")}
     extra = options_line(rest)
-    return f"n={doc.get('n')}, dim={doc.get('dim')}" + (f"; {extra}" if extra else "")
+    return f"n={doc.get('n')}" + (f"; {extra}" if extra else "")
 
 
 def certificate_text(cert: Mapping[str, Any] | None) -> str:
+    """The certificate's own summary line (the problem words it: which point, what test)."""
     if not cert:
         return "-"
-    kind = str(cert.get("kind", "certificate")).replace("_", " ")
-    text = f"{kind} {small(cert.get('value'))}"
-    if cert.get("optimal") is True:
-        text += ", optimal (exact test)"
-    elif cert.get("optimal") is False:
-        text += ", not optimal (exact test)"
+    if cert.get("summary"):
+        text = str(cert["summary"])
+    else:
+        kind = str(cert.get("kind", "certificate")).replace("_", " ")
+        text = f"{kind} {small(cert.get('value'))}"
+        if cert.get("optimal") is True:
+            text += ", optimal (exact test)"
+        elif cert.get("optimal") is False:
+            text += ", not optimal (exact test)"
+    if cert.get("unique") is False:
+        text += "; the optimum is not unique"
     if cert.get("gap_bound") is not None:
         text += f"; objective gap <= {small(cert['gap_bound'])}"
     return text
+
+
+def components_text(doc: Mapping[str, Any]) -> str:
+    """The solution by name and unit (``centre x=0.1, ..., radius=1``); long ones shortened."""
+    comps = doc.get("components")
+    if not comps:
+        return point(doc["solution"])
+    shown = []
+    for c in comps[:MAX_COORDS]:
+        unit = f" {c['unit']}" if c.get("unit") else ""
+        shown.append(f"{c['name']}={num(c['value'])}{unit}")
+    text = ", ".join(shown)
+    if len(comps) > MAX_COORDS:
+        text += f", ... ({len(comps)} components)"
+    return text
+
+
+def timing_text(doc: Mapping[str, Any]) -> str:
+    """Every part of the wait, each timed on its own, and the whole command's wall time."""
+    t = doc.get("timing") or {}
+    parts = [f"solve {seconds(t.get('solve_s'))}"]
+    if t.get("reference_s") is not None:
+        ref = f"reference {seconds(t['reference_s'])}"
+        if t.get("reference_import_s"):
+            ref += f" (+{seconds(t['reference_import_s'])} importing numpy/scipy)"
+        if t.get("reference_when") == "before the solve":
+            ref += " (computed before the solve)"
+        parts.append(ref)
+    if t.get("setup_s") is not None:
+        parts.append(f"data {seconds(t['setup_s'])}")
+    if t.get("total_s") is not None:
+        parts.append(f"total {seconds(t['total_s'])} (the command's wall time)")
+    return "; ".join(parts)
 
 
 # ------------------------------------------------------------------------------ output
@@ -125,12 +203,12 @@ def console(stderr: bool = False, width: int | None = None) -> Any:
 
 
 def show(renderable: Any) -> None:
-    """Print on stdout; into a file or pipe a table keeps its natural width instead of
-    wrapping at 80 columns (a terminal's width is respected)."""
+    """Print on stdout: on a terminal at its width; into a file or pipe at most
+    :data:`MAX_WIDTH` (100) columns wide, a narrower table at its natural width, a wider
+    one with its text cells wrapped (rich would otherwise take 80 columns, or $COLUMNS)."""
     out = console()
     if not out.is_terminal:
-        natural = console(width=MAX_WIDTH).measure(renderable).maximum
-        out = console(width=max(80, min(natural, MAX_WIDTH)))
+        out = console(width=MAX_WIDTH)
     out.print(renderable)
 
 
@@ -206,33 +284,66 @@ def solve_rows(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     rows = [
         ("problem", f"{doc['problem']}: {doc.get('description', '')}"),
         ("data", data_line(doc)),
-        ("solution", point(doc["solution"]) + _from(doc)),
-        ("objective", num(doc["loss"])),
+        ("solution", components_text(doc) + _from(doc)),
+        ("objective", f"{num(doc['loss'])}  (at the start: {num(doc.get('start_loss'))})"),
         ("certificate", certificate_text(doc.get("certificate"))),
-        ("optimizer", f"{doc['optimizer']}  {settings_line(doc['settings'])}"),
+    ]
+    best = doc.get("best")
+    if best and best.get("step") != doc["steps"] and best["loss"] < doc["loss"]:
+        rows.append(
+            (
+                "best iterate",
+                f"step {best['step']}, objective {num(best['loss'])}: not the last iterate "
+                "(its point is in the JSON as best.x)",
+            )
+        )
+    rows += [
+        ("optimizer", f"{doc['optimizer']}  {_chosen(doc)}"),
         ("steps", f"{doc['steps']} steps, {doc['evaluations']} evaluations"),
         ("stopped", f"{_status(doc)}: {doc['message']}"),
-        ("solve time", seconds(doc["time_s"])),
     ]
     ref = doc.get("reference")
     if ref is None:
         rows.append(("reference", f"unavailable ({doc.get('reference_error') or 'not computed'})"))
     else:
+        shown = f"{point(ref['solution'])}  objective {num(ref['loss'])}  ({ref['method']})"
+        rows.append(("reference", shown))
+        matches = doc.get("matches_reference")
+        verdict = (
+            "not judged"
+            if matches is None
+            else "matches the reference"
+            if matches
+            else "does NOT match the reference"
+        )
+        rows.append(("match", f"{verdict}: {doc.get('match') or '-'}"))
         rows.append(
             (
-                "reference",
-                f"{point(ref['solution'])}  objective {num(ref['loss'])}  "
-                f"({ref['method']}, {seconds(ref.get('time_s'))})",
+                "distance",
+                f"{small(doc['distance'])} to the reference solution; objective gap "
+                f"{small(doc['gap'])} (objective minus the reference's)",
             )
         )
-        verdict = (
-            f"matches the reference (within {REFERENCE_TOL:g})"
-            if doc.get("matches_reference")
-            else f"does NOT match the reference (more than {REFERENCE_TOL:g} away)"
-        )
-        rows.append(("distance", f"{small(doc['distance'])}: {verdict}"))
-        rows.append(("gap", f"{small(doc['gap'])} (objective minus reference objective)"))
+    rows.append(("time", timing_text(doc)))
+    rows.append(("verdict", verdict_text(doc)))
     return rows
+
+
+def verdict_text(doc: Mapping[str, Any]) -> str:
+    """What the exit code says, in words."""
+    findings = doc.get("findings") or []
+    code = doc.get("exit_code")
+    if doc.get("interrupted"):
+        return f"interrupted: the result so far (exit {code})"
+    if findings:
+        return f"FINDING: {'; '.join(findings)} (exit {code})"
+    return f"ok: converged{' and matches the reference' if doc.get('reference') else ''} (exit 0)"
+
+
+def _chosen(doc: Mapping[str, Any]) -> str:
+    chosen = doc.get("chosen_by_user") or []
+    who = "yours" if "optimizer" in chosen else "the problem's choice"
+    return f"({who}); {settings_line(doc['settings'], chosen)}"
 
 
 def _from(doc: Mapping[str, Any]) -> str:
@@ -257,6 +368,7 @@ COMPARE_COLUMNS = [
     "objective>",
     "gap>",
     "distance>",
+    "match",
     "steps>",
     "evals>",
     "time>",
@@ -278,6 +390,7 @@ def compare_table(doc: Mapping[str, Any]) -> Any:
                 num(run["loss"], 10),
                 small(run["gap"]),
                 small(run["distance"]),
+                {True: "yes", False: "NO", None: "-"}[run.get("matches_reference")],
                 num(run["iterations"]),
                 num(run["evaluations"]),
                 seconds(run["time_s"]),
@@ -288,6 +401,7 @@ def compare_table(doc: Mapping[str, Any]) -> Any:
     caption = (
         f"the reference ({ref['method']}), geograd's optimizers, scipy.optimize.minimize; "
         "gap = objective - reference objective; distance to the reference solution; "
+        "match = the reference's judgement (relative to the data's extent); "
         "steps = optimizer steps or scipy iterations; evals = objective (and gradient) "
         "evaluations"
         if ref

@@ -10,7 +10,7 @@ far, reason ``interrupted``): the result is still printed and saved, exit 130.
 
 from __future__ import annotations
 
-import math
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -184,6 +184,33 @@ def compare_options(
     optimizers; ``--plot`` draws all their runs)."""
 
 
+def solve_help_defaults(cls: Any) -> dict[str, str]:
+    """``geograd solve NAME --help``'s solver options with the problem's own defaults,
+    read from ``solver_defaults()`` of the problem built with its default options."""
+    problem = cls()
+    s = problem.solver_defaults()
+    opt = s.get("optimizer")
+    steps = s.get("max_steps")
+    sched = s.get("schedule")
+    return {
+        "optimizer": f"Optimizer (see 'geograd optimizers'); default: {opt}, the problem's "
+        "choice (every optimizer gets the problem's settings for it).",
+        "lr": "Learning rate, > 0 (gd: the line search's first trial step); default for "
+        f"{opt}: {report.num(s.get('lr'), 4)} on the default data (the problem tunes it to "
+        "the optimizer and the data's scale; the summary prints the value used).",
+        "steps": f"Maximum number of optimizer steps; default for {opt}: {steps}.",
+        "x0": f"Initial point: {problem.dim} comma-separated numbers; default: the problem's "
+        f"choice ({report.point(problem.x0, 4)} for the default data).",
+        "tol": "Stop when the gradient norm is at most TOL (gtol); default for "
+        f"{opt}: {report.num(s.get('gtol'), 3)}.",
+        "schedule": "Learning-rate schedule, NAME or NAME:key=value,...: none, constant, step, "
+        "exponential, cosine, inverse_sqrt, inverse_time, warmup (see 'geograd optimizers'); "
+        f"default for {opt}: "
+        + (report.schedule_text(sched, steps) if sched is not None else "none")
+        + " (the summary prints the schedule used).",
+    }
+
+
 # ----------------------------------------------------------------------------- helpers
 
 
@@ -197,7 +224,13 @@ def build_problem(name: str, problem_args: dict[str, Any]) -> tuple[Any, float]:
 
 
 def timed_reference(problem: Any) -> tuple[Any, float, str | None]:
-    """(reference or None, seconds, why it is missing). Ctrl-C here skips the reference only."""
+    """(reference or None, seconds, why it is missing). Ctrl-C here skips the reference only.
+
+    A reference the problem computed earlier (thomson aligns its answer onto it
+    during the solve) comes from its cache: the time reported is then the
+    computation's own (``Reference.time_s``), marked as computed before.
+    """
+    problem.reference_was_cached = bool(getattr(problem, "reference_cached", False))
     t0 = time.perf_counter()
     try:
         ref = problem.reference()
@@ -206,10 +239,6 @@ def timed_reference(problem: Any) -> tuple[Any, float, str | None]:
     except (GeogradError, NotImplementedError) as exc:
         return None, time.perf_counter() - t0, one_line(str(exc)) or type(exc).__name__
     return ref, time.perf_counter() - t0, None
-
-
-def _distance(a: Any, b: Sequence[float]) -> float:
-    return math.dist(_as_list(a), _as_list(b))
 
 
 def _as_list(x: Any) -> list[float]:
@@ -226,6 +255,7 @@ def problem_header(problem: Any) -> dict[str, Any]:
         "options": dict(getattr(problem, "settings", {})),
         "n": getattr(problem, "n", None),
         "dim": problem.dim,
+        "data": problem.data_summary(),
     }
 
 
@@ -238,26 +268,24 @@ def finish(
     show: Callable[[dict[str, Any]], None],
     what: str,
 ) -> None:
-    """Save ``full`` to ``out`` (atomically), then print ``doc``.
+    """Print ``doc``, then save ``full`` to ``out`` (atomically).
 
-    A save that fails (a full disk, a directory gone meanwhile) still prints the
-    result, so that a long run is never lost, and then fails with its one line.
+    The result is printed first, so that nothing that happens while saving (Ctrl-C,
+    SIGTERM, a full disk) can lose a finished run: the printed JSON names the file
+    it goes to (``out``), and a save that fails ends with its one line and exit 2.
+    A Ctrl-C during the save is deferred by the writer until the file is whole
+    (or cleanly abandoned), then reported as an interrupt.
     """
-    failure: InputError | None = None
     if out is not None:
-        try:
-            write_json_atomic(out, full)
-            doc["saved"] = str(out)
-        except InputError as exc:
-            failure = exc
+        doc["out"] = str(out)
     if json_output:
         report.print_json(doc)
     elif not quiet:
         show(doc)
-        if "saved" in doc:
+    if out is not None:
+        write_json_atomic(out, full)
+        if not json_output and not quiet:
             report.note(f"saved the full {what} to {out}")
-    if failure is not None:
-        raise failure
 
 
 # ------------------------------------------------------------------------------- solve
@@ -281,7 +309,8 @@ def run_solve(
     fps: str | None = None,
     frames: str | None = None,
 ) -> None:
-    """``geograd solve NAME``: see the module docstring."""
+    """``geograd solve NAME``: see the module docstring; the exit code is :func:`verdict`'s."""
+    began = time.perf_counter()
     rate = check_positive("--lr", lr)
     budget = check_count("--steps", steps)
     gtol = check_nonnegative("--tol", tol)
@@ -307,6 +336,7 @@ def run_solve(
         )
     settings.update(overrides)
     settings.pop("callback", None)
+    chosen = sorted(overrides) + (["optimizer"] if opt_name is not None else [])
 
     label = f"{name} {settings.get('optimizer', opt_name or '')}".strip()
     with ProgressBar(
@@ -316,12 +346,11 @@ def run_solve(
 
     ref, reference_s, ref_error = timed_reference(problem)
     doc = solve_document(problem, settings, start, result, ref, ref_error)
-    if doc["reference"] is not None:
-        doc["reference"]["time_s"] = reference_s
+    doc["chosen_by_user"] = chosen
     doc["timing"] = {
         "setup_s": setup_s,
         "solve_s": result.time_s,
-        "reference_s": reference_s,
+        **_reference_timing(ref, reference_s, problem.reference_was_cached),
     }
     interrupted = result.reason == "interrupted" or ref_error == "interrupted"
     doc["interrupted"] = interrupted
@@ -333,21 +362,68 @@ def run_solve(
         interrupted=interrupted, quiet=quiet, json_output=json_output,
     )  # fmt: skip
     doc.update(drawn)
+    code, findings = verdict(doc)
+    doc["findings"], doc["exit_code"] = findings, code
+    doc["timing"]["total_s"] = time.perf_counter() - began
     full = {
         **doc,
         "format": SOLVE_FORMAT,
         "spec": problem.to_dict(),
-        "best": {"x": result.best_x, "loss": result.best_loss, "step": result.best_step},
         "history": result.history,
     }
     finish(doc, full, out, json_output, quiet, report.print_solve, "result")
     note_saved(drawn, quiet, json_output)
     if failure is not None:
         raise failure
-    if interrupted:
-        raise typer.Exit(EXIT_INTERRUPTED)
-    if result.reason == "diverged":
-        raise typer.Exit(EXIT_FINDING)
+    if findings and not interrupted and not quiet:
+        sys.stderr.write(f"geograd: finding: {'; '.join(findings)} (exit {code})\n")
+    if code:
+        raise typer.Exit(code)
+
+
+def verdict(doc: dict[str, Any]) -> tuple[int, list[str]]:
+    """The exit code of a solve and the findings behind it.
+
+    ``0``: converged and, where there is a reference, matching it. ``1``: a finding,
+    each named: diverged; not converged (max_steps, time_limit, stalled); does not
+    match the reference; ended worse than it started. ``130``: interrupted (the
+    result so far is printed and saved).
+    """
+    if doc.get("interrupted"):
+        return EXIT_INTERRUPTED, []
+    findings: list[str] = []
+    if doc["reason"] == "diverged":
+        findings.append("diverged")
+    elif not doc["converged"]:
+        findings.append(f"not converged ({doc['reason'].replace('_', ' ')})")
+    if doc.get("matches_reference") is False:
+        findings.append("does not match the reference")
+    start_loss = doc.get("start_loss")
+    if start_loss is not None and doc["loss"] > start_loss:
+        findings.append(
+            f"ended worse than it started (objective {report.num(doc['loss'], 6)} > "
+            f"{report.num(start_loss, 6)} at x0)"
+        )
+    return (EXIT_FINDING if findings else 0), findings
+
+
+def _reference_timing(ref: Any, waited_s: float, served_from_cache: bool) -> dict[str, Any]:
+    """How long the reference took to compute and to import its libraries, and when.
+
+    ``Problem.reference()`` times its own computation (``Reference.time_s``) apart
+    from importing numpy/scipy (``Reference.import_s``). A reference the problem
+    computed earlier (before or during the solve) is served from its cache: the
+    time reported is still the computation's, marked "before the solve".
+    """
+    if ref is None:
+        return {"reference_s": None}
+    compute = getattr(ref, "time_s", None)
+    imports = getattr(ref, "import_s", None)
+    return {
+        "reference_s": compute if compute is not None else waited_s,
+        "reference_import_s": imports,
+        "reference_when": "before the solve" if served_from_cache else "after the solve",
+    }
 
 
 def solve_document(
@@ -358,24 +434,41 @@ def solve_document(
     ref: Any,
     ref_error: str | None,
 ) -> dict[str, Any]:
-    """The JSON-ready summary of a solve (what ``--json`` prints)."""
+    """The JSON-ready summary of a solve (what ``--json`` prints).
+
+    ``solution`` is the parameter vector itself; ``components`` names its parts in
+    the units the user asked in (``Problem.components``). ``matches_reference`` and
+    ``match`` come from ``Problem.assess``: a match is judged relative to the data's
+    extent, and by the objective and the certificate where the optimum is not unique.
+    """
     solution = _as_list(result.x)
     solution_from = "final iterate"
     if result.reason == "interrupted" and result.best_loss < result.loss:
         # Ctrl-C: keep the best iterate so far (a non-monotone method may have left it).
         solution = _as_list(result.best_x)
         solution_from = f"best iterate (step {result.best_step})"
+    max_steps = settings.get("max_steps")
     doc = problem_header(problem)
     doc.update(
         {
             "optimizer": result.optimizer,
-            "settings": {k: report.setting(v) for k, v in settings.items()},
+            "settings": {
+                k: report.setting(v, max_steps if isinstance(max_steps, int) else None)
+                for k, v in settings.items()
+            },
             "x0": list(start),
+            "start_loss": problem.objective(list(start)),
             "solution": solution,
+            "components": _components(problem, solution),
             "solution_from": solution_from,
             "loss": problem.objective(solution),
             "grad_norm": result.grad_norm,
             "certificate": problem.certificate(solution),
+            "best": {
+                "x": _as_list(result.best_x),
+                "loss": result.best_loss,
+                "step": result.best_step,
+            },
             "steps": result.steps,
             "evaluations": result.evaluations,
             "converged": result.converged,
@@ -387,16 +480,22 @@ def solve_document(
     if ref is None:
         doc.update(reference=None, reference_error=ref_error, distance=None, gap=None)
         doc["matches_reference"] = None
+        doc["match"] = None
     else:
-        distance = _distance(solution, ref.x)
+        judged = problem.assess(solution, reference=ref)
         doc.update(
             reference={"solution": list(ref.x), "loss": ref.loss, "method": ref.method},
-            distance=distance,
-            gap=doc["loss"] - ref.loss,
-            matches_reference=distance <= report.REFERENCE_TOL,
-            reference_tol=report.REFERENCE_TOL,
+            distance=judged["distance"],
+            distance_rel=judged.get("distance_rel"),
+            gap=judged["gap"],
+            matches_reference=judged["matches"],
+            match=judged["match"],
         )
     return doc
+
+
+def _components(problem: Any, solution: list[float]) -> list[dict[str, Any]]:
+    return list(problem.components(solution))
 
 
 # ----------------------------------------------------------------------------- compare
@@ -440,12 +539,17 @@ def run_compare(
 
     ref, reference_s, ref_error = timed_reference(problem)
     interrupted = ref_error == "interrupted"
+
+    def judge(x: Any) -> dict[str, Any] | None:
+        return None if ref is None else problem.assess(_as_list(x), reference=ref)
+
     runs: list[dict[str, Any]] = []
     histories: dict[str, Any] = {}
     if ref is not None:
         runs.append(
-            _row(ref.method, "reference", ref.x, ref.loss, ref, None, None, reference_s, "exact")
-        )
+            _row(ref.method, "reference", ref.x, ref.loss, judge(ref.x), None, None,
+                 reference_s, "exact")
+        )  # fmt: skip
     show_bar = wanted(quiet, json_output)
     for opt in [] if interrupted else ours:
         settings = problem.solver_defaults(opt, budget)
@@ -461,7 +565,7 @@ def run_compare(
                 "geograd",
                 result.x,
                 result.loss,
-                ref,
+                judge(result.x),
                 result.steps,
                 result.evaluations,
                 result.time_s,
@@ -483,7 +587,7 @@ def run_compare(
                         "scipy",
                         b.x,
                         b.loss,
-                        ref,
+                        judge(b.x),
                         b.iterations,
                         b.evaluations,
                         b.time_s,
@@ -548,20 +652,22 @@ def _row(
     by: str,
     x: Any,
     loss: float,
-    ref: Any,
+    judged: dict[str, Any] | None,
     iterations: int | None,
     evaluations: int | None,
     time_s: float,
     status: str,
 ) -> dict[str, Any]:
-    solution = _as_list(x)
+    """One line of the comparison; ``judged`` is ``Problem.assess`` of ``x`` (None without a
+    reference)."""
     return {
         "method": method,
         "by": by,
-        "solution": solution,
+        "solution": _as_list(x),
         "loss": loss,
-        "gap": None if ref is None else loss - ref.loss,
-        "distance": None if ref is None else _distance(solution, ref.x),
+        "gap": None if judged is None else judged["gap"],
+        "distance": None if judged is None else judged["distance"],
+        "matches_reference": None if judged is None else judged["matches"],
         "iterations": iterations,
         "evaluations": evaluations,
         "time_s": time_s,

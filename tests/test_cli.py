@@ -31,15 +31,21 @@ def invoke(*args: str) -> Any:
     return runner.invoke(app, list(args))
 
 
-def ok(*args: str) -> Any:
+def ok(*args: str, code: int = 0) -> Any:
+    """Run; expect exit ``code`` (1: a finding, named on stderr) and nothing else on stderr."""
     result = invoke(*args)
-    assert result.exit_code == 0, (result.stdout, result.stderr)
-    assert result.stderr == ""
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    if code == 0:
+        assert result.stderr == ""
+    else:
+        assert result.stderr.startswith("geograd: finding: ")
     return result
 
 
-def ok_json(*args: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(ok(*args, "--json").stdout)
+def ok_json(*args: str, code: int = 0) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(ok(*args, "--json", code=code).stdout)
+    if data.get("problem") and "steps" in data:  # a solve says its own exit code
+        assert data["exit_code"] == code
     return data
 
 
@@ -95,9 +101,9 @@ def bowl() -> Iterator[type[Bowl]]:
 
 def test_solve_without_flags_matches_the_reference_and_says_so() -> None:
     out = ok("solve", "median", "--n", "1000").stdout
-    assert "matches the reference (within 1e-06)" in out
+    assert "matches the reference: within 1e-06 of the data's extent" in out
     assert "converged (ftol)" in out
-    assert "solve time" in out and "weiszfeld" in out
+    assert "solve " in out and "weiszfeld" in out
 
 
 def test_solve_json_has_the_required_keys_and_reaches_the_reference() -> None:
@@ -116,7 +122,7 @@ def test_solve_json_has_the_required_keys_and_reaches_the_reference() -> None:
     assert data["options"]["n"] == 1000 and data["n"] == 1000 and data["dim"] == 2
     # The solve's time is reported apart from the reference's.
     assert data["timing"]["solve_s"] == data["time_s"]
-    assert data["timing"]["reference_s"] == data["reference"]["time_s"] > 0
+    assert data["timing"]["reference_s"] > 0
 
 
 def test_problem_flags_reach_the_problem() -> None:
@@ -143,12 +149,12 @@ def test_points_file_is_loaded(tmp_path: Path) -> None:
 def test_solver_flags_replace_the_problem_settings() -> None:
     data = ok_json(
         "solve", "median", "--n", "200", "--optimizer", "Adam", "--lr", "0.02", "--steps", "40",
-        "--tol", "1e-3", "--schedule", "cosine", "--x0", "0.2,0.3",
+        "--tol", "1e-3", "--schedule", "cosine", "--x0", "0.2,0.3", code=1,
     )  # fmt: skip
     s = data["settings"]
     assert data["optimizer"] == "adam" and s["optimizer"] == "adam"
     assert s["lr"] == 0.02 and s["max_steps"] == 40 and s["gtol"] == 1e-3
-    assert s["schedule"] == "Cosine(total_steps=40, final=0.0)"
+    assert s["schedule"] == "Cosine(total_steps=40, final=0): lr x0 by step 40"
     assert data["x0"] == [0.2, 0.3]
     assert data["steps"] <= 40
 
@@ -158,19 +164,20 @@ def test_schedule_parameters_and_none() -> None:
     assert s["settings"]["schedule"] is None  # the problem's default schedule is dropped
     s = ok_json(
         "solve", "median", "--n", "50", "--optimizer", "sgd", "--steps", "30",
-        "--schedule", "step:step_size=7,gamma=0.5",
+        "--schedule", "step:step_size=7,gamma=0.5", code=1,
     )  # fmt: skip
-    assert s["settings"]["schedule"] == "StepDecay(step_size=7, gamma=0.5)"
+    assert s["settings"]["schedule"] == "StepDecay(step_size=7, gamma=0.5): lr x0.0625 by step 30"
     s = ok_json("solve", "median", "--n", "50", "--steps", "100", "--schedule", "warmup")
     assert s["settings"]["schedule"].startswith("Warmup(steps=5")
 
 
 def test_x0_with_a_leading_minus_and_too_few_steps() -> None:
-    data = ok_json("solve", "median", "--n", "100", "--x0", "-1,2", "--steps", "2")
+    data = ok_json("solve", "median", "--n", "100", "--x0", "-1,2", "--steps", "2", code=1)
     assert data["x0"] == [-1.0, 2.0]
     assert data["reason"] == "max_steps" and data["converged"] is False
     assert data["matches_reference"] is False
-    out = ok("solve", "median", "--n", "100", "--x0=-1,2", "--steps", "2").stdout
+    assert data["findings"] == ["not converged (max steps)", "does not match the reference"]
+    out = ok("solve", "median", "--n", "100", "--x0=-1,2", "--steps", "2", code=1).stdout
     assert "does NOT match the reference" in out and "max steps" in out
 
 
@@ -326,7 +333,7 @@ def test_optimizers_lists_every_registered_optimizer_and_the_schedules() -> None
 def test_a_diverged_solve_reports_and_exits_1() -> None:
     args = ["solve", "median", "--n", "50", "--optimizer", "momentum", "--lr", "1e307"]
     result = invoke(*args, "--schedule", "none", "--json")
-    assert result.exit_code == 1 and result.stderr == ""
+    assert result.exit_code == 1 and result.stderr.startswith("geograd: finding: diverged")
     data = json.loads(result.stdout)
     assert data["reason"] == "diverged" and data["converged"] is False
     assert all(math.isfinite(v) for v in data["solution"])  # the last finite iterate

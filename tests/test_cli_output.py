@@ -60,7 +60,7 @@ def test_out_with_json_prints_the_summary_and_saves_more(tmp_path: Path) -> None
     printed = json.loads(result.stdout)
     saved = json.loads(f.read_text())
     assert "history" not in printed and "history" in saved
-    assert printed["saved"] == str(f)
+    assert printed["out"] == str(f)
     assert saved["solution"] == printed["solution"]
 
 

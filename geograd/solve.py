@@ -11,6 +11,14 @@ Stopping rules, tested at each iterate x_k in this order (a tolerance of
 
 =============  =============================================================
 ``gtol``       ‖∇f(x_k)‖ ≤ gtol  (2-norm over all parameters)
+``stalled``    x_k = x_{k−1} exactly (every coordinate of every parameter),
+               ``ftol`` or ``xtol`` is on (either would stop the run here), and
+               ‖∇f(x_k)‖ > max(1e-8 · ‖∇f(x_0)‖, 10 · gtol), unless the
+               optimizer is a line search that found no decrease
+               (``state["line_search_failed"]``: convergence to the rounding
+               level, which ends as ``ftol`` or ``xtol`` below). Not converged:
+               the steps fall below float64's resolution of x (lr far too
+               small, or a schedule that reached 0)
 ``ftol``       |f(x_k) − f(x_{k−1})| ≤ ftol · max(|f(x_k)|, |f(x_{k−1})|, 1)
 ``xtol``       ‖x_k − x_{k−1}‖ ≤ xtol · max(‖x_k‖, 1); the default 0 stops when a
                step leaves x exactly where it was (nothing more will happen)
@@ -26,31 +34,51 @@ returned; an interrupt before x0 is evaluated has no result to return, and
 propagates). Result.x is always an iterate whose loss and gradient were
 evaluated and finite, and is the value the parameter Tensor holds on return,
 with its gradient in ``.grad``.
+
+When a step leaves x where it was, the gradient decides between a stall and a
+convergence. Near a minimum f − f* grows as ‖∇f‖², so a gradient 1e-8 of the
+start's puts f within about 1e-16 of its start's distance from f*, float64's
+resolution of f: x cannot get closer. A gradient within 10 times gtol is at
+the floor the caller set, often its rounding floor (a run resumed at a point
+converged before stops at once, and its gradient tells no more). Any larger
+gradient means the run stopped moving before it got anywhere near.
+
+``Result.message`` says why the run stopped and, when it failed, what to change;
+for ``max_steps`` the advice is read from the run's own course (see
+:func:`_advice`), kept in constant memory while the run goes.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 from geograd.errors import DomainError, InputError
 from geograd.floatarray import Data, FloatArray
+from geograd.optim.adagrad import Adagrad
+from geograd.optim.adam import Adam, Adamax
 from geograd.optim.clip import clip_grad_norm_
 from geograd.optim.optimizer import Optimizer
 from geograd.optim.registry import get_optimizer
+from geograd.optim.rmsprop import RMSprop
 from geograd.optim.schedules import Schedule, apply_schedule
+from geograd.optim.sgd import SGD
 from geograd.tensor import Tensor, enable_grad
 
 Reason: TypeAlias = Literal[
-    "gtol", "ftol", "xtol", "max_steps", "time_limit", "diverged", "interrupted"
+    "gtol", "ftol", "xtol", "stalled", "max_steps", "time_limit", "diverged", "interrupted"
 ]
 REASONS: tuple[str, ...] = (
     "gtol",
     "ftol",
     "xtol",
+    "stalled",
     "max_steps",
     "time_limit",
     "diverged",
@@ -59,6 +87,17 @@ REASONS: tuple[str, ...] = (
 CONVERGED: frozenset[str] = frozenset({"gtol", "ftol", "xtol"})
 Value: TypeAlias = "float | list[float]"
 
+HISTORY_LIMIT = 2000
+"""The most iterates ``Result.history`` holds, however long the run."""
+HISTORY_HEAD = 200
+"""The first this many recorded iterates are never thinned out of the history."""
+HISTORY_KEYS = ("step", "loss", "grad_norm", "x", "lr")
+
+STALL_GRADIENT = 1e-8
+"""A step that leaves x unchanged is a stall while ‖∇f‖ > this times ‖∇f(x0)‖ ..."""
+STALL_GTOL = 10.0
+"""... and ‖∇f‖ > this times gtol (see the module docstring)."""
+
 
 @dataclass
 class Result:
@@ -66,11 +105,24 @@ class Result:
 
     ``x``, ``loss`` and ``grad_norm`` belong together: the final iterate (for a
     divergence, the last finite one), after ``steps`` optimizer steps and
-    ``evaluations`` evaluations of ``fun`` with its gradient. ``best_*`` is the
-    lowest-loss iterate seen, which for a non-monotone method (Adam, momentum)
-    may be better than the final one. ``history`` holds plain lists ``step``,
-    ``loss``, ``grad_norm``, ``x`` and ``lr`` (the learning rate in force from
-    that iterate on), recorded every ``record_every`` steps and at the end.
+    ``evaluations`` evaluations of ``fun`` with its gradient. ``start_loss`` is
+    f(x0): a run with ``loss > start_loss`` ended worse than it started.
+    ``best_*`` is the lowest-loss iterate seen, which for a non-monotone method
+    (Adam, momentum) may be better than the final one.
+
+    ``history`` holds plain lists ``step``, ``loss``, ``grad_norm``, ``x`` and
+    ``lr`` (the learning rate in force from that iterate on), in step order, in
+    at most :data:`HISTORY_LIMIT` entries however long the run:
+
+    - iterates are recorded every ``record_every`` steps (the stride), from step 0;
+    - the first :data:`HISTORY_HEAD` recorded iterates are always kept;
+    - when the entries would reach the limit, every other one after those is
+      dropped (the ones kept are at multiples of twice the stride) and the stride
+      doubles, so the entries stay evenly spaced at a stride of ``record_every``
+      times a power of 2;
+    - the best iterate (``best_step``) and the final one are always included.
+
+    A Result built without ``start_loss`` takes the loss of its history's step 0.
     """
 
     x: Value
@@ -87,12 +139,20 @@ class Result:
     best_step: int
     optimizer: str
     history: dict[str, list[Any]] = field(repr=False)
+    start_loss: float = math.nan
+
+    def __post_init__(self) -> None:
+        # Results assembled by other code (a multi-stage solve) may leave it out.
+        steps = self.history.get("step") or []
+        if math.isnan(self.start_loss) and steps and steps[0] == 0:
+            self.start_loss = float(self.history["loss"][0])
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain, JSON-ready data (a copy)."""
         return {
             "x": _copy(self.x),
             "loss": self.loss,
+            "start_loss": self.start_loss,
             "grad_norm": self.grad_norm,
             "steps": self.steps,
             "evaluations": self.evaluations,
@@ -168,7 +228,8 @@ def minimize(
     :mod:`geograd.optim.schedules`); ``clip_norm`` clips the gradient's global
     norm before each step; ``callback(progress)`` is called after each step and
     stops the run (reason ``interrupted``) by returning True. The stopping
-    rules are described in this module's docstring.
+    rules are described in this module's docstring; the history kept, in
+    :class:`Result`'s.
     """
     _check_options(max_steps, gtol, ftol, xtol, time_limit, record_every, clip_norm)
     x = _as_parameter(x0)
@@ -209,14 +270,9 @@ def minimize(
         grad_norm = _hypot(*(_norm(g) for g in last.grads))
         return _Iterate(step, last.datas, last.grads, last.loss, grad_norm)
 
-    history: dict[str, list[Any]] = {k: [] for k in ("step", "loss", "grad_norm", "x", "lr")}
-
-    def record(it: _Iterate) -> None:
-        history["step"].append(it.step)
-        history["loss"].append(it.loss)
-        history["grad_norm"].append(it.grad_norm)
-        history["x"].append(_value(it.datas[at]))
-        history["lr"].append(_lr(opt))
+    def row(it: _Iterate, lr: float | None) -> tuple[Any, ...]:
+        """A history entry, in HISTORY_KEYS' order; lr is the one in force from ``it`` on."""
+        return (it.step, it.loss, it.grad_norm, _value(it.datas[at]), lr)
 
     if schedule is not None:
         apply_schedule(opt, schedule, 0)
@@ -226,14 +282,18 @@ def minimize(
             f"minimize: at x0 the loss is {good.loss} and the gradient norm {good.grad_norm}; "
             "start from a point where both are finite"
         )
-    best = good
-    record(good)
+    # At most HISTORY_LIMIT - 2 rows, so that the best and the final iterate fit too.
+    history = _Thinned(HISTORY_KEYS, HISTORY_LIMIT - 1, record_every, HISTORY_HEAD)
+    history.add(row(good, _lr(opt)))
+    best, best_lr = good, _lr(opt)
+    trend = _Trend(good, opt, x, gtol, scheduled=schedule is not None)
     previous: _Iterate | None = None
+    moved = math.nan  # ‖x_k − x_{k−1}‖, once there is a previous iterate
     reason: Reason | None = None
     detail = ""
     try:
         while True:
-            reason, detail = _stop(good, previous, gtol, ftol, xtol, max_steps)
+            reason, detail = _stop(good, previous, moved, gtol, ftol, xtol, max_steps, trend)
             if (
                 reason is None
                 and time_limit is not None
@@ -244,6 +304,7 @@ def minimize(
                 break
             if clip_norm is not None:
                 clip_grad_norm_(params, clip_norm)
+            trend.stepping()
             try:
                 if opt.requires_closure:
                     opt.step(closure)
@@ -260,13 +321,15 @@ def minimize(
                 reason = "diverged"
                 detail = f"the gradient became non-finite at step {new.step}"
                 break
+            moved = _hypot(*(_distance(a, b) for a, b in zip(new.datas, good.datas)))
+            trend.stepped(good, new, moved)
             previous, good = good, new
-            if good.loss < best.loss:
-                best = good
             if schedule is not None:
                 apply_schedule(opt, schedule, good.step)
-            if good.step % record_every == 0:
-                record(good)
+            if history.due(good.step):
+                history.add(row(good, _lr(opt)))
+            if good.loss < best.loss:  # thinning may drop its row: it goes back in at the end
+                best, best_lr = good, _lr(opt)
             if callback is not None:
                 progress = Progress(
                     good.step, _value(good.datas[at]), good.loss, good.grad_norm, _lr(opt)
@@ -283,9 +346,9 @@ def minimize(
 
     for p, d, g in zip(params, good.datas, good.grads):
         p.data, p.grad = d, g
-    if history["step"][-1] != good.step:
-        record(good)
-    message = _message(reason, detail, good, opt, time_limit)
+    history.insert(row(best, best_lr))
+    if history.last()[0] != good.step:
+        history.insert(row(good, _lr(opt)))
     return Result(
         x=_value(good.datas[at]),
         loss=good.loss,
@@ -294,17 +357,155 @@ def minimize(
         evaluations=evaluations,
         converged=reason in CONVERGED,
         reason=reason,
-        message=message,
+        message=_message(reason, detail, good, trend, time_limit),
         time_s=time.perf_counter() - start,
         best_x=_value(best.datas[at]),
         best_loss=best.loss,
         best_step=best.step,
         optimizer=name,
-        history=history,
+        history=history.columns,
+        start_loss=trend.start.loss,
     )
 
 
 # --------------------------------------------------------------------------- pieces
+
+
+class _Thinned:
+    """Rows recorded every ``stride`` steps, thinned so that they never reach ``limit`` rows.
+
+    The first ``head`` rows stay. When an added row makes ``limit`` rows, the
+    later ones are kept only at steps that are multiples of twice the stride,
+    and the stride doubles: about half of them go, the rest stay evenly spaced,
+    and memory is bounded however long the run. The first item of a row is its
+    step; rows are added in increasing step order.
+    """
+
+    def __init__(self, keys: Sequence[str], limit: int, stride: int = 1, head: int = 0) -> None:
+        assert 0 <= head < limit // 2, "thinning must be able to halve the rows after the head"
+        self.columns: dict[str, list[Any]] = {k: [] for k in keys}
+        self.limit, self.stride, self.head = limit, stride, head
+
+    @property
+    def steps(self) -> list[int]:
+        return next(iter(self.columns.values()))
+
+    def due(self, step: int) -> bool:
+        """Whether the row of ``step`` is to be recorded (at the present stride)."""
+        return step % self.stride == 0
+
+    def add(self, row: Sequence[Any]) -> None:
+        for column, v in zip(self.columns.values(), row):
+            column.append(v)
+        if len(self.steps) >= self.limit:
+            self.stride *= 2
+            keep = [i for i, s in enumerate(self.steps) if i < self.head or s % self.stride == 0]
+            for column in self.columns.values():
+                column[:] = [column[i] for i in keep]
+
+    def insert(self, row: Sequence[Any]) -> None:
+        """Put a row in its place by step (off the stride; not thinned); no-op if its step is in."""
+        i = bisect.bisect_left(self.steps, row[0])
+        if i < len(self.steps) and self.steps[i] == row[0]:
+            return
+        for column, v in zip(self.columns.values(), row):
+            column.insert(i, v)
+
+    def last(self) -> tuple[Any, ...]:
+        return tuple(column[-1] for column in self.columns.values())
+
+
+Kind: TypeAlias = Literal["plain", "adaptive", "line search", "other"]
+
+
+def _kind(opt: Optimizer) -> Kind:
+    """How the optimizer's step relates to lr, which decides the advice that fits it.
+
+    ``plain``: step = lr × (a momentum average of) the gradient (SGD, momentum,
+    NAG). ``adaptive``: the gradient is divided by a running scale of its own,
+    so each coordinate moves by about lr per step at most (Adam, AdamW, Adamax,
+    RMSprop, Adagrad). ``line search``: lr is only the first trial step. Other
+    optimizers (plugins) get only the advice that holds for any of them.
+    """
+    if opt.requires_closure:
+        return "line search"
+    if isinstance(opt, (Adam, Adamax, RMSprop, Adagrad)):
+        return "adaptive"
+    if isinstance(opt, SGD):
+        return "plain"
+    return "other"
+
+
+def _coordinate_bound(opt: Optimizer, x: Tensor) -> float:
+    """About the largest step one coordinate of an adaptive optimizer takes, at this step.
+
+    With a gradient of steady sign and size Adam's and Adamax's m̂/√v̂ and m/u
+    are about 1, so a step is about lr; RMSprop's g/√v is about 1, times
+    1/(1 − momentum) with momentum; Adagrad's g_t/√Σg² is about 1/√t. A
+    coordinate can move no farther over a run than the sum of these, give or
+    take (a sudden rise of the gradient can exceed them for a few steps).
+    """
+    group = opt.param_groups[0]
+    lr = float(group["lr"])
+    if isinstance(opt, RMSprop):
+        momentum = float(group["momentum"])
+        return lr / (1.0 - momentum) if momentum < 1.0 else math.inf
+    if isinstance(opt, Adagrad):
+        t = int(opt.state.get(x, {}).get("step", 0)) + 1
+        return lr / (1.0 + (t - 1) * float(group["lr_decay"])) / math.sqrt(t)
+    return lr
+
+
+class _Trend:
+    """The course of a run in constant memory, for the message of a run that failed.
+
+    ``start`` is the iterate x0; ``last_lr`` the learning rate of the last step
+    and ``top_lr`` the largest one used; ``budget`` the sum over the steps of
+    :func:`_coordinate_bound` (adaptive optimizers only); ``curvature`` the
+    largest ‖∇f(x_k) − ∇f(x_{k−1})‖ / ‖x_k − x_{k−1}‖ seen (plain ones only);
+    ``path`` the length of the path, Σ ‖x_k − x_{k−1}‖;
+    ``recent`` the loss and gradient norm of the last ``WINDOW`` + 1 iterates;
+    ``trace`` the step and gradient norm over the whole run, thinned to fewer
+    than 64 rows.
+    """
+
+    WINDOW = 64
+
+    def __init__(
+        self, start: _Iterate, opt: Optimizer, x: Tensor, gtol: float | None, *, scheduled: bool
+    ) -> None:
+        self.start, self.opt, self.x, self.gtol, self.scheduled = start, opt, x, gtol, scheduled
+        self.kind = _kind(opt)
+        self.last_lr: float | None = _lr(opt)
+        self.top_lr = 0.0
+        self.budget = 0.0
+        self.curvature = 0.0
+        self.path = 0.0
+        self.recent: deque[tuple[float, float]] = deque(maxlen=self.WINDOW + 1)
+        self.recent.append((start.loss, start.grad_norm))
+        self.trace = _Thinned(("step", "grad_norm"), 64)
+        self.trace.add((0, start.grad_norm))
+
+    def stepping(self) -> None:
+        """Note the learning rate of the step about to be taken."""
+        self.last_lr = lr = _lr(self.opt)
+        if lr is not None:
+            self.top_lr = max(self.top_lr, lr)
+        if self.kind == "adaptive":
+            self.budget += _coordinate_bound(self.opt, self.x)
+
+    def stepped(self, before: _Iterate, now: _Iterate, moved: float) -> None:
+        """Take in the step from ``before`` to ``now`` (``moved`` = ‖now − before‖)."""
+        self.path += moved
+        self.recent.append((now.loss, now.grad_norm))
+        if self.trace.due(now.step):
+            self.trace.add((now.step, now.grad_norm))
+        if self.kind == "plain" and moved > 0.0:
+            change = _hypot(*(_grad_distance(a, b) for a, b in zip(now.grads, before.grads)))
+            self.curvature = max(self.curvature, change / moved)
+
+    def line_search_failed(self) -> bool:
+        return any(s.get("line_search_failed") for s in self.opt.state.values())
 
 
 def _check_options(
@@ -376,14 +577,25 @@ def _build(
 def _stop(
     now: _Iterate,
     before: _Iterate | None,
+    moved: float,
     gtol: float | None,
     ftol: float | None,
     xtol: float | None,
     max_steps: int,
+    trend: _Trend,
 ) -> tuple[Reason | None, str]:
+    """The stopping rule that holds at ``now`` (the module docstring's table), and its detail."""
     if gtol is not None and now.grad_norm <= gtol:
         return "gtol", f"the gradient norm {now.grad_norm:.3g} is at most gtol = {gtol:g}"
     if before is not None:
+        if (
+            moved == 0.0
+            and (ftol is not None or xtol is not None)
+            and now.grad_norm > STALL_GRADIENT * trend.start.grad_norm
+            and now.grad_norm > STALL_GTOL * (gtol or 0.0)
+            and not trend.line_search_failed()
+        ):
+            return "stalled", ""  # the message says why (_stall)
         if ftol is not None:
             change = abs(now.loss - before.loss)
             scale = max(abs(now.loss), abs(before.loss), 1.0)
@@ -393,7 +605,6 @@ def _stop(
                     f"ftol = {ftol:g} times {scale:.3g}"
                 )
         if xtol is not None:
-            moved = _hypot(*(_distance(a, b) for a, b in zip(now.datas, before.datas)))
             size = max(_hypot(*(_norm(d) for d in now.datas)), 1.0)
             if moved <= xtol * size:
                 if moved == 0.0:
@@ -405,28 +616,31 @@ def _stop(
 
 
 def _message(
-    reason: Reason, detail: str, it: _Iterate, opt: Optimizer, time_limit: float | None
+    reason: Reason, detail: str, it: _Iterate, trend: _Trend, time_limit: float | None
 ) -> str:
     """The sentence that says why the run stopped (and, if it failed, what to try)."""
     where = f"after {it.step} step{'s' if it.step != 1 else ''}"
     if reason in CONVERGED:
         text = f"Converged {where}: {detail}."
-        if reason == "xtol" and any(s.get("line_search_failed") for s in opt.state.values()):
+        if reason == "xtol" and trend.line_search_failed():
             text += (
                 " The line search found no decrease: the gradient is at the level of "
                 "rounding errors, so this is as accurate as float64 allows."
             )
         return text
+    if reason == "stalled":
+        why, fix = _stall(trend, it)
+        return f"Stalled {where}: {why}, while the gradient norm is {it.grad_norm:.3g}; {fix}."
     if reason == "max_steps":
         return (
             f"Stopped {where}: {detail} before convergence (gradient norm {it.grad_norm:.3g}); "
-            "raise max_steps or loosen gtol."
+            f"{_advice(trend, it)}."
         )
     if reason == "time_limit":
         return f"Stopped {where}: reached the time limit of {time_limit:g} s."
     if reason == "interrupted":
         return f"Stopped {where}: {detail}; x is the last evaluated iterate."
-    lr = _base_lr(opt)
+    lr = _base_lr(trend.opt)
     advice = (
         f"try a smaller learning rate, e.g. lr={lr / 10:.3g}"
         if lr is not None and lr > 0
@@ -435,6 +649,189 @@ def _message(
     return (
         f"Diverged: {detail}; kept the last finite iterate (step {it.step}). To fix it, {advice}."
     )
+
+
+def _stall(trend: _Trend, it: _Iterate) -> tuple[str, str]:
+    """Why the steps leave x where it is, and what to change: (why, fix)."""
+    lr, g = trend.last_lr, it.grad_norm
+    resolution = math.ulp(max(_largest(d) for d in it.datas))
+    below = f"below the float64 resolution of x (≈ {resolution:.2g})"
+    if lr == 0.0:
+        why = "the learning rate is 0, so the steps no longer change x"
+        if trend.scheduled:
+            return why, "keep the schedule's factor above 0 until the run ends"
+        return why, "set lr > 0"
+    if trend.kind == "line search":
+        t = next((s["step_size"] for s in trend.opt.state.values() if "step_size" in s), lr)
+        size = f"the line search's step·|grad| ≈ {(t or 0.0) * g:.2g}"
+        fix = "rescale the problem so that x's changes are not lost against its size"
+        return f"the steps no longer change x: {size} is {below}", fix
+    if lr is None:
+        return f"the steps no longer change x: they are {below}", "take larger steps"
+    if trend.kind == "adaptive":  # each coordinate moves by about lr, whatever the gradient
+        why = f"the steps no longer change x: each moves a coordinate by about lr = {lr:.2g}, "
+        return why + below, f"raise lr, to well above {resolution:.1g}"
+    why = f"the steps no longer change x: lr·|grad| ≈ {lr * g:.2g} is {below}"
+    return why, f"raise lr, to well above {resolution / g:.1g}"
+
+
+def _advice(trend: _Trend, it: _Iterate) -> str:
+    """What to change after a run that used up max_steps, read from the run's course.
+
+    The first of these that holds (lr is the base learning rate; the advice
+    about lr is for optimizers that have one to change, not a line search):
+
+    1. No step moved x: the steps are below float64's resolution of x; raise lr
+       (as for ``stalled``).
+    2. The loss ended above f(x0): the steps overshoot; lower lr, e.g. lr/10.
+    3. Oscillation: over the last 64 steps successive changes of the loss
+       switched sign at least a third of the time, and the gradient norm did not
+       shrink (see :func:`_shrinking`); lower lr, e.g. lr/10.
+    4. Plain optimizers (step = lr × gradient, with momentum or not): lr × the
+       largest curvature seen along the steps (‖Δ∇f‖ / ‖Δx‖) is at or beyond
+       the stability limit (:func:`_stability_limit`), and the gradient norm did
+       not shrink; lower lr, e.g. lr/10.
+    5. Nearly there: the gradient norm falls at a steady geometric rate (see
+       :func:`_steps_to_gtol`) that takes it to gtol within twice the steps
+       taken: raise max_steps to about that many.
+    6. Adaptive optimizers (a coordinate moves about lr per step at most, see
+       :func:`_coordinate_bound`): some coordinate moved at least 30% of the most
+       the run's steps allow, so the run was heading one way near full speed: the
+       learning rate was the limit; raise lr, e.g. 10 lr.
+    7. Plain optimizers: lr × the largest curvature seen is at most 1/20 of the
+       stability limit: each step removed only a small part of what remains, so
+       the learning rate was the limit; raise lr, e.g. 10 lr (still below half
+       the limit along every direction seen).
+    8. The gradient norm falls at a steady geometric rate, however slowly:
+       raise max_steps to about the step where that rate takes it to gtol.
+    9. Otherwise: raise max_steps or loosen gtol.
+    """
+    lr = _base_lr(trend.opt) if trend.kind != "line search" else None
+    lower, raise_lr = "lower lr", "raise lr"
+    if lr is not None and lr > 0:
+        lower, raise_lr = f"lower lr, e.g. lr={lr / 10:.3g}", f"raise lr, e.g. lr={lr * 10:.3g}"
+    else:
+        lr = None  # no learning rate to change
+    name = type(trend.opt).__name__
+    plain = trend.kind == "plain" and lr is not None
+    sharpness = trend.top_lr * trend.curvature  # lr × curvature, for plain optimizers
+    limit = _stability_limit(trend.opt) if plain else math.inf
+    needed = _steps_to_gtol(trend, it)
+    to_go = (
+        f"the gradient norm is falling steadily, by a factor {needed[0]:.4g} per step, and "
+        f"at that rate reaches gtol = {trend.gtol:g} after about {needed[1]} steps; raise "
+        f"max_steps to about {needed[1]}"
+        if needed is not None
+        else ""
+    )
+
+    if it.step > 0 and trend.path == 0.0 and trend.kind != "line search":  # 1
+        why, fix = _stall(trend, it)
+        return f"{why.replace('no longer change', 'never changed')}; {fix}"
+    if lr is not None and it.loss > trend.start.loss:  # 2
+        return (
+            f"the loss rose from {trend.start.loss:.6g} at x0 to {it.loss:.6g}: the steps "
+            f"overshoot; {lower}"
+        )
+    reversals = _reversals(trend.recent)
+    if lr is not None and reversals is not None:  # 3
+        return (
+            f"in the last {len(trend.recent) - 1} steps the loss went up and down "
+            f"{reversals} times while the gradient norm did not shrink: the steps overshoot; "
+            f"{lower}"
+        )
+    if plain and sharpness >= limit and not _shrinking(trend.recent):  # 4
+        return (
+            f"lr × curvature ≈ {sharpness:.3g} along the steps, at or beyond {name}'s "
+            f"stability limit {limit:.3g}, and the gradient norm is not shrinking: the steps "
+            f"overshoot; {lower}"
+        )
+    if needed is not None and needed[1] <= 2 * it.step:  # 5
+        return to_go
+    if trend.kind == "adaptive" and lr is not None and trend.budget > 0:  # 6
+        travelled = max(_farthest(a, b) for a, b in zip(it.datas, trend.start.datas))
+        if travelled >= 0.3 * trend.budget:
+            return (
+                f"the learning rate was the limit: at lr = {lr:.3g}, {it.step} steps of {name} "
+                f"move a coordinate about {trend.budget:.3g} at most, and x moved "
+                f"{travelled:.3g} ({travelled / trend.budget:.0%} of that); {raise_lr}"
+            )
+    if plain and sharpness <= limit / 20:  # 7
+        return (
+            f"the learning rate was the limit: lr × curvature ≈ {sharpness:.2g} along the "
+            f"steps, far below {name}'s stability limit {limit:.3g}, so each step removed only "
+            f"a small part of what remains; {raise_lr}"
+        )
+    if to_go:  # 8
+        return to_go
+    return "raise max_steps or loosen gtol" if trend.gtol is not None else "raise max_steps"
+
+
+def _stability_limit(opt: Optimizer) -> float:
+    """The largest lr × curvature at which a plain optimizer's steps converge on a quadratic.
+
+    2 for gradient descent; 2(1 + μ) with heavy-ball momentum μ; 2(1 + μ)/(1 + 2μ)
+    with Nesterov's; divided by (1 − dampening) (the roots of x_{k+1} =
+    x_k − a x_k + μ (x_k − x_{k−1}) and of its Nesterov form stay inside the unit
+    circle up to these a).
+    """
+    group = opt.param_groups[0]
+    mu = float(group.get("momentum", 0.0))
+    if mu == 0.0:
+        return 2.0
+    if group.get("nesterov"):
+        return 2.0 * (1.0 + mu) / (1.0 + 2.0 * mu)
+    keep = 1.0 - float(group.get("dampening", 0.0))
+    return 2.0 * (1.0 + mu) / keep if keep > 0 else math.inf
+
+
+def _shrinking(recent: deque[tuple[float, float]]) -> bool:
+    """Whether the gradient norm shrank over ``recent``: its largest value in the later
+    half is below half the largest in the earlier half."""
+    grads = [g for _, g in recent]
+    half = len(grads) // 2
+    return half > 0 and max(grads[half:]) < 0.5 * max(grads[:half])
+
+
+def _reversals(recent: deque[tuple[float, float]]) -> int | None:
+    """How often the loss changed direction in ``recent``, if it oscillated (rule 3 of _advice).
+
+    None when the loss changed fewer than 8 times, fewer than a third of its
+    changes reversed the one before, or the gradient norm shrank.
+    """
+    losses = [f for f, _ in recent]
+    signs = [b > a for a, b in itertools.pairwise(losses) if b != a]
+    if len(signs) < 8:
+        return None
+    flips = sum(s != t for s, t in itertools.pairwise(signs))
+    if 3 * flips < len(signs) - 1 or _shrinking(recent):
+        return None
+    return flips
+
+
+def _steps_to_gtol(trend: _Trend, it: _Iterate) -> tuple[float, int] | None:
+    """(rate per step, total steps) at which ‖∇f‖ reaches gtol, if it falls steadily.
+
+    Reads the gradient norm near steps k/2 and 3k/4 from the trace, and at k;
+    the rate is the later quarter's, and the total is rounded up to 2 digits.
+    """
+    k, gtol = it.step, trend.gtol
+    if gtol is None or gtol <= 0 or k < 8 or it.grad_norm <= gtol:
+        return None
+    steps, grads = trend.trace.columns["step"], trend.trace.columns["grad_norm"]
+    m = bisect.bisect_right(steps, k // 2) - 1
+    q = bisect.bisect_right(steps, 3 * k // 4) - 1
+    if not (steps[m] < steps[q] < k and grads[m] > 0 and grads[q] > 0):
+        return None
+    early = math.log(grads[q] / grads[m]) / (steps[q] - steps[m])
+    late = math.log(it.grad_norm / grads[q]) / (k - steps[q])
+    if not (early < 0 and late < 0 and 0.5 <= late / early <= 2.0):
+        return None
+    total = k + math.log(gtol / it.grad_norm) / late
+    if total > 1e15:
+        return None
+    digits = 10 ** max(0, len(str(math.ceil(total))) - 2)
+    return math.exp(late), math.ceil(total / digits) * digits
 
 
 def _base_lr(opt: Optimizer) -> float | None:
@@ -466,11 +863,33 @@ def _norm(g: Tensor | Data | None) -> float:
 
 
 def _distance(a: Data, b: Data) -> float:
+    """‖a − b‖; 0 exactly when a and b are equal (floats do not underflow to 0 apart)."""
     if isinstance(a, FloatArray) and isinstance(b, FloatArray):
         return _hypot(*(u - v for u, v in zip(a, b)))
     if isinstance(a, float) and isinstance(b, float):
         return abs(a - b)
     raise InputError("a parameter changed shape during the run")
+
+
+def _grad_distance(a: Tensor | None, b: Tensor | None) -> float:
+    """‖a − b‖ of two gradients, a missing one (None) counting as zero."""
+    if a is None or b is None:
+        return _norm(a) if b is None else _norm(b)
+    return _distance(a.data, b.data)
+
+
+def _farthest(a: Data, b: Data) -> float:
+    """max |a_i − b_i|: how far the coordinate that moved most moved."""
+    if isinstance(a, FloatArray) and isinstance(b, FloatArray):
+        return max((abs(u - v) for u, v in zip(a, b)), default=0.0)
+    return _distance(a, b)
+
+
+def _largest(d: Data) -> float:
+    """max |d_i|."""
+    if isinstance(d, FloatArray):
+        return max((abs(v) for v in d), default=0.0)
+    return abs(d)
 
 
 def _value(d: Data) -> Value:

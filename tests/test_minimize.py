@@ -16,7 +16,7 @@ import geograd
 import geograd.functional as F
 from geograd import DomainError, InputError, Result, Tensor, minimize
 from geograd.optim import SGD, Adam, GradientDescent
-from geograd.solve import REASONS, Progress
+from geograd.solve import CONVERGED, REASONS, Progress
 
 
 def bowl(p: Tensor) -> Tensor:
@@ -70,11 +70,23 @@ def test_result_to_dict_is_json_ready() -> None:
     assert set(d) >= {"x", "loss", "grad_norm", "steps", "evaluations", "converged", "reason",
                       "message", "time_s", "history", "best_x", "best_loss"}  # fmt: skip
     assert set(d["history"]) == {"step", "loss", "grad_norm", "x", "lr"}
-    assert d["history"]["step"] == [0, 7, 14, 21, 28, 35, 42, 49, 50]  # always the last
+    # every 7th step, and always the best (momentum overshoots: step 39) and the last
+    assert r.best_step == 39 and r.best_step != r.steps
+    assert d["history"]["step"] == [0, 7, 14, 21, 28, 35, 39, 42, 49, 50]
+    assert d["start_loss"] == r.start_loss == 1.5  # bowl(0, 0)
     assert all(isinstance(x, list) for x in d["history"]["x"])
     d["history"]["x"][0][0] = 99.0  # a copy
     assert r.history["x"][0][0] == 0.0
     assert d["reason"] in REASONS
+
+
+def test_start_loss_is_f_at_x0() -> None:
+    r = minimize(square, 5.0, "sgd", lr=0.1, max_steps=3)
+    assert r.start_loss == 9.0 == r.history["loss"][0] and r.loss < r.start_loss
+    # a Result assembled elsewhere without it (a multi-stage solve) takes its history's step 0
+    fields = {k: v for k, v in vars(r).items() if k != "start_loss"}
+    fields["history"] = {**r.history, "loss": [7.0, *r.history["loss"][1:]]}
+    assert Result(**fields).start_loss == 7.0
 
 
 def test_x0_forms() -> None:
@@ -139,8 +151,9 @@ def test_fun_must_return_a_0d_tensor() -> None:
 
 def test_every_reason_is_one_of_the_documented_ones() -> None:
     assert set(REASONS) == {
-        "gtol", "ftol", "xtol", "max_steps", "time_limit", "diverged", "interrupted"
+        "gtol", "ftol", "xtol", "stalled", "max_steps", "time_limit", "diverged", "interrupted"
     }  # fmt: skip
+    assert "stalled" not in CONVERGED and set(REASONS) > CONVERGED
 
 
 def test_ftol() -> None:
@@ -158,10 +171,21 @@ def test_xtol() -> None:
 
 
 def test_xtol_zero_stops_when_a_step_changes_nothing() -> None:
-    """The default xtol = 0: a lr that decays to 0 leaves x where it is; stop at once."""
-    r = minimize(square, 5.0, "sgd", lr=0.01, max_steps=100, schedule=lambda t: float(t < 5))
-    assert r.reason == "xtol" and r.steps == 6
+    """The default xtol = 0: a step that leaves x where it is ends the run at once.
+
+    At the rounding floor that is a convergence; with a lr that a schedule took
+    to 0 it is a stall, far from the minimum: not converged.
+    """
+    r = minimize(square, 3.0, "sgd", lr=0.1, gtol=None)
+    assert r.reason == "xtol" and r.converged and r.steps < 1000
     assert "exactly where it was" in r.message
+    assert r.x == pytest.approx(2.0, abs=1e-14) and r.history["x"][-2] == r.x
+
+    r = minimize(square, 5.0, "sgd", lr=0.01, max_steps=100, schedule=lambda t: float(t < 5))
+    assert r.reason == "stalled" and not r.converged and r.steps == 6
+    assert r.history["x"][-2] == r.x and r.history["lr"][-1] == 0.0
+    assert "the learning rate is 0, so the steps no longer change x" in r.message
+    assert "keep the schedule's factor above 0" in r.message
 
 
 def test_gd_stops_converged_when_rounding_is_all_that_is_left() -> None:

@@ -337,7 +337,8 @@ def verdict_text(doc: Mapping[str, Any]) -> str:
         return f"interrupted: the result so far (exit {code})"
     if findings:
         return f"FINDING: {'; '.join(findings)} (exit {code})"
-    return f"ok: converged{' and matches the reference' if doc.get('reference') else ''} (exit 0)"
+    how = doc.get("verdict_note") or "converged"
+    return f"ok: {how}{' and matches the reference' if doc.get('reference') else ''} (exit 0)"
 
 
 def _chosen(doc: Mapping[str, Any]) -> str:

@@ -384,7 +384,8 @@ def run_solve(
 def verdict(doc: dict[str, Any]) -> tuple[int, list[str]]:
     """The exit code of a solve and the findings behind it.
 
-    ``0``: converged and, where there is a reference, matching it. ``1``: a finding,
+    ``0``: converged (or stalled at a point the certificate's exact test proves
+    optimal) and, where there is a reference, matching it. ``1``: a finding,
     each named: diverged; not converged (max_steps, time_limit, stalled); does not
     match the reference; ended worse than it started. ``130``: interrupted (the
     result so far is printed and saved).
@@ -392,8 +393,13 @@ def verdict(doc: dict[str, Any]) -> tuple[int, list[str]]:
     if doc.get("interrupted"):
         return EXIT_INTERRUPTED, []
     findings: list[str] = []
+    proven = (doc.get("certificate") or {}).get("optimal") is True
     if doc["reason"] == "diverged":
         findings.append("diverged")
+    elif doc["reason"] == "stalled" and proven:
+        # At a kink (the median at a data point) the gradient never gets small and the
+        # steps stall; the certificate's exact test is the proof minimize cannot give.
+        doc["verdict_note"] = "the steps stalled at a point the certificate proves optimal"
     elif not doc["converged"]:
         findings.append(f"not converged ({doc['reason'].replace('_', ' ')})")
     if doc.get("matches_reference") is False:

@@ -183,3 +183,17 @@ def test_a_reference_computed_before_the_solve_is_reported_so() -> None:
     t = doc["timing"]
     assert t["reference_when"] == "before the solve"
     assert t["reference_s"] is not None and t["reference_s"] > 0
+
+
+def test_a_stall_at_a_kink_the_certificate_proves_optimal_is_not_a_finding(
+    tmp_path: Path,
+) -> None:
+    f = tmp_path / "three.csv"
+    f.write_text("x,y,w\n0,0,1\n1,0,1\n5,5,5\n")
+    code, doc, _ = solve_json("median", "--points", str(f))
+    assert doc["certificate"]["optimal"] is True
+    if doc["reason"] == "stalled":
+        assert code == 0 and doc["findings"] == []
+        assert "certificate proves optimal" in doc["verdict_note"]
+    else:
+        assert doc["converged"] and code == 0

@@ -9,15 +9,32 @@ script, ``python -m geograd`` and typer's ``CliRunner`` (which calls
 Start-up stays light: the top level imports typer and this package only;
 problems and optimizers are imported when a command needs them, numpy and scipy
 only by the problem methods that use them.
+
+While a command runs (in the main thread):
+
+- SIGTERM is handled as Ctrl-C is: it raises :class:`~geograd.cli.errors.Terminated`,
+  a KeyboardInterrupt, so that a solve keeps its best iterate and still prints and
+  saves it, and the exit code is 130 too. (Only when SIGTERM has its default
+  disposition: a program that embeds the CLI keeps its own handler.)
+- Standard output that cannot be written (closed with ``>&-``, a pipe whose reader
+  is gone, ``> /dev/full``) does not stop the command, which still saves ``--out``
+  and draws its pictures: the first failure is recorded (:class:`_Stdout`), later
+  output dropped, and the CLI ends with one line and exit code 2 (141 for a broken
+  pipe) unless the command had an exit code of its own. Python's own flush at exit
+  then writes to /dev/null, so no "Exception ignored" follows.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import inspect
+import io
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,14 +45,127 @@ from . import errors
 from .check import check_options, run_check
 from .params import Command, Kind, problem_group, quick_help
 from .plotting import OptAnimate, OptFps, OptFrames, OptPlot
-from .solve import compare_options, run_compare, run_solve, solve_options
+from .solve import compare_options, run_compare, run_solve, solve_help_defaults, solve_options
 
 
 class _State:
     debug = False
+    terminated = False  # a SIGTERM arrived during this command
 
 
 STATE = _State()
+
+
+class _Stdout:
+    """``sys.stdout`` while a command runs: writes go to ``stream`` (None when the
+    process started with stdout closed) until one fails; that failure is kept in
+    :attr:`failure` and every later write is dropped, so that the command carries on
+    to save what it computed. Everything else is the stream's own."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.failure: OSError | None = None
+
+    def _fail(self, exc: OSError | None = None) -> None:
+        if self.failure is None:
+            self.failure = exc or OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):  # as a text stream would (click probes with b"")
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        if self.failure is None:
+            if self.stream is None:
+                self._fail()
+            else:
+                try:
+                    return int(self.stream.write(text))
+                except OSError as exc:
+                    self._fail(exc)
+                except ValueError:  # "I/O operation on closed file"
+                    self._fail()
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        if self.failure is None and self.stream is not None:
+            try:
+                self.stream.flush()
+            except OSError as exc:
+                self._fail(exc)
+            except ValueError:
+                self._fail()
+
+    def isatty(self) -> bool:
+        try:
+            return self.stream is not None and bool(self.stream.isatty())
+        except (OSError, ValueError):
+            return False
+
+    def fileno(self) -> int:
+        if self.stream is None:
+            raise io.UnsupportedOperation("fileno: standard output is closed")
+        return int(self.stream.fileno())
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self.stream, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str:
+        return getattr(self.stream, "errors", None) or "strict"
+
+    def __getattr__(self, name: str) -> Any:
+        if self.stream is None:
+            raise AttributeError(name)
+        return getattr(self.stream, name)
+
+
+def _to_devnull(stream: Any) -> None:
+    """Point ``stream``'s file descriptor at /dev/null, so that what is still buffered
+    for it (flushed by Python at exit) goes nowhere instead of failing again."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+
+
+def _stdout_failed(failure: OSError, real: Any, code: int) -> int:
+    """Report a failed standard output in one line; the exit code to end with."""
+    reason = failure.strerror or type(failure).__name__
+    own = errors.report(errors.OutputError(failure.errno, reason))
+    _to_devnull(real)
+    return code if code != errors.EXIT_OK else own
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    STATE.terminated = True
+    raise errors.Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises :class:`errors.Terminated` inside the block (see the module
+    docstring); outside it, it has its default disposition again."""
+    sigterm = getattr(signal, "SIGTERM", None)
+    if (
+        sigterm is None
+        or threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(sigterm) != signal.SIG_DFL
+    ):
+        yield
+        return
+    signal.signal(sigterm, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(sigterm, signal.SIG_DFL)
 
 
 class GeogradGroup(TyperGroup):
@@ -54,28 +184,41 @@ class GeogradGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         STATE.debug = os.environ.get("GEOGRAD_DEBUG", "").strip() not in ("", "0")
+        STATE.terminated = False
         argv = list(sys.argv[1:] if args is None else args)
         if "--debug" in argv:
             # --debug works anywhere on the line, not only before the command.
             STATE.debug = True
             argv = [a for a in argv if a != "--debug"]
+        real_stdout = sys.stdout
+        stdout = _Stdout(real_stdout)
+        sys.stdout = stdout
+        failure: BaseException | None = None
         try:
-            rv = super().main(
-                args=argv,
-                prog_name=prog_name or errors.PROG,
-                complete_var=complete_var,
-                standalone_mode=False,
-                windows_expand_args=windows_expand_args,
-                **extra,
-            )
+            with _sigterm_as_interrupt():
+                rv = super().main(
+                    args=argv,
+                    prog_name=prog_name or errors.PROG,
+                    complete_var=complete_var,
+                    standalone_mode=False,
+                    windows_expand_args=windows_expand_args,
+                    **extra,
+                )
+                stdout.flush()  # here, so that a full disk is seen now, not at exit
             code = rv if isinstance(rv, int) and not isinstance(rv, bool) else 0
         except typer.Abort:
             sys.stderr.write(f"{errors.PROG}: aborted\n")
             code = errors.EXIT_UNEXPECTED
         except (Exception, KeyboardInterrupt) as exc:
-            code = errors.report(exc, STATE.debug)
-        with contextlib.suppress(BrokenPipeError, ValueError):
-            sys.stdout.flush()
+            # (a SIGTERM just after the command is here too: the handler is still set)
+            failure = exc
+            code = errors.EXIT_UNEXPECTED
+        finally:
+            sys.stdout = real_stdout
+        if failure is not None:
+            code = errors.report(failure, STATE.debug, STATE.terminated)
+        if stdout.failure is not None:
+            code = _stdout_failed(stdout.failure, real_stdout, code)
         if standalone_mode:
             sys.exit(code)
         return code
@@ -89,8 +232,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Solve geometric problems by gradient descent with a standard-library autograd "
     "engine, and check the answers against exact references and scipy.",
-    epilog="Exit codes: 0 done, 1 finding (diverged, check mismatch) or unexpected error, "
-    "2 bad input, 130 interrupted.",
+    epilog="Exit codes: 0 done (solve: converged and matching the reference), 1 finding "
+    "(diverged, not converged, not matching, worse than the start, check mismatch), "
+    "2 bad input (or an unwritable standard output), 3 unexpected error, "
+    "130 interrupted (Ctrl-C or SIGTERM), 141 broken pipe.",
 )
 
 
@@ -131,6 +276,7 @@ SOLVE = Kind(
     "replaces one of the problem's tuned settings.",
     template=solve_options,
     run=run_solve,
+    help_defaults=solve_help_defaults,
 )
 COMPARE = Kind(
     name="compare",

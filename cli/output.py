@@ -2,8 +2,12 @@
 
 Atomic writes (:func:`write_json_atomic`, :func:`write_text_atomic`) go through
 :mod:`geograd.fileio`: a temporary file beside the target, fsync'ed, then
-``os.replace``. A crash, an error or Ctrl-C at any moment leaves either the old
-file untouched or the new one complete, never half a file.
+``os.replace``. A crash or an error at any moment leaves either the old file
+untouched or the new one complete, never half a file; Ctrl-C or SIGTERM during
+the write lets it finish first, then acts. Only a regular file is written over
+(a device, FIFO or read-only file is refused; a link is followed), and
+:func:`input_paths` with :func:`geograd.fileio.check_distinct` keeps an output
+from overwriting an input.
 
 JSON is strict (RFC 8259): NaN and infinities, which ``json`` would write as the
 non-standard ``NaN``/``Infinity``, become ``null``; tuples become lists, Paths
@@ -21,14 +25,20 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from geograd.errors import InputError
-from geograd.fileio import atomic_write
+from geograd.fileio import atomic_write, read_regular, size_text
 
 SOLVE_FORMAT = "geograd.solve/1"
 COMPARE_FORMAT = "geograd.compare/1"
+#: The largest saved result ``geograd plot`` reads, in MiB (a long history of a large
+#: problem can be big; ``GEOGRAD_MAX_INPUT_MB`` changes it).
+MAX_RESULT_MIB = 1024
+#: Memory a parsed JSON document takes, as a multiple of its size.
+JSON_EXPANSION = 10.0
 
 
 def strict(value: Any) -> Any:
@@ -55,6 +65,17 @@ def dumps(data: Any, indent: int | None = 2) -> str:
     return json.dumps(strict(data), indent=indent, allow_nan=False) + "\n"
 
 
+def input_paths(options: Iterable[Any], problem_args: Mapping[str, Any]) -> dict[str, Path]:
+    """The files a problem reads, by flag: its ``Path`` options (``Problem.options``)
+    that were given in ``problem_args`` (option name -> value as typed), for
+    :func:`geograd.fileio.check_distinct`."""
+    return {
+        opt.flag: Path(problem_args[opt.name])
+        for opt in options
+        if opt.type is Path and problem_args.get(opt.name) not in (None, "")
+    }
+
+
 def write_text_atomic(path: str | Path, text: str, what: str = "--out") -> None:
     """Write ``text`` to ``path`` atomically (see :func:`atomic_write`)."""
     with atomic_write(path, "w", what) as fh:
@@ -69,26 +90,35 @@ def write_json_atomic(path: str | Path, data: Any, what: str = "--out") -> None:
 
 
 def read_json(path: str | Path, what: str = "result file") -> dict[str, Any]:
-    """A JSON object from ``path``; a missing, unreadable or malformed file is an InputError."""
+    """A JSON object from ``path``; a missing, unreadable or malformed file is an InputError.
+
+    Only a regular file of at most :data:`MAX_RESULT_MIB` MiB is read (see
+    :func:`geograd.fileio.read_regular`: a device or a FIFO is refused, never
+    opened); ``NaN`` and ``Infinity``, which strict JSON has not, are refused too.
+    """
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: no such {what}; check the path")
-    if p.is_dir():
-        raise InputError(f"{p}: is a directory, not a {what}")
+    raw = read_regular(
+        p, what=what, default_mib=MAX_RESULT_MIB, expansion=JSON_EXPANSION,
+        advice="save the run with fewer steps",
+    )  # fmt: skip
     try:
-        text = p.read_text(encoding="utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(f"{p}: not UTF-8 text, so not a geograd {what}") from None
-    except OSError as exc:
-        raise InputError(f"{p}: cannot read it ({_why(exc)})") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise InputError(f"{p}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
+    except ValueError as exc:  # from _no_constant
+        raise InputError(f"{p}: not strict JSON ({exc}); geograd writes null there") from None
+    except RecursionError:
+        raise InputError(f"{p}: JSON nested too deeply to be a geograd {what}") from None
+    except MemoryError:
+        raise InputError(f"{p}: not enough memory to load it ({size_text(len(raw))})") from None
     if not isinstance(data, dict):
         raise InputError(f"{p}: a {what} holds a JSON object, this holds {type(data).__name__}")
     return data
 
 
-def _why(exc: OSError) -> str:
-    return exc.strerror or type(exc).__name__
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")

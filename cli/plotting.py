@@ -24,7 +24,7 @@ from typing import Annotated, Any
 import typer
 
 from geograd.errors import GeogradError, InputError
-from geograd.fileio import check_writable
+from geograd.fileio import check_distinct, check_writable
 
 from . import report
 from .errors import Interrupted, one_line
@@ -71,7 +71,9 @@ OptFps = Annotated[
     typer.Option(
         "--fps",
         metavar="FPS",
-        help=f"Animation frames per second, in (0, {MAX_FPS:g}]; default {DEFAULT_FPS:g}.",
+        help=f"Animation frames per second, in (0, {MAX_FPS:g}]; default {DEFAULT_FPS:g}. "
+        "A short run is slowed to play for at least 3 s, and its final state is held "
+        "1.5 s at the end.",
         rich_help_panel=PLOT,
     ),
 ]
@@ -251,6 +253,7 @@ def run_plot(
     request = plot_request(plot, animate, fps, frames)
     if not request.wanted:
         raise InputError("plot: nothing to draw; give --plot FILE.png and/or --animate FILE.gif")
+    check_distinct({"--plot": plot, "--animate": animate}, {"RESULT.json": result})
     doc = read_json(result, "geograd result")
     problem, runs, reference = saved_run(doc, result)
     saved = render(request, problem, runs, reference, progress=wanted(quiet, False))
@@ -282,14 +285,17 @@ def saved_run(doc: dict[str, Any], path: Path) -> tuple[Any, Any, Any]:
         ) from None
     runs: Any
     if fmt == SOLVE_FORMAT:
+        check_history(doc.get("history"), problem.dim, f"{path}")
         runs = {str(doc.get("optimizer") or "run"): {"history": doc.get("history")}}
     else:
         histories = doc.get("histories")
         if not isinstance(histories, dict) or not histories:
             raise InputError(f"{path}: the comparison has no optimizer histories to draw")
+        for label, run in histories.items():
+            history = run.get("history") if isinstance(run, dict) else None
+            check_history(history, problem.dim, f"{path}: run {label!r}")
         runs = histories
-    ref = doc.get("reference")
-    reference: Any = ref if isinstance(ref, dict) and ref.get("solution") is not None else False
+    reference = check_reference(doc.get("reference"), problem.dim, path)
     from geograd.plot import as_runs
 
     try:
@@ -297,6 +303,85 @@ def saved_run(doc: dict[str, Any], path: Path) -> tuple[Any, Any, Any]:
     except InputError as exc:
         raise InputError(f"{path}: {one_line(str(exc))}") from None
     return problem, checked, reference
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_history(history: Any, dim: int, where: str) -> None:
+    """Refuse a saved history that cannot be drawn, naming ``where`` and what is wrong.
+
+    A history (``Result.history``) holds lists of one entry per recorded step:
+    ``step`` (increasing integers >= 0), ``loss`` (finite numbers), and optionally
+    ``x`` (``dim`` finite numbers each; a number when ``dim`` is 1), ``grad_norm``
+    and ``lr`` (numbers, or null for a value that was not finite). A file edited
+    by hand or cut short fails here with one line, not in the middle of a drawing.
+    """
+    if not isinstance(history, dict):
+        raise InputError(f"{where}: no history to draw (the file was not saved with one)")
+    steps = history.get("step")
+    if not isinstance(steps, list) or not steps:
+        raise InputError(f"{where}: the history has no steps to draw")
+    for key in ("loss", "x", "grad_norm", "lr"):
+        values = history.get(key)
+        if key != "loss" and (values is None or (key == "x" and values == [])):
+            continue  # optional (without x the run is drawn without its path)
+        if not isinstance(values, list):
+            raise InputError(f"{where}: the history has no {key!r} list")
+        if len(values) != len(steps):
+            raise InputError(
+                f"{where}: the history's lists have different lengths ({key!r} has "
+                f"{len(values)} entries for {len(steps)} steps); the file is damaged"
+            )
+    previous = -1
+    for i, step in enumerate(steps):
+        if not (_finite(step) and step == int(step)) or step <= previous:
+            raise InputError(
+                f"{where}: history step #{i} is {step!r}; steps must be increasing integers >= 0"
+            )
+        previous = int(step)
+    for step, loss in zip(steps, history["loss"]):
+        if not _finite(loss):
+            raise InputError(f"{where}: the loss at step {step} is {loss!r}, not a finite number")
+    for step, x in zip(steps, history.get("x") or []):
+        coords = x if isinstance(x, list) else [x]
+        if len(coords) != dim or not all(_finite(c) for c in coords):
+            raise InputError(
+                f"{where}: x at step {step} is {_short(x)}, not {dim} finite number"
+                f"{'s' if dim != 1 else ''}"
+            )
+    for key in ("grad_norm", "lr"):
+        for step, value in zip(steps, history.get(key) or []):
+            if value is not None and not _finite(value):
+                raise InputError(
+                    f"{where}: the {key} at step {step} is {_short(value)}, not a number"
+                )
+
+
+def check_reference(ref: Any, dim: int, path: Path) -> Any:
+    """The saved reference to draw (``{"solution", "loss", "method"}``), or False when
+    the result has none; a malformed one is an InputError naming the file."""
+    if ref is None or (isinstance(ref, dict) and ref.get("solution") is None):
+        return False
+    if not isinstance(ref, dict):
+        raise InputError(f"{path}: the reference is {_short(ref)}, not an object")
+    solution = ref["solution"]
+    coords = solution if isinstance(solution, list) else [solution]
+    if len(coords) != dim or not all(_finite(c) for c in coords):
+        raise InputError(
+            f"{path}: the reference solution is {_short(solution)}, not {dim} finite number"
+            f"{'s' if dim != 1 else ''}"
+        )
+    loss = ref.get("loss")
+    if loss is not None and not _finite(loss):
+        raise InputError(f"{path}: the reference loss is {_short(loss)}, not a finite number")
+    return ref
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # ------------------------------------------------------------------------------ h sweep

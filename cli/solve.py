@@ -19,11 +19,11 @@ from typing import Annotated, Any
 import typer
 
 from geograd.errors import GeogradError, InputError
-from geograd.fileio import check_writable
+from geograd.fileio import check_distinct, check_writable
 
 from . import report
 from .errors import EXIT_FINDING, EXIT_INTERRUPTED, one_line
-from .output import COMPARE_FORMAT, SOLVE_FORMAT, write_json_atomic
+from .output import COMPARE_FORMAT, SOLVE_FORMAT, input_paths, write_json_atomic
 from .plotting import (
     OptAnimate,
     OptFps,
@@ -245,6 +245,30 @@ def _as_list(x: Any) -> list[float]:
     return [float(x)] if isinstance(x, (int, float)) else [float(v) for v in x]
 
 
+def check_outputs(
+    name: str,
+    problem_args: dict[str, Any],
+    out: Path | None,
+    plot: Path | None,
+    animate: Path | None,
+    fps: str | None,
+    frames: str | None,
+) -> Any:
+    """Before any work: every output can be written (a regular file or a new one, never a
+    device, FIFO or read-only file), none is an input file or another output; and the
+    picture request (see ``plot_request``)."""
+    from geograd.problems import problem_class
+
+    if out is not None:
+        check_writable(out)
+    pictures = plot_request(plot, animate, fps, frames)
+    check_distinct(
+        {"--out": out, "--plot": plot, "--animate": animate},
+        input_paths(problem_class(name).options, problem_args),
+    )
+    return pictures
+
+
 def problem_header(problem: Any) -> dict[str, Any]:
     from geograd import __version__
 
@@ -314,9 +338,7 @@ def run_solve(
     rate = check_positive("--lr", lr)
     budget = check_count("--steps", steps)
     gtol = check_nonnegative("--tol", tol)
-    if out is not None:
-        check_writable(out)
-    pictures = plot_request(plot, animate, fps, frames)
+    pictures = check_outputs(name, problem_args, out, plot, animate, fps, frames)
     opt_name = check_optimizer(optimizer) if optimizer is not None else None
 
     problem, setup_s = build_problem(name, problem_args)
@@ -528,9 +550,7 @@ def run_compare(
     from geograd.problems.base import DEFAULT_BASELINES, SCIPY_METHODS
 
     budget = check_count("--steps", steps)
-    if out is not None:
-        check_writable(out)
-    pictures = plot_request(plot, animate, fps, frames)
+    pictures = check_outputs(name, problem_args, out, plot, animate, fps, frames)
     ours = split_names("--optimizers", optimizers) if optimizers is not None else []
     ours = (
         optimizer_names() if ours == ["all"] else [check_optimizer(o, "--optimizers") for o in ours]

@@ -19,11 +19,20 @@ Every problem in the file is an :class:`~geograd.errors.InputError` whose
 message starts with ``FILE:LINE:`` (text) or ``FILE: row I`` (``.npy``): wrong
 field counts, non-numeric or non-finite values, negative or all-zero weights, an
 empty file, a missing or unreadable one.
+
+Only a regular file is read (``/dev/zero``, a FIFO or a socket is refused
+before it is opened; see :func:`geograd.fileio.read_regular`), of at most
+:data:`MAX_MIB` MiB (the environment variable ``GEOGRAD_MAX_INPUT_MB`` changes
+that) and no more than the memory available allows, in chunks that Ctrl-C
+interrupts. A ``.npy`` header is checked against the data that follow it before
+anything is allocated, so a header announcing terabytes is an error, not a
+MemoryError.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,8 +40,17 @@ from pathlib import Path
 from typing import Any
 
 from geograd.errors import InputError
+from geograd.fileio import read_regular, size_text
 
 WEIGHT_NAMES = ("w", "weight", "weights")
+#: The largest points file read, in MiB: some 6 million 2-D points as CSV, 16 million
+#: in a .npy file, far more than the standard-library engine solves in good time.
+MAX_MIB = 256
+#: Memory a loaded file takes, as a multiple of its size: the text, its lines and
+#: fields, and a Python float (24 bytes) in a tuple for each number.
+TEXT_EXPANSION = 12.0
+#: The same for a .npy file: the bytes, the array, the float copy and Python's floats.
+NPY_EXPANSION = 10.0
 
 
 @dataclass(frozen=True)
@@ -72,11 +90,17 @@ def load_points(
     """
     p = Path(path)
     name = str(path)
-    if not p.exists():
-        raise InputError(f"{name}: no such {what}; check the path")
-    if p.is_dir():
-        raise InputError(f"{name}: is a directory, not a {what}")
-    ps = _load_npy(p, name) if p.suffix.lower() == ".npy" else _load_text(p, name)
+    npy = p.suffix.lower() == ".npy"
+    raw = read_regular(
+        p, what=what, name=name, default_mib=MAX_MIB,
+        expansion=NPY_EXPANSION if npy else TEXT_EXPANSION, advice="use fewer points",
+    )  # fmt: skip
+    try:
+        ps = _load_npy(raw, name) if npy else _load_text(raw, p, name)
+    except MemoryError:
+        raise InputError(
+            f"{name}: not enough memory to load it ({size_text(len(raw))}); use fewer points"
+        ) from None
     if ps.weights is not None and not weights:
         raise InputError(f"{name}: has a weight column, but this problem takes no weights")
     if dim is not None and ps.dim != dim:
@@ -89,17 +113,7 @@ def load_points(
     return ps
 
 
-def _read_bytes(p: Path, name: str) -> bytes:
-    try:
-        return p.read_bytes()
-    except PermissionError:
-        raise InputError(f"{name}: cannot read it (permission denied)") from None
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read it ({exc.strerror or exc})") from None
-
-
-def _load_text(p: Path, name: str) -> PointSet:
-    raw = _read_bytes(p, name)
+def _load_text(raw: bytes, p: Path, name: str) -> PointSet:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -124,16 +138,22 @@ def _load_text(p: Path, name: str) -> PointSet:
     else:
         sep = None
 
-    def split(line: str) -> list[str]:
+    def split(line: str, lineno: int) -> list[str]:
         if sep == ",":
-            return [f.strip() for f in next(csv.reader([line]))]
+            try:
+                return [f.strip() for f in next(csv.reader([line]))]
+            except csv.Error as exc:
+                # e.g. a field over the csv module's limit (131072 characters): no number
+                raise InputError(
+                    f"{name}:{lineno}: not a line of comma-separated numbers ({exc})"
+                ) from None
         if sep == "\t":
             return [f.strip() for f in line.split("\t")]
         return line.split()
 
     header: list[str] | None = None
     head_line = lines[0][0]
-    head_fields = split(first)
+    head_fields = split(first, head_line)
     if head_fields and not any(_is_number(f) for f in head_fields):
         header = head_fields
         lines = lines[1:]
@@ -146,7 +166,7 @@ def _load_text(p: Path, name: str) -> PointSet:
                 raise InputError(f"{name}:{head_line}: header names column {header[j]!r} twice")
         if not lines:
             raise InputError(f"{name}: the file has a header but no data lines")
-    width = len(header) if header is not None else len(split(lines[0][1]))
+    width = len(header) if header is not None else len(split(lines[0][1], lines[0][0]))
     weight_cols = (
         [] if header is None else [j for j, c in enumerate(header) if c.lower() in WEIGHT_NAMES]
     )
@@ -163,7 +183,7 @@ def _load_text(p: Path, name: str) -> PointSet:
     points: list[tuple[float, ...]] = []
     wts: list[float] = []
     for lineno, row in lines:
-        fields = split(row)
+        fields = split(row, lineno)
         if len(fields) != width:
             raise InputError(
                 f"{name}:{lineno}: {len(fields)} field{'s' if len(fields) != 1 else ''}, "
@@ -217,14 +237,51 @@ def _default_names(d: int) -> tuple[str, ...]:
     return tuple(f"x{j + 1}" for j in range(d))
 
 
-def _load_npy(p: Path, name: str) -> PointSet:
+def _npy_header(np: Any, raw: bytes, name: str) -> None:
+    """Check a .npy file's header against the data that follow it, before numpy
+    allocates what the header announces (which could be terabytes)."""
+    fp = io.BytesIO(raw)
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(fp)
+        readers = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}
+        reader = readers.get(version)
+        if reader is None:  # version 3.0 (UTF-8 field names): numpy's own reader
+            reader = getattr(fmt, "_read_array_header", None)
+            if reader is None:
+                raise ValueError(f"unsupported .npy version {version[0]}.{version[1]}")
+            shape, _, dtype = reader(fp, version)
+        else:
+            shape, _, dtype = reader(fp)
+    except (ValueError, TypeError, SyntaxError, EOFError) as exc:
+        raise InputError(f"{name}: not a valid .npy file ({_one_line(exc)})") from None
+    if dtype.hasobject:
+        return  # refused by np.load(allow_pickle=False), with its own message below
+    count = math.prod(shape)
+    need = count * dtype.itemsize
+    have = len(raw) - fp.tell()
+    if need > have:
+        raise InputError(
+            f"{name}: the header announces an array of shape {tuple(shape)} "
+            f"({size_text(need)}) but the file holds {size_text(have)} of data; "
+            "the file is truncated or damaged, save it again with numpy.save"
+        )
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _load_npy(raw: bytes, name: str) -> PointSet:
     import numpy as np
 
-    raw = _read_bytes(p, name)  # surfaces permission errors with our wording
     if not raw:
         raise InputError(f"{name}: the file is empty; save an (n, d) array with numpy.save")
+    if raw.startswith(b"\x93NUMPY"):
+        _npy_header(np, raw, name)
+    # else not a .npy file at all (an .npz archive, a pickle): np.load says which
     try:
-        arr: Any = np.load(p, allow_pickle=False)
+        arr: Any = np.load(io.BytesIO(raw), allow_pickle=False)
     except ValueError as exc:
         if "pickle" in str(exc).lower():
             raise InputError(

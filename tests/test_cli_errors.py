@@ -1,4 +1,4 @@
-"""Bad input ends with one line on stderr and exit code 2; the unexpected with one line and 1.
+"""Bad input ends with one line on stderr and exit code 2; the unexpected with one line and 3.
 
 Each case checks the exit code, that stderr is exactly one line starting with
 ``geograd: error:``, that it says what was wrong (and suggests the closest name
@@ -64,7 +64,7 @@ BAD_INPUT = [
     ([*S, "--schedule", "exponential:gamma=nan"], ["gamma must be a finite number"]),
     ([*S, "--schedule", "cosine:steps=3"], ["cosine takes total_steps, final"]),
     ([*S, "--schedule", "cosine:total_steps"], ["key=value"]),
-    ([*S, "--schedule", "step:step_size=0"], ["--schedule: StepDecay: step_size must be > 0"]),
+    ([*S, "--schedule", "step:step_size=0"], ["StepDecay: step_size must be an integer >= 1, got 0"]),
     (["check", "median", "--eps", "0"], ["--eps must be a finite number > 0"]),
     (["check", "median", "--fd-tol", "nan"], ["--fd-tol must be a finite number > 0"]),
     (["check", "median", "--exact-tol", "x"], ["--exact-tol must be a finite number > 0"]),
@@ -128,12 +128,12 @@ def test_out_into_a_missing_directory_fails_before_solving(tmp_path: Path) -> No
     assert "is a directory" in fails([*S, "--out", str(tmp_path)])
 
 
-def test_an_unexpected_error_is_one_line_and_exit_1(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unexpected_error_is_one_line_and_exit_3(monkeypatch: pytest.MonkeyPatch) -> None:
     def boom(self: Any) -> Any:
         raise RuntimeError("boom\nsecond line")
 
     monkeypatch.setattr(GeometricMedian, "compute_reference", boom)
-    line = fails(S, code=1)
+    line = fails(S, code=3)
     assert "unexpected RuntimeError: boom second line" in line
     assert "--debug" in line
 
@@ -144,7 +144,7 @@ def test_debug_shows_the_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(GeometricMedian, "compute_reference", boom)
     result = runner.invoke(app, ["--debug", *S])
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "Traceback" in result.stderr and "compute_reference" in result.stderr
     assert result.stderr.splitlines()[-1].startswith("geograd: error: unexpected RuntimeError")
     # --debug after the command, and GEOGRAD_DEBUG=1, do the same; neither outlives its run.

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import math
+import os
 import re
+import stat
+import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+import geograd.fileio as fileio
 from geograd.errors import InputError
 from geograd.problems import get_problem, load_points
 from geograd.problems.median import GeometricMedian
@@ -122,9 +127,9 @@ def test_median_from_file_matches_from_points(tmp_path: Path) -> None:
     assert from_file.gradient(x) == given.gradient(x)
     assert from_file.n == 4 and from_file.dim == 2
     assert from_file.to_dict()["data"]["source"] == str(p)
-    # a loaded file ignores the generation options
-    other = get_problem("median", points=str(p), n=7, dim=3, seed=1)
-    assert other.n == 4 and other.dim == 2
+    # the generation options do not apply to a loaded file: given with it, they are refused
+    with pytest.raises(InputError, match="cannot be used with --points"):
+        get_problem("median", points=str(p), n=7, dim=3, seed=1)
 
 
 def test_median_from_npy(tmp_path: Path) -> None:
@@ -243,10 +248,11 @@ def test_directory(tmp_path: Path) -> None:
 def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     p = write(tmp_path, "locked.csv", "0,0\n")
 
-    def deny(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied", str(self))
+    # As root, mode bits do not stop a read: make the open itself fail.
+    def deny(path: Any, *args: Any, **kwargs: Any) -> int:
+        raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(Path, "read_bytes", deny)
+    monkeypatch.setattr(fileio.os, "open", deny)
     msg = error(p)
     assert "cannot read" in msg and "permission" in msg
 
@@ -323,3 +329,177 @@ def test_loaded_values_are_exact(tmp_path: Path) -> None:
     vals = [0.1, 1 / 3, math.pi, -2.5e-300]
     p = write(tmp_path, "exact.txt", "".join(f"{v!r}\n" for v in vals))
     assert [pt[0] for pt in load_points(p).points] == vals
+
+
+# ------------------------------------------------------- only regular files, bounded
+
+
+def test_a_device_node_is_refused_before_it_is_opened(tmp_path: Path) -> None:
+    # A character device of our own (1:3, like /dev/null, so that a regression reads
+    # nothing rather than forever, as from /dev/zero): refused for what it is.
+    for name in ("null.csv", "null.npy"):
+        node = tmp_path / name
+        os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        assert "is a character device, not a regular file" in error(node)
+
+
+def error_without_blocking(fifo: Path) -> str:
+    """:func:`error` in a thread: a regression (an open that waits for a writer) fails
+    the test after a minute instead of hanging it; the FIFO is then opened for writing
+    so that the thread can end."""
+    outcome: list[str] = []
+    failure: list[BaseException] = []
+
+    def attempt() -> None:
+        try:
+            outcome.append(error(fifo))
+        except BaseException as exc:  # reported below
+            failure.append(exc)
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    if worker.is_alive():
+        with open(fifo, "w"):
+            pass
+        worker.join(timeout=60)
+        pytest.fail(f"reading the FIFO {fifo} blocked")
+    if failure:
+        raise failure[0]
+    return outcome[0]
+
+
+def test_a_fifo_without_a_writer_is_refused_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    assert "is a FIFO (named pipe), not a regular file" in error_without_blocking(fifo)
+
+
+def test_a_file_swapped_for_a_fifo_after_the_check_never_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The check sees a regular file; what gets opened is a FIFO: O_NONBLOCK and fstat.
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    regular = os.stat(write(tmp_path, "plain.csv", "0,0\n"))
+    real_stat = os.stat
+    monkeypatch.setattr(
+        fileio.os, "stat", lambda p, *a, **k: regular if Path(p) == fifo else real_stat(p, *a, **k)
+    )
+    assert "is a FIFO" in error_without_blocking(fifo)
+
+
+def test_a_file_over_the_limit_is_refused_with_the_limit_and_the_way_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = write(tmp_path, "big.csv", "0.5,0.25\n" * 150_000)  # 1.3 MiB
+    monkeypatch.setenv("GEOGRAD_MAX_INPUT_MB", "1")
+    msg = error(p)
+    assert "1.29 MiB, more than the 1 MiB geograd reads from a points file" in msg
+    assert "use fewer points, or raise the limit with GEOGRAD_MAX_INPUT_MB=2" in msg
+    monkeypatch.setenv("GEOGRAD_MAX_INPUT_MB", "2")
+    assert load_points(p).n == 150_000
+    monkeypatch.setenv("GEOGRAD_MAX_INPUT_MB", "lots")
+    with pytest.raises(InputError, match="GEOGRAD_MAX_INPUT_MB must be a number of MiB > 0"):
+        load_points(p)
+
+
+def test_the_default_limit_is_stated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = write(tmp_path, "big.npy", b"")
+    monkeypatch.delenv("GEOGRAD_MAX_INPUT_MB", raising=False)
+    real_stat = os.stat
+
+    def huge(path: Any, *args: Any, **kwargs: Any) -> Any:
+        st = real_stat(path, *args, **kwargs)
+        if Path(path) != p:
+            return st
+        fields = list(st)
+        fields[stat.ST_SIZE] = 300 << 20
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(fileio.os, "stat", huge)
+    assert "300 MiB, more than the 256 MiB geograd reads from a points file" in error(p)
+
+
+def test_a_file_larger_than_memory_allows_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = write(tmp_path, "pts.csv", "0,0\n1,1\n" * 1000)  # 8 KB
+    monkeypatch.setattr(fileio, "available_memory", lambda: 50_000)
+    msg = error(p)
+    assert "of memory, more than the 48.8 KiB available; use fewer points" in msg
+
+
+def test_a_file_that_grows_past_the_limit_while_read_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = write(tmp_path, "grows.csv", "0,0\n")
+    monkeypatch.setenv("GEOGRAD_MAX_INPUT_MB", "1")
+    monkeypatch.setattr(fileio, "CHUNK", 4096)
+    real_read = os.read
+    monkeypatch.setattr(
+        fileio.os,
+        "read",
+        lambda fd, n: real_read(fd, n) or b"1" * n,  # never ends, like /dev/zero
+    )
+    assert "more than the 1 MiB geograd reads" in error(p)
+
+
+def test_reading_is_in_chunks_that_ctrl_c_interrupts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = write(tmp_path, "pts.csv", "0,0\n" * 10_000)
+    monkeypatch.setattr(fileio, "CHUNK", 1000)
+    calls: list[int] = []
+    real_read = os.read
+    closed: list[int] = []
+    real_close = os.close
+
+    def read(fd: int, n: int) -> bytes:
+        calls.append(n)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # as a signal handler would, between two reads
+        return real_read(fd, n)
+
+    monkeypatch.setattr(fileio.os, "read", read)
+    monkeypatch.setattr(fileio.os, "close", lambda fd: (closed.append(fd), real_close(fd)))
+    with pytest.raises(KeyboardInterrupt):
+        load_points(p)
+    assert calls == [1000, 1000, 1000] and len(closed) == 1
+
+
+def test_a_csv_field_over_the_csv_modules_limit(tmp_path: Path) -> None:
+    p = write(tmp_path, "long.csv", "x,y\n0,0\n1," + "1" * 200_000 + "\n")
+    msg = error(p)
+    assert msg.startswith(f"{p}:3: not a line of comma-separated numbers")
+    assert "field larger than field limit (131072)" in msg
+
+
+def test_a_npy_header_announcing_terabytes_is_refused_before_allocating(tmp_path: Path) -> None:
+    p = tmp_path / "huge.npy"
+    with open(p, "wb") as fh:
+        header = {"descr": "<f8", "fortran_order": False, "shape": (10**11, 2)}
+        np.lib.format.write_array_header_1_0(fh, header)
+        fh.write(b"\0" * 64)
+    msg = error(p)
+    assert "the header announces an array of shape (100000000000, 2) (1.46 TiB)" in msg
+    assert "the file holds 64 bytes of data" in msg
+    # A merely truncated file is the same error.
+    q = tmp_path / "cut.npy"
+    np.save(q, np.ones((100, 2)))
+    q.write_bytes(q.read_bytes()[:-8])
+    assert "the file holds 1.55 KiB of data; the file is truncated" in error(q)
+
+
+def test_running_out_of_memory_while_loading_is_an_input_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import geograd.problems.data as data
+
+    p = write(tmp_path, "pts.csv", "0,0\n1,1\n")
+
+    def no_memory(*args: Any) -> Any:
+        raise MemoryError
+
+    monkeypatch.setattr(data, "_load_text", no_memory)
+    assert "not enough memory to load it (8 bytes); use fewer points" in error(p)

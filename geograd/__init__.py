@@ -8,11 +8,13 @@ problems (``geograd.problems``) with a command-line tool (``geograd``).
 
 from geograd import functional
 from geograd.errors import (
+    DivergenceError,
     DivisionByZeroError,
     DomainError,
     FloatOverflowError,
     GeogradError,
     InputError,
+    NaNError,
     ShapeError,
 )
 from geograd.floatarray import FloatArray
@@ -23,12 +25,14 @@ from geograd.tensor import Tensor, enable_grad, is_grad_enabled, no_grad
 __version__ = "0.1.0"
 
 __all__ = [
+    "DivergenceError",
     "DivisionByZeroError",
     "DomainError",
     "FloatArray",
     "FloatOverflowError",
     "GeogradError",
     "InputError",
+    "NaNError",
     "Result",
     "ShapeError",
     "Tensor",

@@ -32,3 +32,21 @@ class DivisionByZeroError(DomainError, ZeroDivisionError):
 
 class FloatOverflowError(GeogradError, OverflowError):
     """A math function whose result does not fit in a float64, e.g. ``exp(1000.0)``."""
+
+
+class NaNError(DomainError):
+    """A NaN would reach a value the user can read.
+
+    NaN comes only from IEEE arithmetic on infinities (``inf - inf``, ``0 * inf``)
+    inside a 1-D array; it is refused when such a value is read, written to
+    ``.grad``, compared, reduced to a number, or stepped into a parameter.
+    """
+
+
+class DivergenceError(DomainError):
+    """An optimizer step would make a parameter or its state infinite or NaN.
+
+    The step is refused before anything is written, so the parameters and the
+    optimizer's state keep their last (finite) values. :func:`geograd.minimize`
+    turns it into the stopping reason ``diverged``.
+    """

@@ -21,12 +21,25 @@ overflows. The arithmetic operators ``+ - * /`` follow IEEE-754 like numpy does
 (``1e308 * 10`` is ``inf``); the solve loop stops with reason ``diverged`` when a
 loss or gradient is not finite.
 
-No silent NaN: ``to_data`` refuses one, and no function here returns one (they
-raise instead). The only way to make a NaN is arithmetic on infinities (``inf -
-inf``, ``0 * inf``); a 0-D result like that raises DomainError, and in a 1-D array
-it raises when the array is summed (``total``: sum, mean, dot, logsumexp), so never
-later than the loss. Testing every entry of every 1-D operation would cost about
-15% of the hot path, so the test is made where it costs one comparison.
+No silent NaN. ``to_data`` and ``FloatArray(...)`` refuse one, and no math function
+here makes one (they raise instead). The only way to make a NaN is IEEE arithmetic on
+infinities (``inf - inf``, ``0 * inf``, ``inf / inf``): a 0-D result like that raises
+:class:`~geograd.errors.NaNError` (a DomainError) at once; in a 1-D array it may exist
+transiently, because testing every entry of every operation would cost about 15% of
+the hot path, and it is refused wherever it could be read or hidden, with a test that
+costs one plain ``sum`` (:func:`find_nan`):
+
+- reading the values: ``tolist``, iteration, ``repr``, an integer index (:func:`values`);
+- reducing them to a number: ``total`` (sum, mean, dot), ``amax``/``amin``,
+  ``vector_norm``, and ``hypot``, which would turn ``hypot(inf, nan)`` into ``inf``;
+- comparing them (:func:`compare`), since ``nan > 0`` answers False (``relu`` would
+  make it 0).
+
+``maximum``, ``minimum``, ``sign``, ``clip``, ``where``, ``take`` and ``concat`` pass a
+NaN on (never drop it), so it meets one of those checks later. Gradients use
+:func:`mul_masked` and :func:`div_masked`, whose zero is exact (``0 * inf`` is 0
+there): the gradient of an unselected branch is 0 even where its local derivative
+is infinite.
 """
 
 from __future__ import annotations
@@ -37,7 +50,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import repeat
 from typing import TypeAlias, overload
 
-from geograd.errors import DivisionByZeroError, DomainError, FloatOverflowError, ShapeError
+from geograd.errors import (
+    DivisionByZeroError,
+    DomainError,
+    FloatOverflowError,
+    NaNError,
+    ShapeError,
+)
 
 Data: TypeAlias = "float | FloatArray"
 Index: TypeAlias = "int | slice | Sequence[int]"
@@ -47,22 +66,28 @@ Mask: TypeAlias = "bool | list[bool]"
 class FloatArray:
     """A 1-D array of float64 values with elementwise arithmetic and float broadcasting."""
 
-    __slots__ = ("_v",)
+    # _clean: the values are known to hold no NaN (checked once, or made so); arrays are
+    # never changed in place, so it stays true, and a second check costs nothing
+    __slots__ = ("_clean", "_v")
 
     def __init__(self, values: Iterable[float] = ()) -> None:
         self._v: list[float] = [float(x) for x in values]
+        self._clean = False
+        refuse_nan(self, "FloatArray")
 
     @classmethod
     def wrap(cls, values: list[float]) -> FloatArray:
         """Adopt ``values`` (a list of floats) without copying or checking it."""
         out = cls.__new__(cls)
         out._v = values
+        out._clean = False
         return out
 
     def __len__(self) -> int:
         return len(self._v)
 
     def __iter__(self) -> Iterator[float]:
+        refuse_nan(self, "FloatArray: iteration")
         return iter(self._v)
 
     @overload
@@ -73,14 +98,15 @@ class FloatArray:
         return take(self, index)
 
     def tolist(self) -> list[float]:
-        """A new list holding the values."""
-        return list(self._v)
+        """A new list holding the values (NaNError if one is NaN)."""
+        return values(self, "FloatArray.tolist")
 
     @property
     def shape(self) -> tuple[int]:
         return (len(self._v),)
 
     def __repr__(self) -> str:
+        refuse_nan(self, "FloatArray: repr")
         return f"FloatArray({_preview(self._v)})"
 
     def __eq__(self, other: object) -> bool:
@@ -148,6 +174,46 @@ def shape_of(x: Data) -> tuple[int, ...]:
 
 
 # --------------------------------------------------------------------------- errors
+
+#: What a NaNError says about where a NaN comes from and what to do about it.
+NAN_HINT = (
+    "made by arithmetic on infinities (inf - inf, 0 * inf, inf / inf) after a value "
+    "overflowed; keep the values finite (rescale the data, lower the learning rate or clip "
+    "the gradients)"
+)
+
+
+def find_nan(x: Data) -> int:
+    """The index of the first NaN in ``x`` (0 for a 0-D NaN), or -1 when there is none.
+
+    One plain ``sum`` settles the common case: it is NaN if an entry is NaN (and
+    when +inf meets -inf, which is why the entries are then looked at one by one).
+    That is about a tenth of the cost of the cheapest elementwise operation.
+    """
+    if type(x) is FloatArray:
+        if x._clean:
+            return -1
+        v = x._v
+        s = sum(v)
+        i = -1 if s == s else next((i for i, e in enumerate(v) if e != e), -1)
+        x._clean = i < 0
+        return i
+    return 0 if x != x else -1
+
+
+def refuse_nan(x: Data, what: str) -> None:
+    """NaNError naming ``what`` and the index when ``x`` holds a NaN; else nothing."""
+    i = find_nan(x)
+    if i >= 0:
+        where = f" at index {i}" if type(x) is FloatArray else ""
+        raise NaNError(f"{what}: the value{where} is NaN, {NAN_HINT}")
+
+
+def values(x: FloatArray, what: str) -> list[float]:
+    """A new list holding the values of ``x``; NaNError (naming ``what``) if one is NaN."""
+    refuse_nan(x, what)
+    return list(x._v)
+
 
 _DOMAIN_HINTS = {
     "log": "log needs a positive argument",
@@ -238,9 +304,9 @@ def nary(fn: Callable[..., float], name: str) -> Callable[..., Data]:
             out = fn(*args)
         except (ValueError, OverflowError, ZeroDivisionError) as exc:
             raise _explain(name, fn, args, exc) from None
-        if out != out:  # free for one float; a 1-D NaN is caught when it is summed
+        if out != out:  # free for one float; a 1-D NaN is caught when it is read or reduced
             shown = ", ".join(repr(a) for a in args)
-            raise DomainError(f"{name}({shown}) is NaN: arithmetic on infinities has no value")
+            raise NaNError(f"{name}({shown}) is NaN: arithmetic on infinities has no value")
         return out
 
     apply.__name__ = name
@@ -261,7 +327,7 @@ def _softplus(x: float) -> float:
 
 
 def _sign(x: float) -> float:
-    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else x * 0.0)  # 0 stays 0, NaN stays NaN
 
 
 def _divide_no_nan(a: float, b: float) -> float:
@@ -269,11 +335,11 @@ def _divide_no_nan(a: float, b: float) -> float:
 
 
 def _maximum(a: float, b: float) -> float:
-    return a if a >= b else b
+    return a if (a >= b or a != a) else b  # a NaN wins, so that it is not dropped
 
 
 def _minimum(a: float, b: float) -> float:
-    return a if a <= b else b
+    return a if (a <= b or a != a) else b
 
 
 add = nary(operator.add, "add")
@@ -294,9 +360,74 @@ def divide_no_nan(a: Data, b: Data) -> Data:
         return _divide_no_nan_slow(a, b)
 
 
+def _mul_masked(a: float, b: float) -> float:
+    p = a * b
+    if p == p:
+        return p
+    # 0 · ±inf is 0; a NaN factor (a == a fails) stays NaN, so that it is not hidden
+    return 0.0 if (a == 0.0 and b == b) or (b == 0.0 and a == a) else p
+
+
+def mul_masked(a: Data, b: Data) -> Data:
+    """a · b, exactly 0 where a or b is 0, even if the other is ±inf (a NaN stays NaN).
+
+    The product of a cotangent and a local derivative: where the cotangent is 0 (an
+    unselected branch of ``where`` or of indexing) the gradient is 0 whatever the
+    derivative there. Plain products first; only when their sum shows a NaN are the
+    0 · inf entries set to 0, so the common case costs one ``sum`` more than ``mul``.
+    """
+    if type(a) is not FloatArray and type(b) is not FloatArray:
+        p = a * b
+        return p if p == p else _mul_masked_slow(a, b)
+    out = mul(a, b)
+    assert type(out) is FloatArray
+    s = sum(out._v)
+    if s == s:
+        out._clean = True  # the sum has shown there is no NaN: backward need not look again
+        return out
+    return _mul_masked_slow(a, b)
+
+
+_mul_masked_slow = nary(_mul_masked, "mul")
+
+
+def _div_masked(a: float, b: float) -> float:
+    return 0.0 if a == 0.0 else a / b
+
+
+_div_masked_slow = nary(_div_masked, "div")
+
+
+def div_masked(a: Data, b: Data) -> Data:
+    """a / b, exactly 0 where a is 0, even if b is 0; a nonzero a over 0 still raises.
+
+    The quotient of a cotangent and a local derivative's denominator (``sqrt``'s
+    g / (2 sqrt(x))): a zero cotangent gives a zero gradient at x = 0, while a
+    nonzero one meets an infinite derivative and raises DivisionByZeroError.
+    """
+    try:
+        # zero divisors are rare: plain division first, the masked loop only when one occurs
+        return div(a, b)
+    except ZeroDivisionError:
+        return _div_masked_slow(a, b)
+
+
+def _hypot(*coords: Data) -> Data:
+    out = _hypot_plain(*coords)
+    if type(out) is FloatArray:
+        # hypot(inf, nan) is inf: an infinite length would hide the NaN, so look for one then
+        if not math.isfinite(sum(out._v)):
+            for c in coords:
+                if type(c) is FloatArray:
+                    refuse_nan(c, "norm")
+        out._clean = True  # hypot makes no NaN of its own, and no coordinate held one
+    return out
+
+
 maximum = nary(_maximum, "maximum")
 minimum = nary(_minimum, "minimum")
-hypot = nary(math.hypot, "norm")  # any number of coordinates; no overflow or underflow
+_hypot_plain = nary(math.hypot, "norm")  # any number of coordinates; no overflow or underflow
+hypot = _hypot
 
 neg = unary(operator.neg, "neg")
 absolute = unary(abs, "abs")
@@ -312,10 +443,23 @@ sigmoid = unary(_sigmoid, "sigmoid")
 softplus = unary(_softplus, "softplus")
 
 
+_SYMBOLS: dict[Callable[[float, float], bool], str] = {
+    operator.lt: "<", operator.le: "<=", operator.gt: ">", operator.ge: ">=",
+    operator.eq: "==", operator.ne: "!=",
+}  # fmt: skip
+
+
 def compare(op: Callable[[float, float], bool], a: Data, b: Data) -> Mask:
-    """Elementwise comparison with broadcasting: a bool, or a list of bools."""
+    """Elementwise comparison with broadcasting: a bool, or a list of bools.
+
+    A NaN operand raises NaNError: ``nan > 0`` would answer False and hide it
+    (``relu`` would turn it into 0).
+    """
     if common_length("compare", a, b) is None:
         return op(a, b)  # type: ignore[arg-type]
+    for x in (a, b):
+        if type(x) is FloatArray:
+            refuse_nan(x, f"comparison {_SYMBOLS.get(op, op.__name__)}")
     return list(map(op, *_columns([a, b])))
 
 
@@ -360,10 +504,7 @@ def total(x: Data) -> float:
         ) from None
     if s != s:
         index = next(i for i, v in enumerate(x._v) if v != v)
-        raise DomainError(
-            f"sum: the value at index {index} is NaN (made by arithmetic on infinities, "
-            "such as inf - inf or 0 * inf, after an overflow)"
-        )
+        raise NaNError(f"sum: the value at index {index} is NaN, {NAN_HINT}")
     return s
 
 
@@ -393,9 +534,12 @@ def vector_norm(x: Data) -> float:
     if type(x) is not FloatArray:
         return abs(x)  # type: ignore[return-value]
     try:
-        return math.hypot(*x._v)
+        out = math.hypot(*x._v)
     except OverflowError:
         raise FloatOverflowError("vector_norm: the length overflows float64") from None
+    if out == math.inf:  # hypot(inf, nan) is inf: make sure no NaN hides behind it
+        refuse_nan(x, "vector_norm")
+    return out
 
 
 def amax(x: Data) -> float:
@@ -403,6 +547,7 @@ def amax(x: Data) -> float:
     if type(x) is FloatArray:
         if not x._v:
             raise ShapeError("max: the array is empty")
+        refuse_nan(x, "max")  # max() would skip a NaN, or not, depending on where it is
         return max(x._v)
     return x  # type: ignore[return-value]
 
@@ -412,6 +557,7 @@ def amin(x: Data) -> float:
     if type(x) is FloatArray:
         if not x._v:
             raise ShapeError("min: the array is empty")
+        refuse_nan(x, "min")
         return min(x._v)
     return x  # type: ignore[return-value]
 
@@ -426,7 +572,13 @@ def count(mask: Mask) -> int:
 
 def full(n: int, value: float) -> FloatArray:
     """n copies of ``value``."""
-    return FloatArray.wrap([float(value)] * n)
+    return _repeated(float(value), n)
+
+
+def _repeated(value: float, n: int) -> FloatArray:
+    out = FloatArray.wrap([value] * n)
+    out._clean = value == value
+    return out
 
 
 def broadcast_to(x: Data, shape: tuple[int, ...]) -> Data:
@@ -439,7 +591,7 @@ def broadcast_to(x: Data, shape: tuple[int, ...]) -> Data:
         if len(x._v) != shape[0]:
             raise ShapeError(f"broadcast: cannot broadcast shape {shape_of(x)} to {shape}")
         return x
-    return FloatArray.wrap([x] * shape[0])  # type: ignore[list-item]
+    return _repeated(x, shape[0])  # type: ignore[arg-type]
 
 
 def _check_index(i: int, n: int) -> int:
@@ -454,7 +606,10 @@ def take(x: Data, index: Index) -> Data:
         raise IndexError("a 0-D value cannot be indexed")
     v = x._v
     if isinstance(index, int):
-        return v[_check_index(index, len(v))]
+        out = v[_check_index(index, len(v))]
+        if out != out:
+            raise NaNError(f"indexing: the value at index {index} is NaN, {NAN_HINT}")
+        return out
     if isinstance(index, slice):
         return FloatArray.wrap(v[index])
     n = len(v)
@@ -463,15 +618,27 @@ def take(x: Data, index: Index) -> Data:
 
 def scatter(g: Data, index: Index, n: int) -> FloatArray:
     """The adjoint of :func:`take`: zeros of length n with ``g`` added at ``index``."""
+    return scatter_add([g], [index], n)
+
+
+def scatter_add(pieces: Sequence[Data], indices: Sequence[Index], n: int) -> FloatArray:
+    """Zeros of length n with each ``pieces[k]`` added at ``indices[k]``: O(n + Σ|piece|).
+
+    The adjoint of taking all of ``x[indices[0]], x[indices[1]], ...``: backward builds
+    one of these for all the indexing of one tensor, instead of one length-n
+    :func:`scatter` per index (which made splitting an n-vector into its coordinates
+    cost O(n²)).
+    """
     out = [0.0] * n
-    if isinstance(index, int):
-        out[_check_index(index, n)] += g  # type: ignore[assignment]
-    elif isinstance(index, slice):
-        for i, gi in zip(range(*index.indices(n)), _columns([g])[0]):
-            out[i] += gi
-    else:
-        for i, gi in zip(index, _columns([g])[0]):
-            out[_check_index(int(i), n)] += gi
+    for g, index in zip(pieces, indices):
+        if isinstance(index, int):
+            out[_check_index(index, n)] += g  # type: ignore[assignment]
+        elif isinstance(index, slice):
+            for i, gi in zip(range(*index.indices(n)), _columns([g])[0]):
+                out[i] += gi
+        else:
+            for i, gi in zip(index, _columns([g])[0]):
+                out[_check_index(int(i), n)] += gi
     return FloatArray.wrap(out)
 
 
@@ -494,10 +661,25 @@ def is_finite(x: Data) -> bool:
     return math.isfinite(x)  # type: ignore[arg-type]
 
 
+def find_nonfinite(x: Data) -> tuple[int, float] | None:
+    """(index, value) of the first inf or NaN in ``x`` (index 0 for a 0-D one), or None.
+
+    For error messages: it reads a NaN without refusing it.
+    """
+    if type(x) is FloatArray:
+        return next(((i, v) for i, v in enumerate(x._v) if not math.isfinite(v)), None)
+    return None if math.isfinite(x) else (0, x)  # type: ignore[arg-type,return-value]
+
+
+def entry(x: Data, i: int) -> float:
+    """The value at index i (a 0-D value itself), NaN included: for error messages."""
+    return x._v[i] if type(x) is FloatArray else x  # type: ignore[return-value]
+
+
 def to_data(value: object, name: str = "Tensor") -> Data:
     """Convert a number or a 1-D sequence of numbers to ``Data``, refusing NaN and nesting."""
     if isinstance(value, FloatArray):
-        return FloatArray.wrap(list(value._v))
+        return FloatArray.wrap(values(value, name))
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         out = float(value)
         if out != out:
@@ -507,7 +689,7 @@ def to_data(value: object, name: str = "Tensor") -> Data:
         return to_data(float(value), name)  # numpy scalars and the like
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
         raise TypeError(f"{name}: expected a number or a 1-D sequence of numbers, got {value!r}")
-    values: list[float] = []
+    items: list[float] = []
     for i, item in enumerate(value):
         if isinstance(item, bool) or not isinstance(item, (int, float)):
             if hasattr(item, "__float__") and not hasattr(item, "__len__"):
@@ -519,5 +701,5 @@ def to_data(value: object, name: str = "Tensor") -> Data:
         f = float(item)
         if f != f:
             raise DomainError(f"{name}: the value at index {i} is NaN")
-        values.append(f)
-    return FloatArray.wrap(values)
+        items.append(f)
+    return FloatArray.wrap(items)

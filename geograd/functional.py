@@ -13,7 +13,16 @@ to the bound where ``x`` lies beyond it. Ties share: ``max``/``min`` split the
 gradient evenly among all entries equal to the result, and ``maximum``/``minimum``
 give each argument half when the two are equal (as torch does). An infinite
 derivative (``sqrt`` or ``x ** 0.5`` at 0) is not a kink: backward raises a
-DomainError naming the primitive rather than return ``inf``.
+DomainError naming the primitive rather than return ``inf`` -- unless nothing
+depends on that entry: a zero cotangent gives a zero gradient whatever the local
+derivative, because VJPs multiply by it with ``mul_masked`` (``0 · inf = 0``) and
+divide with ``div_masked`` (``0 / 0 = 0``). So ``sqrt(x)[1]`` has gradient
+``[0, 1/(2 sqrt(x_1))]`` at ``x = [0, x_1]``, and the gradient of an unselected
+branch of ``where`` or of indexing is exactly 0 even where that branch overflowed.
+
+Indexing (``take``) is marked ``gather=True``: backward sums all the indexing of one
+tensor with a single ``scatter_add`` (see :mod:`geograd.tensor`), so ``unbind(x)``,
+iteration and ``x[0], ..., x[n-1]`` cost O(n) in all, forward and backward.
 
 Below the table: the functions built from primitives (``mean``, ``dot``,
 ``relu``, ...) and the functional API ``grad`` and ``value_and_grad``.
@@ -27,7 +36,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from geograd import floatarray as fa
-from geograd.errors import ShapeError
+from geograd.errors import DomainError, ShapeError
 from geograd.floatarray import Data, Mask
 from geograd.tensor import (
     Primitive,
@@ -35,6 +44,7 @@ from geograd.tensor import (
     _sum_to,
     as_tensor,
     backprop,
+    check_gradient,
     enable_grad,
     is_grad_enabled,
     topological_order,
@@ -43,6 +53,11 @@ from geograd.tensor import (
 
 def _const(data: Data) -> Tensor:
     return Tensor.from_data(data)
+
+
+def _gmul(g: Tensor, d: Any) -> Tensor:
+    """g · d for a VJP: cotangent times local derivative, 0 where g is 0 even if d is inf."""
+    return mul_masked(g, d)
 
 
 def _tie_weights(a: Data, b: Data) -> Tensor:
@@ -73,13 +88,32 @@ def _above(x: Data, hi: float) -> Tensor:
 
 def _pow_base_vjp(g: Tensor, a: Tensor, b: Tensor) -> Tensor:
     """g b a^(b-1). Where a == b == 0 that is 0 * 0^-1, taken as 0 (as torch does), so
-    that every derivative of a polynomial stays finite at 0 (d³/dx³ x² = 0 there)."""
+    that every derivative of a polynomial stays finite at 0 (d³/dx³ x² = 0 there).
+
+    Where a == 0 and b < 1, a^(b-1) does not exist (x ** 0.5 at 0): the gradient is 0
+    there if g is 0 (nothing depends on that entry), else a DomainError.
+    """
+    try:
+        return _pow_base_product(g, a, b)
+    except DomainError:
+        # only those entries change, and only to base 1 (any finite value would do: the
+        # cotangent is 0 and a^(b-1) has no value there), so every other entry stays exact
+        dead = fa.compare(operator.ne, _dead_base(g.data, a.data, b.data), 0.0)
+        if not fa.count(dead):
+            raise
+        return _pow_base_product(g, where(dead, 1.0, a), b)
+
+
+_dead_base = fa.nary(lambda gv, av, bv: float(gv == 0.0 and av == 0.0 and bv < 1.0), "pow")
+
+
+def _pow_base_product(g: Tensor, a: Tensor, b: Tensor) -> Tensor:
     if not b.shape and b.data != 0.0:
-        return g * b * a ** (b - 1.0)  # the common case, a constant exponent like x ** 2
+        return _gmul(g, b * a ** (b - 1.0))  # the common case, a constant exponent like x ** 2
     # only where both are 0 does the exponent change (to 0, so 0^0 = 1 and the product
     # is 0); elsewhere b - 1 stays, so derivatives with respect to b remain exact
     both_zero = fa.compare(operator.eq, fa.add(fa.absolute(a.data), fa.absolute(b.data)), 0.0)
-    return g * b * a ** where(both_zero, 0.0, b - 1.0)
+    return _gmul(g, b * a ** where(both_zero, 0.0, b - 1.0))
 
 
 def _logsumexp(x: Data) -> float:
@@ -107,7 +141,12 @@ def _concat_vjp(g: Tensor, out: Tensor, *pieces: Tensor) -> list[Tensor]:
 def _norm_vjp(g: Tensor, out: Tensor, *coords: Tensor) -> list[Tensor]:
     """d||c||/dc_i = c_i/||c||, taken as 0 at the origin; g/||c|| is shared by all i."""
     scale = divide_no_nan(g, out)
-    return [scale * c for c in coords]
+    return [_gmul(scale, c) for c in coords]
+
+
+def _scatter_add_vjp(g: Tensor, out: Tensor, *pieces: Tensor, indices: Any, n: int) -> list[Tensor]:
+    """Piece k was added at indices[k]: its gradient is g there, g[indices[k]]."""
+    return [take(g, index=index) for index in indices]
 
 
 P = Primitive
@@ -122,44 +161,51 @@ sub: Primitive = P("sub", fa.sub, (
     lambda g, out, a, b: g,
     lambda g, out, a, b: -_sum_to(g, b.shape)))  # reduce, then negate: one pass fewer
 mul: Primitive = P("mul", fa.mul, (
-    lambda g, out, a, b: g * b,
-    lambda g, out, a, b: g * a))
+    lambda g, out, a, b: _gmul(g, b),
+    lambda g, out, a, b: _gmul(g, a)))
 div: Primitive = P("div", fa.div, (
-    lambda g, out, a, b: g / b,
-    lambda g, out, a, b: -(g * out) / b))
+    lambda g, out, a, b: div_masked(g, b),
+    lambda g, out, a, b: -div_masked(_gmul(g, out), b)))
 power: Primitive = P("pow", fa.power, (
     lambda g, out, a, b: _pow_base_vjp(g, a, b),
     # d a^b / db = a^b log a, taken as 0 where a <= 0 (there a^b only exists for constant b)
-    lambda g, out, a, b: g * out * log(where(a > 0.0, a, 1.0))))
+    lambda g, out, a, b: _gmul(g, out * log(where(a > 0.0, a, 1.0)))))
 divide_no_nan: Primitive = P("divide_no_nan", fa.divide_no_nan, (
     lambda g, out, a, b: divide_no_nan(g, b),
-    lambda g, out, a, b: -divide_no_nan(g * out, b)))
+    lambda g, out, a, b: -divide_no_nan(_gmul(g, out), b)))
 maximum: Primitive = P("maximum", fa.maximum, (
-    lambda g, out, a, b: g * _tie_weights(a.data, b.data),
-    lambda g, out, a, b: g * _tie_weights(b.data, a.data)))
+    lambda g, out, a, b: _gmul(g, _tie_weights(a.data, b.data)),
+    lambda g, out, a, b: _gmul(g, _tie_weights(b.data, a.data))))
 minimum: Primitive = P("minimum", fa.minimum, (
-    lambda g, out, a, b: g * _tie_weights(b.data, a.data),
-    lambda g, out, a, b: g * _tie_weights(a.data, b.data)))
+    lambda g, out, a, b: _gmul(g, _tie_weights(b.data, a.data)),
+    lambda g, out, a, b: _gmul(g, _tie_weights(a.data, b.data))))
 clip: Primitive = P("clip", fa.clip, (
-    lambda g, out, a, lo, hi: g * _inside(a.data, lo.item(), hi.item()),
-    lambda g, out, a, lo, hi: g * _below(a.data, lo.item()),
-    lambda g, out, a, lo, hi: g * _above(a.data, hi.item())))
+    lambda g, out, a, lo, hi: _gmul(g, _inside(a.data, lo.item(), hi.item())),
+    lambda g, out, a, lo, hi: _gmul(g, _below(a.data, lo.item())),
+    lambda g, out, a, lo, hi: _gmul(g, _above(a.data, hi.item()))))
 _where: Primitive = P("where", lambda a, b, cond: fa.where(cond, a, b), (
     lambda g, out, a, b, cond: _where(g, 0.0, cond=cond),
     lambda g, out, a, b, cond: _where(0.0, g, cond=cond)))
+# a·b and a/b with an exact zero (0·inf = 0, 0/0 = 0): what VJPs multiply and divide with
+mul_masked: Primitive = P("mul_masked", fa.mul_masked, (
+    lambda g, out, a, b: _gmul(g, b),
+    lambda g, out, a, b: _gmul(g, a)))
+div_masked: Primitive = P("div_masked", fa.div_masked, (
+    lambda g, out, a, b: div_masked(g, b),
+    lambda g, out, a, b: -div_masked(_gmul(g, out), b)))
 
 neg: Primitive = P("neg", fa.neg, (lambda g, out, a: -g,))
-abs: Primitive = P("abs", fa.absolute, (lambda g, out, a: g * sign(a),))
-sign: Primitive = P("sign", fa.sign, (lambda g, out, a: g * 0.0,))
-exp: Primitive = P("exp", fa.exp, (lambda g, out, a: g * out,))
-log: Primitive = P("log", fa.log, (lambda g, out, a: g / a,))
-sqrt: Primitive = P("sqrt", fa.sqrt, (lambda g, out, a: g / (2.0 * out),))
-sin: Primitive = P("sin", fa.sin, (lambda g, out, a: g * cos(a),))
-cos: Primitive = P("cos", fa.cos, (lambda g, out, a: -g * sin(a),))
-tan: Primitive = P("tan", fa.tan, (lambda g, out, a: g * (1.0 + out * out),))
-tanh: Primitive = P("tanh", fa.tanh, (lambda g, out, a: g * (1.0 - out * out),))
-sigmoid: Primitive = P("sigmoid", fa.sigmoid, (lambda g, out, a: g * out * (1.0 - out),))
-softplus: Primitive = P("softplus", fa.softplus, (lambda g, out, a: g * sigmoid(a),))
+abs: Primitive = P("abs", fa.absolute, (lambda g, out, a: _gmul(g, sign(a)),))
+sign: Primitive = P("sign", fa.sign, (lambda g, out, a: _gmul(g, 0.0),))
+exp: Primitive = P("exp", fa.exp, (lambda g, out, a: _gmul(g, out),))
+log: Primitive = P("log", fa.log, (lambda g, out, a: g / a,))  # a > 0: no 0/0 to mask
+sqrt: Primitive = P("sqrt", fa.sqrt, (lambda g, out, a: div_masked(g, 2.0 * out),))
+sin: Primitive = P("sin", fa.sin, (lambda g, out, a: _gmul(g, cos(a)),))
+cos: Primitive = P("cos", fa.cos, (lambda g, out, a: -_gmul(g, sin(a)),))
+tan: Primitive = P("tan", fa.tan, (lambda g, out, a: _gmul(g, 1.0 + out * out),))
+tanh: Primitive = P("tanh", fa.tanh, (lambda g, out, a: _gmul(g, 1.0 - out * out),))
+sigmoid: Primitive = P("sigmoid", fa.sigmoid, (lambda g, out, a: _gmul(g, out * (1.0 - out)),))
+softplus: Primitive = P("softplus", fa.softplus, (lambda g, out, a: _gmul(g, sigmoid(a)),))
 
 # reductions; sum is correctly rounded (fsum), reduce_sum is the engine's blocked sum for the
 # gradient of a broadcast operand; max/min split the gradient among ties
@@ -168,16 +214,16 @@ reduce_sum: Primitive = P("reduce_sum", fa.blocked_total, (
     lambda g, out, a: broadcast_to(g, shape=a.shape),))
 broadcast_to: Primitive = P("broadcast_to", fa.broadcast_to, (
     lambda g, out, a, shape: sum(g),))
-max: Primitive = P("max", fa.amax, (lambda g, out, a: g * _share(a.data, out.item()),))
-min: Primitive = P("min", fa.amin, (lambda g, out, a: g * _share(a.data, out.item()),))
-logsumexp: Primitive = P("logsumexp", _logsumexp, (lambda g, out, a: g * exp(a - out),))
+max: Primitive = P("max", fa.amax, (lambda g, out, a: _gmul(g, _share(a.data, out.item())),))
+min: Primitive = P("min", fa.amin, (lambda g, out, a: _gmul(g, _share(a.data, out.item())),))
+logsumexp: Primitive = P("logsumexp", _logsumexp, (lambda g, out, a: _gmul(g, exp(a - out)),))
 # the Euclidean length of one 1-D tensor, sqrt(Σ x_i²); gradient x / length, 0 at 0
 vector_norm: Primitive = P("vector_norm", fa.vector_norm, (
-    lambda g, out, a: divide_no_nan(g, out) * a,))
+    lambda g, out, a: _gmul(divide_no_nan(g, out), a),))
 
-# indexing and its adjoint
+# indexing and its adjoint; backward gathers all indexing of one tensor into one scatter_add
 take: Primitive = P("take", fa.take, (
-    lambda g, out, a, index: scatter(g, index=index, n=len(a.data)),))
+    lambda g, out, a, index: scatter(g, index=index, n=len(a.data)),), gather=True)
 scatter: Primitive = P("scatter", fa.scatter, (
     lambda g, out, a, index, n: take(g, index=index),))
 
@@ -185,6 +231,9 @@ scatter: Primitive = P("scatter", fa.scatter, (
 # the Euclidean norm of coordinate tensors: sqrt(Σ c_i²); gradient c_i / norm, 0 at the origin
 norm: Primitive = P("norm", fa.hypot, vjp_all=_norm_vjp)
 _concat: Primitive = P("concat", lambda *pieces: fa.concat(pieces), vjp_all=_concat_vjp)
+# Σ_k pieces[k] placed at indices[k] in zeros(n); gradient of piece k: g[indices[k]]
+scatter_add: Primitive = P("scatter_add",
+    lambda *pieces, indices, n: fa.scatter_add(pieces, indices, n), vjp_all=_scatter_add_vjp)
 # fmt: on
 
 
@@ -225,6 +274,20 @@ def square(x: Any) -> Tensor:
     """x²; gradient 2x."""
     t = as_tensor(x)
     return t * t
+
+
+def unbind(x: Any) -> tuple[Tensor, ...]:
+    """The coordinates of a 1-D tensor as 0-D tensors, ``(x[0], ..., x[n-1])``.
+
+    Gradient: coordinate i's cotangent lands at index i. Backward gathers all of
+    them into one vector (one ``scatter_add``), so the whole split costs O(n),
+    forward and backward, at every order of differentiation.
+    """
+    x = as_tensor(x)
+    if not x.shape:
+        raise ShapeError("unbind: a 0-D tensor has no coordinates to split")
+    fa.refuse_nan(x.data, "unbind")
+    return tuple(take(x, index=i) for i in range(x.shape[0]))
 
 
 def concat(pieces: Sequence[Any]) -> Tensor:
@@ -274,6 +337,8 @@ def value_and_grad(
             nested = recording and any(t.op is None and id(t) not in mine for t in order)
             grads = backprop(out, _const(1.0), create_graph=nested, order=order)[1]
         result = [grads.get(id(xs[i]), _const(fa.mul(xs[i].data, 0.0))) for i in nums]
+        for i, g in zip(nums, result):
+            check_gradient(xs[i], g)
         value = out if nested else out.detach()
         return value, result[0] if isinstance(argnums, int) else tuple(result)
 

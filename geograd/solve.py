@@ -276,7 +276,7 @@ def minimize(
 
     if schedule is not None:
         apply_schedule(opt, schedule, 0)
-    good = evaluate(0)
+    good = evaluate(0)  # a DomainError here (log of -1, a NaN refused) propagates as it is
     if not (math.isfinite(good.loss) and math.isfinite(good.grad_norm)):
         raise InputError(
             f"minimize: at x0 the loss is {good.loss} and the gradient norm {good.grad_norm}; "

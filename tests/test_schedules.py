@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 
 import pytest
 
@@ -125,3 +126,59 @@ def test_minimize_with_warmup_records_the_rates() -> None:
     for lr in r.history["lr"][:6]:
         x -= lr * 2.0 * x
     assert r.x == pytest.approx(x, rel=1e-14)
+
+
+# ------------------------------------------------------------- validation, no overflow
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Exponential(1e10),  # gamma^t overflowed float64 after 31 steps
+        lambda: Exponential(1.5),
+        lambda: Exponential(True),
+        lambda: Exponential(math.inf),
+        lambda: StepDecay(3, gamma=2.0),
+        lambda: StepDecay(3, gamma=0.0),
+        lambda: StepDecay(2.5),
+        lambda: StepDecay(True),
+        lambda: Cosine(10, final=math.inf),
+        lambda: Cosine(10.5),
+        lambda: Constant(math.inf),
+        lambda: Constant(-1.0),
+        lambda: InverseSqrt(math.inf),
+        lambda: InverseTime(True),
+        lambda: Warmup(2.5),
+        lambda: Warmup(3, then=0.5),  # type: ignore[arg-type]
+    ],
+)
+def test_parameters_are_checked_at_construction(make: Callable[[], object]) -> None:
+    with pytest.raises(InputError):
+        make()
+
+
+def test_factors_never_overflow_and_stay_in_range() -> None:
+    assert Exponential(1.0)(10**6) == 1.0
+    assert Exponential(0.5)(10**400) == 0.0  # a step too large for a float: underflow
+    assert StepDecay(1, 0.5)(10**400) == 0.0
+    assert InverseSqrt(1e-320)(5) == 0.0
+    assert StepDecay(3.0).step_size == 3 and type(Cosine(10.0).total_steps) is int
+    with pytest.raises(InputError, match="step"):
+        Exponential(0.5)(-2000)
+
+
+def test_the_cli_names_the_flag_of_a_bad_schedule() -> None:
+    from geograd.cli.settings import schedule_from_flag
+
+    with pytest.raises(InputError, match=r"^--schedule: Exponential: gamma must be in \(0, 1\]"):
+        schedule_from_flag("exponential:gamma=1e10", 100)
+    with pytest.raises(InputError, match=r"^--schedule: StepDecay: step_size must be an integer"):
+        schedule_from_flag("step:step_size=2.5", 100)
+    assert schedule_from_flag("exponential:gamma=0.5", 100)(3) == 0.125
+
+
+def test_apply_schedule_refuses_a_rate_that_overflows_and_changes_nothing() -> None:
+    opt = SGD([Tensor(1.0, requires_grad=True)], lr=1e300)
+    with pytest.raises(InputError, match="overflow"):
+        apply_schedule(opt, Constant(1e10), 0)
+    assert opt.param_groups[0]["lr"] == 1e300 and "initial_lr" not in opt.param_groups[0]

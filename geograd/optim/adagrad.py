@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from geograd import floatarray as fa
 from geograd.floatarray import Data
-from geograd.optim.optimizer import Optimizer, ParamGroup, Params, check_nonnegative, full_like
+from geograd.optim.optimizer import (
+    Optimizer,
+    ParamGroup,
+    Params,
+    StateKind,
+    check_nonnegative,
+    full_like,
+)
 
 
 class Adagrad(Optimizer):
@@ -23,6 +30,11 @@ class Adagrad(Optimizer):
     """
 
     description = "Adagrad (torch.optim.Adagrad): steps scaled by accumulated squared gradients"
+    state_kinds: ClassVar[dict[str, StateKind] | None] = {
+        "step": "count",
+        "sum": "nonneg_like_param",
+    }
+    required_state = ("step", "sum")
 
     def __init__(
         self,

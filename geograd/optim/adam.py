@@ -8,7 +8,7 @@ the last bit or two.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from geograd import floatarray as fa
 from geograd.floatarray import Data
@@ -16,7 +16,9 @@ from geograd.optim.optimizer import (
     Optimizer,
     ParamGroup,
     Params,
+    StateKind,
     check_betas,
+    check_flags,
     check_nonnegative,
     lerp,
     zeros_like,
@@ -40,6 +42,13 @@ class Adam(Optimizer):
     """
 
     description = "Adam (torch.optim.Adam): bias-corrected moment estimates, amsgrad option"
+    state_kinds: ClassVar[dict[str, StateKind] | None] = {
+        "step": "count",
+        "exp_avg": "like_param",
+        "exp_avg_sq": "nonneg_like_param",
+        "max_exp_avg_sq": "nonneg_like_param",
+    }
+    required_state = ("step", "exp_avg", "exp_avg_sq")
 
     def __init__(
         self,
@@ -69,6 +78,9 @@ class Adam(Optimizer):
         name = type(self).__name__
         check_nonnegative(name, eps=group["eps"], weight_decay=group["weight_decay"])
         check_betas(name, group["betas"])
+        check_flags(
+            name, amsgrad=group["amsgrad"], decoupled_weight_decay=group["decoupled_weight_decay"]
+        )
 
     def update(self, param: Data, grad: Data, state: dict[str, Any], group: ParamGroup) -> Data:
         lr: float = group["lr"]
@@ -155,6 +167,12 @@ class Adamax(Optimizer):
     """
 
     description = "Adamax (torch.optim.Adamax): Adam with the infinity norm"
+    state_kinds: ClassVar[dict[str, StateKind] | None] = {
+        "step": "count",
+        "exp_avg": "like_param",
+        "exp_inf": "nonneg_like_param",
+    }
+    required_state = ("step", "exp_avg", "exp_inf")
 
     def __init__(
         self,

@@ -8,7 +8,7 @@ because it tries several step lengths per step.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 from geograd import floatarray as fa
 from geograd.errors import DomainError, InputError
@@ -18,7 +18,9 @@ from geograd.optim.optimizer import (
     Optimizer,
     ParamGroup,
     Params,
+    StateKind,
     check_nonnegative,
+    is_real,
     zeros_like,
 )
 from geograd.tensor import Tensor, enable_grad
@@ -63,6 +65,15 @@ class GradientDescent(Optimizer):
 
     description = "steepest descent with Armijo backtracking line search: no lr to tune"
     requires_closure = True
+    state_kinds: ClassVar[dict[str, StateKind] | None] = {
+        "n_iter": "count",
+        "func_evals": "count",
+        "line_search_failed": "flag",
+        "step_size": "positive",
+        "first_try": "flag",
+        "lr": "nonneg",
+    }
+    required_state = ("n_iter", "func_evals", "line_search_failed")
 
     def __init__(
         self,
@@ -94,15 +105,19 @@ class GradientDescent(Optimizer):
     def _check_group(self, group: ParamGroup) -> None:
         super()._check_group(group)
         name = type(self).__name__
-        check_nonnegative(name, max_backtracks=group["max_backtracks"])
+        backtracks = group["max_backtracks"]
+        if not (isinstance(backtracks, int) and not isinstance(backtracks, bool)):
+            raise InputError(f"{name}: max_backtracks must be an integer, got {backtracks!r}")
+        check_nonnegative(name, max_backtracks=backtracks)
         if not group["lr"] > 0:
             raise InputError(f"{name}: the first trial step lr must be > 0, got {group['lr']!r}")
-        if not 0 < group["c1"] < 1:
-            raise InputError(f"{name}: c1 must be in (0, 1), got {group['c1']!r}")
-        if not 0 < group["shrink"] < 1:
-            raise InputError(f"{name}: shrink must be in (0, 1), got {group['shrink']!r}")
-        if not group["grow"] >= 1:
-            raise InputError(f"{name}: grow must be >= 1, got {group['grow']!r}")
+        c1, shrink, grow = group["c1"], group["shrink"], group["grow"]
+        if not (is_real(c1) and 0 < c1 < 1):
+            raise InputError(f"{name}: c1 must be in (0, 1), got {c1!r}")
+        if not (is_real(shrink) and 0 < shrink < 1):
+            raise InputError(f"{name}: shrink must be in (0, 1), got {shrink!r}")
+        if not (is_real(grow) and grow >= 1):
+            raise InputError(f"{name}: grow must be a finite number >= 1, got {grow!r}")
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
@@ -167,6 +182,10 @@ class GradientDescent(Optimizer):
         for k in range(int(group["max_backtracks"]) + 1):
             for p, x, g in zip(params, x0, grads):
                 p.data = x + (-t) * g
+            if not all(fa.is_finite(p.data) for p in params):
+                # a step so long that a coordinate overflowed: shorter, without evaluating
+                t *= shrink
+                continue
             try:
                 with enable_grad():
                     trial = closure()

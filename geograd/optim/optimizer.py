@@ -19,16 +19,32 @@ lists it.
 strings), so ``json.dumps`` takes it as it is; ``load_state_dict()`` accepts that
 data back (also after a JSON round trip, with its string keys), and a run resumed
 from it follows the uninterrupted run's trajectory to the last bit.
+
+Validation is shared: every parameter group's options go through the one
+:meth:`Optimizer._check_group` of the optimizer, whether they come from the
+constructor, :meth:`~Optimizer.add_param_group` or :meth:`~Optimizer.load_state_dict`
+(numbers must be finite real numbers, never bools; flags must be bools). The
+state a state dict brings is checked against the optimizer's declared
+:attr:`~Optimizer.state_kinds` (each buffer a finite value shaped like its
+parameter, counts non-negative integers, ...), so a bad state dict is an
+InputError when it is loaded, not a TypeError steps later.
+
+No silent divergence: :meth:`Optimizer.step` computes every parameter's new value
+and state first and refuses the step with :class:`~geograd.errors.DivergenceError`
+(a DomainError, so :func:`geograd.minimize` reports ``diverged``) if any would be
+infinite or NaN, before writing anything: the parameters and the state keep their
+last finite values.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar, TypeAlias
+from typing import Any, ClassVar, Literal, TypeAlias
 
 from geograd import floatarray as fa
-from geograd.errors import InputError
+from geograd.errors import DivergenceError, InputError
 from geograd.floatarray import Data, FloatArray
 from geograd.tensor import Tensor, enable_grad
 
@@ -36,6 +52,11 @@ ParamGroup: TypeAlias = dict[str, Any]
 Params: TypeAlias = "Iterable[Tensor] | Iterable[ParamGroup]"
 Closure: TypeAlias = Callable[[], Any]
 """Re-evaluates the loss: zero the gradients, compute the loss, ``backward()``, return it."""
+
+StateKind: TypeAlias = Literal[
+    "count", "flag", "nonneg", "positive", "like_param", "nonneg_like_param", "like_param_or_none"
+]
+"""What one state entry may hold (see :attr:`Optimizer.state_kinds`)."""
 
 
 class Optimizer:
@@ -52,7 +73,19 @@ class Optimizer:
     requires_closure: ClassVar[bool] = False
     """True when :meth:`step` must be given a closure (line-search methods)."""
 
+    state_kinds: ClassVar[dict[str, StateKind] | None] = None
+    """The entries of a parameter's state and what each holds, checked by
+    :meth:`load_state_dict`: ``count`` (an integer >= 0), ``flag`` (a bool),
+    ``nonneg``/``positive`` (a finite number >= 0 / > 0), ``like_param`` (finite
+    values shaped like the parameter), ``nonneg_like_param`` (the same, >= 0),
+    ``like_param_or_none``. None (a plugin that declares nothing): any entry, with
+    numbers finite and lists shaped like the parameter."""
+
+    required_state: ClassVar[tuple[str, ...]] = ()
+    """The entries a non-empty state must have (the rest are optional)."""
+
     def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
+        self._step_calls = 0
         self.defaults: dict[str, Any] = dict(defaults)
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[ParamGroup] = []
@@ -102,10 +135,20 @@ class Optimizer:
         self.param_groups.append(group)
 
     def _check_group(self, group: ParamGroup) -> None:
-        """Validate a group's options (raise InputError); subclasses extend it."""
-        lr = group.get("lr")
-        if lr is not None and not (isinstance(lr, (int, float)) and lr >= 0.0):
-            raise InputError(f"{type(self).__name__}: invalid learning rate lr={lr!r}")
+        """Validate a group's options (raise InputError); subclasses extend it.
+
+        The one validation of options: the constructor, ``add_param_group`` and
+        ``load_state_dict`` all call it.
+        """
+        name = type(self).__name__
+        for key in ("lr", "initial_lr"):  # initial_lr: the base rate a schedule records
+            lr = group.get(key)
+            if lr is not None and not (is_real(lr) and lr >= 0.0):
+                raise InputError(
+                    f"{name}: invalid learning rate {key}={lr!r} (must be a finite number >= 0)"
+                )
+        if "maximize" in group:
+            check_flags(name, maximize=group["maximize"])
 
     # --------------------------------------------------------------- gradients
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -128,12 +171,58 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                p.data = self.update(p.data, p.grad.data, self.state[p], group)
+        self._step_calls += 1
+        # every new value is computed and checked before any is written, and the states
+        # are restored if anything fails, so a refused step changes nothing
+        updates: list[tuple[Tensor, Data]] = []
+        saved: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        try:
+            index = -1
+            for group_index, group in enumerate(self.param_groups):
+                for p in group["params"]:
+                    index += 1
+                    if p.grad is None:
+                        continue
+                    state = self.state[p]
+                    saved.append((state, dict(state)))
+                    new = self.update(p.data, p.grad.data, state, group)
+                    self._refuse_nonfinite(p, new, state, index, group_index)
+                    updates.append((p, new))
+        except BaseException:
+            for state, before in saved:
+                state.clear()
+                state.update(before)
+            raise
+        for p, new in updates:
+            p.data = new
         return loss
+
+    def _refuse_nonfinite(
+        self, p: Tensor, new: Data, state: dict[str, Any], index: int, group_index: int
+    ) -> None:
+        """DivergenceError if the new value or a state buffer of ``p`` is not finite."""
+        if fa.is_finite(new):
+            bad = [
+                (f"its state {k!r}", v)
+                for k, v in state.items()
+                if type(v) in (float, FloatArray) and not fa.is_finite(v)
+            ]
+            if not bad:
+                return
+            what, value = bad[0]
+        else:
+            what, value = "its value", new
+        found = fa.find_nonfinite(value)
+        i, entry = found if found is not None else (0, math.nan)
+        at = f" at index {i}" if type(value) is FloatArray else ""
+        grad = fa.entry(p.grad.data, i) if p.grad is not None else math.nan
+        raise DivergenceError(
+            f"{type(self).__name__}.step() (call {self._step_calls}): the update of parameter "
+            f"{index} (group {group_index}, shape {p.shape}) would make {what} "
+            f"{entry!r}{at} (the gradient there is {grad!r}); the step was refused "
+            "and no parameter or state was changed. Lower the learning rate, clip the "
+            "gradients (clip_grad_norm_, or minimize(clip_norm=...)), or keep the loss finite there"
+        )
 
     def update(self, param: Data, grad: Data, state: dict[str, Any], group: ParamGroup) -> Data:
         """The new value of one parameter after one step (override in subclasses).
@@ -170,47 +259,96 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Load a :meth:`state_dict` (maybe after JSON) into this optimizer over the same params."""
+        """Load a :meth:`state_dict` (maybe after JSON) into this optimizer over the same params.
+
+        Everything is validated before anything is replaced: each group's options
+        as the constructor validates them (:meth:`_check_group`, the missing ones
+        taken from the defaults), each state entry against :attr:`state_kinds`.
+        """
         try:
             saved_groups = state_dict["param_groups"]
             saved_state = state_dict["state"]
-        except (KeyError, TypeError):
+        except (KeyError, TypeError, IndexError):
             raise InputError("a state dict needs 'state' and 'param_groups' entries") from None
+        if not isinstance(saved_groups, (list, tuple)) or not all(
+            isinstance(g, dict) for g in saved_groups
+        ):
+            raise InputError("load_state_dict: 'param_groups' must be a list of dicts")
+        if not isinstance(saved_state, dict):
+            raise InputError("load_state_dict: 'state' must be a dict")
         if len(saved_groups) != len(self.param_groups):
             raise InputError(
                 f"the state dict has {len(saved_groups)} parameter groups; this optimizer "
                 f"has {len(self.param_groups)}"
             )
-        params: list[Tensor] = []
-        for group, saved in zip(self.param_groups, saved_groups):
-            if len(saved["params"]) != len(group["params"]):
+        by_index: dict[int, Tensor] = {}
+        new_groups = []
+        for group_index, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            ids = saved.get("params")
+            if not isinstance(ids, (list, tuple)):
+                raise InputError(
+                    f"load_state_dict: parameter group {group_index} needs a 'params' list"
+                )
+            if len(ids) != len(group["params"]):
                 raise InputError(
                     "a parameter group of the state dict does not match this optimizer's "
-                    f"in size ({len(saved['params'])} against {len(group['params'])})"
+                    f"in size ({len(ids)} against {len(group['params'])})"
                 )
-            params.extend(group["params"])
-        by_index: dict[int, Tensor] = {}
-        for group, saved in zip(self.param_groups, saved_groups):
-            for i, p in zip(saved["params"], group["params"]):
-                by_index[int(i)] = p
-        new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
-        for key, values in saved_state.items():
-            i = int(key)
-            if i not in by_index:
-                raise InputError(f"the state dict has state for an unknown parameter {key!r}")
-            p = by_index[i]
-            new_state[p] = {k: _restore(v, p, k) for k, v in values.items()}
-        new_groups = []
-        for group, saved in zip(self.param_groups, saved_groups):
-            new = {}
+            for i, p in zip(ids, group["params"]):
+                key = _as_index(i, "a parameter number")
+                if key in by_index:
+                    raise InputError(f"load_state_dict: parameter number {key} appears twice")
+                by_index[key] = p
+            new: ParamGroup = {}
             for k, v in saved.items():
                 if k == "params":
                     continue
-                new[k] = tuple(v) if isinstance(group.get(k), tuple) else v
+                # JSON turns tuples (betas) into lists: give them back their type
+                tuple_option = isinstance(group.get(k), tuple) or isinstance(
+                    self.defaults.get(k), tuple
+                )
+                new[k] = tuple(v) if tuple_option and isinstance(v, list) else v
+            for k, default in self.defaults.items():
+                new.setdefault(k, default)
+            try:
+                self._check_group(new)
+            except InputError as exc:
+                raise InputError(f"load_state_dict: parameter group {group_index}: {exc}") from None
             new["params"] = group["params"]
             new_groups.append(new)
+        new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        for key, values in saved_state.items():
+            i = _as_index(key, "a state key")
+            if i not in by_index:
+                raise InputError(f"the state dict has state for an unknown parameter {key!r}")
+            if not isinstance(values, dict):
+                raise InputError(
+                    f"load_state_dict: the state of parameter {i} must be a dict, "
+                    f"got {type(values).__name__}"
+                )
+            new_state[by_index[i]] = self._check_state(by_index[i], values, i)
         self.param_groups = new_groups
         self.state = new_state
+
+    def _check_state(self, p: Tensor, values: dict[str, Any], index: int) -> dict[str, Any]:
+        """One parameter's saved state, checked against :attr:`state_kinds` and restored
+        (lists become FloatArrays); InputError naming the parameter and the entry."""
+        kinds = self.state_kinds
+        where = f"load_state_dict: the state of parameter {index}"
+        out: dict[str, Any] = {}
+        for name, value in values.items():
+            kind = None if kinds is None else kinds.get(name)
+            if kinds is not None and kind is None:
+                known = ", ".join(kinds) or "nothing"
+                raise InputError(
+                    f"{where} has an unknown entry {name!r}; {type(self).__name__} keeps {known}"
+                )
+            out[name] = _restore(value, p, name, kind, where)
+        if out and kinds is not None:
+            missing = [k for k in self.required_state if k not in out]
+            if missing:
+                raise InputError(f"{where} lacks {', '.join(map(repr, missing))}")
+        return out
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -255,11 +393,30 @@ def lerp(start: Data, end: Data, weight: float) -> Data:
     return end - (end - start) * (1.0 - weight)
 
 
+def is_real(v: Any) -> bool:
+    """True for a finite int or float that is not a bool."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
 def check_nonnegative(owner: str, **values: float) -> None:
-    """InputError unless every value is a number >= 0."""
+    """InputError unless every value is a finite number >= 0 (not a bool)."""
     for name, v in values.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0.0:
-            raise InputError(f"{owner}: invalid {name} value {v!r} (must be >= 0)")
+        if not (is_real(v) and v >= 0.0):
+            raise InputError(f"{owner}: invalid {name} value {v!r} (must be a finite number >= 0)")
+
+
+def check_finite(owner: str, **values: float) -> None:
+    """InputError unless every value is a finite number (not a bool)."""
+    for name, v in values.items():
+        if not is_real(v):
+            raise InputError(f"{owner}: invalid {name} value {v!r} (must be a finite number)")
+
+
+def check_flags(owner: str, **flags: bool) -> None:
+    """InputError unless every value is a bool (True or False)."""
+    for name, v in flags.items():
+        if not isinstance(v, bool):
+            raise InputError(f"{owner}: {name} must be True or False, got {v!r}")
 
 
 def check_betas(owner: str, betas: Any) -> None:
@@ -269,8 +426,20 @@ def check_betas(owner: str, betas: Any) -> None:
     except (TypeError, ValueError):
         raise InputError(f"{owner}: betas must be a pair of numbers, got {betas!r}") from None
     for i, b in enumerate((b1, b2)):
-        if isinstance(b, bool) or not isinstance(b, (int, float)) or not 0.0 <= b < 1.0:
+        if not (is_real(b) and 0.0 <= b < 1.0):
             raise InputError(f"{owner}: invalid beta parameter at index {i}: {b!r}")
+
+
+def _as_index(value: Any, what: str) -> int:
+    """A parameter number from a state dict (an int, or its decimal string after JSON)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            pass
+    raise InputError(f"load_state_dict: {what} must be an integer, got {value!r}")
 
 
 def _plain(value: Any) -> Any:
@@ -288,12 +457,45 @@ def _plain(value: Any) -> Any:
     raise InputError(f"cannot put a {type(value).__name__} into a state dict")
 
 
-def _restore(value: Any, p: Tensor, name: str) -> Any:
-    """A state entry back from plain data: a list of numbers becomes a FloatArray."""
+def _restore(value: Any, p: Tensor, name: str, kind: StateKind | None, where: str) -> Any:
+    """A state entry back from plain data, checked: lists of numbers become FloatArrays."""
+
+    def bad(expected: str) -> InputError:
+        return InputError(f"{where}: {name!r} must be {expected}, got {value!r}"[:300])
+
+    if kind == "count":
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # another serializer may write 3.0
+        if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+            raise bad("an integer >= 0")
+        return value
+    if kind == "flag":
+        if not isinstance(value, bool):
+            raise bad("True or False")
+        return value
+    if kind in ("nonneg", "positive"):
+        if not (is_real(value) and (value > 0 if kind == "positive" else value >= 0)):
+            raise bad("a finite number " + ("> 0" if kind == "positive" else ">= 0"))
+        return float(value)
+    if kind is None and not isinstance(value, list):
+        # a plugin's own entry: anything plain, but no NaN or infinity
+        if isinstance(value, float) and not math.isfinite(value):
+            raise bad("finite")
+        return value
+    if kind == "like_param_or_none" and value is None:
+        return None
+    nonneg = kind == "nonneg_like_param"
+    expected = "finite numbers >= 0" if nonneg else "finite numbers"
     if isinstance(value, list):
         if type(p.data) is not FloatArray or len(value) != len(p.data):
             raise InputError(
                 f"state {name!r} has {len(value)} values; its parameter has shape {p.shape}"
             )
-        return FloatArray(float(v) for v in value)
-    return value
+        if not all(is_real(v) and (v >= 0 or not nonneg) for v in value):
+            raise bad(f"a list of {len(value)} {expected}")
+        return FloatArray.wrap([float(v) for v in value])
+    if type(p.data) is FloatArray:
+        raise bad(f"a list of {len(p.data)} {expected} (its parameter has shape {p.shape})")
+    if not (is_real(value) and (value >= 0 or not nonneg)):
+        raise bad("a finite number" + (" >= 0" if nonneg else ""))
+    return float(value)

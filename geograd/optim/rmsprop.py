@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from geograd import floatarray as fa
 from geograd.errors import InputError
@@ -11,6 +11,8 @@ from geograd.optim.optimizer import (
     Optimizer,
     ParamGroup,
     Params,
+    StateKind,
+    check_flags,
     check_nonnegative,
     lerp,
     zeros_like,
@@ -34,6 +36,13 @@ class RMSprop(Optimizer):
     """
 
     description = "RMSprop (torch.optim.RMSprop): running RMS of gradients, centered option"
+    state_kinds: ClassVar[dict[str, StateKind] | None] = {
+        "step": "count",
+        "square_avg": "nonneg_like_param",
+        "momentum_buffer": "like_param",
+        "grad_avg": "like_param",
+    }
+    required_state = ("step", "square_avg")
 
     def __init__(
         self,
@@ -70,6 +79,7 @@ class RMSprop(Optimizer):
         )
         if group["alpha"] > 1.0:
             raise InputError(f"{name}: invalid alpha value {group['alpha']!r} (must be <= 1)")
+        check_flags(name, centered=group["centered"])
 
     def update(self, param: Data, grad: Data, state: dict[str, Any], group: ParamGroup) -> Data:
         lr: float = group["lr"]

@@ -6,11 +6,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from geograd.errors import InputError
 from geograd.floatarray import Data
-from geograd.optim.optimizer import Optimizer, ParamGroup, Params, check_nonnegative
+from geograd.optim.optimizer import (
+    Optimizer,
+    ParamGroup,
+    Params,
+    StateKind,
+    check_finite,
+    check_flags,
+    check_nonnegative,
+)
 
 
 class SGD(Optimizer):
@@ -29,6 +37,7 @@ class SGD(Optimizer):
     """
 
     description = "stochastic gradient descent (torch.optim.SGD): momentum, nesterov, decay"
+    state_kinds: ClassVar[dict[str, StateKind] | None] = {"momentum_buffer": "like_param_or_none"}
 
     def __init__(
         self,
@@ -55,6 +64,8 @@ class SGD(Optimizer):
         super()._check_group(group)
         name = type(self).__name__
         check_nonnegative(name, momentum=group["momentum"], weight_decay=group["weight_decay"])
+        check_finite(name, dampening=group["dampening"])
+        check_flags(name, nesterov=group["nesterov"])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise InputError(f"{name}: Nesterov momentum requires a momentum and zero dampening")
 

@@ -228,9 +228,9 @@ def timed_reference(problem: Any) -> tuple[Any, float, str | None]:
 
     A reference the problem computed earlier (thomson aligns its answer onto it
     during the solve) comes from its cache: the time reported is then the
-    computation's own (``Reference.time_s``), marked as computed before.
+    computation's own (``Reference.time_s``), marked as computed before (see
+    :func:`_reference_timing`).
     """
-    problem.reference_was_cached = bool(getattr(problem, "reference_cached", False))
     t0 = time.perf_counter()
     try:
         ref = problem.reference()
@@ -366,13 +366,14 @@ def run_solve(
     ) as bar:
         result = problem.solve(opt_name, x0=start, callback=bar.callback, **overrides)
 
+    cached_before = bool(getattr(problem, "reference_cached", False))
     ref, reference_s, ref_error = timed_reference(problem)
     doc = solve_document(problem, settings, start, result, ref, ref_error)
     doc["chosen_by_user"] = chosen
     doc["timing"] = {
         "setup_s": setup_s,
         "solve_s": result.time_s,
-        **_reference_timing(ref, reference_s, problem.reference_was_cached),
+        **_reference_timing(ref, reference_s, cached_before),
     }
     interrupted = result.reason == "interrupted" or ref_error == "interrupted"
     doc["interrupted"] = interrupted
@@ -487,7 +488,7 @@ def solve_document(
             "x0": list(start),
             "start_loss": problem.objective(list(start)),
             "solution": solution,
-            "components": _components(problem, solution),
+            "components": list(problem.components(solution)),
             "solution_from": solution_from,
             "loss": problem.objective(solution),
             "grad_norm": result.grad_norm,
@@ -520,10 +521,6 @@ def solve_document(
             match=judged["match"],
         )
     return doc
-
-
-def _components(problem: Any, solution: list[float]) -> list[dict[str, Any]]:
-    return list(problem.components(solution))
 
 
 # ----------------------------------------------------------------------------- compare

@@ -42,6 +42,7 @@ import typer
 from typer.core import TyperGroup
 
 from . import errors
+from .bench import bench_command
 from .check import check_options, run_check
 from .params import Command, Kind, problem_group, quick_help
 from .plotting import OptAnimate, OptFps, OptFrames, OptPlot
@@ -299,6 +300,9 @@ for _kind in (SOLVE, COMPARE, CHECK):
 
 
 # --------------------------------------------------------------------------- listings
+
+app.command("bench", cls=Command)(bench_command)
+
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 

@@ -1,21 +1,29 @@
-"""The benchmark's three evaluations agree, and its command prints the table."""
+"""The speed study: every method computes the same numbers, the rounds and ratios are
+what the table says, and ``geograd bench`` prints, saves and refuses as a command should.
+No figure here is a timing assertion: speed is what the study prints, never a test."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from geograd import Tensor
-from geograd.bench import closed_form, engine_scalar, engine_vector, seed_points
+from geograd import Tensor, bench
+from geograd.cli.app import app
+
+runner = CliRunner()
+LOCAL = ["engine", "engine-numpy", "python-loop", "numpy", "scalar-graph"]
 
 
-def test_the_three_evaluations_agree() -> None:
-    xs, ys = seed_points(500)
-    la, ga = engine_vector(Tensor(xs), Tensor(ys), (0.3, 0.3))
-    lb, gb = engine_scalar(xs, ys, (0.3, 0.3))
-    lc, gc = closed_form(xs, ys, (0.3, 0.3))
+def test_the_evaluations_agree() -> None:
+    xs, ys = bench.seed_points(500)
+    la, ga = bench.engine_vector(Tensor(xs), Tensor(ys), (0.3, 0.3))
+    lb, gb = bench.engine_scalar(xs, ys, (0.3, 0.3))
+    lc, gc = bench.closed_form(xs, ys, (0.3, 0.3))
     assert la == pytest.approx(lc, abs=1e-13)
     assert lb == pytest.approx(lc, abs=1e-13)
     assert ga == pytest.approx(gc, abs=1e-13)
@@ -23,20 +31,63 @@ def test_the_three_evaluations_agree() -> None:
 
 
 def test_seed_points_reproduce_the_documented_loss() -> None:
-    xs, ys = seed_points(1000)
-    loss, grad = engine_vector(Tensor(xs), Tensor(ys), (0.3, 0.3))
+    xs, ys = bench.seed_points(1000)
+    loss, grad = bench.engine_vector(Tensor(xs), Tensor(ys), (0.3, 0.3))
     assert loss == pytest.approx(0.4430528244756474, abs=1e-12)
     assert grad == pytest.approx([-0.3277744397151291, -0.336282174741702], abs=1e-12)
 
 
-def test_bench_command_prints_figures_and_ratios() -> None:
+def test_every_installed_method_agrees_and_the_missing_ones_say_why() -> None:
+    result = bench.study([40, 120], rounds=2, budget_s=60.0, memory=False)
+    for name in LOCAL:
+        assert name in result.methods, result.skipped
+    for row in result.cells.values():
+        assert all(cell.agrees for cell in row.values())
+        assert all(len(cell.times) == 2 for cell in row.values())
+        # Ratios are taken within each round, against numpy's closed form.
+        assert row["numpy"].ratios == [1.0, 1.0]
+    for name, why in result.skipped.items():
+        assert name in ("torch", "jax", "hips-autograd") and "not installed" in why
+
+
+def test_a_method_past_the_budget_skips_the_larger_sizes() -> None:
+    result = bench.study([30, 60], ["python-loop", "engine"], rounds=1, budget_s=1e-12)
+    assert set(result.cells[30]) == {"python-loop", "engine"}
+    assert 60 not in result.cells  # both passed the budget at N = 30
+    assert set(result.peak_mb) == {"python-loop", "engine"}
+    assert all(n == 30 for n, _ in result.peak_mb.values())
+
+
+def test_the_command_prints_json_and_saves_the_figure(tmp_path: Path) -> None:
+    png = tmp_path / "bench.png"
+    args = ["bench", "--sizes", "50,100", "--rounds", "1", "--methods", "engine,numpy"]
+    result = runner.invoke(app, [*args, "--json", "--plot", str(png)])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["baseline"] == "numpy" and "warm" in doc["numpy_buffers"]
+    assert {(r["n"], r["method"]) for r in doc["results"]} == {
+        (50, "engine"), (50, "numpy"), (100, "engine"), (100, "numpy"),
+    }  # fmt: skip
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    text = runner.invoke(app, args).stdout
+    assert "ratio = time / numpy's time" in text and "peak traced memory" in text
+
+
+def test_bad_flags_are_one_line_and_exit_2() -> None:
+    for args, words in (
+        (["--methods", "pytorch"], "unknown method 'pytorch'"),
+        (["--sizes", "0"], "--sizes must be an integer >= 1"),
+        (["--budget", "-1"], "--budget must be a finite number > 0"),
+        (["--plot", "x.txt"], "--plot"),
+    ):
+        result = runner.invoke(app, ["bench", *args])
+        assert result.exit_code == 2 and words in result.stderr, result.stderr
+
+
+def test_python_dash_m_geograd_bench_is_the_same_study() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "geograd.bench", "--sizes", "100", "300", "--repeat", "1"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert "a/c" in out and "b/a" in out
-    assert "peak memory of (a) at N = 300" in out and "MB traced" in out
-    assert "DISAGREE" not in out
-    assert len([line for line in out.splitlines() if line.strip().startswith(("100", "300"))]) == 2
+        [sys.executable, "-m", "geograd.bench", "--sizes", "50", "--rounds", "1",
+         "--methods", "engine", "python-loop"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "python-loop" in out and "ratio = time / engine's time" in out

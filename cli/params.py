@@ -92,7 +92,7 @@ class Command(TyperCommand):
             filler, self.help_defaults = self.help_defaults, None
             try:
                 texts = filler()
-            except Exception:
+            except Exception:  # a plugin's defaults must never break its --help
                 texts = {}
             for param in self.params:
                 if param.name in texts and hasattr(param, "help"):  # options, not arguments

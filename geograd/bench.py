@@ -142,7 +142,7 @@ def _numpy(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
 
 
 def _torch(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
-    import torch
+    import torch  # type: ignore[import-not-found]  # optional, never a dependency
 
     tx = torch.tensor(xs, dtype=torch.float64)
     ty = torch.tensor(ys, dtype=torch.float64)
@@ -158,10 +158,10 @@ def _torch(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
 
 
 def _jax(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
-    import jax
+    import jax  # type: ignore[import-not-found]
 
     jax.config.update("jax_enable_x64", True)
-    import jax.numpy as jnp
+    import jax.numpy as jnp  # type: ignore[import-not-found]
 
     ax, ay = jnp.asarray(xs), jnp.asarray(ys)
     f = jax.jit(jax.value_and_grad(lambda p: jnp.mean(jnp.hypot(ax - p[0], ay - p[1]))))
@@ -175,8 +175,8 @@ def _jax(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
 
 
 def _hips_autograd(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
-    import autograd  # HIPS autograd
-    import autograd.numpy as anp
+    import autograd  # type: ignore[import-not-found]  # HIPS autograd
+    import autograd.numpy as anp  # type: ignore[import-not-found]
 
     ax, ay = anp.asarray(xs), anp.asarray(ys)
     f = autograd.value_and_grad(lambda p: anp.mean(anp.sqrt((ax - p[0]) ** 2 + (ay - p[1]) ** 2)))
@@ -235,7 +235,7 @@ def unavailable(method: Method) -> str | None:
     xs, ys = seed_points(8)
     try:
         value, grad = method.prepare(xs, ys)()
-    except Exception as exc:  # noqa: BLE001 - any failure means "not here", with its reason
+    except Exception as exc:  # any failure means "not here", with its reason
         return f"{type(exc).__name__}: {exc}"[:120]
     want_value, want_grad = closed_form(xs, ys)
     if not _agrees(value, grad, want_value, want_grad):
@@ -301,9 +301,7 @@ class Study:
                 for n, row in self.cells.items()
                 for name, cell in row.items()
             ],
-            "peak_memory_mb": {
-                name: {"n": n, "mb": mb} for name, (n, mb) in self.peak_mb.items()
-            },
+            "peak_memory_mb": {name: {"n": n, "mb": mb} for name, (n, mb) in self.peak_mb.items()},
         }
 
 

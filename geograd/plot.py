@@ -673,13 +673,20 @@ def _contours(
     the minimum and the far field get lines; every other line labelled with its value."""
     import numpy as np
 
-    lo = float(np.nanmin(z))
+    finite = z[np.isfinite(z)]
+    if finite.size == 0 or np.any(np.diff(xs) <= 0) or np.any(np.diff(ys) <= 0):
+        return None  # a grid finer than float spacing (subnormal data): no contours
+    lo = float(finite.min())
     if ref_loss is not None and math.isfinite(ref_loss):
         lo = min(lo, ref_loss)
-    span = float(np.nanmax(z)) - lo
-    if not span > 0:
+    span = float(finite.max()) - lo
+    if not (math.isfinite(span) and span > 0):
         return None
-    levels = lo + span * np.geomspace(2e-3, 0.98, 12)
+    # At the edge of float's range distinct levels can round to one value: keep the
+    # distinct ones, and draw none when fewer than two remain.
+    levels = np.unique(lo + span * np.geomspace(2e-3, 0.98, 12))
+    if levels.size < 2:
+        return None
     cs = ax.contour(xs, ys, z, levels=levels, cmap="viridis", linewidths=0.8, alpha=0.7)
     if labels:
         ax.clabel(cs, cs.levels[1::2], fontsize=7, fmt="%.4g", inline=True)

@@ -14,6 +14,12 @@ exactly as a third-party package's::
     result = p.solve()                 # geograd.minimize with p.solver_defaults()
     p.assess(result.x)                 # objective, certificate, gap to p.reference()
 
+``Problem.solve`` keeps the run on Ctrl-C whatever the problem does around minimize
+(the best iterate so far, reason ``"interrupted"``); a request whose data would not
+fit in memory is refused before any is made; ``Problem.reference`` raises
+:class:`ReferenceUnavailable` where a problem has none to give (Thomson beyond its
+table, unless asked).
+
 Importing this package imports neither numpy, scipy nor matplotlib.
 """
 
@@ -27,7 +33,7 @@ from typing import Any
 
 from geograd.errors import GeogradError, InputError
 
-from .base import Baseline, Option, Problem, Reference
+from .base import Baseline, Option, Problem, Reference, ReferenceUnavailable
 from .data import PointSet, load_points
 
 ENTRY_POINT_GROUP = "geograd.problems"
@@ -144,6 +150,7 @@ __all__ = [
     "Problem",
     "ProblemEntry",
     "Reference",
+    "ReferenceUnavailable",
     "available_problems",
     "get_problem",
     "load_points",

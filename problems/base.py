@@ -32,6 +32,16 @@ What a problem says about an answer is declared, and the base class words it:
 ``dim`` is always the number of parameters; ``data_dim`` the dimension of the data's
 points.
 
+Units. ``x0``, ``loss(x)``, ``objective(x)``, ``gradient(x)``, ``certificate(x)``,
+``reference()``, the result of ``solve()`` and ``components(x)`` are all in the user's
+units: the data's own coordinates, as given (so ``minimize(p.loss, p.x0,
+**p.solver_defaults())`` is the default solve in those units, and autograd, the closed
+form and finite differences compare there). A problem may compute in other
+coordinates inside: the built-in ones keep a unit copy of their data, centred and
+divided by a power of two near its extent, and run their solver, reference and
+certificate on it, mapping every answer back (:mod:`geograd.problems.scaling`), so that
+data at 1e-320 or near 1e308 are solved as well as data at 1.
+
 numpy, scipy and matplotlib are imported only inside the methods that need them,
 so listing problems and building a CLI's ``--help`` never imports them.
 """
@@ -40,19 +50,25 @@ from __future__ import annotations
 
 import abc
 import builtins
+import contextlib
+import dataclasses
 import difflib
 import functools
 import importlib
 import math
+import os
 import random
+import signal
+import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from geograd import Tensor, no_grad, value_and_grad
-from geograd.errors import InputError
+from geograd.errors import GeogradError, InputError
 
 from .data import extent as data_extent
 
@@ -236,6 +252,204 @@ def certificate_summary(cert: dict[str, Any]) -> str:
     return text
 
 
+# ------------------------------------------------------------- resources, interrupts
+
+
+class ReferenceUnavailable(GeogradError):
+    """A problem has no reference to give for these data (beyond a published table, not
+    asked for, or its computation was interrupted). The message says why in one line and
+    what would give one; the CLI reports it as the reference's absence, not as a failure."""
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this process can still use, or None when it cannot be told.
+
+    The kernel's estimate of memory available without swapping (``MemAvailable`` in
+    /proc/meminfo, else free pages from ``os.sysconf``), lowered to what a cgroup (v2)
+    limit leaves (``memory.max`` minus ``memory.current``), the container's own cap,
+    and to what an address-space limit (``ulimit -v``) leaves of this process's size.
+    """
+    found: list[int] = []
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    found.append(int(line.split()[1]) * 1024)
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if not found:
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    try:
+        cgroup = Path("/sys/fs/cgroup")
+        limit = (cgroup / "memory.max").read_text().strip()
+        if limit.isdigit():
+            found.append(int(limit) - int((cgroup / "memory.current").read_text().strip()))
+    except (OSError, ValueError):
+        pass
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            with open("/proc/self/statm", encoding="ascii") as fh:
+                size = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            found.append(soft - size)
+    except (ImportError, AttributeError, OSError, ValueError, IndexError):
+        pass
+    return max(0, min(found)) if found else None
+
+
+def format_bytes(n: float) -> str:
+    """``n`` bytes in words: "512 B", "3.2 MB", "1.5 TB" (powers of 1000)."""
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if abs(n) < 999.5 or unit == "PB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.3g} {unit}"
+        n /= 1000.0
+    return f"{n:.3g} PB"  # pragma: no cover
+
+
+def format_seconds(s: float) -> str:
+    """A duration in words, to about two figures: "40 ms", "12 s", "7.5 min", "3.1 h",
+    "240 days", "3e+04 years"."""
+
+    def figures(v: float) -> str:
+        return f"{v:.2g}" if v < 10 or v >= 1e4 else f"{v:.0f}"
+
+    if s < 1.0:
+        return f"{figures(1000 * s)} ms"
+    for size, unit in ((86400.0 * 365, "years"), (86400.0, "days"), (3600.0, "h"), (60.0, "min")):
+        if s >= size:
+            return f"{figures(s / size)} {unit}"
+    return f"{figures(s)} s"
+
+
+def _count(n: float) -> str:
+    return str(int(n)) if n < 1e6 else f"{n:.2g}"
+
+
+#: Test hook (never set in normal use): ``GEOGRAD_TEST_HOLD="name:k"`` makes the k-th pass
+#: of the solve's hold point ``name`` (see :func:`hold_point`) print ``geograd-hold: name k``
+#: on stderr and wait there for a signal, so that a test interrupts at exactly that moment.
+HOLD_ENV = "GEOGRAD_TEST_HOLD"
+_HOLD_PASSES: dict[str, int] = {}
+
+
+def hold_point(name: str) -> None:
+    """A place in a solve where a test may hold the process for a signal (see :data:`HOLD_ENV`).
+
+    Without the variable this is one dictionary look-up. With it, and at the pass it
+    names, it announces itself on stderr and sleeps (at most 10 minutes) until a signal
+    handler raises, so that the signal lands at exactly this point of the solve.
+    """
+    wanted = os.environ.get(HOLD_ENV)
+    if not wanted:
+        return
+    point, _, at = wanted.partition(":")
+    if point != name:
+        return
+    _HOLD_PASSES[name] = count = _HOLD_PASSES.get(name, 0) + 1
+    if count != int(at or 1):
+        return
+    sys.stderr.write(f"geograd-hold: {name} {count}\n")
+    sys.stderr.flush()
+    deadline = time.monotonic() + 600.0
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def held(fun: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """``fun``, with :func:`hold_point` ``name`` at each call while a test holds that point
+    (``fun`` itself otherwise: no cost in normal use)."""
+    if os.environ.get(HOLD_ENV, "").partition(":")[0] != name:
+        return fun
+
+    def holding(*args: Any, **kwargs: Any) -> Any:
+        hold_point(name)
+        return fun(*args, **kwargs)
+
+    return holding
+
+
+#: The solves in progress (in this thread of control), outermost first.
+_ACTIVE_WATCHES: list[_SolveWatch] = []
+
+
+class _SolveWatch:
+    """What :meth:`Problem.solve` knows of a solve in progress, to keep it on an interrupt.
+
+    Its :meth:`callback` is the one minimize calls after each step (through the
+    problem's hook, which reports ``x`` in the problem's parameter space): it keeps
+    the lowest-loss iterate of the current stage, the best of each finished stage
+    (losses of different stages, e.g. temperatures, are not comparable) and the last
+    one, counts the steps and runs, calls the caller's own callback, and asks minimize
+    to stop once a signal arrived (so that a hook that goes on to another stage or
+    start after an interrupted run stops at its first step).
+    """
+
+    def __init__(self, user: Callable[[Any], Any] | None, start: Any) -> None:
+        self.user = user
+        self.start = start  # the starting point as given (list, Tensor snapshot) or None
+        self.started = time.perf_counter()
+        self.steps = 0  # steps seen, over all stages and starts
+        self.runs = 0  # minimize runs seen (a step number that does not follow the last)
+        self.stage_bests: list[tuple[int, Any]] = []
+        self.best: tuple[int, Any] | None = None
+        self.last: tuple[int, Any] | None = None
+        self.signalled = False
+        # Only the outermost solve holds (a problem that solves a rescaled copy of itself
+        # runs one solve inside another: each step and each end would count twice).
+        self.outer = not _ACTIVE_WATCHES
+        self.hold_steps = self.outer and os.environ.get(HOLD_ENV, "").partition(":")[0] == "step"
+
+    def callback(self, progress: Any) -> bool:
+        self.steps += 1
+        if self.last is None or progress.step != self.last[1].step + 1:
+            self.runs += 1
+        self.last = (self.steps, progress)
+        if math.isfinite(progress.loss) and (
+            self.best is None or progress.loss < self.best[1].loss
+        ):
+            self.best = self.last
+        if self.hold_steps:
+            hold_point("step")
+        stop = self.user(progress) if self.user is not None else None
+        return bool(stop) or self.signalled
+
+    def new_stage(self) -> None:
+        if self.best is not None:
+            self.stage_bests.append(self.best)
+        self.best = None
+
+    @contextlib.contextmanager
+    def noting_signals(self) -> Iterator[None]:
+        """While the block runs (in the main thread), SIGINT and SIGTERM are noted before
+        their Python handlers run (which raise KeyboardInterrupt, or the CLI's
+        ``Terminated``); handlers that are not Python functions are left alone."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        saved: dict[int, Any] = {}
+        for name in ("SIGINT", "SIGTERM"):
+            signum = getattr(signal, name, None)
+            old = signal.getsignal(signum) if signum is not None else None
+            if signum is None or not callable(old):
+                continue
+
+            def noting(num: int, frame: Any, old: Callable[[int, Any], Any] = old) -> Any:
+                self.signalled = True
+                return old(num, frame)
+
+            saved[signum] = old
+            signal.signal(signum, noting)
+        try:
+            yield
+        finally:
+            for signum, old in saved.items():
+                signal.signal(signum, old)
+
+
 # --------------------------------------------------------------------------- results
 
 
@@ -370,6 +584,29 @@ class Problem(abc.ABC):
     #: subclass's :meth:`setup` installs it when it is set.
     _given: Any = None
 
+    #: About how many bytes one data item needs while the problem is built and solved
+    #: (its numbers in lists and engine arrays, its share of the graph of a loss
+    #: evaluation and of the solve's bookkeeping), measured on this implementation with
+    #: a margin. The constructor refuses, before :meth:`setup` makes any data, a request
+    #: whose :meth:`planned_memory` exceeds the memory available (:meth:`check_request`).
+    #: None: not declared, no check.
+    bytes_per_item: ClassVar[float | None] = None
+    #: The options whose product is the number of data items a request asks for
+    #: (:meth:`planned_items`): the count, times the dimension where each item is a
+    #: coordinate. Options not declared by the problem are left out.
+    size_options: ClassVar[tuple[str, ...]] = ("n",)
+    #: What :attr:`bytes_per_item` counts, in the plural, for messages (default:
+    #: :attr:`data_items`).
+    size_unit: ClassVar[str] = ""
+
+    #: Where long work (a slow reference, ...) reports its progress: called as
+    #: ``on_work(what, done, total)`` (``total`` None when unknown) every so often.
+    #: None (the default): silently. The CLI sets it to show a bar or a line.
+    on_work: Callable[[str, float, float | None], None] | None = None
+
+    _watch: _SolveWatch | None = None
+    _reference_interrupted: float | None = None
+
     def __init__(self, x0: Sequence[float] | str | None = None, **options: Any) -> None:
         self.settings: dict[str, Any] = self.parse_options(options)
         #: The options given explicitly (not None), as opposed to left at their defaults.
@@ -378,6 +615,8 @@ class Problem(abc.ABC):
         )
         self._reference: Reference | None = None
         self._x0_given: list[float] | None = None
+        if self._given is None and not self.replaced_options().keys() & set(self.size_options):
+            self.check_request(self.settings)
         self.setup()
         self._refuse_replaced_options()
         self._x0_given = None if x0 is None else self.check_point(x0, "x0")
@@ -395,6 +634,20 @@ class Problem(abc.ABC):
 
             certificate._finished = True  # type: ignore[attr-defined]
             cls.certificate = certificate  # type: ignore[method-assign]
+        # A subclass that overrides solve() itself, or inherits it from a mixin (a plugin
+        # written before the _solve hook, a wrapper that solves a rescaled copy) still
+        # gets solve()'s interrupt handling: its solve becomes the guarded body.
+        own_solve = cls.solve
+        if own_solve is not Problem.solve and not getattr(own_solve, "_guarded", False):
+
+            @functools.wraps(own_solve)
+            def solve(self: Problem, optimizer: Any = None, **overrides: Any) -> Any:
+                return self._guarded_solve(
+                    lambda opt, **kw: own_solve(self, opt, **kw), optimizer, overrides
+                )
+
+            solve._guarded = True  # type: ignore[attr-defined]
+            cls.solve = solve  # type: ignore[method-assign]
 
     @classmethod
     def _from_given(
@@ -474,6 +727,137 @@ class Problem(abc.ABC):
             out[name] = opt.default if value is None else opt.parse(value, cls.name)
         return out
 
+    # --------------------------------------------------------------- resources
+
+    @classmethod
+    def planned_items(cls, settings: dict[str, Any]) -> float | None:
+        """How many data items ``settings`` ask for, before any is made: the product of the
+        :attr:`size_options` the problem declares (None when it declares none of them)."""
+        names = [o.name for o in cls.options if o.name in cls.size_options]
+        values = [settings.get(name) for name in names]
+        numbers = [float(v) for v in values if isinstance(v, (int, float))]
+        if not names or len(numbers) != len(values):
+            return None
+        return math.prod(numbers)
+
+    @classmethod
+    def planned_memory(cls, settings: dict[str, Any]) -> float | None:
+        """The bytes ``settings`` would need: :attr:`bytes_per_item` times
+        :meth:`planned_items` (None when either is unknown). A problem whose memory is not
+        linear in its items (Thomson's pairs) overrides :meth:`planned_items` or this."""
+        items = cls.planned_items(settings)
+        if cls.bytes_per_item is None or items is None:
+            return None
+        return cls.bytes_per_item * items
+
+    @classmethod
+    def check_request(cls, settings: dict[str, Any]) -> None:
+        """Refuse, with one line, data that would need more memory than there is.
+
+        Run by the constructor before :meth:`setup` makes any data (and by a setup that
+        has just learnt its size from a file): an input error saying how much the
+        request would need and how much is available, instead of a process that grows
+        until it is killed.
+        """
+        need = cls.planned_memory(settings)
+        have = available_memory()
+        if need is None or have is None or need <= have:
+            return
+        asked = [
+            f"{o.flag} {format_setting(settings[o.name])}"
+            for o in cls.options
+            if o.name in cls.size_options and settings.get(o.name) is not None
+        ]
+        items = cls.planned_items(settings) or 0.0
+        unit = cls.size_unit or cls.data_items
+        per = f"{_count(items)} {unit}"
+        if cls.bytes_per_item is not None and need == cls.bytes_per_item * items:
+            per += f" at about {format_bytes(cls.bytes_per_item)} each"
+        fits = cls._largest_fitting(settings, have)
+        raise InputError(
+            f"{cls.name}: {' '.join(asked) or 'these data'} would need about "
+            f"{format_bytes(need)} of memory ({per}), but only {format_bytes(have)} is "
+            f"available; {fits or 'ask for fewer'}"
+        )
+
+    @classmethod
+    def _largest_fitting(cls, settings: dict[str, Any], have: float) -> str:
+        """What fits, as "at most about --n K fits": the largest value of a size option (the
+        first one for which one fits, the others as asked) whose :meth:`planned_memory`
+        is within ``have``; "" if none."""
+        for opt in cls.options:
+            value = settings.get(opt.name)
+            if opt.name not in cls.size_options or not isinstance(value, int):
+                continue
+            low = int(opt.min) if opt.min is not None else 1
+            high = value
+            need = cls.planned_memory({**settings, opt.name: low})
+            if need is None or need > have or low >= high:
+                continue
+            while high - low > 1:  # planned_memory(low) fits, planned_memory(high) does not
+                mid = (low + high) // 2
+                need = cls.planned_memory({**settings, opt.name: mid})
+                if need is not None and need <= have:
+                    low = mid
+                else:
+                    high = mid
+            return f"at most about {opt.flag} {low} fits"
+        return ""
+
+    #: ``geograd check`` refuses a request of more loss evaluations than this (one check
+    #: point costs 2 dim + 4: autograd, the closed form, central differences), and of more
+    #: than :data:`MAX_CHECK_SECONDS` by the measured time of one evaluation.
+    MAX_CHECK_EVALUATIONS: ClassVar[int] = 10**8
+    MAX_CHECK_SECONDS: ClassVar[float] = 3600.0
+
+    def check_workload(self, count: int, flag: str = "--count") -> dict[str, Any]:
+        """Refuse a gradient check of ``count`` points that would not end, or not fit.
+
+        A point costs about ``2 dim + 4`` loss evaluations (autograd's forward and
+        backward, the closed form, and two per coordinate for central differences) and
+        keeps about ``5 dim`` floats (the point and three gradients). An input error, in
+        one line, when the evaluations exceed :data:`MAX_CHECK_EVALUATIONS`, when they
+        would take more than :data:`MAX_CHECK_SECONDS` at the time one evaluation takes
+        here (measured once, at :attr:`x0`), or when the points' memory exceeds what is
+        available. Returns the estimate (``evaluations``, ``seconds``, ``bytes``).
+        """
+        per_point = 2 * self.dim + 4
+        evaluations = float(count) * per_point
+        memory = float(count) * (5 * self.dim * 32 + 400)
+        asked = f"{self.name}: {flag} {count}"
+        if evaluations > self.MAX_CHECK_EVALUATIONS:
+            most = max(1, self.MAX_CHECK_EVALUATIONS // per_point)
+            raise InputError(
+                f"{asked} would take about {_count(evaluations)} loss evaluations "
+                f"({per_point} per point), more than the {_count(self.MAX_CHECK_EVALUATIONS)} "
+                f"a check may run; give {flag} {most} or less"
+            )
+        have = available_memory()
+        if have is not None and memory > have:
+            raise InputError(
+                f"{asked} would need about {format_bytes(memory)} of memory for its points, "
+                f"but only {format_bytes(have)} is available; give a smaller {flag}"
+            )
+        t0 = time.perf_counter()
+        self.objective(self.x0)
+        each = max(time.perf_counter() - t0, 1e-7)
+        seconds = evaluations * each
+        if seconds > self.MAX_CHECK_SECONDS:
+            most = max(1, int(self.MAX_CHECK_SECONDS / (each * per_point)))
+            raise InputError(
+                f"{asked} would take about {_count(evaluations)} loss evaluations "
+                f"({per_point} per point), about {format_seconds(seconds)} at "
+                f"{format_seconds(each)} each, more than the "
+                f"{format_seconds(self.MAX_CHECK_SECONDS)} a check may take; give {flag} "
+                f"{most} or less"
+            )
+        return {"evaluations": evaluations, "seconds": seconds, "bytes": memory}
+
+    def report_work(self, what: str, done: float, total: float | None = None) -> None:
+        """Tell :attr:`on_work` (if set) how far long work has got: ``done`` of ``total``."""
+        if self.on_work is not None:
+            self.on_work(what, done, total)
+
     # ------------------------------------------------------------ to implement
 
     @abc.abstractmethod
@@ -521,22 +905,38 @@ class Problem(abc.ABC):
         out: list[float] = g.tolist()
         return out
 
-    def reference(self) -> Reference:
+    def reference(self, *, retry: bool = False) -> Reference:
         """The reference solution, computed once and cached.
 
         When it computes, it first imports :attr:`reference_modules` (timed apart, as
         ``Reference.import_s``), then times :meth:`compute_reference` alone
         (``Reference.time_s``): the cost of the computation, not of loading scipy.
+
+        A computation that Ctrl-C (KeyboardInterrupt) stopped is remembered: the
+        interrupt propagates (a reference never swallows it), and later calls raise
+        :class:`ReferenceUnavailable` at once instead of starting it all over again
+        after the user asked to stop, unless ``retry=True``.
         """
         if self._reference is None:
+            if self._reference_interrupted is not None and not retry:
+                raise ReferenceUnavailable(
+                    f"{self.name}: the reference was not computed: its computation was "
+                    f"interrupted after {format_seconds(self._reference_interrupted)} "
+                    "(call reference(retry=True) to start it again)"
+                )
             t0 = time.perf_counter()
-            for module in self.reference_modules:
-                importlib.import_module(module)
-            t1 = time.perf_counter()
-            ref = self.compute_reference()
+            try:
+                for module in self.reference_modules:
+                    importlib.import_module(module)
+                t1 = time.perf_counter()
+                ref = self.compute_reference()
+            except KeyboardInterrupt:
+                self._reference_interrupted = time.perf_counter() - t0
+                raise
             ref.time_s = time.perf_counter() - t1
             ref.import_s = t1 - t0
             self._reference = ref
+            self._reference_interrupted = None
         return self._reference
 
     @property
@@ -601,12 +1001,85 @@ class Problem(abc.ABC):
         return settings
 
     def solve(self, optimizer: Any = None, **overrides: Any) -> Any:
-        """Run :func:`geograd.minimize` from :attr:`x0` with :meth:`solver_defaults`.
+        """Solve the problem: :meth:`_solve` (by default :func:`geograd.minimize` from
+        :attr:`x0` with :meth:`solver_defaults`), keeping the run on an interrupt.
 
         ``overrides`` replace single settings (``lr=0.1``, ``max_steps=50``,
-        ``x0=[...]``, ...). ``optimizer`` may be a name (its tuned settings are
-        used), a class or an instance (then only the loop settings are kept).
-        Returns minimize's ``Result``.
+        ``x0=[...]``, ``callback=...``, ...). ``optimizer`` may be a name (its tuned
+        settings are used), a class or an instance (then only the loop settings are
+        kept). Returns a :class:`~geograd.solve.Result`.
+
+        This is the one place where an interrupt is handled, whatever the problem does
+        around minimize (stages, restarts, a reference to align onto). Ctrl-C
+        (KeyboardInterrupt; the CLI's SIGTERM is one too) at any moment of the solve
+        returns a Result with reason ``"interrupted"``:
+
+        - when it lands in a minimize loop, minimize returns the run so far, and
+          every later minimize run of the same solve stops at its first step (the
+          signal is noted), so that no stage or restart starts after it;
+        - when it escapes the problem's own code (between stages, while a stage
+          evaluates its start, while a reference is computed), the Result is built
+          from the best iterate the steps so far reached (:meth:`_interrupted_result`):
+          the lowest-loss step of each stage, and the last one, judged by the
+          objective; before any step, the starting point.
+
+        A subclass with its own way of solving (a temperature continuation, restarts,
+        a change of variables) implements :meth:`_solve` and reports its steps through
+        the ``callback`` it is given, in the problem's parameter space, with the step
+        count of the whole solve (see :meth:`_solve`).
+        """
+        return self._guarded_solve(self._solve, optimizer, overrides)
+
+    def _guarded_solve(
+        self, body: Callable[..., Any], optimizer: Any, overrides: dict[str, Any]
+    ) -> Any:
+        """``body(optimizer, **overrides)`` under :meth:`solve`'s interrupt handling."""
+        if self._watch is not None:  # a hook solving again inside the same solve
+            return body(optimizer, **overrides)
+        overrides = dict(overrides)
+        start = overrides.get("x0")
+        if isinstance(start, Tensor):
+            start = start.tolist()
+        elif start is None and hasattr(optimizer, "param_groups"):
+            start = optimizer.param_groups[0]["params"][0].tolist()
+        watch = _SolveWatch(overrides.get("callback"), start)
+        overrides["callback"] = watch.callback
+        result: Any = None
+        try:
+            self._watch = watch
+            _ACTIVE_WATCHES.append(watch)
+            try:
+                with watch.noting_signals():
+                    if watch.outer:
+                        hold_point("solve")
+                    result = body(optimizer, **overrides)
+                    if watch.outer:
+                        hold_point("solved")
+            finally:
+                self._watch = None
+                _ACTIVE_WATCHES.remove(watch)
+            if watch.signalled and result.reason != "interrupted":
+                result = _marked_interrupted(result)
+            return result
+        except KeyboardInterrupt:
+            if result is not None:
+                return _marked_interrupted(result)
+            return self._interrupted_result(watch, optimizer)
+
+    def _solve(self, optimizer: Any = None, **overrides: Any) -> Any:
+        """The solve itself, called by :meth:`solve` (which handles interrupts around it):
+        :func:`geograd.minimize` on :meth:`loss` from :attr:`x0`, or ``overrides["x0"]``,
+        with :meth:`solver_defaults` and ``overrides``.
+
+        A subclass that solves otherwise overrides this hook. Its contract: pass
+        ``overrides["callback"]`` on to every minimize run, calling it (or making
+        minimize call it) after each step with a :class:`~geograd.solve.Progress`
+        whose ``x`` is in the problem's parameter space (map it back from a solver's
+        own frame) and whose ``step`` counts the steps of the whole solve; call
+        :meth:`_new_stage` when the loss it reports changes meaning (a new
+        temperature); stop at a run that returns with reason ``"interrupted"``, and
+        start no long work after one. It need not catch KeyboardInterrupt: what
+        escapes it is turned into a Result by :meth:`solve`.
         """
         from geograd.solve import minimize
 
@@ -622,6 +1095,110 @@ class Problem(abc.ABC):
         else:
             start = self.x0 if x0 is None else self.check_point(x0, "x0")
         return minimize(self.loss, start, **settings)
+
+    def _new_stage(self) -> None:
+        """For a :meth:`_solve` hook: the steps it reports from now on minimise another
+        function (a new temperature, ...), whose losses are not comparable with the
+        earlier ones. (Restarts of the same loss need not call it.)"""
+        if self._watch is not None:
+            self._watch.new_stage()
+
+    @property
+    def solve_interrupted(self) -> bool:
+        """True inside a solve once Ctrl-C (or SIGTERM) has arrived: a hook starts no
+        more long work (a reference to align onto, another start)."""
+        return self._watch is not None and self._watch.signalled
+
+    def _interrupted_result(self, watch: _SolveWatch, optimizer: Any) -> Any:
+        """The Result of a solve whose hook an interrupt escaped: the best iterate seen.
+
+        Candidates are the start (step 0), the lowest-loss step of each stage and the
+        last step; the one with the lowest objective (the latest on a tie) is ``x`` and
+        ``best_x``, its loss the objective there, its gradient norm the one minimize
+        measured (of the function it was minimising; NaN, not evaluated, at the start).
+        The history holds the start (when known), the chosen and the last step,
+        numbered by the steps of the whole solve; ``evaluations`` counts one per step
+        and one per minimize run seen (a line search's trial points are not seen).
+        The result then goes through :meth:`_finish_interrupted`.
+        """
+        from geograd.solve import Result
+
+        start: list[float] | None
+        try:
+            start = self.x0 if watch.start is None else self.check_point(watch.start, "x0")
+        except GeogradError:
+            start = None
+        start_loss = self.objective(start) if start is not None else math.nan
+        # (step, objective, x, gradient norm, lr) of each candidate
+        seen: dict[int, tuple[int, float, list[float], float, Any]] = {}
+        if start is not None:
+            seen[0] = (0, start_loss, list(start), math.nan, None)
+        for candidate in (*watch.stage_bests, watch.best, watch.last):
+            if candidate is None or candidate[0] in seen:
+                continue
+            k, progress = candidate
+            x = list(progress.x) if isinstance(progress.x, list) else [progress.x]
+            seen[k] = (k, self.objective(x), x, progress.grad_norm, progress.lr)
+        if not seen:
+            raise KeyboardInterrupt  # no start to return: the caller's x0 was not valid
+        step, loss, x, grad_norm, _ = min(seen.values(), key=lambda c: (c[1], -c[0]))
+        last = watch.last[0] if watch.last is not None else 0
+        history: dict[str, list[Any]] = {k: [] for k in ("step", "loss", "grad_norm", "x", "lr")}
+        for k in sorted({0, step, last} & seen.keys()):
+            at, value, point, norm, lr = seen[k]
+            for key, item in zip(history, (at, value, norm, point, lr)):
+                history[key].append(item)
+        where = self._interrupt_place()
+        if watch.steps:
+            which = "the start" if step == 0 else f"step {step}"
+            detail = (
+                f"after {watch.steps} step{'s' if watch.steps != 1 else ''}: interrupted "
+                f"(KeyboardInterrupt) {where}; x is the best iterate seen ({which}, "
+                f"objective {loss:.10g})"
+            )
+        else:
+            detail = (
+                f"before the first step: interrupted (KeyboardInterrupt) {where}; x is the "
+                "starting point (its gradient was not evaluated)"
+            )
+        result = Result(
+            x=x,
+            loss=loss,
+            grad_norm=grad_norm,
+            steps=watch.steps,
+            evaluations=watch.steps + watch.runs,
+            converged=False,
+            reason="interrupted",
+            message=f"Stopped {detail}.",
+            time_s=time.perf_counter() - watch.started,
+            best_x=list(x),
+            best_loss=loss,
+            best_step=step,
+            optimizer=self._optimizer_label(optimizer),
+            history=history,
+            start_loss=start_loss,
+        )
+        return self._finish_interrupted(result)
+
+    def _interrupt_place(self) -> str:
+        """Where an interrupt that escaped :meth:`_solve` landed, for the message."""
+        return "outside the optimizer's loop"
+
+    def _finish_interrupted(self, result: Any) -> Any:
+        """Hook: put a Result built by :meth:`_interrupted_result` in the problem's
+        canonical form (Thomson aligns it onto a reference it already has). It must be
+        quick and start no long work: the user asked to stop. By default: as it is."""
+        return result
+
+    def _optimizer_label(self, optimizer: Any) -> str:
+        if isinstance(optimizer, str):
+            return optimizer.strip().lower()
+        if optimizer is None:
+            try:
+                return str(self.solver_defaults().get("optimizer", ""))
+            except Exception:
+                return ""
+        return optimizer.__name__ if isinstance(optimizer, type) else type(optimizer).__name__
 
     def _solve_settings(
         self, optimizer: Any, overrides: dict[str, Any]
@@ -1043,6 +1620,20 @@ class Problem(abc.ABC):
                 markeredgecolor="black", label=label, zorder=5,
             )  # fmt: skip
         return artists
+
+
+def _marked_interrupted(result: Any) -> Any:
+    """``result`` of a solve during which Ctrl-C (or SIGTERM) arrived, marked as interrupted
+    (a hook that went on after it, or finished just as it came, still ran short of what
+    was asked)."""
+    if result.reason == "interrupted":
+        return result
+    return dataclasses.replace(
+        result,
+        reason="interrupted",
+        converged=False,
+        message=f"Interrupted (KeyboardInterrupt) at the end of the solve. {result.message}",
+    )
 
 
 P = TypeVar("P", bound=Problem)

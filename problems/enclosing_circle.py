@@ -28,7 +28,7 @@ dimensionless) takes the values 1, 10, 100, ... up to ``temperature`` (1e9 by
 default), and each stage is one :func:`geograd.minimize` run on f_t, t = τ/s,
 started where the previous stage ended.
 
-Why a ``solve()`` override and not a schedule inside one run. A temperature that
+Why a solve hook (``_solve``) and not a schedule inside one run. A temperature that
 rose within one minimize run would change the function under the optimizer's
 feet: a line search compares losses of different functions, momentum carries
 steps meant for a wider valley, and the stopping rules (gtol, ftol) mean nothing
@@ -36,6 +36,8 @@ while the target moves. Stages keep each run an ordinary minimisation of one
 smooth function, with its own step size and tolerance, and the whole continuation
 is still one ``solve()`` call (and so one ``geograd solve enclosing-circle``), whose
 result is one :class:`~geograd.solve.Result` with the stages' histories joined.
+Ctrl-C at any moment (in a stage, between stages, as a stage evaluates its start)
+keeps the run: :meth:`Problem.solve` handles it around the hook.
 :meth:`EnclosingCircle.loss` is the true, non-smooth objective f (what is reported,
 checked and compared); :meth:`EnclosingCircle.smoothed_loss` is the surrogate.
 
@@ -68,6 +70,13 @@ Reference
     Python. The reference radius is f at the centre found (the largest distance,
     recomputed); the details give the support points (2 or 3 on the boundary) and
     the check that every point is inside.
+
+Scale
+    :class:`EnclosingCircle` keeps the points as given and computes on a unit copy:
+    the points centred and divided by the power of two nearest their extent (see
+    :mod:`geograd.problems.scaling`). The temperatures τ are dimensionless and the
+    same in both; the centre, the radius and :attr:`EnclosingCircle.scale` map back
+    as lengths. So points at 1e-320 or near 1e308 are solved as points at 1 are.
 
 Certificate
     The gap to the exact radius, f(x) - r*, and the relative gap (f(x) - r*)/r*;
@@ -141,8 +150,18 @@ import geograd.functional as F
 from geograd import Tensor
 from geograd.errors import InputError
 
-from .base import LOOP_SETTINGS, Option, Problem, Reference, bounding_box, draw_circle
+from .base import (
+    LOOP_SETTINGS,
+    Option,
+    Problem,
+    Reference,
+    bounding_box,
+    draw_circle,
+    held,
+    hold_point,
+)
 from .data import extent, load_points, xy_columns
+from .scaling import Frame, Normalised, times_pow2
 
 DISTRIBUTIONS = ("uniform", "gaussian", "disc")
 DEFAULT_OPTIMIZER = "nag"
@@ -172,11 +191,15 @@ RESERVE = 200
 RESTART_RTOL = 1e-13
 
 
-class EnclosingCircle(Problem):
-    """The minimum enclosing circle by a temperature continuation (see the module docstring)."""
+class EnclosingCircleCore(Problem):
+    """The enclosing circle's mathematics over the points as they are given (see the module
+    docstring); :class:`EnclosingCircle`, the public class, runs it on a copy of the
+    points centred and scaled to unit size (see :mod:`geograd.problems.scaling`)."""
 
     name = "enclosing-circle"
     description = "minimum enclosing circle: minimise max_i ||p_i - c|| by log-sum-exp smoothing"
+    # Measured peak RSS ~590 B per point (--no-hull), with a margin.
+    bytes_per_item = 900
     options = (
         Option("n", int, 1000, "number of generated points", min=1, metavar="N", generator=True),
         Option(
@@ -265,7 +288,7 @@ class EnclosingCircle(Problem):
         points: Sequence[Sequence[float]],
         x0: Sequence[float] | None = None,
         **options: Any,
-    ) -> EnclosingCircle:
+    ) -> EnclosingCircleCore:
         """An enclosing-circle problem over the given (x, y) points, for scripts and tests."""
         return cls._from_given(xy_columns(points, "enclosing-circle"), x0=x0, **options)
 
@@ -353,15 +376,11 @@ class EnclosingCircle(Problem):
         gap = radius - ref.loss
         rel = gap / ref.loss if ref.loss > 0 else (0.0 if gap == 0 else math.inf)
         optimal = rel <= OPTIMAL_RTOL
-        verdict = "optimal" if optimal else "not optimal"
         return {
             "value": gap,
             "kind": "radius_gap",
             "optimal": optimal,
-            "summary": (
-                f"radius {radius:.6g} vs Welzl's exact {ref.loss:.6g}: gap {gap:.2g} "
-                f"({rel:.2g} relative): {verdict}"
-            ),
+            "summary": certificate_summary(radius, ref.loss, gap, rel, optimal),
             "radius": radius,
             "exact_radius": ref.loss,
             "relative_gap": rel,
@@ -443,8 +462,10 @@ class EnclosingCircle(Problem):
         settings["gtol"] = 1e-8
         return settings
 
-    def solve(self, optimizer: Any = None, **overrides: Any) -> Any:
-        """The temperature continuation: one :func:`geograd.minimize` run per temperature.
+    def _solve(self, optimizer: Any = None, **overrides: Any) -> Any:
+        """The temperature continuation: one :func:`geograd.minimize` run per temperature
+        (the hook of :meth:`Problem.solve`, which keeps the run on Ctrl-C at any moment:
+        in a stage, between stages, while a stage evaluates its start).
 
         Arguments as :meth:`Problem.solve`. Overrides apply to every stage, except
         ``lr`` (the last stage's; earlier stages get it times their ratio of default
@@ -522,7 +543,11 @@ class EnclosingCircle(Problem):
                 opt = cls([x], **options)
             restart = tuned and key in _MOMENTUM
             callback = _stage_callback(x, opt, used, user_callback, restart=restart)
-            result = minimize(self.stage_loss(tau), x, opt, callback=callback, **loop)
+            self._new_stage()  # the losses of f_t at another t are not comparable
+            hold_point("stage")
+            fun = held(self.stage_loss(tau), "stage-evaluate")
+            result = minimize(fun, x, opt, callback=callback, **loop)
+            hold_point("stage-end")
             for j, step in enumerate(result.history["step"]):
                 if history["step"] and used + step == history["step"][-1]:
                     continue  # a stage starts at the previous stage's last iterate
@@ -575,6 +600,9 @@ class EnclosingCircle(Problem):
             history=history,
         )
 
+    def _interrupt_place(self) -> str:
+        return "outside a stage's optimizer loop (between temperatures, or as a stage began)"
+
     def check_points(self, count: int = 8, seed: int = 0) -> list[list[float]]:
         """Half random points in the data's bounding box (widened by 10%), half near the
         exact centre, 1e-3 of the extent away, where the farthest point changes with the
@@ -617,7 +645,7 @@ class EnclosingCircle(Problem):
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> EnclosingCircle:
+    def from_dict(cls, data: dict[str, Any]) -> EnclosingCircleCore:
         info = data.get("data") or {}
         options = dict(data.get("options", {}))
         if info.get("source") == "given":
@@ -688,6 +716,110 @@ class EnclosingCircle(Problem):
             artists += self.draw_estimate(ax, x, color="#d62728", label=f"{label} circle")
         artists += super().draw(ax, x, label=label)
         return artists
+
+
+def certificate_summary(radius: float, exact: float, gap: float, rel: float, ok: bool) -> str:
+    """The certificate's line."""
+    verdict = "optimal" if ok else "not optimal"
+    return (
+        f"radius {radius:.6g} vs Welzl's exact {exact:.6g}: gap {gap:.2g} "
+        f"({rel:.2g} relative): {verdict}"
+    )
+
+
+class EnclosingCircle(Normalised, EnclosingCircleCore):
+    """The minimum enclosing circle by a temperature continuation (see the module docstring).
+
+    The points stay as given (``xs``, ``ys``, ``hull_points``); the mathematics run on
+    ``unit``, an :class:`EnclosingCircleCore` over the points centred and divided by s,
+    the power of two nearest their extent (see :mod:`geograd.problems.scaling`). The
+    continuation's dimensionless temperatures τ are the same in both; every length (the
+    centre, the radius, :attr:`scale`) maps back, a temperature t in 1/length divides
+    by s, the gradient is unit-free.
+    """
+
+    objective_words = "radius"
+
+    def set_data(self, xs: Sequence[float], ys: Sequence[float]) -> None:
+        """Install the points (coordinate lists) and build the unit copy."""
+        self.xs = [float(v) for v in xs]
+        self.ys = [float(v) for v in ys]
+        self.n = len(self.xs)
+        self.columns = [self.xs, self.ys]
+        if self.n == 0 or len(self.ys) != self.n:
+            raise InputError(f"{self.name}: give at least one point, each with x and y")
+        if not all(math.isfinite(v) for v in self.xs + self.ys):
+            raise InputError(f"{self.name}: the points must be finite numbers")
+        self._reference = None
+        self.frame = Frame.fit(self.columns)
+        ux, uy = self.frame.columns_to_unit(self.columns)
+        self.unit = self.make_unit(EnclosingCircleCore, (ux, uy))
+        # The hull is found on the unit copy (where its cross products cannot overflow)
+        # and reported as the user's own points.
+        user_point = dict(zip(zip(ux, uy), zip(self.xs, self.ys)))
+        self.hull_points = [user_point[p] for p in self.unit.hull_points]
+        used = self.hull_points if self.settings["hull"] else list(zip(self.xs, self.ys))
+        self._ux = [p[0] for p in used]
+        self._uy = [p[1] for p in used]
+
+    @property
+    def scale(self) -> float:
+        """s = f(x0), the initial radius (1 in the unit copy when all points coincide):
+        temperatures are τ/s."""
+        return self.length_to_user(self.unit.scale)
+
+    def default_x0(self) -> list[float]:
+        """The centroid of the points, on the user's numbers unless their sum overflows."""
+        try:
+            x = EnclosingCircleCore.default_x0(self)
+        except OverflowError:
+            x = []
+        if x and all(math.isfinite(v) for v in x):
+            return x
+        return super().default_x0()
+
+    def smoothed_loss(self, x: Tensor, t: float) -> Tensor:
+        """f_t(c) (see the core class), t in 1/length, in user units."""
+        k = self.frame.exponent
+        out: Tensor = self.unit.smoothed_loss(self.tensor_to_unit(x), times_pow2(t, k))
+        return out * self.frame.scale
+
+    def stage_loss(self, tau: float) -> Callable[[Tensor], Tensor]:
+        """The smoothed loss at the dimensionless temperature τ, in user units."""
+        inner = self.unit.stage_loss(tau)
+        s = self.frame.scale
+
+        def fun(x: Tensor) -> Tensor:
+            out: Tensor = inner(self.tensor_to_unit(x)) * s
+            return out
+
+        return fun
+
+    def smoothed_gradient(self, x: Sequence[float], t: float) -> list[float]:
+        """∇f_t(c) (unit-free), t in 1/length."""
+        out: list[float] = self.unit.smoothed_gradient(
+            self.to_unit(x), times_pow2(t, self.frame.exponent)
+        )
+        return out
+
+    def certificate(self, x: Sequence[float]) -> dict[str, Any]:
+        """The gap to the exact (Welzl) radius (see the core class): the relative gap and
+        the verdict from the unit copy, the lengths in user units."""
+        cert = dict(self.unit.certificate(self.to_unit(x)))
+        for key in ("value", "radius", "exact_radius"):
+            cert[key] = self.length_to_user(cert[key])
+        cert["summary"] = certificate_summary(
+            cert["radius"], cert["exact_radius"], cert["value"], cert["relative_gap"],
+            cert["optimal"],
+        )  # fmt: skip
+        return cert
+
+    def reference_details(self, details: dict[str, Any], x: list[float]) -> dict[str, Any]:
+        details["support_points"] = [[self.xs[i], self.ys[i]] for i in details["support"]]
+        details["support_distances"] = [
+            self.length_to_user(v) for v in details["support_distances"]
+        ]
+        return super().reference_details(details, x)
 
 
 def _stage_callback(

@@ -31,6 +31,13 @@ Reference: the exact construction
     independent check; ``details["weiszfeld_distance"]`` is how far it lands.
     Anchor: (0,0), (1,0), (0,1) give x = y = (3 - √3)/6 and L = √(2 + √3).
 
+Scale
+    :class:`FermatPoint` keeps the vertices as given and computes on a unit copy:
+    the triangle centred and divided by the power of two nearest its extent (see
+    :mod:`geograd.problems.scaling`); lengths and the loss (a sum of distances) map
+    back times that power of two, angles and the gradient unchanged. A triangle whose
+    least sum of distances exceeds the largest float is refused as an input error.
+
 Certificate
     Near a vertex a_k (within 1e-6 of the triangle's extent) the exact test: a_k
     is optimal iff ||R_k|| <= 1 with R_k the sum of the unit vectors from a_k to
@@ -99,7 +106,8 @@ from geograd.errors import InputError
 
 from .base import Option, Problem, Reference, bounding_box, check_points_near
 from .data import _default_names, extent, load_points
-from .median import LR_IN_LENGTHS, VERTEX_RTOL, GeometricMedian, generate, weiszfeld
+from .median import LR_IN_LENGTHS, VERTEX_RTOL, GeometricMedianCore, generate, weiszfeld
+from .scaling import Frame, Normalised
 
 CASES = ("random", "interior", "vertex")
 #: How many triangles ``case=interior|vertex`` may draw before giving up (never reached:
@@ -110,8 +118,10 @@ TWO_THIRDS_PI = 2.0 * math.pi / 3.0
 PLAIN_STEP = ("sgd", "momentum", "nag")
 
 
-class FermatPoint(Problem):
-    """The Fermat–Torricelli point of a triangle (see the module docstring)."""
+class FermatPointCore(Problem):
+    """The Fermat point's mathematics over the vertices as they are given (see the module
+    docstring); :class:`FermatPoint`, the public class, runs it on a copy of the
+    triangle centred and scaled to unit size (see :mod:`geograd.problems.scaling`)."""
 
     name = "fermat"
     description = "Fermat-Torricelli point: minimise the sum of distances to a triangle's vertices"
@@ -185,7 +195,7 @@ class FermatPoint(Problem):
         self.columns = [[p[j] for p in pts] for j in range(self.d)]
         self.names = tuple(names) if names is not None else _default_names(self.d)
         # The median of the same points: its distances, vertex test and Weiszfeld are reused.
-        self.median = GeometricMedian.from_points(pts)
+        self.median = GeometricMedianCore.from_points(pts)
         self._scale = extent(self.columns)
         self._length: float | None = None
         self._reference = None
@@ -193,7 +203,7 @@ class FermatPoint(Problem):
     @classmethod
     def from_points(
         cls, points: Sequence[Sequence[float]], x0: Sequence[float] | None = None
-    ) -> FermatPoint:
+    ) -> FermatPointCore:
         """The Fermat point problem of the given three vertices, e.g. for scripts and tests."""
         rows = [[float(v) for v in p] for p in points]
         if len(rows) != 3:
@@ -383,7 +393,7 @@ class FermatPoint(Problem):
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FermatPoint:
+    def from_dict(cls, data: dict[str, Any]) -> FermatPointCore:
         info = data.get("data") or {}
         if info.get("source") == "given":
             return cls.from_points(info["points"], x0=data.get("x0"))
@@ -494,6 +504,98 @@ class FermatPoint(Problem):
                 label=label if i == 0 else None, zorder=3,
             )  # fmt: skip
         return artists
+
+
+class FermatPoint(Normalised, FermatPointCore):
+    """The Fermat–Torricelli point of a triangle (see the module docstring).
+
+    The vertices stay as given (``points``, ``columns``); the mathematics run on
+    ``unit``, a :class:`FermatPointCore` over the triangle centred and divided by the
+    power of two nearest its extent (see :mod:`geograd.problems.scaling`), and every
+    method answers in user units: the loss (a sum of distances) is s times the unit
+    loss, the gradient (a sum of unit vectors) is the unit gradient, angles are angles.
+    """
+
+    objective_words = "sum of distances to the vertices"
+
+    def set_data(self, rows: Sequence[Sequence[float]], names: Sequence[str] | None = None) -> None:
+        """Install the three vertices (rows) and build the unit copy."""
+        pts = [[float(v) for v in p] for p in rows]
+        if len(pts) != 3:
+            raise InputError(f"{self.name}: a triangle has 3 vertices, got {len(pts)}")
+        self.d = len(pts[0])
+        if self.d == 0 or any(len(p) != self.d for p in pts):
+            raise InputError(f"{self.name}: vertices must have the same, nonzero dimension")
+        if any(not math.isfinite(v) for p in pts for v in p):
+            raise InputError(f"{self.name}: vertex coordinates must be finite")
+        self.n = 3
+        self.points = [tuple(p) for p in pts]
+        self.columns = [[p[j] for p in pts] for j in range(self.d)]
+        self.names = tuple(names) if names is not None else _default_names(self.d)
+        self._reference = None
+        self.frame = Frame.fit(self.columns)
+        self.unit = self.make_unit(FermatPointCore, [self.frame.point_to_unit(p) for p in pts])
+        self.refuse_unrepresentable()
+
+    @property
+    def scale(self) -> float:
+        """The largest coordinate extent of the triangle (1 when the vertices coincide)."""
+        return self.extent
+
+    @property
+    def length(self) -> float:
+        """L at the centroid: the sum of the vertices' distances from it (1 if they coincide,
+        in the unit copy's units)."""
+        return self.length_to_user(self.unit.length)
+
+    def default_x0(self) -> list[float]:
+        """The centroid of the triangle, on the user's numbers (correctly rounded) unless
+        their sum overflows; then the unit copy's, mapped back."""
+        try:
+            x = FermatPointCore.default_x0(self)
+        except OverflowError:
+            x = []
+        if x and all(math.isfinite(v) for v in x):
+            return x
+        return super().default_x0()
+
+    def sides(self) -> list[float]:
+        """[a, b, c]: the side opposite each vertex (a = |BC|, ...)."""
+        return [self.length_to_user(v) for v in self.unit.sides()]
+
+    def angles(self) -> list[float]:
+        """The interior angles at the vertices, in radians (NaN at a repeated vertex)."""
+        out: list[float] = self.unit.angles()
+        return out
+
+    def spoke_angles(self, x: Sequence[float]) -> list[float] | None:
+        """Angles (radians) at x between the spokes to vertices (2,3), (3,1), (1,2); None
+        when x is on a vertex."""
+        out: list[float] | None = self.unit.spoke_angles(self.to_unit(x))
+        return out
+
+    def apexes(self) -> list[tuple[float, float]]:
+        """The apexes of Torricelli's construction (see the core class), in user units."""
+        return [(a, b) for a, b in (self.from_unit(q) for q in self.unit.apexes())]
+
+    def certificate(self, x: Sequence[float], atol: float | None = None) -> dict[str, Any]:
+        """The optimality certificate at ``x`` (see the module docstring), computed on the
+        unit copy and reported in user units (``atol`` too is in user units)."""
+        z = self.to_unit(x)
+        cert = dict(
+            self.unit.certificate(z, None if atol is None else self.frame.length_to_unit(atol))
+        )
+        for key in ("distance_to_vertex", "nearest_vertex_distance", "gap_bound"):
+            if key in cert:
+                cert[key] = self.length_to_user(cert[key])
+        if "vertex" in cert and "point" in cert:
+            cert["point"] = list(self.points[cert["vertex"]])
+        return cert
+
+    def reference_details(self, details: dict[str, Any], x: list[float]) -> dict[str, Any]:
+        if "weiszfeld_distance" in details:
+            details["weiszfeld_distance"] = self.length_to_user(details["weiszfeld_distance"])
+        return super().reference_details(details, x)
 
 
 # --------------------------------------------------------------------------- geometry

@@ -64,7 +64,11 @@ Reference
     ``Reference.loss`` is its energy, which is exact to rounding where the table's
     is rounded to 9 decimals (``details["table_energy"]`` holds the table's). For
     N beyond the table the reference is the best of :data:`UNTABULATED_STARTS`
-    such runs, labelled as such (a best found, not a published value).
+    such runs, labelled as such (a best found, not a published value). That
+    search takes about a minute for N = 500 and several for N = 1000, so it runs
+    only when asked (``reference=True``, ``--reference``), reporting its progress;
+    without it the reference is unavailable (:class:`ReferenceUnavailable`, whose
+    one line gives the estimated cost), and a solve returns its answer unaligned.
 
 Symmetry: solutions in the reference's frame
     E is invariant under rotations, reflections and relabelling of the charges,
@@ -120,7 +124,7 @@ import dataclasses
 import math
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +139,10 @@ from .base import (
     Option,
     Problem,
     Reference,
+    ReferenceUnavailable,
     bounding_box,
+    format_seconds,
+    hold_point,
 )
 from .data import load_points
 
@@ -188,6 +195,14 @@ REFERENCE_STARTS = 100
 UNTABULATED_STARTS = 10
 #: The seed of the reference's k-th start is REFERENCE_SEED + k (independent of --seed).
 REFERENCE_SEED = 1_000_003
+#: Seconds one reference start takes for N charges, roughly (measured on the machine the
+#: tolerances were measured on, N = 40..500, with a margin): START_S, plus L-BFGS ~
+#: LBFGS_RATE N^2.5, plus the Newton polish (N <= 200) ~ POLISH_RATE N³. Only for telling
+#: the user what --reference would cost (a loaded machine takes several times longer).
+START_S = 0.3
+LBFGS_RATE = 6e-7
+POLISH_RATE = 2e-7
+POLISH_MAX_N = 200
 
 DEFAULT_OPTIMIZER = "nag"
 #: The stopping tolerance on the Riemannian gradient norm (energy per radian).
@@ -205,6 +220,9 @@ ADAPTIVE = {
     "rmsprop": (0.005, 5000, True),
     "adagrad": (0.3, 20000, False),
 }
+
+#: A restarted solve's message lists the energies of this many starts at most.
+SHOWN_ENERGIES = 20
 
 #: Drawing: the orthographic view (elevation, azimuth in degrees).
 VIEW = (20.0, -60.0)
@@ -268,10 +286,22 @@ class Thomson(Problem):
             "load the starting configuration: x,y,z per line (normalised), N = rows",
             metavar="FILE",
         ),
+        Option(
+            "reference",
+            bool,
+            False,
+            f"compute a reference beyond the published table (N > {max(KNOWN_ENERGIES)}): the "
+            f"best of {UNTABULATED_STARTS} L-BFGS starts, with progress; slow for large N "
+            "(about a minute for N = 500, several for N = 1000)",
+        ),
     )
 
     data_items = "charges"
     reference_modules = ("numpy", "scipy.optimize")
+    # Memory goes with the N(N-1)/2 pairs (index tuples, the graph of a loss evaluation:
+    # ~320 B per pair measured, RSS) plus the history of 3N-vectors (planned_memory).
+    bytes_per_item = 600
+    size_unit = "charge pairs"
     # E is invariant under the orthogonal group and relabelling: every minimiser comes
     # with its whole orbit (assess measures distances after aligning onto the reference).
     optimum_unique = False
@@ -291,6 +321,7 @@ class Thomson(Problem):
                     raise InputError(
                         f"{s['points']}: row {i} is the origin; a charge needs a direction"
                     )
+            self.check_request({**s, "n": ps.n})  # before the pairs are built
             self._start = normalise([v for p in ps.points for v in p])
             self.n = ps.n
             s["n"] = ps.n
@@ -309,6 +340,20 @@ class Thomson(Problem):
         self._pj = tuple(p[1] for p in pairs)
         self._reference = None
         self._aligned: tuple[tuple[float, ...], tuple[float, ...], list[float]] | None = None
+
+    @classmethod
+    def planned_items(cls, settings: dict[str, Any]) -> float | None:
+        """The N(N-1)/2 pairs of charges: what the loss (and its memory) goes with."""
+        n = settings.get("n")
+        return n * (n - 1) / 2.0 if isinstance(n, int) else None
+
+    @classmethod
+    def planned_memory(cls, settings: dict[str, Any]) -> float | None:
+        """The pairs' bytes, plus a solve's history: up to 2 x 2000 recorded 3N-vectors
+        of Python floats (the run's and its aligned copy), 32 B a float."""
+        pairs = super().planned_memory(settings)
+        n = settings.get("n")
+        return None if pairs is None or not isinstance(n, int) else pairs + 4000 * 3 * n * 32.0
 
     @property
     def data_dim(self) -> int:
@@ -348,12 +393,15 @@ class Thomson(Problem):
         Start k >= 1 is the k-th configuration drawn from ``random.Random(seed)``
         (the 0th is the generated ``x0``), whether or not ``x0`` was given.
         """
+        return list(self.iter_starts(count, x0))
+
+    def iter_starts(self, count: int, x0: Sequence[float] | None = None) -> Iterator[list[float]]:
+        """:meth:`starts`, drawn one at a time (many restarts need no more memory)."""
         r = random.Random(self.settings["seed"])
-        out = [list(self.x0) if x0 is None else list(x0)]
+        yield list(self.x0) if x0 is None else list(x0)
         random_configuration(r, self.n)  # the 0th, the generated x0
-        while len(out) < count:
-            out.append(random_configuration(r, self.n))
-        return out
+        for _ in range(count - 1):
+            yield random_configuration(r, self.n)
 
     @property
     def known_energy(self) -> float | None:
@@ -424,6 +472,20 @@ class Thomson(Problem):
 
     # ------------------------------------------------------------- reference
 
+    @property
+    def reference_available(self) -> bool:
+        """Whether :meth:`reference` will compute one: N in the published table (quick: the
+        first seeded start almost always reaches it), or the ``reference`` option asked for
+        the slow search beyond it."""
+        return self.known_energy is not None or bool(self.settings["reference"])
+
+    def reference_estimate(self) -> float:
+        """Roughly how many seconds the reference beyond the table takes (see
+        :data:`LBFGS_RATE`): :data:`UNTABULATED_STARTS` starts."""
+        n = float(self.n)
+        polish = POLISH_RATE * n**3 if n <= POLISH_MAX_N else 0.0
+        return UNTABULATED_STARTS * (START_S + LBFGS_RATE * math.pow(n, 2.5) + polish)
+
     def compute_reference(self) -> Reference:
         """A configuration that reaches the table's energy (see the module docstring).
 
@@ -432,21 +494,41 @@ class Thomson(Problem):
         start to reach the table, ``loss`` would be the table's value and
         ``details["configuration_reaches_table"]`` False. ``details["time_s"]`` is the
         time it took (a solve computes the reference first, to align its answer).
+
+        Beyond the table the search takes minutes for large N, so it runs only
+        when the ``reference`` option asks for it (else :class:`ReferenceUnavailable`,
+        saying what it would cost); it reports its progress through
+        :meth:`~Problem.report_work` at each start and L-BFGS iteration.
         """
-        t0 = time.perf_counter()
         known = self.known_energy
+        if not self.reference_available:
+            raise ReferenceUnavailable(
+                f"unavailable: N={self.n} is beyond the published table "
+                f"(N<={max(KNOWN_ENERGIES)}); pass --reference (reference=True) to compute "
+                f"it (best of {UNTABULATED_STARTS} L-BFGS starts, estimated "
+                f"{format_seconds(self.reference_estimate())})"
+            )
+        t0 = time.perf_counter()
         limit = REFERENCE_STARTS if known is not None else UNTABULATED_STARTS
         best: tuple[list[float], float, float] | None = None
         tried = 0
+        what = f"thomson reference, N={self.n}: seeded L-BFGS starts"
         for k in range(limit):
             tried = k + 1
+            hold_point("reference-start")
+            self.report_work(what, k, limit)
             start = random_configuration(random.Random(REFERENCE_SEED + k), self.n)
-            u, e, g = local_minimum(start)
+
+            def progress(_: int, k: int = k) -> None:
+                self.report_work(what, k, limit)
+
+            u, e, g = local_minimum(start, progress=progress)
             if best is None or e < best[1]:
                 best = (u, e, g)
             if known is not None and best[1] <= known + TABLE_TOL:
                 break
         assert best is not None
+        self.report_work(what, tried, limit)
         u, e, g = best
         e = energy(u)
         details: dict[str, Any] = {
@@ -485,12 +567,19 @@ class Thomson(Problem):
         move = alignment(u, goal)
         return move(u)
 
-    def _aligner(self, x: Sequence[float]) -> Callable[[Sequence[float]], list[float]] | None:
+    def _aligner(
+        self, x: Sequence[float], compute: bool = True
+    ) -> Callable[[Sequence[float]], list[float]] | None:
+        """The map onto the reference configuration, or None without one: beyond the table
+        unless asked, without scipy, or (``compute=False``) not computed yet. Ctrl-C while
+        the reference is computed propagates (a reference never swallows it)."""
+        if not (self.reference_cached or (compute and self.reference_available)):
+            return None
         try:
             goal = self.reference().x
-        except (Exception, KeyboardInterrupt):
-            # no reference (Ctrl-C while computing it, no scipy, ...): the solution stays in
-            # the optimizer's frame, and the caller's own reference() call reports why
+        except Exception:
+            # no reference (no scipy, interrupted earlier, ...): the solution stays in the
+            # optimizer's frame, and the caller's own reference() call reports why
             return None
         return alignment(normalise(x), goal)
 
@@ -566,16 +655,22 @@ class Thomson(Problem):
 
         return fun
 
-    def solve(self, optimizer: Any = None, **overrides: Any) -> Any:
+    def _solve(self, optimizer: Any = None, **overrides: Any) -> Any:
         """:func:`geograd.minimize` from ``restarts`` starts with :meth:`solver_defaults`,
         keeping the lowest energy, the solution mapped onto the reference (see the module
-        docstring).
+        docstring). The hook of :meth:`Problem.solve`, which keeps the run on Ctrl-C.
 
         Besides the base class's overrides: ``restarts=K`` (default: the option),
         ``retract=False`` (no renormalisation between steps), ``align=False`` (return
         the iterates as the optimizer left them). The returned Result is the best
         start's, with ``steps``, ``evaluations`` and ``time_s`` summed over all starts
         and the message naming the start; its history is the best start's.
+
+        The starts are drawn one at a time and only the best run is kept, so that many
+        restarts take no more memory than one. The answer is aligned onto the reference
+        when there is one to be had cheaply: N in the table (a second or so), or a
+        reference already computed, or asked for with the ``reference`` option; after
+        an interrupt only onto one already computed.
         """
         from geograd.optim import Optimizer
         from geograd.solve import minimize
@@ -604,38 +699,40 @@ class Thomson(Problem):
             first = self.x0 if x0 is None else self.check_point(x0, "x0")
         start0 = first.tolist() if isinstance(first, Tensor) else first
 
-        results = []
-        for k, start in enumerate(self.starts(restarts, start0)):
+        runs = _Runs()
+        for k, start in enumerate(self.iter_starts(restarts, start0)):
+            hold_point("start")
             res = minimize(fun, first if k == 0 else start, **settings)
-            results.append(res)
+            runs.add(res)
             if res.reason == "interrupted":
                 break
-        return self._combine(results, restarts, align)
+        return self._combine(runs, restarts, align)
 
-    def _combine(self, results: list[Any], restarts: int, align: bool) -> Any:
-        best_k = min(
-            range(len(results)),
-            key=lambda k: (results[k].reason == "diverged", results[k].loss),
-        )
-        best = results[best_k]
+    def _combine(self, runs: _Runs, restarts: int, align: bool) -> Any:
+        best_k, best = runs.best_k, runs.best
+        assert best is not None
         changes: dict[str, Any] = {}
-        if len(results) > 1 or restarts > 1:
-            total_steps = sum(r.steps for r in results)
+        if runs.count > 1 or restarts > 1:
+            shown = ", ".join(f"{e:.9f}" for e in runs.energies)
+            if runs.count > len(runs.energies):
+                shown += f", ... ({runs.count} in all)"
             changes.update(
-                steps=total_steps,
-                evaluations=sum(r.evaluations for r in results),
-                time_s=sum(r.time_s for r in results),
+                steps=runs.steps,
+                evaluations=runs.evaluations,
+                time_s=runs.time_s,
                 message=(
-                    f"Best of {len(results)} start{'s' if len(results) > 1 else ''} "
+                    f"Best of {runs.count} start{'s' if runs.count > 1 else ''} "
                     f"(of {restarts}): start {best_k} ({best.steps} steps; energies "
-                    + ", ".join(f"{r.loss:.9f}" for r in results)
+                    + shown
                     + f"). {best.message}"
                 ),
             )
-            if results[-1].reason == "interrupted" and best.reason != "interrupted":
+            if runs.last_reason == "interrupted" and best.reason != "interrupted":
                 changes.update(reason="interrupted", converged=False)
         if align:
-            move = self._aligner(best.x)
+            hold_point("align")
+            interrupted = runs.last_reason == "interrupted" or self.solve_interrupted
+            move = self._aligner(best.x, compute=not interrupted)
             if move is not None:
                 history = dict(best.history)
                 history["x"] = [move(normalise(v)) for v in best.history["x"]]
@@ -645,6 +742,22 @@ class Thomson(Problem):
                     history=history,
                 )
         return dataclasses.replace(best, **changes) if changes else best
+
+    def _interrupt_place(self) -> str:
+        return "outside the optimizer's loop (between starts, or aligning the answer)"
+
+    def _finish_interrupted(self, result: Any) -> Any:
+        """The best iterate mapped onto the reference, when one was computed already (no
+        reference is computed after an interrupt)."""
+        move = self._aligner(result.x, compute=False)
+        if move is None:
+            return result
+        history = dict(result.history)
+        history["x"] = [move(normalise(v)) for v in result.history["x"]]
+        return dataclasses.replace(
+            result, x=move(normalise(result.x)), best_x=move(normalise(result.best_x)),
+            history=history,
+        )  # fmt: skip
 
     def baselines(
         self,
@@ -791,6 +904,33 @@ class Thomson(Problem):
         return artists
 
 
+class _Runs:
+    """The runs of a solve's starts, kept as they come: the best one (a divergence counts
+    as worse than any finished run, then the lowest loss), the totals, and the first
+    :data:`SHOWN_ENERGIES` energies for the message (not every run: many restarts must not
+    take memory in proportion)."""
+
+    def __init__(self) -> None:
+        self.best: Any = None
+        self.best_k = -1
+        self.count = self.steps = self.evaluations = 0
+        self.time_s = 0.0
+        self.energies: list[float] = []
+        self.last_reason = ""
+
+    def add(self, res: Any) -> None:
+        key = (res.reason == "diverged", res.loss)
+        if self.best is None or key < (self.best.reason == "diverged", self.best.loss):
+            self.best, self.best_k = res, self.count
+        self.count += 1
+        self.steps += res.steps
+        self.evaluations += res.evaluations
+        self.time_s += res.time_s
+        if len(self.energies) < SHOWN_ENERGIES:
+            self.energies.append(res.loss)
+        self.last_reason = res.reason
+
+
 # ------------------------------------------------------------------------------ helpers
 
 
@@ -870,12 +1010,15 @@ def _energy_grad_np(z: Any, n: int) -> tuple[float, Any]:
 
 
 def local_minimum(
-    start: Sequence[float], polish_max_n: int = 200
+    start: Sequence[float],
+    polish_max_n: int = POLISH_MAX_N,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[list[float], float, float]:
     """A local minimum of E from ``start``: scipy's L-BFGS-B on the normalised loss (twice,
     renormalising in between), then Newton steps on a finite-difference Hessian of the
     gradient (minimum-norm, so that the flat radial and rotational directions are left
-    alone) until the gradient stops shrinking. Returns (unit charges, E, gradient norm)."""
+    alone) until the gradient stops shrinking. Returns (unit charges, E, gradient norm).
+    ``progress(k)`` is called at each L-BFGS iteration and Hessian column (k counts them)."""
     import numpy as np
     from scipy.optimize import minimize as scipy_minimize  # type: ignore[import-untyped]
 
@@ -885,10 +1028,17 @@ def local_minimum(
         x = z.reshape(n, 3)
         return (x / np.linalg.norm(x, axis=1)[:, None]).ravel()
 
+    ticks = [0]
+
+    def tick(*_: Any) -> None:
+        ticks[0] += 1
+        if progress is not None:
+            progress(ticks[0])
+
     z = unit(np.asarray(start, dtype=float))
     for _ in range(2):
         res = scipy_minimize(
-            _energy_grad_np, z, args=(n,), jac=True, method="L-BFGS-B",
+            _energy_grad_np, z, args=(n,), jac=True, method="L-BFGS-B", callback=tick,
             options={"maxiter": 20000, "gtol": 1e-12, "ftol": 1e-15, "maxcor": 30},
         )  # fmt: skip
         z = unit(res.x)
@@ -901,6 +1051,7 @@ def local_minimum(
                 break
             hess = np.empty((3 * n, 3 * n))
             for k in range(3 * n):
+                tick()
                 step = np.zeros(3 * n)
                 step[k] = h
                 hess[:, k] = (_energy_grad_np(z + step, n)[1] - _energy_grad_np(z - step, n)[1]) / (

@@ -45,7 +45,10 @@ def test_solver_defaults_drive_minimize_directly(default: CircleFit) -> None:
     assert settings["momentum"] == pytest.approx((root - 1) / (root + 1))
     res = minimize(default.loss, default.x0, **settings)
     again = default.solve()
-    assert res.x == again.x and res.steps == again.steps
+    # solve() runs the same settings on the unit copy of the data (centred, divided by a
+    # power of two), so the two runs agree to rounding, not bit for bit.
+    assert res.converged and again.converged
+    assert math.dist(res.x, again.x) < 1e-9 * default.scale
 
 
 @pytest.mark.parametrize("name", OURS)

@@ -18,7 +18,7 @@ from geograd.cli.app import app
 from geograd.cli.progress import ProgressBar, wanted
 from geograd.errors import InputError
 from geograd.problems import problem_from_dict
-from geograd.problems.median import GeometricMedian
+from geograd.problems.median import GeometricMedian, GeometricMedianCore
 from geograd.solve import Progress
 
 runner = CliRunner()
@@ -150,17 +150,18 @@ def test_strict_json_and_read_json(tmp_path: Path) -> None:
 
 
 def interrupt_loss_after(monkeypatch: pytest.MonkeyPatch, calls: int) -> None:
-    """Make the median's loss raise KeyboardInterrupt (as Ctrl-C would) at call ``calls``."""
-    original = GeometricMedian.loss
+    """Make the median's loss raise KeyboardInterrupt (as Ctrl-C would) at call ``calls``:
+    the loss the solver evaluates, its unit copy's (``GeometricMedianCore``)."""
+    original = GeometricMedianCore.loss
     count = [0]
 
-    def loss(self: GeometricMedian, x: Any) -> Any:
+    def loss(self: GeometricMedianCore, x: Any) -> Any:
         count[0] += 1
         if count[0] == calls:
             raise KeyboardInterrupt
         return original(self, x)
 
-    monkeypatch.setattr(GeometricMedian, "loss", loss)
+    monkeypatch.setattr(GeometricMedianCore, "loss", loss)
 
 
 def test_ctrl_c_during_a_solve_prints_and_saves_the_result(

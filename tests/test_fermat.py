@@ -300,8 +300,11 @@ def test_default_solve_reaches_the_exact_point(seed5: FermatPoint) -> None:
     report = seed5.assess(res.x)
     assert report["certificate"]["value"] < 1e-7
     settings = seed5.solver_defaults()
+    # The same settings drive minimize on the loss in user coordinates; solve() runs them
+    # on the unit copy of the triangle (centred, divided by a power of two), so the two
+    # runs agree to rounding, not bit for bit.
     again = minimize(seed5.loss, seed5.x0, **settings)
-    assert again.x == res.x
+    assert again.converged and math.dist(again.x, res.x) < 1e-8 * seed5.scale
 
 
 @pytest.mark.parametrize("name", OURS)

@@ -130,7 +130,7 @@ def test_closed_forms_of_small_n() -> None:
 def test_defaults_and_seeded_start() -> None:
     p = get_problem("thomson")
     assert isinstance(p, Thomson)
-    assert p.settings == {"n": 12, "seed": 5, "restarts": 1, "points": None}
+    assert p.settings == {"n": 12, "seed": 5, "restarts": 1, "points": None, "reference": False}
     assert p.n == 12 and p.dim == 36
     assert p.x0 == random_configuration(random.Random(5), 12)
     for i in range(12):
@@ -226,7 +226,7 @@ def test_reference_reaches_the_table(n: int) -> None:
 
 
 def test_reference_beyond_the_table() -> None:
-    p = Thomson(n=34)
+    p = Thomson(n=34, reference=True)
     ref = p.reference()
     assert "not in the table" in ref.method
     assert ref.details["starts"] == 10

@@ -323,8 +323,10 @@ def test_default_solve_matches_the_reference(seed5: Trilateration) -> None:
     assert math.dist(res.x, ref.x) < 1e-9 * seed5.scale  # measured 1.4e-11 (scale 9.1)
     assert abs(res.loss - ref.loss) < 1e-14
     assert res.steps < 100
+    # The same settings drive minimize on the loss in user coordinates; solve() runs them
+    # on the unit copy (centred, divided by a power of two): equal to rounding.
     again = minimize(seed5.loss, seed5.x0, **seed5.solver_defaults())
-    assert again.x == res.x
+    assert again.converged and math.dist(again.x, res.x) < 1e-12 * seed5.scale
 
 
 @pytest.mark.parametrize("name", OURS)

@@ -104,6 +104,7 @@ def run_check(
     if h_sweep_file is not None:
         check_figure_path(h_sweep_file, "--h-sweep")
     problem, _ = build_problem(name, problem_args)
+    problem.check_workload(k + len(at or []))  # refuse a count that would run for hours
     points = [problem.check_point(p, "--at") for p in at or []]
     points += problem.check_points(k) if k else []
     if not points:

@@ -87,6 +87,13 @@ class Command(TyperCommand):
     def get_help_option(self, ctx: Any) -> Any:
         return quick_help(super().get_help_option(ctx))
 
+    def invoke(self, ctx: Any) -> Any:
+        # typer would turn Ctrl-C into a silent exit 130; ours says "interrupted".
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted() from None
+
     def format_help(self, ctx: Any, formatter: Any) -> None:
         if self.help_defaults is not None:
             filler, self.help_defaults = self.help_defaults, None

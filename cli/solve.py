@@ -42,6 +42,7 @@ from .settings import (
     schedule_from_flag,
     split_names,
 )
+from .work import WorkProgress
 
 SOLVER = "Solver options"
 OUTPUT = "Output options"
@@ -269,6 +270,22 @@ def check_outputs(
     return pictures
 
 
+def long_work(problem: Any, quiet: bool) -> WorkProgress:
+    """Progress of the problem's long work outside a solve loop (a reference beyond a
+    table, ...) on stderr, never silent for long; nothing with ``--quiet``."""
+    work = WorkProgress(enabled=not quiet)
+    problem.on_work = work
+    return work
+
+
+def step_report(bar: ProgressBar, work: WorkProgress, label: str, total: int) -> Any:
+    """The solve's step callback: the bar on a terminal; on a pipe or log (no bar), a
+    line on stderr every few seconds, so that a long solve is never silent."""
+    if bar.callback is None and work.enabled and not work.tty:
+        return work.steps(label, total)
+    return bar.callback
+
+
 def problem_header(problem: Any) -> dict[str, Any]:
     from geograd import __version__
 
@@ -361,13 +378,13 @@ def run_solve(
     chosen = sorted(overrides) + (["optimizer"] if opt_name is not None else [])
 
     label = f"{name} {settings.get('optimizer', opt_name or '')}".strip()
-    with ProgressBar(
-        int(settings.get("max_steps", 1000)), label, enabled=wanted(quiet, json_output)
-    ) as bar:
-        result = problem.solve(opt_name, x0=start, callback=bar.callback, **overrides)
-
-    cached_before = bool(getattr(problem, "reference_cached", False))
-    ref, reference_s, ref_error = timed_reference(problem)
+    budget_steps = int(settings.get("max_steps", 1000))
+    with long_work(problem, quiet) as work:
+        with ProgressBar(budget_steps, label, enabled=wanted(quiet, json_output)) as bar:
+            callback = step_report(bar, work, label, budget_steps)
+            result = problem.solve(opt_name, x0=start, callback=callback, **overrides)
+        cached_before = bool(getattr(problem, "reference_cached", False))
+        ref, reference_s, ref_error = timed_reference(problem)
     doc = solve_document(problem, settings, start, result, ref, ref_error)
     doc["chosen_by_user"] = chosen
     doc["timing"] = {
@@ -560,7 +577,8 @@ def run_compare(
         ours = list(dict.fromkeys([own, *COMPARE_OPTIMIZERS]))
     start = problem.check_point(x0, "--x0") if x0 is not None else problem.x0
 
-    ref, reference_s, ref_error = timed_reference(problem)
+    with long_work(problem, quiet):
+        ref, reference_s, ref_error = timed_reference(problem)
     interrupted = ref_error == "interrupted"
 
     def judge(x: Any) -> dict[str, Any] | None:
@@ -576,11 +594,14 @@ def run_compare(
     show_bar = wanted(quiet, json_output)
     for opt in [] if interrupted else ours:
         settings = problem.solver_defaults(opt, budget)
-        with ProgressBar(
-            int(settings.get("max_steps", 1000)), f"{name} {opt}", enabled=show_bar
-        ) as bar:
+        steps_max = int(settings.get("max_steps", 1000))
+        with (
+            long_work(problem, quiet) as work,
+            ProgressBar(steps_max, f"{name} {opt}", enabled=show_bar) as bar,
+        ):
             overrides = {"max_steps": budget} if budget is not None else {}
-            result = problem.solve(opt, x0=start, callback=bar.callback, **overrides)
+            callback = step_report(bar, work, f"{name} {opt}", steps_max)
+            result = problem.solve(opt, x0=start, callback=callback, **overrides)
         status = result.reason.replace("_", " ")
         runs.append(
             _row(

@@ -110,6 +110,13 @@ def closed_form(xs: list[float], ys: list[float], p0: tuple[float, float] = P0) 
     return total / n, [gx / n, gy / n]
 
 
+def _optional(module: str) -> Any:
+    """A comparison library, imported only when its method runs (never a dependency)."""
+    import importlib
+
+    return importlib.import_module(module)
+
+
 def _engine(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
     txs, tys = Tensor(xs), Tensor(ys)
     return lambda: engine_vector(txs, tys)
@@ -142,7 +149,7 @@ def _numpy(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
 
 
 def _torch(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
-    import torch  # type: ignore[import-not-found]  # optional, never a dependency
+    torch = _optional("torch")
 
     tx = torch.tensor(xs, dtype=torch.float64)
     ty = torch.tensor(ys, dtype=torch.float64)
@@ -152,16 +159,16 @@ def _torch(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
         loss = torch.hypot(tx - p[0], ty - p[1]).mean()
         loss.backward()
         assert p.grad is not None
-        return float(loss), [float(v) for v in p.grad]
+        return float(loss.detach()), [float(v) for v in p.grad]
 
     return call
 
 
 def _jax(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
-    import jax  # type: ignore[import-not-found]
+    jax = _optional("jax")
 
     jax.config.update("jax_enable_x64", True)
-    import jax.numpy as jnp  # type: ignore[import-not-found]
+    jnp = _optional("jax.numpy")
 
     ax, ay = jnp.asarray(xs), jnp.asarray(ys)
     f = jax.jit(jax.value_and_grad(lambda p: jnp.mean(jnp.hypot(ax - p[0], ay - p[1]))))
@@ -175,8 +182,8 @@ def _jax(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
 
 
 def _hips_autograd(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
-    import autograd  # type: ignore[import-not-found]  # HIPS autograd
-    import autograd.numpy as anp  # type: ignore[import-not-found]
+    autograd = _optional("autograd")  # HIPS autograd
+    anp = _optional("autograd.numpy")
 
     ax, ay = anp.asarray(xs), anp.asarray(ys)
     f = autograd.value_and_grad(lambda p: anp.mean(anp.sqrt((ax - p[0]) ** 2 + (ay - p[1]) ** 2)))

@@ -303,6 +303,13 @@ def _log_steps(runs: Sequence[Run], log_steps: bool | None) -> bool:
     return max(lengths) >= 100 and max(lengths) >= 20 * min(lengths)
 
 
+def _every(values: Sequence[Any], every: float) -> float | None:
+    """``markevery`` for a line: a fraction of its length, or every point when fewer than
+    two are finite (matplotlib cannot space markers along a line it does not draw)."""
+    finite = sum(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
+    return every if finite >= 2 else None
+
+
 def _step_axis(ax: Any, log: bool) -> None:
     if log:
         # symlog: linear on [0, 1] so that step 0 (x0) stays on the axis, log beyond.
@@ -326,13 +333,13 @@ def _draw_convergence(
         gaps = [v - base for v in run.loss]
         clipped = clipped or any(math.isfinite(g) and g <= FLOOR for g in gaps)
         ax_gap.plot(
-            run.step, _clip(gaps), label=run.label, markevery=every, ms=5, lw=1.6,
-            **st,
+            run.step, _clip(gaps), label=run.label, markevery=_every(gaps, every), ms=5,
+            lw=1.6, **st,
         )  # fmt: skip
         if ax_grad is not None:
             ax_grad.plot(
-                run.step, _clip(run.grad_norm), label=run.label, markevery=every, ms=5, lw=1.6,
-                **st,
+                run.step, _clip(run.grad_norm), label=run.label,
+                markevery=_every(run.grad_norm, every), ms=5, lw=1.6, **st,
             )  # fmt: skip
     log = _log_steps(runs, log_steps)
     step_label = STEP_LABEL + ("  (log scale)" if log else "")
@@ -350,7 +357,10 @@ def _draw_convergence(
             fontsize=7, color="0.35", va="bottom",
         )  # fmt: skip
     if ax_grad is not None:
-        ax_grad.set_yscale("log")
+        # A run interrupted before its first gradient has none to draw: a log axis needs
+        # at least one positive value (matplotlib refuses otherwise).
+        if any(isinstance(g, (int, float)) and g > 0 for run in runs for g in run.grad_norm):
+            ax_grad.set_yscale("log")
         ax_grad.set_ylabel(GRAD_LABEL)
         ax_grad.set_xlabel(step_label)
         ax_grad.grid(True, which="major", alpha=0.35)

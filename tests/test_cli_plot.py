@@ -216,7 +216,21 @@ def test_plot_a_result_with_a_broken_history(tmp_path: Path) -> None:
     doc = json.loads(saved.read_text())
     doc["history"]["loss"] = doc["history"]["loss"][:-1]
     saved.write_text(json.dumps(doc))
-    assert "different lengths" in fails("plot", saved, "--plot", tmp_path / "p.png")
+    assert "the file is damaged" in fails("plot", saved, "--plot", tmp_path / "p.png")
+
+
+def test_plot_a_run_interrupted_before_its_first_gradient(tmp_path: Path) -> None:
+    # Ctrl-C before step 1: one history row, and no gradient norm (null in the JSON).
+    saved = tmp_path / "r.json"
+    ok("solve", *MEDIAN, "--out", saved, "-q")
+    doc = json.loads(saved.read_text())
+    doc["history"] = {k: v[:1] for k, v in doc["history"].items()}
+    doc["history"]["grad_norm"] = [None]
+    doc.update(steps=0, reason="interrupted", interrupted=True)
+    saved.write_text(json.dumps(doc))
+    png = tmp_path / "p.png"
+    ok("plot", saved, "--plot", png)
+    assert png.read_bytes()[:8] == PNG
 
 
 # --------------------------------------------------------------------------- check

@@ -514,6 +514,9 @@ class EnclosingCircleCore(Problem):
         used = evaluations = 0
         started = time.perf_counter()
         result: Any = None
+        # The first stage that ended unconverged, its lr and its result: where the
+        # continuation went wrong, which the advice must name (not the last stage's).
+        first_failed: tuple[int, Any, Any] | None = None
         cut_short = False
         for k, tau in enumerate(taus):
             settings = self.stage_settings(tau, key, total)
@@ -560,6 +563,8 @@ class EnclosingCircleCore(Problem):
                 history["temperature"].append(tau)
             used += result.steps
             evaluations += result.evaluations
+            if first_failed is None and not result.converged and result.reason != "interrupted":
+                first_failed = (k, settings.get("lr"), result)
             if result.reason in ("interrupted", "diverged", "time_limit"):
                 break
             if not final_stage and used >= total:
@@ -583,6 +588,18 @@ class EnclosingCircleCore(Problem):
             )
         else:
             message = f"Stopped after {used} steps in all, in {where}: {result.message}"
+        if reason not in CONVERGED and first_failed is not None:
+            j, stage_lr, failed = first_failed
+            lr_text = "" if stage_lr is None else f", lr={stage_lr:.3g}"
+            if j != k:
+                message += (
+                    f" The continuation went wrong earlier: stage {j + 1} (temperature "
+                    f"{taus[j]:g}{lr_text}) did not converge: {failed.message}"
+                )
+            message += (
+                " (Each stage runs at its own lr: the problem scales --lr by the temperature; "
+                "an lr named above is that stage's, change --lr by the same factor.)"
+            )
         return Result(
             x=final_x,
             loss=self.objective(final_x),

@@ -211,3 +211,13 @@ def test_cli_solve_check_and_compare() -> None:
     assert runs["welzl"]["gap"] == 0 and runs["nag"]["gap"] < 1e-9
     bad = runner.invoke(app, ["solve", "enclosing-circle", "--temperature", "0"])
     assert bad.exit_code == 2 and "--temperature must be" in bad.stderr
+
+
+def test_the_message_names_the_stage_where_the_continuation_went_wrong() -> None:
+    # Adam at a far too small lr: the early (warm) stages already stop short, so the
+    # advice must point there, not only at the last stage.
+    p = get_problem("enclosing-circle", n=30)
+    result = p.solve("adam", lr=1e-5)
+    assert not result.converged
+    assert "The continuation went wrong earlier: stage " in result.message
+    assert "Each stage runs at its own lr" in result.message

@@ -28,7 +28,6 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from importlib import import_module
-from importlib.metadata import entry_points
 from typing import Any
 
 from geograd.errors import GeogradError, InputError
@@ -91,6 +90,8 @@ def available_problems() -> dict[str, ProblemEntry]:
     found: dict[str, ProblemEntry] = {
         name: ProblemEntry(name, target, "geograd") for name, target in _BUILTIN.items()
     }
+    from importlib.metadata import entry_points  # ~15 ms: only when the registry is read
+
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         dist = getattr(getattr(ep, "dist", None), "name", None)
         found[ep.name] = ProblemEntry(ep.name, ep.value, dist)

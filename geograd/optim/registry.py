@@ -16,16 +16,22 @@ from __future__ import annotations
 
 import difflib
 from functools import cache, lru_cache
-from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING
 
 from geograd.errors import InputError
 from geograd.optim.optimizer import Optimizer, describe
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 GROUP = "geograd.optimizers"
 
 
 @lru_cache(maxsize=1)
 def _entries() -> dict[str, EntryPoint]:
+    # importlib.metadata (with email, zipfile, ...) costs ~15 ms: only when a name is looked up.
+    from importlib.metadata import entry_points
+
     found: dict[str, EntryPoint] = {}
     for ep in entry_points(group=GROUP):
         name = ep.name.strip().lower()

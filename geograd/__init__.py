@@ -8,6 +8,7 @@ problems (``geograd.problems``) with a command-line tool (``geograd``).
 
 from geograd import functional
 from geograd.errors import (
+    BackendError,
     DivergenceError,
     DivisionByZeroError,
     DomainError,
@@ -25,6 +26,7 @@ from geograd.tensor import Tensor, enable_grad, is_grad_enabled, no_grad
 __version__ = "0.1.0"
 
 __all__ = [
+    "BackendError",
     "DivergenceError",
     "DivisionByZeroError",
     "DomainError",

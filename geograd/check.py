@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from geograd import backend as B
 from geograd.errors import GeogradError
-from geograd.floatarray import FloatArray
 from geograd.tensor import Tensor, as_tensor, backprop, no_grad
 
 
@@ -68,11 +68,14 @@ class GradcheckReport:
 
 
 def _flat(x: Tensor) -> list[float]:
-    return x.data.tolist() if type(x.data) is FloatArray else [float(x.data)]  # type: ignore[arg-type]
+    return x.tolist() if x.shape else [x.item()]
 
 
 def _rebuild(template: Tensor, values: list[float]) -> Tensor:
-    return Tensor(values if template.shape else values[0])
+    """A tensor holding ``values``, in the backend of ``template``."""
+    if not template.shape:
+        return Tensor(values[0])
+    return Tensor.from_data(B.backend_of(template.data).from_list(values))
 
 
 def _scalar(out: Any, name: str) -> Tensor:

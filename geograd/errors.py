@@ -50,3 +50,12 @@ class DivergenceError(DomainError):
     optimizer's state keep their last (finite) values. :func:`geograd.minimize`
     turns it into the stopping reason ``diverged``.
     """
+
+
+class BackendError(GeogradError, TypeError):
+    """Operands that live in different array backends, or a value no backend can hold.
+
+    Two 1-D operands of one operation must come from the same backend (the standard
+    library's FloatArray, numpy, another Array API namespace); a 0-D operand (a float,
+    a 0-D tensor) broadcasts against any of them. The message names both backends.
+    """

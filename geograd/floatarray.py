@@ -1,17 +1,19 @@
 """Layer 1: the standard-library 1-D float64 array, and the math the engine needs on it.
 
-A value the engine computes with (its ``Data``) is either a Python ``float``
-(0-D) or a :class:`FloatArray` (1-D). Every function here takes either and
-broadcasts a float against an array, so the layers above never branch on shape.
-This module knows nothing about gradients.
+This module is the ``python`` backend of :mod:`geograd.backend` (the other one,
+for numpy and any Array API namespace, is :mod:`geograd.arrayapi`): its
+functions, gathered in :class:`PythonBackend`, are the backend's methods
+themselves. A value here is either a Python ``float`` (0-D) or a
+:class:`FloatArray` (1-D). Every function takes either and broadcasts a float
+against an array, so the layers above never branch on shape. This module knows
+nothing about gradients.
 
 Storage is a plain ``list`` of floats. Measured on this project's machine at
 n = 100,000 (``python -m geograd.bench --storage``): ``list(map(operator.sub, a,
 b))`` takes 2.3 ms on lists against 4.2 ms on ``array.array('d')``, because an
 ``array.array`` boxes a new float object on every read; ``array.array`` uses 4x
 less memory (8 bytes an element against 32), which matters less than speed below
-a few million points. Everything that touches storage lives in this module, so a
-second backend (numpy, the Array API) is one more module with the same functions.
+a few million points. Everything that touches storage lives in this module.
 
 Errors: a function evaluated outside its domain raises
 :class:`~geograd.errors.DomainError` naming the function, the value and its
@@ -47,6 +49,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from itertools import repeat
 from typing import TypeAlias, overload
 
@@ -213,6 +216,12 @@ def values(x: FloatArray, what: str) -> list[float]:
     """A new list holding the values of ``x``; NaNError (naming ``what``) if one is NaN."""
     refuse_nan(x, what)
     return list(x._v)
+
+
+def preview(x: FloatArray, what: str) -> str:
+    """The values as ``repr`` shows them (the first and last three of a long array)."""
+    refuse_nan(x, what)
+    return _preview(x._v)
 
 
 _DOMAIN_HINTS = {
@@ -463,6 +472,47 @@ def compare(op: Callable[[float, float], bool], a: Data, b: Data) -> Mask:
     return list(map(op, *_columns([a, b])))
 
 
+def less(a: Data, b: Data) -> Mask:
+    """a < b elementwise (a bool, or a list of bools); NaNError on a NaN operand."""
+    return compare(operator.lt, a, b)
+
+
+def less_equal(a: Data, b: Data) -> Mask:
+    """a <= b elementwise."""
+    return compare(operator.le, a, b)
+
+
+def greater(a: Data, b: Data) -> Mask:
+    """a > b elementwise."""
+    return compare(operator.gt, a, b)
+
+
+def greater_equal(a: Data, b: Data) -> Mask:
+    """a >= b elementwise."""
+    return compare(operator.ge, a, b)
+
+
+def equal(a: Data, b: Data) -> Mask:
+    """a == b elementwise."""
+    return compare(operator.eq, a, b)
+
+
+def not_equal(a: Data, b: Data) -> Mask:
+    """a != b elementwise."""
+    return compare(operator.ne, a, b)
+
+
+def logical_and(a: Mask, b: Mask) -> Mask:
+    """Both masks hold, elementwise; a bool broadcasts against a list."""
+    if isinstance(a, bool) and isinstance(b, bool):
+        return a and b
+    if not isinstance(a, bool) and not isinstance(b, bool) and len(a) != len(b):
+        raise ShapeError(f"logical_and: masks of lengths {len(a)} and {len(b)} do not match")
+    ia = repeat(a) if isinstance(a, bool) else a
+    ib = repeat(b) if isinstance(b, bool) else b
+    return list(map(operator.and_, ia, ib))
+
+
 def where(cond: Mask, a: Data, b: Data) -> Data:
     """``a`` where ``cond`` holds, else ``b``; ``cond`` is a bool or a list of bools."""
     if isinstance(cond, bool):
@@ -573,6 +623,16 @@ def count(mask: Mask) -> int:
 def full(n: int, value: float) -> FloatArray:
     """n copies of ``value``."""
     return _repeated(float(value), n)
+
+
+def full_like(x: Data, value: float) -> Data:
+    """``value`` shaped like ``x``: a float for a 0-D ``x``, else an array as long as it."""
+    return _repeated(float(value), len(x._v)) if type(x) is FloatArray else float(value)
+
+
+def from_list(items: list[float]) -> FloatArray:
+    """A new array holding the floats ``items`` (NaN refused): the inverse of ``values``."""
+    return FloatArray(items)
 
 
 def _repeated(value: float, n: int) -> FloatArray:
@@ -703,3 +763,85 @@ def to_data(value: object, name: str = "Tensor") -> Data:
             raise DomainError(f"{name}: the value at index {i} is NaN")
         items.append(f)
     return FloatArray.wrap(items)
+
+
+# ------------------------------------------------------------------- as a backend
+
+_QUIET = nullcontext()
+
+
+def quiet() -> AbstractContextManager[None]:
+    """A context in which arithmetic emits no warnings: nothing to do here (floats raise
+    or follow IEEE silently); numpy needs ``errstate`` (:mod:`geograd.arrayapi`)."""
+    return _QUIET
+
+
+class PythonBackend:
+    """This module as an implementation of :class:`geograd.backend.Backend`.
+
+    The methods are this module's functions themselves (no wrapper, so the standard
+    library backend costs what it cost before there was a seam).
+    """
+
+    name = "python"
+
+    add = staticmethod(add)
+    sub = staticmethod(sub)
+    mul = staticmethod(mul)
+    div = staticmethod(div)
+    power = staticmethod(power)
+    divide_no_nan = staticmethod(divide_no_nan)
+    mul_masked = staticmethod(mul_masked)
+    div_masked = staticmethod(div_masked)
+    maximum = staticmethod(maximum)
+    minimum = staticmethod(minimum)
+    hypot = staticmethod(hypot)
+    neg = staticmethod(neg)
+    absolute = staticmethod(absolute)
+    sign = staticmethod(sign)
+    exp = staticmethod(exp)
+    log = staticmethod(log)
+    sqrt = staticmethod(sqrt)
+    sin = staticmethod(sin)
+    cos = staticmethod(cos)
+    tan = staticmethod(tan)
+    tanh = staticmethod(tanh)
+    sigmoid = staticmethod(sigmoid)
+    softplus = staticmethod(softplus)
+    clip = staticmethod(clip)
+
+    less = staticmethod(less)
+    less_equal = staticmethod(less_equal)
+    greater = staticmethod(greater)
+    greater_equal = staticmethod(greater_equal)
+    equal = staticmethod(equal)
+    not_equal = staticmethod(not_equal)
+    logical_and = staticmethod(logical_and)
+    where = staticmethod(where)
+    count = staticmethod(count)
+
+    total = staticmethod(total)
+    blocked_total = staticmethod(blocked_total)
+    amax = staticmethod(amax)
+    amin = staticmethod(amin)
+    vector_norm = staticmethod(vector_norm)
+
+    take = staticmethod(take)
+    scatter_add = staticmethod(scatter_add)
+    concat = staticmethod(concat)
+    broadcast_to = staticmethod(broadcast_to)
+    full = staticmethod(full)
+    full_like = staticmethod(full_like)
+
+    to_data = staticmethod(to_data)
+    tolist = staticmethod(values)
+    from_list = staticmethod(from_list)
+    preview = staticmethod(preview)
+    find_nan = staticmethod(find_nan)
+    is_finite = staticmethod(is_finite)
+    find_nonfinite = staticmethod(find_nonfinite)
+    entry = staticmethod(entry)
+    quiet = staticmethod(quiet)
+
+    def __repr__(self) -> str:
+        return "<geograd backend 'python' (the standard library's FloatArray)>"

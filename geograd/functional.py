@@ -1,9 +1,11 @@
 """Layer 3: the differentiable primitives, each one forward and one VJP, in one table.
 
-Read a row as: name, forward (on plain data, from :mod:`geograd.floatarray`),
-then the vector-Jacobian product for each argument, written with differentiable
-Tensor operations, so that the same row gives first-order gradients (run under
-``no_grad``) and higher-order ones (``create_graph=True``). ``g`` is the gradient
+Read a row as: name, forward (on plain data: the name of the
+:class:`~geograd.backend.Backend` method that computes it on the inputs' backend,
+or a function of that backend and the data), then the vector-Jacobian product for
+each argument, written with differentiable Tensor operations, so that the same row
+gives first-order gradients (run under ``no_grad``) and higher-order ones
+(``create_graph=True``) on every backend. ``g`` is the gradient
 of the output, ``out`` the output itself. A new operation is one more row.
 
 Non-smooth points take the minimal-norm subgradient: ``abs``, ``norm``,
@@ -31,13 +33,12 @@ Below the table: the functions built from primitives (``mean``, ``dot``,
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from geograd import floatarray as fa
+from geograd import backend as B
+from geograd.backend import Backend, Data, Mask
 from geograd.errors import DomainError, ShapeError
-from geograd.floatarray import Data, Mask
 from geograd.tensor import (
     Primitive,
     Tensor,
@@ -62,28 +63,33 @@ def _gmul(g: Tensor, d: Any) -> Tensor:
 
 def _tie_weights(a: Data, b: Data) -> Tensor:
     """d max(a, b)/da: 1 where a > b, 1/2 where a == b, 0 where a < b."""
-    return _const(fa.nary(lambda x, y: 1.0 if x > y else (0.5 if x == y else 0.0), "max")(a, b))
+    be = B.common_backend((a, b), "maximum")
+    return _const(be.where(be.greater(a, b), 1.0, be.where(be.equal(a, b), 0.5, 0.0)))
 
 
 def _share(x: Data, value: float) -> Tensor:
     """d max(x)/dx when ``max(x) == value``: 1/k on each of the k entries equal to it."""
-    mask = fa.compare(operator.eq, x, value)
-    return _const(fa.where(mask, 1.0 / fa.count(mask), 0.0))
+    be = B.backend_of(x)
+    mask = be.equal(x, value)
+    return _const(be.where(mask, 1.0 / be.count(mask), 0.0))
 
 
 def _inside(x: Data, lo: float, hi: float) -> Tensor:
     """d clip(x, lo, hi)/dx: 1 on the closed interval [lo, hi], 0 outside it."""
-    return _const(fa.nary(lambda v: 1.0 if lo <= v <= hi else 0.0, "clip")(x))
+    be = B.backend_of(x)
+    return _const(be.where(be.logical_and(be.greater_equal(x, lo), be.less_equal(x, hi)), 1.0, 0.0))
 
 
 def _below(x: Data, lo: float) -> Tensor:
     """d clip(x, lo, hi)/d lo: 1 where x < lo (the output is lo there), else 0."""
-    return _const(fa.nary(lambda v: 1.0 if v < lo else 0.0, "clip")(x))
+    be = B.backend_of(x)
+    return _const(be.where(be.less(x, lo), 1.0, 0.0))
 
 
 def _above(x: Data, hi: float) -> Tensor:
     """d clip(x, lo, hi)/d hi: 1 where x > hi (the output is hi there), else 0."""
-    return _const(fa.nary(lambda v: 1.0 if v > hi else 0.0, "clip")(x))
+    be = B.backend_of(x)
+    return _const(be.where(be.greater(x, hi), 1.0, 0.0))
 
 
 def _pow_base_vjp(g: Tensor, a: Tensor, b: Tensor) -> Tensor:
@@ -98,13 +104,16 @@ def _pow_base_vjp(g: Tensor, a: Tensor, b: Tensor) -> Tensor:
     except DomainError:
         # only those entries change, and only to base 1 (any finite value would do: the
         # cotangent is 0 and a^(b-1) has no value there), so every other entry stays exact
-        dead = fa.compare(operator.ne, _dead_base(g.data, a.data, b.data), 0.0)
-        if not fa.count(dead):
+        dead = _dead_base(g.data, a.data, b.data)
+        if not B.common_backend((g.data, a.data, b.data), "pow").count(dead):
             raise
         return _pow_base_product(g, where(dead, 1.0, a), b)
 
 
-_dead_base = fa.nary(lambda gv, av, bv: float(gv == 0.0 and av == 0.0 and bv < 1.0), "pow")
+def _dead_base(g: Data, a: Data, b: Data) -> Mask:
+    """Where nothing depends on a^(b-1) (g == 0) and it has no value (a == 0, b < 1)."""
+    be = B.common_backend((g, a, b), "pow")
+    return be.logical_and(be.logical_and(be.equal(g, 0.0), be.equal(a, 0.0)), be.less(b, 1.0))
 
 
 def _pow_base_product(g: Tensor, a: Tensor, b: Tensor) -> Tensor:
@@ -112,19 +121,20 @@ def _pow_base_product(g: Tensor, a: Tensor, b: Tensor) -> Tensor:
         return _gmul(g, b * a ** (b - 1.0))  # the common case, a constant exponent like x ** 2
     # only where both are 0 does the exponent change (to 0, so 0^0 = 1 and the product
     # is 0); elsewhere b - 1 stays, so derivatives with respect to b remain exact
-    both_zero = fa.compare(operator.eq, fa.add(fa.absolute(a.data), fa.absolute(b.data)), 0.0)
+    be = B.common_backend((a.data, b.data), "pow")
+    both_zero = be.logical_and(be.equal(a.data, 0.0), be.equal(b.data, 0.0))
     return _gmul(g, b * a ** where(both_zero, 0.0, b - 1.0))
 
 
-def _logsumexp(x: Data) -> float:
+def _logsumexp(be: Backend, x: Data) -> float:
     # Shift by the max so that exp never overflows: log Σ e^x = m + log Σ e^(x - m).
-    m = fa.amax(x)
+    m = be.amax(x)
     if math.isinf(m):
         return m
-    return m + math.log(fa.total(fa.exp(fa.sub(x, m))))
+    return m + math.log(be.total(be.exp(be.sub(x, m))))
 
 
-def _concat_vjp(g: Tensor, out: Tensor, *pieces: Tensor) -> list[Tensor]:
+def _concat_vjp(g: Tensor, out: Tensor, *pieces: Tensor, like: Any = None) -> list[Tensor]:
     """Each piece gets its own slice of g (a 0-D piece its single entry)."""
     grads, start = [], 0
     for piece in pieces:
@@ -144,9 +154,42 @@ def _norm_vjp(g: Tensor, out: Tensor, *coords: Tensor) -> list[Tensor]:
     return [_gmul(scale, c) for c in coords]
 
 
-def _scatter_add_vjp(g: Tensor, out: Tensor, *pieces: Tensor, indices: Any, n: int) -> list[Tensor]:
+def _scatter_add_vjp(
+    g: Tensor, out: Tensor, *pieces: Tensor, indices: Any, n: int, like: Backend | None = None
+) -> list[Tensor]:
     """Piece k was added at indices[k]: its gradient is g there, g[indices[k]]."""
     return [take(g, index=index) for index in indices]
+
+
+def _spread(g: Tensor, like: Tensor) -> Tensor:
+    """The 0-D ``g`` repeated to the shape of ``like``, in its backend."""
+    return broadcast_to(g, shape=like.shape, like=B.backend_of(like.data))
+
+
+def _where_forward(be: Backend, a: Data, b: Data, cond: Mask) -> Data:
+    # the condition decides the backend too: where(x > 0, 1.0, 0.0) is an array of x's
+    return B.common_backend((cond, a, b), "where").where(cond, a, b)
+
+
+def _scatter_add_forward(
+    be: Backend, *pieces: Data, indices: Any, n: int, like: Backend | None = None
+) -> Data:
+    # all pieces may be 0-D (the coordinates of x): ``like`` is the backend of x
+    return (like or be).scatter_add(pieces, indices, n)
+
+
+def _scatter_forward(be: Backend, g: Data, index: Any, n: int, like: Backend | None = None) -> Data:
+    return (like or be).scatter_add([g], [index], n)
+
+
+def _broadcast_forward(
+    be: Backend, a: Data, shape: tuple[int, ...], like: Backend | None = None
+) -> Data:
+    return (like or be).broadcast_to(a, shape)
+
+
+def _concat_forward(be: Backend, *pieces: Data, like: Backend | None = None) -> Data:
+    return (like or be).concat(pieces)
 
 
 P = Primitive
@@ -154,86 +197,86 @@ P = Primitive
 # ---------------------------------------------------------------------------------------
 #  name = P(name, forward on data, (VJP of each argument: (g, out, *args) -> its gradient))
 # ---------------------------------------------------------------------------------------
-add: Primitive = P("add", fa.add, (
+add: Primitive = P("add", "add", (
     lambda g, out, a, b: g,
     lambda g, out, a, b: g))
-sub: Primitive = P("sub", fa.sub, (
+sub: Primitive = P("sub", "sub", (
     lambda g, out, a, b: g,
-    lambda g, out, a, b: -_sum_to(g, b.shape)))  # reduce, then negate: one pass fewer
-mul: Primitive = P("mul", fa.mul, (
+    lambda g, out, a, b: -_sum_to(g, b)))  # reduce, then negate: one pass fewer
+mul: Primitive = P("mul", "mul", (
     lambda g, out, a, b: _gmul(g, b),
     lambda g, out, a, b: _gmul(g, a)))
-div: Primitive = P("div", fa.div, (
+div: Primitive = P("div", "div", (
     lambda g, out, a, b: div_masked(g, b),
     lambda g, out, a, b: -div_masked(_gmul(g, out), b)))
-power: Primitive = P("pow", fa.power, (
+power: Primitive = P("pow", "power", (
     lambda g, out, a, b: _pow_base_vjp(g, a, b),
     # d a^b / db = a^b log a, taken as 0 where a <= 0 (there a^b only exists for constant b)
     lambda g, out, a, b: _gmul(g, out * log(where(a > 0.0, a, 1.0)))))
-divide_no_nan: Primitive = P("divide_no_nan", fa.divide_no_nan, (
+divide_no_nan: Primitive = P("divide_no_nan", "divide_no_nan", (
     lambda g, out, a, b: divide_no_nan(g, b),
     lambda g, out, a, b: -divide_no_nan(_gmul(g, out), b)))
-maximum: Primitive = P("maximum", fa.maximum, (
+maximum: Primitive = P("maximum", "maximum", (
     lambda g, out, a, b: _gmul(g, _tie_weights(a.data, b.data)),
     lambda g, out, a, b: _gmul(g, _tie_weights(b.data, a.data))))
-minimum: Primitive = P("minimum", fa.minimum, (
+minimum: Primitive = P("minimum", "minimum", (
     lambda g, out, a, b: _gmul(g, _tie_weights(b.data, a.data)),
     lambda g, out, a, b: _gmul(g, _tie_weights(a.data, b.data))))
-clip: Primitive = P("clip", fa.clip, (
+clip: Primitive = P("clip", "clip", (
     lambda g, out, a, lo, hi: _gmul(g, _inside(a.data, lo.item(), hi.item())),
     lambda g, out, a, lo, hi: _gmul(g, _below(a.data, lo.item())),
     lambda g, out, a, lo, hi: _gmul(g, _above(a.data, hi.item()))))
-_where: Primitive = P("where", lambda a, b, cond: fa.where(cond, a, b), (
+_where: Primitive = P("where", _where_forward, (
     lambda g, out, a, b, cond: _where(g, 0.0, cond=cond),
     lambda g, out, a, b, cond: _where(0.0, g, cond=cond)))
 # a·b and a/b with an exact zero (0·inf = 0, 0/0 = 0): what VJPs multiply and divide with
-mul_masked: Primitive = P("mul_masked", fa.mul_masked, (
+mul_masked: Primitive = P("mul_masked", "mul_masked", (
     lambda g, out, a, b: _gmul(g, b),
     lambda g, out, a, b: _gmul(g, a)))
-div_masked: Primitive = P("div_masked", fa.div_masked, (
+div_masked: Primitive = P("div_masked", "div_masked", (
     lambda g, out, a, b: div_masked(g, b),
     lambda g, out, a, b: -div_masked(_gmul(g, out), b)))
 
-neg: Primitive = P("neg", fa.neg, (lambda g, out, a: -g,))
-abs: Primitive = P("abs", fa.absolute, (lambda g, out, a: _gmul(g, sign(a)),))
-sign: Primitive = P("sign", fa.sign, (lambda g, out, a: _gmul(g, 0.0),))
-exp: Primitive = P("exp", fa.exp, (lambda g, out, a: _gmul(g, out),))
-log: Primitive = P("log", fa.log, (lambda g, out, a: g / a,))  # a > 0: no 0/0 to mask
-sqrt: Primitive = P("sqrt", fa.sqrt, (lambda g, out, a: div_masked(g, 2.0 * out),))
-sin: Primitive = P("sin", fa.sin, (lambda g, out, a: _gmul(g, cos(a)),))
-cos: Primitive = P("cos", fa.cos, (lambda g, out, a: -_gmul(g, sin(a)),))
-tan: Primitive = P("tan", fa.tan, (lambda g, out, a: _gmul(g, 1.0 + out * out),))
-tanh: Primitive = P("tanh", fa.tanh, (lambda g, out, a: _gmul(g, 1.0 - out * out),))
-sigmoid: Primitive = P("sigmoid", fa.sigmoid, (lambda g, out, a: _gmul(g, out * (1.0 - out)),))
-softplus: Primitive = P("softplus", fa.softplus, (lambda g, out, a: _gmul(g, sigmoid(a)),))
+neg: Primitive = P("neg", "neg", (lambda g, out, a: -g,))
+abs: Primitive = P("abs", "absolute", (lambda g, out, a: _gmul(g, sign(a)),))
+sign: Primitive = P("sign", "sign", (lambda g, out, a: _gmul(g, 0.0),))
+exp: Primitive = P("exp", "exp", (lambda g, out, a: _gmul(g, out),))
+log: Primitive = P("log", "log", (lambda g, out, a: g / a,))  # a > 0: no 0/0 to mask
+sqrt: Primitive = P("sqrt", "sqrt", (lambda g, out, a: div_masked(g, 2.0 * out),))
+sin: Primitive = P("sin", "sin", (lambda g, out, a: _gmul(g, cos(a)),))
+cos: Primitive = P("cos", "cos", (lambda g, out, a: -_gmul(g, sin(a)),))
+tan: Primitive = P("tan", "tan", (lambda g, out, a: _gmul(g, 1.0 + out * out),))
+tanh: Primitive = P("tanh", "tanh", (lambda g, out, a: _gmul(g, 1.0 - out * out),))
+sigmoid: Primitive = P("sigmoid", "sigmoid", (lambda g, out, a: _gmul(g, out * (1.0 - out)),))
+softplus: Primitive = P("softplus", "softplus", (lambda g, out, a: _gmul(g, sigmoid(a)),))
 
 # reductions; sum is correctly rounded (fsum), reduce_sum is the engine's blocked sum for the
 # gradient of a broadcast operand; max/min split the gradient among ties
-sum: Primitive = P("sum", fa.total, (lambda g, out, a: broadcast_to(g, shape=a.shape),))
-reduce_sum: Primitive = P("reduce_sum", fa.blocked_total, (
-    lambda g, out, a: broadcast_to(g, shape=a.shape),))
-broadcast_to: Primitive = P("broadcast_to", fa.broadcast_to, (
-    lambda g, out, a, shape: sum(g),))
-max: Primitive = P("max", fa.amax, (lambda g, out, a: _gmul(g, _share(a.data, out.item())),))
-min: Primitive = P("min", fa.amin, (lambda g, out, a: _gmul(g, _share(a.data, out.item())),))
+sum: Primitive = P("sum", "total", (lambda g, out, a: _spread(g, a),))
+reduce_sum: Primitive = P("reduce_sum", "blocked_total", (lambda g, out, a: _spread(g, a),))
+# a 0-D value spread to ``shape`` in the backend ``like`` (default: the value's own)
+broadcast_to: Primitive = P("broadcast_to", _broadcast_forward, (
+    lambda g, out, a, shape, like=None: sum(g),))
+max: Primitive = P("max", "amax", (lambda g, out, a: _gmul(g, _share(a.data, out.item())),))
+min: Primitive = P("min", "amin", (lambda g, out, a: _gmul(g, _share(a.data, out.item())),))
 logsumexp: Primitive = P("logsumexp", _logsumexp, (lambda g, out, a: _gmul(g, exp(a - out)),))
 # the Euclidean length of one 1-D tensor, sqrt(Σ x_i²); gradient x / length, 0 at 0
-vector_norm: Primitive = P("vector_norm", fa.vector_norm, (
+vector_norm: Primitive = P("vector_norm", "vector_norm", (
     lambda g, out, a: _gmul(divide_no_nan(g, out), a),))
 
 # indexing and its adjoint; backward gathers all indexing of one tensor into one scatter_add
-take: Primitive = P("take", fa.take, (
-    lambda g, out, a, index: scatter(g, index=index, n=len(a.data)),), gather=True)
-scatter: Primitive = P("scatter", fa.scatter, (
-    lambda g, out, a, index, n: take(g, index=index),))
+take: Primitive = P("take", "take", (
+    lambda g, out, a, index: scatter(
+        g, index=index, n=a.shape[0], like=B.backend_of(a.data)),), gather=True)
+scatter: Primitive = P("scatter", _scatter_forward, (
+    lambda g, out, a, index, n, like=None: take(g, index=index),))
 
 # any number of arguments: one VJP returns all their gradients
 # the Euclidean norm of coordinate tensors: sqrt(Σ c_i²); gradient c_i / norm, 0 at the origin
-norm: Primitive = P("norm", fa.hypot, vjp_all=_norm_vjp)
-_concat: Primitive = P("concat", lambda *pieces: fa.concat(pieces), vjp_all=_concat_vjp)
+norm: Primitive = P("norm", "hypot", vjp_all=_norm_vjp)
+_concat: Primitive = P("concat", _concat_forward, vjp_all=_concat_vjp)
 # Σ_k pieces[k] placed at indices[k] in zeros(n); gradient of piece k: g[indices[k]]
-scatter_add: Primitive = P("scatter_add",
-    lambda *pieces, indices, n: fa.scatter_add(pieces, indices, n), vjp_all=_scatter_add_vjp)
+scatter_add: Primitive = P("scatter_add", _scatter_add_forward, vjp_all=_scatter_add_vjp)
 # fmt: on
 
 
@@ -246,7 +289,8 @@ def hypot(x: Any, y: Any) -> Tensor:
 
 
 def where(cond: Mask, a: Any, b: Any) -> Tensor:
-    """``a`` where ``cond`` holds, else ``b``; ``cond`` is a bool or a list of bools.
+    """``a`` where ``cond`` holds, else ``b``; ``cond`` is a bool, a list of bools, or a
+    comparison's result (``x > 0``: a bool array on an Array API backend).
 
     The gradient flows to ``a`` where ``cond`` holds and to ``b`` elsewhere.
     """
@@ -286,15 +330,21 @@ def unbind(x: Any) -> tuple[Tensor, ...]:
     x = as_tensor(x)
     if not x.shape:
         raise ShapeError("unbind: a 0-D tensor has no coordinates to split")
-    fa.refuse_nan(x.data, "unbind")
+    B.refuse_nan(x.data, "unbind")
     return tuple(take(x, index=i) for i in range(x.shape[0]))
 
 
-def concat(pieces: Sequence[Any]) -> Tensor:
-    """A 1-D tensor from 0-D and 1-D pieces, in order; each piece gets its slice of g."""
+def concat(pieces: Sequence[Any], like: Any = None) -> Tensor:
+    """A 1-D tensor from 0-D and 1-D pieces, in order; each piece gets its slice of g.
+
+    The result is in the backend of the 1-D pieces; when all are 0-D, in the backend of
+    ``like`` (a Tensor), else the standard library's.
+    """
     if not pieces:
         raise ShapeError("concat: nothing to concatenate")
-    return _concat(*pieces)
+    if like is None:
+        return _concat(*pieces)
+    return _concat(*pieces, like=B.backend_of(as_tensor(like).data))
 
 
 stack = concat
@@ -336,7 +386,7 @@ def value_and_grad(
             order = topological_order(out)
             nested = recording and any(t.op is None and id(t) not in mine for t in order)
             grads = backprop(out, _const(1.0), create_graph=nested, order=order)[1]
-        result = [grads.get(id(xs[i]), _const(fa.mul(xs[i].data, 0.0))) for i in nums]
+        result = [grads.get(id(xs[i]), _const(B.zeros_like(xs[i].data))) for i in nums]
         for i, g in zip(nums, result):
             check_gradient(xs[i], g)
         value = out if nested else out.detach()

@@ -59,8 +59,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
+from geograd import backend as B
+from geograd.backend import Data
 from geograd.errors import DomainError, InputError
-from geograd.floatarray import Data, FloatArray
 from geograd.optim.adagrad import Adagrad
 from geograd.optim.adam import Adam, Adamax
 from geograd.optim.clip import clip_grad_norm_
@@ -854,21 +855,27 @@ def _hypot(*values: float) -> float:
 
 
 def _norm(g: Tensor | Data | None) -> float:
+    """‖g‖ of a parameter value or gradient, in its backend; inf when it overflows."""
     if g is None:
         return 0.0
     data = g.data if isinstance(g, Tensor) else g
-    if isinstance(data, FloatArray):
-        return _hypot(*data)
-    return abs(data)
+    if type(data) is float:
+        return abs(data)
+    try:
+        return B.backend_of(data).vector_norm(data)
+    except OverflowError:
+        return math.inf
+
+
+def _difference(a: Data, b: Data) -> Data:
+    if B.shape_of(a) != B.shape_of(b):
+        raise InputError("a parameter changed shape during the run")
+    return B.common_backend((a, b), "sub").sub(a, b)
 
 
 def _distance(a: Data, b: Data) -> float:
     """‖a − b‖; 0 exactly when a and b are equal (floats do not underflow to 0 apart)."""
-    if isinstance(a, FloatArray) and isinstance(b, FloatArray):
-        return _hypot(*(u - v for u, v in zip(a, b)))
-    if isinstance(a, float) and isinstance(b, float):
-        return abs(a - b)
-    raise InputError("a parameter changed shape during the run")
+    return _norm(_difference(a, b))
 
 
 def _grad_distance(a: Tensor | None, b: Tensor | None) -> float:
@@ -880,20 +887,21 @@ def _grad_distance(a: Tensor | None, b: Tensor | None) -> float:
 
 def _farthest(a: Data, b: Data) -> float:
     """max |a_i − b_i|: how far the coordinate that moved most moved."""
-    if isinstance(a, FloatArray) and isinstance(b, FloatArray):
-        return max((abs(u - v) for u, v in zip(a, b)), default=0.0)
-    return _distance(a, b)
+    return _largest(_difference(a, b))
 
 
 def _largest(d: Data) -> float:
-    """max |d_i|."""
-    if isinstance(d, FloatArray):
-        return max((abs(v) for v in d), default=0.0)
-    return abs(d)
+    """max |d_i| (0 for an empty array)."""
+    if isinstance(d, float):
+        return abs(d)
+    if not d.shape[0]:
+        return 0.0
+    be = B.backend_of(d)
+    return be.amax(be.absolute(d))
 
 
 def _value(d: Data) -> Value:
-    return d.tolist() if isinstance(d, FloatArray) else float(d)
+    return B.tolist(d, "minimize") if type(d) is not float else d
 
 
 def _copy(v: Any) -> Any:

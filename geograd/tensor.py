@@ -1,9 +1,10 @@
 """Layer 2: the Tensor, the graph it records, and reverse-mode backward.
 
-A :class:`Tensor` holds ``data`` (a float for 0-D, a :class:`FloatArray` for
-1-D), its ``grad`` (a Tensor of the same shape, or None) and, when it was made by
-a primitive while gradients were recorded, its ``parents`` and the
-:class:`Primitive` that made it. That is the whole graph.
+A :class:`Tensor` holds ``data`` (a float for 0-D; for 1-D, an array of some
+backend: the standard library's FloatArray, a numpy array, any Array API array,
+see :mod:`geograd.backend`), its ``grad`` (a Tensor of the same shape, or None)
+and, when it was made by a primitive while gradients were recorded, its
+``parents`` and the :class:`Primitive` that made it. That is the whole graph.
 
 ``backward()`` visits the graph in reverse topological order, found with an
 explicit stack (no recursion, so a chain of 200,000 operations works at the
@@ -60,14 +61,14 @@ from contextlib import ContextDecorator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from geograd import floatarray as fa
-from geograd.errors import GeogradError, NaNError, ShapeError
-from geograd.floatarray import Data, FloatArray, Index
+from geograd import backend as B
+from geograd.backend import NAN_HINT, PYTHON, Backend, Data, Index
+from geograd.errors import BackendError, GeogradError, NaNError, ShapeError
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-Operand = "Tensor | float | int | Sequence[float] | FloatArray"
+Operand = "Tensor | float | int | Sequence[float] | Data"
 VJP = Callable[..., "Tensor"]
 
 
@@ -113,7 +114,12 @@ def is_grad_enabled() -> bool:
 class Primitive:
     """A differentiable operation: one forward on ``Data`` and one VJP per argument.
 
-    ``forward(*datas, **static)`` computes the output data. ``vjps[i](g, out,
+    ``forward`` computes the output data on the backend of the inputs (found once
+    per call, :func:`geograd.backend.common_backend`; floats alone are the python
+    backend's, with no lookup): either the name of a :class:`~geograd.backend.Backend`
+    method, called as ``backend.<name>(*datas, **static)``, or a function called as
+    ``forward(backend, *datas, **static)``. A list or tuple operand is a literal: it
+    is built in the backend of the other operands. ``vjps[i](g, out,
     *inputs, **static)`` returns the gradient for argument i given the output's
     gradient ``g``, written with Tensor operations so that it can itself be
     differentiated. A primitive with any number of arguments gives instead
@@ -129,23 +135,63 @@ class Primitive:
     """
 
     name: str
-    forward: Callable[..., Data]
+    forward: str | Callable[..., Data]
     vjps: tuple[VJP, ...] = ()
     vjp_all: Callable[..., Sequence[Tensor]] | None = field(default=None)
     gather: bool = False
+    _method: str = field(init=False, repr=False, default="")
+
+    def __post_init__(self) -> None:
+        if isinstance(self.forward, str):
+            object.__setattr__(self, "_method", self.forward)
 
     def __call__(self, *args: Any, **static: Any) -> Tensor:
-        inputs = tuple(a if type(a) is Tensor else as_tensor(a) for a in args)
-        data = self.forward(*[t.data for t in inputs], **static)
-        if type(data) is not FloatArray and data != data:  # one comparison: free
-            raise NaNError(f"{self.name}: the result is NaN, {fa.NAN_HINT}")
+        # list comprehensions and plain loops: generators cost twice as much per call here
+        inputs = [a if type(a) is Tensor else as_tensor(a) for a in args]
+        datas = [t.data for t in inputs]
+        for d in datas:
+            if type(d) is not float:
+                try:
+                    be = B.common_backend(datas, self.name)
+                except BackendError as exc:
+                    inputs, datas, be = self._adopt_literals(args, inputs, exc)
+                break
+        else:
+            be = PYTHON  # only floats (the scalar graphs): no lookup at all
+        method = self._method
+        if method:
+            data = getattr(be, method)(*datas, **static)
+        else:
+            data = self.forward(be, *datas, **static)  # type: ignore[operator]
+        if type(data) is float and data != data:  # one comparison: free
+            raise NaNError(f"{self.name}: the result is NaN, {NAN_HINT}")
         out = Tensor.from_data(data)
-        if _GradMode.enabled and any(t.requires_grad for t in inputs):
-            out.requires_grad = True
-            out.parents = inputs
-            out.op = self
-            out.static = static
+        if _GradMode.enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    out.requires_grad = True
+                    out.parents = tuple(inputs)
+                    out.op = self
+                    out.static = static
+                    break
         return out
+
+    def _adopt_literals(
+        self, args: tuple[Any, ...], inputs: list[Tensor], exc: BackendError
+    ) -> tuple[list[Tensor], list[Data], Backend]:
+        """Lists and tuples among ``args`` are literals of no backend: build them in the
+        backend of the other operands (``exc`` if none is a literal; BackendError if the
+        others disagree too). Only when the plain dispatch failed: no cost otherwise."""
+        literal = [isinstance(a, (list, tuple)) for a in args]
+        if not any(literal):
+            raise exc
+        others = [t.data for t, lit in zip(inputs, literal) if not lit]
+        be = B.common_backend(others, self.name)
+        inputs = [
+            Tensor.from_data(B.to_data(a, self.name, like=be)) if lit else t
+            for a, t, lit in zip(args, inputs, literal)
+        ]
+        return inputs, [t.data for t in inputs], be
 
     def parent_gradients(self, g: Tensor, out: Tensor) -> Iterator[tuple[Tensor, Tensor]]:
         """(parent, its gradient) for each parent of ``out`` that requires grad."""
@@ -154,24 +200,30 @@ class Primitive:
             grads = self.vjp_all(g, out, *parents, **out.static)
             for parent, gi in zip(parents, grads):
                 if parent.requires_grad:
-                    yield parent, _sum_to(gi, parent.shape)
+                    yield parent, _sum_to(gi, parent)
             return
         for vjp, parent in zip(self.vjps, parents):
             if parent.requires_grad:
-                yield parent, _sum_to(vjp(g, out, *parents, **out.static), parent.shape)
+                yield parent, _sum_to(vjp(g, out, *parents, **out.static), parent)
 
 
 class Tensor:
     """A 0-D or 1-D float64 value that can record the operations applied to it.
 
-    ``Tensor(3.0)`` is 0-D, ``Tensor([1.0, 2.0])`` is 1-D. A 0-D operand
-    broadcasts against a 1-D one; two 1-D operands must have equal length.
+    ``Tensor(3.0)`` is 0-D, ``Tensor([1.0, 2.0])`` is 1-D (the standard library's
+    FloatArray); ``Tensor(numpy.array([1.0, 2.0]))`` is 1-D in numpy, and so for
+    any Array API array: the data is a float64 copy in the array's own namespace,
+    and every operation on it runs there. A 0-D operand broadcasts against a 1-D
+    one of any backend; two 1-D operands must have equal length and one backend.
     """
 
     __slots__ = ("__weakref__", "data", "grad", "op", "parents", "requires_grad", "static")
 
+    # numpy: ``array + tensor`` calls Tensor.__radd__ instead of looping over the array
+    __array_ufunc__ = None
+
     def __init__(self, value: Any, requires_grad: bool = False) -> None:
-        self.data: Data = fa.to_data(value.data if isinstance(value, Tensor) else value)
+        self.data: Data = B.to_data(value.data if isinstance(value, Tensor) else value)
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self.parents: tuple[Tensor, ...] = ()
@@ -188,7 +240,12 @@ class Tensor:
     # ---------------------------------------------------------------- inspection
     @property
     def shape(self) -> tuple[int, ...]:
-        return fa.shape_of(self.data)
+        return B.shape_of(self.data)
+
+    @property
+    def backend(self) -> Backend:
+        """The array backend of the data (``python`` for a 0-D tensor)."""
+        return B.backend_of(self.data)
 
     @property
     def ndim(self) -> int:
@@ -200,15 +257,16 @@ class Tensor:
 
     def item(self) -> float:
         """The value of a 0-D tensor as a float."""
-        if type(self.data) is FloatArray:
+        data = self.data
+        if type(data) is not float:
             raise ShapeError(f"item() needs a 0-D tensor; this one has shape {self.shape}")
-        fa.refuse_nan(self.data, "Tensor.item")
-        return self.data  # type: ignore[return-value]
+        B.refuse_nan(data, "Tensor.item")
+        return data
 
     def tolist(self) -> Any:
         """A float for a 0-D tensor, a list of floats for a 1-D one (NaNError on a NaN)."""
-        if type(self.data) is FloatArray:
-            return fa.values(self.data, "Tensor.tolist")
+        if type(self.data) is not float:
+            return B.tolist(self.data, "Tensor.tolist")
         return self.item()
 
     def detach(self) -> Tensor:
@@ -220,13 +278,18 @@ class Tensor:
         return self
 
     def __repr__(self) -> str:
-        fa.refuse_nan(self.data, "Tensor: repr")
-        body = fa._preview(self.data._v) if type(self.data) is FloatArray else repr(self.data)
-        extra = ""
+        data = self.data
+        if type(data) is float:
+            B.refuse_nan(data, "Tensor: repr")
+            body = repr(data)
+        else:
+            body = B.backend_of(data).preview(data, "Tensor: repr")
+        be = self.backend
+        extra = "" if be is B.PYTHON else f", backend={be.name!r}"
         if self.op is not None:
-            extra = f", op={self.op.name}"
+            extra += f", op={self.op.name}"
         elif self.requires_grad:
-            extra = ", requires_grad=True"
+            extra += ", requires_grad=True"
         return f"Tensor({body}{extra})"
 
     def __float__(self) -> float:
@@ -236,15 +299,15 @@ class Tensor:
         return bool(self.item())
 
     def __len__(self) -> int:
-        if type(self.data) is not FloatArray:
+        if isinstance(self.data, float):
             raise TypeError("len() of a 0-D tensor")
-        return len(self.data)
+        return int(self.data.shape[0])
 
     def __iter__(self) -> Iterator[Tensor]:
-        if type(self.data) is not FloatArray:
+        if type(self.data) is float:
             raise TypeError("iteration over a 0-D tensor")
-        fa.refuse_nan(self.data, "Tensor: iteration")
-        return (F.take(self, index=i) for i in range(len(self.data)))  # lazily, as unbind()
+        B.refuse_nan(self.data, "Tensor: iteration")
+        return (F.take(self, index=i) for i in range(len(self)))  # lazily, as unbind()
 
     def unbind(self) -> tuple[Tensor, ...]:
         """The coordinates of a 1-D tensor as 0-D tensors: ``(x[0], ..., x[n-1])``.
@@ -299,19 +362,24 @@ class Tensor:
     def __abs__(self) -> Tensor:
         return F.abs(self)
 
-    # Comparisons give plain values (a bool, or a list of bools), never graph nodes.
-    # == and != keep their identity meaning so tensors stay usable in sets and dicts.
+    # Comparisons give plain masks (a bool, a list of bools on the python backend, a bool
+    # array on an Array API one), never graph nodes. == and != keep their identity meaning
+    # so tensors stay usable in sets and dicts.
     def __lt__(self, other: Any) -> Any:
-        return fa.compare(operator.lt, self.data, _data(other))
+        a, b = self.data, _data(other, self)
+        return B.common_backend((a, b), "comparison <").less(a, b)
 
     def __le__(self, other: Any) -> Any:
-        return fa.compare(operator.le, self.data, _data(other))
+        a, b = self.data, _data(other, self)
+        return B.common_backend((a, b), "comparison <=").less_equal(a, b)
 
     def __gt__(self, other: Any) -> Any:
-        return fa.compare(operator.gt, self.data, _data(other))
+        a, b = self.data, _data(other, self)
+        return B.common_backend((a, b), "comparison >").greater(a, b)
 
     def __ge__(self, other: Any) -> Any:
-        return fa.compare(operator.ge, self.data, _data(other))
+        a, b = self.data, _data(other, self)
+        return B.common_backend((a, b), "comparison >=").greater_equal(a, b)
 
     # ------------------------------------------------------------- math methods
     def exp(self) -> Tensor:
@@ -386,7 +454,7 @@ class Tensor:
 
 def check_gradient(node: Tensor, g: Tensor) -> None:
     """NaNError when the gradient ``g`` of ``node`` holds a NaN, naming the node's operation."""
-    i = fa.find_nan(g.data)
+    i = B.find_nan(g.data)
     if i >= 0:
         what = "a leaf tensor" if node.op is None else f"the result of {node.op.name}"
         where = f" at index {i}" if g.shape else ""
@@ -398,8 +466,9 @@ def check_gradient(node: Tensor, g: Tensor) -> None:
         )
 
 
-def _data(x: Any) -> Data:
-    return x.data if isinstance(x, Tensor) else fa.to_data(x)
+def _data(x: Any, like: Tensor) -> Data:
+    """The data of an operand of ``like``: a list or tuple is built in like's backend."""
+    return x.data if isinstance(x, Tensor) else B.to_data(x, like=B.backend_of(like.data))
 
 
 def as_tensor(x: Any) -> Tensor:
@@ -424,7 +493,8 @@ def _seed(root: Tensor, gradient: Any) -> Tensor:
                 "with a gradient of the same shape; only 0-D outputs default to 1"
             )
         return Tensor.from_data(1.0)
-    seed = as_tensor(gradient)
+    # a list is a literal: it takes the root's backend, as an operand of a primitive does
+    seed = gradient if isinstance(gradient, Tensor) else Tensor(_data(gradient, root))
     if seed.shape != root.shape:
         raise ShapeError(f"backward: gradient shape {seed.shape} != output shape {root.shape}")
     return seed
@@ -454,11 +524,15 @@ def topological_order(root: Tensor) -> list[Tensor]:
     return order
 
 
-def _sum_to(g: Tensor, shape: tuple[int, ...]) -> Tensor:
-    """Undo broadcasting: a 1-D gradient of a 0-D input is summed; a 0-D one is spread."""
+def _sum_to(g: Tensor, like: Tensor) -> Tensor:
+    """Undo broadcasting: the gradient ``g`` as shaped like ``like`` -- a 1-D gradient of a
+    0-D input is summed; a 0-D one is spread, in the backend of ``like``."""
+    shape = like.shape
     if g.shape == shape:
         return g
-    return F.reduce_sum(g) if not shape else F.broadcast_to(g, shape=shape)
+    if not shape:
+        return F.reduce_sum(g)
+    return F.broadcast_to(g, shape=shape, like=B.backend_of(like.data))
 
 
 def backprop(
@@ -479,7 +553,12 @@ def backprop(
             key = id(node)
             pending = gathered.pop(key, None)
             if pending is not None:
-                total = F.scatter_add(*pending[1], indices=tuple(pending[0]), n=node.shape[0])
+                total = F.scatter_add(
+                    *pending[1],
+                    indices=tuple(pending[0]),
+                    n=node.shape[0],
+                    like=B.backend_of(node.data),
+                )
                 previous = grads.get(key)
                 grads[key] = total if previous is None else previous + total
             op = node.op

@@ -5,7 +5,8 @@ test) imported can hide an import. Two complementary checks:
 
 * with numpy, scipy and matplotlib blocked (a ``sys.meta_path`` finder that raises
   ImportError for them, installed before geograd is imported), import every
-  engine module, build a graph and run backward: any import of them, even a
+  engine module (the array backends included), build a graph, run backward and a
+  whole ``minimize`` on the standard library backend: any import of them, even a
   guarded one, fails loudly;
 * without the block, ``import geograd`` leaves none of them in ``sys.modules``
   (this catches an optional import that would quietly succeed when installed).
@@ -19,10 +20,18 @@ import textwrap
 
 import pytest
 
-BLOCKED = ("numpy", "scipy", "matplotlib")
+BLOCKED = ("numpy", "scipy", "matplotlib", "array_api_compat", "array_api_strict")
 
 # Layers 1-3 (the engine) and layers 4-5 (optimizers, minimize, gradcheck, the benchmark).
-ENGINE = ["geograd", "geograd.errors", "geograd.floatarray", "geograd.tensor", "geograd.functional"]
+ENGINE = [
+    "geograd",
+    "geograd.errors",
+    "geograd.floatarray",
+    "geograd.backend",
+    "geograd.arrayapi",
+    "geograd.tensor",
+    "geograd.functional",
+]
 UPPER = ["geograd.optim", "geograd.solve", "geograd.check", "geograd.bench"]
 
 BLOCKER = textwrap.dedent(
@@ -55,6 +64,17 @@ GRAPH = textwrap.dedent(
     loss.backward()
     assert p.grad is not None and len(p.grad.tolist()) == 2
     assert abs(grad(grad(F.sin))(1.0).item() + math.sin(1.0)) < 1e-15
+    assert p.grad.backend.name == "python"
+
+    # a whole solve: the median of the three points, by every registered optimizer
+    from geograd import minimize
+    from geograd.optim import available_optimizers
+
+    for name in available_optimizers():
+        r = minimize(lambda q: F.sum(F.hypot(xs - q[0], ys - q[1])), [0.3, 0.3], name,
+                     max_steps=400)
+        assert r.reason in ("gtol", "max_steps", "stalled", "xtol"), (name, r.reason)
+        assert all(type(v) is float for v in r.x)
     """
 )
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from geograd import floatarray as fa
-from geograd.floatarray import Data
+from geograd import backend as B
+from geograd.backend import Data
 from geograd.optim.optimizer import (
     Optimizer,
     ParamGroup,
@@ -79,5 +79,5 @@ class Adagrad(Optimizer):
         clr: float = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         total = state["sum"] = state["sum"] + grad * grad
         eps: float = group["eps"]
-        std = fa.sqrt(total) + eps
+        std = B.backend_of(param).sqrt(total) + eps
         return param + (-clr) * grad / std

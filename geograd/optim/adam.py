@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from geograd import floatarray as fa
-from geograd.floatarray import Data
+from geograd import backend as B
+from geograd.backend import Data
 from geograd.optim.optimizer import (
     Optimizer,
     ParamGroup,
@@ -112,9 +112,9 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             # A parameter group may switch amsgrad on mid-run: start its maximum at zero.
             previous = state.get("max_exp_avg_sq", zeros_like(param))
-            exp_avg_sq = state["max_exp_avg_sq"] = fa.maximum(previous, exp_avg_sq)
+            exp_avg_sq = state["max_exp_avg_sq"] = B.backend_of(param).maximum(previous, exp_avg_sq)
         eps: float = group["eps"]
-        denom = fa.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
+        denom = B.backend_of(param).sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
         return param + (-step_size) * exp_avg / denom
 
 
@@ -213,8 +213,9 @@ class Adamax(Optimizer):
         if group["weight_decay"] != 0:
             grad = grad + group["weight_decay"] * param
         exp_avg = state["exp_avg"] = lerp(state["exp_avg"], grad, 1 - beta1)
-        exp_inf = state["exp_inf"] = fa.maximum(
-            state["exp_inf"] * beta2, fa.absolute(grad) + group["eps"]
+        be = B.backend_of(param)
+        exp_inf = state["exp_inf"] = be.maximum(
+            state["exp_inf"] * beta2, be.absolute(grad) + group["eps"]
         )
         clr: float = group["lr"] / (1 - beta1**step)
         return param + (-clr) * exp_avg / exp_inf

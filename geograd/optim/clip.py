@@ -5,17 +5,27 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from geograd import floatarray as fa
+from geograd import backend as B
+from geograd.backend import Data
 from geograd.errors import DomainError, InputError
-from geograd.floatarray import Data, FloatArray
 from geograd.tensor import Tensor
 
 
 def _norm(g: Data, norm_type: float) -> float:
-    values: list[float] = g.tolist() if isinstance(g, FloatArray) else [g]
-    if not values:
+    """The norm_type-norm of one gradient, computed in its backend; inf when it overflows."""
+    if isinstance(g, float):
+        return abs(g)
+    be = B.backend_of(g)
+    if not g.shape[0]:
         return 0.0
-    return _combine([abs(v) for v in values], norm_type)
+    try:
+        if norm_type == 2.0:
+            return be.vector_norm(g)
+        if math.isinf(norm_type):
+            return be.amax(be.absolute(g))
+        return float(be.total(be.power(be.absolute(g), norm_type)) ** (1.0 / norm_type))
+    except OverflowError:
+        return math.inf
 
 
 def _combine(norms: list[float], norm_type: float) -> float:
@@ -64,5 +74,6 @@ def clip_grad_norm_(
     coef = min(max_norm / (total + 1e-6), 1.0)
     if coef < 1.0 and math.isfinite(total):
         for p in with_grad:
-            p.grad = Tensor.from_data(fa.mul(p.grad.data, coef))  # type: ignore[union-attr]
+            g = p.grad.data  # type: ignore[union-attr]
+            p.grad = Tensor.from_data(B.backend_of(g).mul(g, coef))
     return total

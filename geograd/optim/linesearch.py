@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from geograd import floatarray as fa
+from geograd import backend as B
+from geograd.backend import Data
 from geograd.errors import DomainError, InputError
-from geograd.floatarray import Data
 from geograd.optim.optimizer import (
     Closure,
     Optimizer,
@@ -181,8 +181,9 @@ class GradientDescent(Optimizer):
         c1, shrink = group["c1"], group["shrink"]
         for k in range(int(group["max_backtracks"]) + 1):
             for p, x, g in zip(params, x0, grads):
-                p.data = x + (-t) * g
-            if not all(fa.is_finite(p.data) for p in params):
+                with B.quiet(x):
+                    p.data = x + (-t) * g
+            if not all(B.is_finite(p.data) for p in params):
                 # a step so long that a coordinate overflowed: shorter, without evaluating
                 t *= shrink
                 continue
@@ -215,7 +216,7 @@ _NOISE = 1e-10
 def _squared_norm(grads: list[Data]) -> float:
     """‖g‖² over all parameters; inf when it overflows or is not finite."""
     try:
-        return math.fsum(fa.total(g * g) for g in grads)
+        return math.fsum(B.backend_of(g).total(_mul(g, g)) for g in grads)
     except (ArithmeticError, ValueError):  # overflow, or inf - inf: no usable value
         return math.inf
 
@@ -224,10 +225,16 @@ def _slope(params: list[Tensor], g0: list[Data]) -> float:
     """∇f(x(t)) · g, minus the slope of t ↦ f(x − t g) at the trial point; −inf if unknown."""
     try:
         return math.fsum(
-            fa.total(p.grad.data * g) for p, g in zip(params, g0) if p.grad is not None
+            B.backend_of(g).total(_mul(p.grad.data, g))
+            for p, g in zip(params, g0)
+            if p.grad is not None
         )
     except (ArithmeticError, ValueError):  # overflow, or inf - inf: no usable value
         return -math.inf
+
+
+def _mul(a: Data, b: Data) -> Data:
+    return B.common_backend((a, b), "mul").mul(a, b)
 
 
 def _value(loss: Any) -> float:

@@ -43,9 +43,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, Literal, TypeAlias
 
-from geograd import floatarray as fa
+from geograd import backend as B
+from geograd.backend import Data
 from geograd.errors import DivergenceError, InputError
-from geograd.floatarray import Data, FloatArray
 from geograd.tensor import Tensor, enable_grad
 
 ParamGroup: TypeAlias = dict[str, Any]
@@ -185,7 +185,10 @@ class Optimizer:
                         continue
                     state = self.state[p]
                     saved.append((state, dict(state)))
-                    new = self.update(p.data, p.grad.data, state, group)
+                    # the update runs in the parameter's own backend, and its arithmetic
+                    # warns of nothing (numpy would on an overflow: refused just below)
+                    with B.quiet(p.data):
+                        new = self.update(p.data, p.grad.data, state, group)
                     self._refuse_nonfinite(p, new, state, index, group_index)
                     updates.append((p, new))
         except BaseException:
@@ -201,21 +204,21 @@ class Optimizer:
         self, p: Tensor, new: Data, state: dict[str, Any], index: int, group_index: int
     ) -> None:
         """DivergenceError if the new value or a state buffer of ``p`` is not finite."""
-        if fa.is_finite(new):
+        if B.is_finite(new):
             bad = [
                 (f"its state {k!r}", v)
                 for k, v in state.items()
-                if type(v) in (float, FloatArray) and not fa.is_finite(v)
+                if (type(v) is float or B.is_array(v)) and not B.is_finite(v)
             ]
             if not bad:
                 return
             what, value = bad[0]
         else:
             what, value = "its value", new
-        found = fa.find_nonfinite(value)
+        found = B.backend_of(value).find_nonfinite(value)
         i, entry = found if found is not None else (0, math.nan)
-        at = f" at index {i}" if type(value) is FloatArray else ""
-        grad = fa.entry(p.grad.data, i) if p.grad is not None else math.nan
+        at = f" at index {i}" if B.is_array(value) else ""
+        grad = B.backend_of(p.grad.data).entry(p.grad.data, i) if p.grad is not None else math.nan
         raise DivergenceError(
             f"{type(self).__name__}.step() (call {self._step_calls}): the update of parameter "
             f"{index} (group {group_index}, shape {p.shape}) would make {what} "
@@ -227,9 +230,11 @@ class Optimizer:
     def update(self, param: Data, grad: Data, state: dict[str, Any], group: ParamGroup) -> Data:
         """The new value of one parameter after one step (override in subclasses).
 
-        ``param`` and ``grad`` are floats (0-D) or FloatArrays (1-D); ``state`` is
-        this parameter's own dict (empty on the first step); ``group`` its options.
-        Values must not be changed in place: return new ones.
+        ``param`` and ``grad`` are floats (0-D) or 1-D arrays of the parameter's
+        backend (``geograd.backend.backend_of(param)`` computes on it; Python
+        operators work on every backend); ``state`` is this parameter's own dict
+        (empty on the first step), whose buffers stay in that backend; ``group`` its
+        options. Values must not be changed in place: return new ones.
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement update()")
 
@@ -332,7 +337,8 @@ class Optimizer:
 
     def _check_state(self, p: Tensor, values: dict[str, Any], index: int) -> dict[str, Any]:
         """One parameter's saved state, checked against :attr:`state_kinds` and restored
-        (lists become FloatArrays); InputError naming the parameter and the entry."""
+        (lists become arrays of the parameter's backend); InputError naming the parameter
+        and the entry."""
         kinds = self.state_kinds
         where = f"load_state_dict: the state of parameter {index}"
         out: dict[str, Any] = {}
@@ -373,13 +379,13 @@ def describe(cls: type[Optimizer]) -> str:
 
 
 def zeros_like(x: Data) -> Data:
-    """0.0, or an array of zeros as long as ``x``."""
-    return fa.full(len(x), 0.0) if type(x) is FloatArray else 0.0
+    """0.0, or an array of zeros shaped like ``x``, in its backend."""
+    return B.zeros_like(x)
 
 
 def full_like(x: Data, value: float) -> Data:
-    """``value``, or an array of it as long as ``x``."""
-    return fa.full(len(x), value) if type(x) is FloatArray else float(value)
+    """``value``, or an array of it shaped like ``x``, in its backend."""
+    return B.full_like(x, value)
 
 
 def lerp(start: Data, end: Data, weight: float) -> Data:
@@ -443,9 +449,9 @@ def _as_index(value: Any, what: str) -> int:
 
 
 def _plain(value: Any) -> Any:
-    """Plain JSON-ready data: FloatArrays to lists, tuples to lists, Tensors refused."""
-    if type(value) is FloatArray:
-        return value.tolist()
+    """Plain JSON-ready data: arrays (any backend) and tuples to lists of floats."""
+    if B.is_array(value):
+        return B.tolist(value, "state_dict")
     if isinstance(value, (tuple, list)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
@@ -458,7 +464,8 @@ def _plain(value: Any) -> Any:
 
 
 def _restore(value: Any, p: Tensor, name: str, kind: StateKind | None, where: str) -> Any:
-    """A state entry back from plain data, checked: lists of numbers become FloatArrays."""
+    """A state entry back from plain data, checked: lists of numbers become arrays of the
+    parameter's backend."""
 
     def bad(expected: str) -> InputError:
         return InputError(f"{where}: {name!r} must be {expected}, got {value!r}"[:300])
@@ -487,15 +494,15 @@ def _restore(value: Any, p: Tensor, name: str, kind: StateKind | None, where: st
     nonneg = kind == "nonneg_like_param"
     expected = "finite numbers >= 0" if nonneg else "finite numbers"
     if isinstance(value, list):
-        if type(p.data) is not FloatArray or len(value) != len(p.data):
+        if p.shape != (len(value),):
             raise InputError(
                 f"state {name!r} has {len(value)} values; its parameter has shape {p.shape}"
             )
         if not all(is_real(v) and (v >= 0 or not nonneg) for v in value):
             raise bad(f"a list of {len(value)} {expected}")
-        return FloatArray.wrap([float(v) for v in value])
-    if type(p.data) is FloatArray:
-        raise bad(f"a list of {len(p.data)} {expected} (its parameter has shape {p.shape})")
+        return B.backend_of(p.data).from_list([float(v) for v in value])
+    if p.shape:
+        raise bad(f"a list of {p.shape[0]} {expected} (its parameter has shape {p.shape})")
     if not (is_real(value) and (value >= 0 or not nonneg)):
         raise bad("a finite number" + (" >= 0" if nonneg else ""))
     return float(value)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from geograd import floatarray as fa
+from geograd import backend as B
+from geograd.backend import Data
 from geograd.errors import InputError
-from geograd.floatarray import Data
 from geograd.optim.optimizer import (
     Optimizer,
     ParamGroup,
@@ -98,9 +98,9 @@ class RMSprop(Optimizer):
             grad_avg = state["grad_avg"] = lerp(
                 state.get("grad_avg", zeros_like(param)), grad, 1 - alpha
             )
-            avg = fa.sqrt(square_avg - grad_avg * grad_avg)
+            avg = B.backend_of(param).sqrt(square_avg - grad_avg * grad_avg)
         else:
-            avg = fa.sqrt(square_avg)
+            avg = B.backend_of(param).sqrt(square_avg)
         eps: float = group["eps"]
         avg = avg + eps
         if momentum > 0:

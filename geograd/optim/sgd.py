@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from geograd.backend import Data
 from geograd.errors import InputError
-from geograd.floatarray import Data
 from geograd.optim.optimizer import (
     Optimizer,
     ParamGroup,

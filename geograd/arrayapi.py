@@ -1,0 +1,650 @@
+"""Layer 1: the backend for any array that implements the Python Array API standard.
+
+One :class:`ArrayAPIBackend` per namespace ``xp`` (``x.__array_namespace__()``:
+numpy >= 2, array-api-strict; torch, cupy, jax, dask through ``array_api_compat``),
+made by :mod:`geograd.backend` the first time an array of that namespace arrives.
+Nothing here imports an array library: everything goes through ``xp``, and only
+functions of the standard are called (a portability test runs the engine on
+array-api-strict, which has nothing else), with Python floats wrapped as 0-D
+arrays where a function of the 2023.12 standard wants arrays.
+
+The contract is the standard library backend's (:mod:`geograd.floatarray`):
+
+- 0-D values are Python floats: reductions return one, and an operation whose
+  operands are all floats is computed by :mod:`geograd.floatarray`;
+- 1-D operands must have equal length (the standard would broadcast a length-1
+  array: geograd does not), and a float broadcasts;
+- a function outside its domain raises DomainError naming the function, the value
+  and its index (log, sqrt, pow, sin/cos/tan of an infinity), a result too large
+  for float64 FloatOverflowError (exp, pow, a sum), a zero divisor
+  DivisionByZeroError; ``+ - * /`` otherwise follow IEEE-754;
+- no silent NaN: it may exist transiently in an array, and is refused where it
+  would be read, reduced, compared or hidden, as in the standard library backend.
+
+Checks cost one reduction, not a pass per element in Python: an operation that can
+leave its domain computes its result, sums it (a sum is finite exactly when every
+entry is, unless it overflows) and only when the sum is not finite looks for the
+entry to blame. numpy warns (RuntimeWarning) where this module raises or where
+IEEE gives inf: its computations run under ``numpy.errstate(all="ignore")`` (numpy
+is used only if something else imported it; array-api-strict does), so no
+warning reaches the user. Sums are the namespace's own (numpy: pairwise
+summation, error about log2(n)·ε·Σ|x_i|), not correctly rounded as the standard
+library backend's ``sum`` is.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from itertools import repeat
+from typing import Any
+
+from geograd import floatarray as fa
+from geograd.errors import (
+    DivisionByZeroError,
+    DomainError,
+    FloatOverflowError,
+    NaNError,
+    ShapeError,
+)
+
+_NULL = nullcontext()
+
+
+class ArrayAPIBackend:
+    """The backend interface (:class:`geograd.backend.Backend`) on the namespace ``xp``."""
+
+    def __init__(self, xp: Any) -> None:
+        self.xp = xp
+        self.name: str = str(getattr(xp, "__name__", type(xp).__name__)).removeprefix(
+            "array_api_compat."
+        )
+        self.f64 = xp.float64
+        numpy = sys.modules.get("numpy")
+        # numpy warns on overflow and invalid operations; array-api-strict and
+        # array_api_compat.numpy compute with numpy, so its errstate covers them too
+        self._errstate: Callable[..., AbstractContextManager[Any]] | None = getattr(
+            numpy, "errstate", None
+        )
+
+    def __repr__(self) -> str:
+        return f"<geograd backend {self.name!r} (Array API)>"
+
+    def quiet(self) -> AbstractContextManager[Any]:
+        """A context in which the namespace emits no warnings (numpy's errstate)."""
+        return self._errstate(all="ignore") if self._errstate is not None else _NULL
+
+    # --------------------------------------------------------------------- helpers
+
+    def _arr(self, v: Any, like: Any) -> Any:
+        """A float as a 0-D array on the device of ``like``; an array as it is."""
+        if type(v) is float:
+            return self.xp.asarray(v, dtype=self.f64, device=getattr(like, "device", None))
+        return v
+
+    def _length(self, name: str, *args: Any) -> int | None:
+        n = None
+        for a in args:
+            if type(a) is not float:
+                m = a.shape[0]
+                if n is None:
+                    n = m
+                elif m != n:
+                    shapes = " and ".join(str(() if type(b) is float else b.shape) for b in args)
+                    raise ShapeError(
+                        f"{name}: shapes {shapes} do not match; 1-D operands must have equal "
+                        "length (a 0-D operand broadcasts)"
+                    )
+        return n
+
+    def _finite_sum(self, x: Any) -> bool:
+        """Whether the plain sum of ``x`` is finite: then every entry is (call inside quiet)."""
+        return math.isfinite(float(self.xp.sum(x)))
+
+    def _first(self, mask: Any) -> int:
+        """The first index where the 1-D ``mask`` holds, or -1."""
+        found = self.xp.nonzero(mask)[0]
+        return int(found[0]) if found.shape[0] else -1
+
+    @staticmethod
+    def _entries(args: Sequence[Any], i: int) -> tuple[float, ...]:
+        return tuple(float(a) if type(a) is float else float(a[i]) for a in args)
+
+    def _error(self, kind: str, name: str, args: Sequence[Any], i: int) -> Exception:
+        """The error the standard library backend raises for ``name(args)`` at index i."""
+        shown = ", ".join(repr(v) for v in self._entries(args, i))
+        where = f" at index {i}"
+        if kind == "zero":
+            return DivisionByZeroError(f"{name}: division by zero{where} ({shown})")
+        if kind == "overflow":
+            return FloatOverflowError(f"{name}({shown}) overflows float64{where}")
+        hint = fa._DOMAIN_HINTS.get(name, "argument outside the function's domain")
+        return DomainError(f"{name}({shown}) is undefined{where}: {hint}")
+
+    def _floats(self, x: Any) -> list[float]:
+        """The values as Python floats, NaN included (for scatter and messages)."""
+        tolist = getattr(x, "tolist", None)
+        if tolist is not None:  # numpy, torch, cupy: a float64 array gives Python floats
+            out: list[float] = tolist()
+            return out
+        return [float(x[i]) for i in range(x.shape[0])]  # the standard has no tolist
+
+    # ------------------------------------------------------------ elementwise core
+
+    def add(self, a: Any, b: Any) -> Any:
+        if type(a) is float and type(b) is float:
+            return fa.add(a, b)
+        self._length("add", a, b)
+        with self.quiet():
+            return a + b
+
+    def sub(self, a: Any, b: Any) -> Any:
+        if type(a) is float and type(b) is float:
+            return fa.sub(a, b)
+        self._length("sub", a, b)
+        with self.quiet():
+            return a - b
+
+    def mul(self, a: Any, b: Any) -> Any:
+        if type(a) is float and type(b) is float:
+            return fa.mul(a, b)
+        self._length("mul", a, b)
+        with self.quiet():
+            return a * b
+
+    def div(self, a: Any, b: Any) -> Any:
+        if type(a) is float and type(b) is float:
+            return fa.div(a, b)
+        self._length("div", a, b)
+        with self.quiet():
+            out = a / b
+            if not self._finite_sum(out):
+                i = self._zero_at(b)
+                if i >= 0:
+                    raise self._error("zero", "div", (a, b), i)
+        return out
+
+    def _zero_at(self, b: Any) -> int:
+        if type(b) is float:
+            return 0 if b == 0.0 else -1
+        return self._first(b == 0.0)
+
+    def power(self, a: Any, b: Any) -> Any:
+        if type(a) is float and type(b) is float:
+            return fa.power(a, b)
+        self._length("pow", a, b)
+        xp = self.xp
+        with self.quiet():
+            out = a**b
+            if not self._finite_sum(out):
+                # math.pow's rules: a negative base with a non-integer exponent, and 0 to a
+                # finite negative power, are undefined; a finite pair giving inf overflows
+                A, B = self._arr(a, out), self._arr(b, out)
+                undefined = (xp.isnan(out) & ~xp.isnan(A) & ~xp.isnan(B)) | (
+                    (A == 0.0) & (B < 0.0) & xp.isfinite(B)
+                )
+                overflow = xp.isinf(out) & xp.isfinite(A) & xp.isfinite(B)
+                i = self._first(undefined | overflow)
+                if i >= 0:
+                    kind = "domain" if bool(undefined[i]) else "overflow"
+                    raise self._error(kind, "pow", (a, b), i)
+        return out
+
+    def divide_no_nan(self, a: Any, b: Any) -> Any:
+        if type(a) is float and type(b) is float:
+            return fa.divide_no_nan(a, b)
+        self._length("divide_no_nan", a, b)
+        xp = self.xp
+        with self.quiet():
+            out = a / b
+            if self._finite_sum(out) or self._zero_at(b) < 0:
+                return out
+            # zero divisors are rare (an iterate exactly on a data point): redo only then
+            A, B = self._arr(a, out), self._arr(b, out)
+            zero = B == 0.0
+            return xp.where(zero, self._arr(0.0, out), A / xp.where(zero, self._arr(1.0, out), B))
+
+    def mul_masked(self, a: Any, b: Any) -> Any:
+        """a · b, exactly 0 where a or b is 0 even if the other is ±inf (a NaN stays NaN)."""
+        if type(a) is float and type(b) is float:
+            return fa.mul_masked(a, b)
+        self._length("mul", a, b)
+        xp = self.xp
+        with self.quiet():
+            out = a * b
+            s = float(xp.sum(out))
+            if s == s:
+                return out
+            A, B = self._arr(a, out), self._arr(b, out)
+            zero = ((A == 0.0) & (B == B)) | ((B == 0.0) & (A == A))
+            return xp.where(zero, self._arr(0.0, out), out)
+
+    def div_masked(self, a: Any, b: Any) -> Any:
+        """a / b, exactly 0 where a is 0 even if b is 0; a nonzero a over 0 still raises."""
+        if type(a) is float and type(b) is float:
+            return fa.div_masked(a, b)
+        self._length("div", a, b)
+        xp = self.xp
+        with self.quiet():
+            out = a / b
+            if self._finite_sum(out) or self._zero_at(b) < 0:
+                return out
+            A, B = self._arr(a, out), self._arr(b, out)
+            nothing = A == 0.0
+            i = self._first((B == 0.0) & ~nothing)
+            if i >= 0:
+                raise self._error("zero", "div", (a, b), i)
+            return xp.where(
+                nothing, self._arr(0.0, out), A / xp.where(nothing, self._arr(1.0, out), B)
+            )
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        if type(a) is float and type(b) is float:
+            return fa.maximum(a, b)
+        self._length("maximum", a, b)
+        return self.xp.maximum(self._arr(a, b), self._arr(b, a))  # a NaN propagates
+
+    def minimum(self, a: Any, b: Any) -> Any:
+        if type(a) is float and type(b) is float:
+            return fa.minimum(a, b)
+        self._length("minimum", a, b)
+        return self.xp.minimum(self._arr(a, b), self._arr(b, a))
+
+    def hypot(self, *coords: Any) -> Any:
+        """sqrt(Σ c_i²) elementwise, folded with the namespace's hypot (no overflow)."""
+        arrays = [c for c in coords if type(c) is not float]
+        if not arrays:
+            return fa.hypot(*coords)
+        self._length("norm", *coords)
+        xp = self.xp
+        like = arrays[0]
+        with self.quiet():
+            out = xp.abs(self._arr(coords[0], like))
+            for c in coords[1:]:
+                out = xp.hypot(out, self._arr(c, like))
+            if not self._finite_sum(out):
+                # hypot(inf, nan) is inf: an infinite length would hide the NaN
+                for c in arrays:
+                    self._refuse_nan(c, "norm")
+        return out
+
+    # ------------------------------------------------------------------- unary math
+
+    def neg(self, x: Any) -> Any:
+        return -x
+
+    def absolute(self, x: Any) -> Any:
+        return fa.absolute(x) if type(x) is float else self.xp.abs(x)
+
+    def sign(self, x: Any) -> Any:
+        return fa.sign(x) if type(x) is float else self.xp.sign(x)
+
+    def _checked(
+        self, name: str, fn: Callable[[Any], Any], x: Any, bad: Callable[[Any, Any], Any], kind: str
+    ) -> Any:
+        """``fn(x)``; when its sum is not finite, the first entry where ``bad(x, out)`` holds
+        raises the error of ``kind`` naming ``name``."""
+        if type(x) is float:
+            return getattr(fa, name)(x)
+        with self.quiet():
+            out = fn(x)
+            if not self._finite_sum(out):
+                i = self._first(bad(x, out))
+                if i >= 0:
+                    raise self._error(kind, name, (x,), i)
+        return out
+
+    def exp(self, x: Any) -> Any:
+        xp = self.xp
+        return self._checked(
+            "exp", xp.exp, x, lambda v, out: xp.isinf(out) & xp.isfinite(v), "overflow"
+        )
+
+    def log(self, x: Any) -> Any:
+        return self._checked("log", self.xp.log, x, lambda v, out: v <= 0.0, "domain")
+
+    def sqrt(self, x: Any) -> Any:
+        return self._checked("sqrt", self.xp.sqrt, x, lambda v, out: v < 0.0, "domain")
+
+    def sin(self, x: Any) -> Any:
+        return self._checked("sin", self.xp.sin, x, lambda v, out: self.xp.isinf(v), "domain")
+
+    def cos(self, x: Any) -> Any:
+        return self._checked("cos", self.xp.cos, x, lambda v, out: self.xp.isinf(v), "domain")
+
+    def tan(self, x: Any) -> Any:
+        return self._checked("tan", self.xp.tan, x, lambda v, out: self.xp.isinf(v), "domain")
+
+    def tanh(self, x: Any) -> Any:
+        return fa.tanh(x) if type(x) is float else self.xp.tanh(x)
+
+    def sigmoid(self, x: Any) -> Any:
+        if type(x) is float:
+            return fa.sigmoid(x)
+        xp = self.xp
+        with self.quiet():
+            # 1/(1+e^-x) for x >= 0, e^x/(1+e^x) below: e^-|x| never overflows
+            e = xp.exp(-xp.abs(x))
+            return xp.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    def softplus(self, x: Any) -> Any:
+        if type(x) is float:
+            return fa.softplus(x)
+        xp = self.xp
+        with self.quiet():
+            # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): exact for large |x|, never overflows
+            return xp.maximum(x, self._arr(0.0, x)) + xp.log1p(xp.exp(-xp.abs(x)))
+
+    def clip(self, x: Any, lo: float, hi: float) -> Any:
+        if type(x) is float:
+            return fa.clip(x, lo, hi)
+        xp = self.xp
+        # below lo: lo; above hi: hi; else x (a NaN stays)
+        return xp.where(x < lo, self._arr(lo, x), xp.where(x > hi, self._arr(hi, x), x))
+
+    # ------------------------------------------------------- comparisons and where
+
+    def _compare(self, symbol: str, op: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
+        if type(a) is float and type(b) is float:
+            return op(a, b)
+        self._length("compare", a, b)
+        for x in (a, b):
+            if type(x) is not float:
+                self._refuse_nan(x, f"comparison {symbol}")  # nan > 0 would answer False
+        return op(a, b)
+
+    def less(self, a: Any, b: Any) -> Any:
+        return self._compare("<", operator.lt, a, b)
+
+    def less_equal(self, a: Any, b: Any) -> Any:
+        return self._compare("<=", operator.le, a, b)
+
+    def greater(self, a: Any, b: Any) -> Any:
+        return self._compare(">", operator.gt, a, b)
+
+    def greater_equal(self, a: Any, b: Any) -> Any:
+        return self._compare(">=", operator.ge, a, b)
+
+    def equal(self, a: Any, b: Any) -> Any:
+        return self._compare("==", operator.eq, a, b)
+
+    def not_equal(self, a: Any, b: Any) -> Any:
+        return self._compare("!=", operator.ne, a, b)
+
+    def _mask(self, m: Any, like: Any) -> Any:
+        if isinstance(m, (bool, list)):
+            return self.xp.asarray(m, dtype=self.xp.bool, device=getattr(like, "device", None))
+        return m
+
+    def _mask_length(self, m: Any) -> int | None:
+        if isinstance(m, bool):
+            return None
+        return len(m) if isinstance(m, list) else int(m.shape[0]) if m.ndim else None
+
+    def logical_and(self, a: Any, b: Any) -> Any:
+        if isinstance(a, bool) and isinstance(b, bool):
+            return a and b
+        na, nb = self._mask_length(a), self._mask_length(b)
+        if na is not None and nb is not None and na != nb:
+            raise ShapeError(f"logical_and: masks of lengths {na} and {nb} do not match")
+        like = b if isinstance(a, (bool, list)) else a
+        return self.xp.logical_and(self._mask(a, like), self._mask(b, like))
+
+    def where(self, cond: Any, a: Any, b: Any) -> Any:
+        """``a`` where ``cond`` holds, else ``b``; a bool or a list of bools is a mask too."""
+        n = self._mask_length(cond)
+        shapes = [() if n is None else (n,), *(() if type(x) is float else x.shape for x in (a, b))]
+        lengths = {shape[0] for shape in shapes if shape}
+        if len(lengths) > 1:
+            shown = " and ".join(str(shape) for shape in shapes)
+            raise ShapeError(
+                f"where: shapes {shown} do not match; 1-D operands must have equal length "
+                "(a 0-D operand broadcasts)"
+            )
+        operands = [x for x in (a, b) if type(x) is not float]
+        if not lengths:
+            return a if bool(cond) else b
+        like = operands[0] if operands else cond
+        return self.xp.where(self._mask(cond, like), self._arr(a, like), self._arr(b, like))
+
+    def count(self, mask: Any) -> int:
+        if isinstance(mask, bool):
+            return int(mask)
+        if isinstance(mask, list):
+            return sum(mask)
+        return int(self.xp.sum(self.xp.astype(mask, self.xp.int64)))
+
+    # ------------------------------------------------------------------ reductions
+
+    def total(self, x: Any) -> float:
+        """Σ x_i with the namespace's sum; DomainError/FloatOverflowError as the python one."""
+        if type(x) is float:
+            return x
+        with self.quiet():
+            s = float(self.xp.sum(x))
+        return s if math.isfinite(s) else self._nonfinite_sum(x, s)
+
+    blocked_total = total
+
+    def _nonfinite_sum(self, x: Any, s: float) -> float:
+        xp = self.xp
+        i = self._first(xp.isnan(x))
+        if i >= 0:
+            raise NaNError(f"sum: the value at index {i} is NaN, {fa.NAN_HINT}")
+        plus, minus = bool(xp.any(x == math.inf)), bool(xp.any(x == -math.inf))
+        if plus and minus:
+            raise DomainError("sum: the values hold both inf and -inf; their sum is undefined")
+        if not (plus or minus):
+            raise FloatOverflowError("sum: the sum overflows float64")
+        return s
+
+    def _extreme(self, x: Any, name: str, fn: Callable[[Any], Any]) -> float:
+        if type(x) is float:
+            return x
+        if not x.shape[0]:
+            raise ShapeError(f"{name}: the array is empty")
+        m = float(fn(x))
+        if m != m:  # the standard's max and min propagate NaN
+            self._refuse_nan(x, name)
+        return m
+
+    def amax(self, x: Any) -> float:
+        return self._extreme(x, "max", self.xp.max)
+
+    def amin(self, x: Any) -> float:
+        return self._extreme(x, "min", self.xp.min)
+
+    def vector_norm(self, x: Any) -> float:
+        """sqrt(Σ x_i²); rescaled by max |x_i| when the plain sum of squares over- or
+        underflows, so that no intermediate overflows as in the python backend."""
+        if type(x) is float:
+            return abs(x)
+        xp = self.xp
+        with self.quiet():
+            s = float(xp.sum(x * x))
+            if math.isfinite(s) and s > 1e-280:
+                return math.sqrt(s)
+            self._refuse_nan(x, "vector_norm")
+            if not x.shape[0]:
+                return 0.0
+            m = float(xp.max(xp.abs(x)))
+            if m == 0.0 or m == math.inf:
+                return m
+            y = x / m
+            out = m * math.sqrt(float(xp.sum(y * y)))
+        if out == math.inf:
+            raise FloatOverflowError("vector_norm: the length overflows float64")
+        return out
+
+    # ----------------------------------------------------- indexing and construction
+
+    def take(self, x: Any, index: Any) -> Any:
+        if type(x) is float:
+            raise IndexError("a 0-D value cannot be indexed")
+        n = x.shape[0]
+        if isinstance(index, int):
+            v = float(x[fa._check_index(index, n)])
+            if v != v:
+                raise NaNError(f"indexing: the value at index {index} is NaN, {fa.NAN_HINT}")
+            return v
+        if isinstance(index, slice):
+            return x[index]
+        positions = [fa._check_index(int(i), n) for i in index]
+        return self.xp.take(
+            x, self.xp.asarray(positions, dtype=self.xp.int64, device=x.device), axis=0
+        )
+
+    def scatter_add(self, pieces: Sequence[Any], indices: Sequence[Any], n: int) -> Any:
+        """Zeros of length n with each ``pieces[k]`` added at ``indices[k]``.
+
+        The standard has no scatter: a contiguous slice is placed by one ``concat``
+        (O(n)); single indices, stepped slices and index lists are summed in a dict
+        and written into the zeros entry by entry (O(number of entries)).
+        """
+        out = None
+        points: dict[int, float] = {}
+        for g, index in zip(pieces, indices):
+            if isinstance(index, int):
+                i = fa._check_index(index, n)
+                points[i] = points.get(i, 0.0) + float(g)
+                continue
+            if isinstance(index, slice):
+                start, stop, step = index.indices(n)
+                if step == 1:
+                    if stop > start:
+                        middle = g if type(g) is not float else self.full(stop - start, g)
+                        part = self.concat(
+                            [self.full(start, 0.0), middle, self.full(n - stop, 0.0)]
+                        )
+                        out = part if out is None else out + part
+                    continue
+                positions: Sequence[int] = range(start, stop, step)
+            else:
+                positions = [fa._check_index(int(i), n) for i in index]
+            values = repeat(g) if type(g) is float else self._floats(g)
+            for i, v in zip(positions, values):
+                points[i] = points.get(i, 0.0) + v
+        if points:
+            extra = self._sparse(points, n)
+            out = extra if out is None else out + extra
+        return self.full(n, 0.0) if out is None else out
+
+    def _sparse(self, points: dict[int, float], n: int) -> Any:
+        if 8 * len(points) < n:
+            zeros = self.full(n, 0.0)
+            try:
+                for i, v in points.items():
+                    zeros[i] = v
+                return zeros
+            except (TypeError, ValueError, NotImplementedError):
+                pass  # an immutable namespace (jax): build the values in Python
+        values = [0.0] * n
+        for i, v in points.items():
+            values[i] = v
+        return self.xp.asarray(values, dtype=self.f64)
+
+    def concat(self, pieces: Sequence[Any]) -> Any:
+        """One array from floats and arrays, in order."""
+        parts: list[Any] = []
+        run: list[float] = []
+        for p in pieces:
+            if type(p) is float:
+                run.append(p)
+                continue
+            if run:
+                parts.append(self.xp.asarray(run, dtype=self.f64, device=p.device))
+                run = []
+            parts.append(p)
+        if run:
+            device = parts[0].device if parts else None
+            parts.append(self.xp.asarray(run, dtype=self.f64, device=device))
+        return parts[0] if len(parts) == 1 else self.xp.concat(parts)
+
+    def broadcast_to(self, x: Any, shape: tuple[int, ...]) -> Any:
+        if not shape:
+            if type(x) is not float:
+                raise ShapeError(f"broadcast: cannot broadcast shape {x.shape} to ()")
+            return x
+        if type(x) is not float:
+            if x.shape[0] != shape[0]:
+                raise ShapeError(f"broadcast: cannot broadcast shape {x.shape} to {shape}")
+            return x
+        return self.full(shape[0], x)
+
+    def full(self, n: int, value: float) -> Any:
+        return self.xp.full((n,), float(value), dtype=self.f64)
+
+    def full_like(self, x: Any, value: float) -> Any:
+        if type(x) is float:
+            return float(value)
+        return self.xp.full(x.shape, float(value), dtype=self.f64, device=x.device)
+
+    # -------------------------------------------------------- conversion and checks
+
+    def to_data(self, value: Any, name: str) -> Any:
+        """A float64 copy of the array ``value`` (a float if it is 0-D); NaN refused."""
+        xp = self.xp
+        if value.ndim == 0:
+            f = float(value)
+            if f != f:
+                raise DomainError(f"{name}: the value is NaN")
+            return f
+        if value.ndim != 1 or xp.isdtype(value.dtype, ("bool", "complex floating")):
+            raise TypeError(
+                f"{name}: expected a number or a 1-D sequence of numbers, got an array of "
+                f"shape {value.shape} and dtype {value.dtype}"
+            )
+        out = xp.astype(value, self.f64, copy=True)  # a copy: the engine's arrays never change
+        i = self.find_nan(out)
+        if i >= 0:
+            raise DomainError(f"{name}: the value at index {i} is NaN")
+        return out
+
+    def tolist(self, x: Any, what: str) -> list[float]:
+        self._refuse_nan(x, what)
+        return self._floats(x)
+
+    def from_list(self, items: list[float]) -> Any:
+        out = self.xp.asarray([float(v) for v in items], dtype=self.f64)
+        self._refuse_nan(out, "from_list")
+        return out
+
+    def preview(self, x: Any, what: str) -> str:
+        self._refuse_nan(x, what)
+        n = x.shape[0]
+        if n <= 6:
+            return repr(self._floats(x))
+        head = ", ".join(repr(v) for v in self._floats(x[:3]))
+        tail = ", ".join(repr(v) for v in self._floats(x[n - 3 :]))
+        return f"[{head}, ..., {tail}] (n={n})"
+
+    def find_nan(self, x: Any) -> int:
+        if type(x) is float:
+            return 0 if x != x else -1
+        with self.quiet():
+            s = float(self.xp.sum(x))
+        return -1 if s == s else self._first(self.xp.isnan(x))
+
+    def _refuse_nan(self, x: Any, what: str) -> None:
+        i = self.find_nan(x)
+        if i >= 0:
+            raise NaNError(f"{what}: the value at index {i} is NaN, {fa.NAN_HINT}")
+
+    def is_finite(self, x: Any) -> bool:
+        if type(x) is float:
+            return math.isfinite(x)
+        with self.quiet():
+            # a plain sum is finite when every term is, unless it overflows: then look closer
+            return self._finite_sum(x) or bool(self.xp.all(self.xp.isfinite(x)))
+
+    def find_nonfinite(self, x: Any) -> tuple[int, float] | None:
+        if type(x) is float:
+            return None if math.isfinite(x) else (0, x)
+        i = self._first(~self.xp.isfinite(x))
+        return None if i < 0 else (i, float(x[i]))
+
+    def entry(self, x: Any, i: int) -> float:
+        return x if type(x) is float else float(x[i])

@@ -85,13 +85,20 @@ class ProblemEntry:
         return self.load().options
 
 
+def entry_points(group: str) -> Any:
+    """``importlib.metadata.entry_points(group=...)``, imported when the registry is first
+    read: importing it (with email, zipfile, ...) costs ~15 ms that ``import geograd``
+    need not pay."""
+    from importlib.metadata import entry_points as read
+
+    return read(group=group)
+
+
 def available_problems() -> dict[str, ProblemEntry]:
     """Every known problem by name, sorted, without importing any of them."""
     found: dict[str, ProblemEntry] = {
         name: ProblemEntry(name, target, "geograd") for name, target in _BUILTIN.items()
     }
-    from importlib.metadata import entry_points  # ~15 ms: only when the registry is read
-
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         dist = getattr(getattr(ep, "dist", None), "name", None)
         found[ep.name] = ProblemEntry(ep.name, ep.value, dist)

@@ -229,17 +229,7 @@ class CircleFitCore(Problem):
 
     def set_data(self, xs: Sequence[float], ys: Sequence[float]) -> None:
         """Install the points (coordinate lists); fewer than 3 or collinear is an input error."""
-        self.xs = [float(v) for v in xs]
-        self.ys = [float(v) for v in ys]
-        self.n = len(self.xs)
-        self.columns = [self.xs, self.ys]
-        where = f"{self.name} ({self.source})" if self.source != "generated" else self.name
-        if len(self.ys) != self.n:
-            raise InputError(f"{where}: {self.n} x-coordinates but {len(self.ys)} y-coordinates")
-        if self.n < 3:
-            raise InputError(f"{where}: {self.n} point(s); a circle fit needs at least 3")
-        if not all(math.isfinite(v) for v in self.xs + self.ys):
-            raise InputError(f"{where}: the points must be finite numbers")
+        where = self._install(xs, ys)
         self._scale = extent([self.xs, self.ys])
         m = _moments(self.xs, self.ys)
         # Points on a line (all of them, to rounding) fit no circle: the algebraic fits
@@ -254,7 +244,23 @@ class CircleFitCore(Problem):
         self._ty = Tensor(self.ys)
         self._fits: dict[str, list[float]] | None = None
         self._curvature: tuple[float, float] | None = None
+
+    def _install(self, xs: Sequence[float], ys: Sequence[float]) -> str:
+        """Check and install the user's points (the attributes both classes keep): fewer
+        than 3 is an input error. Returns where they came from, for messages."""
+        self.xs = [float(v) for v in xs]
+        self.ys = [float(v) for v in ys]
+        self.n = len(self.xs)
+        self.columns = [self.xs, self.ys]
+        where = f"{self.name} ({self.source})" if self.source != "generated" else self.name
+        if len(self.ys) != self.n:
+            raise InputError(f"{where}: {self.n} x-coordinates but {len(self.ys)} y-coordinates")
+        if self.n < 3:
+            raise InputError(f"{where}: {self.n} point(s); a circle fit needs at least 3")
+        if not all(math.isfinite(v) for v in self.xs + self.ys):
+            raise InputError(f"{where}: the points must be finite numbers")
         self._reference = None
+        return where
 
     @classmethod
     def from_points(
@@ -597,18 +603,7 @@ class CircleFit(Normalised, CircleFitCore):
     def set_data(self, xs: Sequence[float], ys: Sequence[float]) -> None:
         """Install the points (coordinate lists) and build the unit copy; fewer than 3 or
         collinear points are an input error."""
-        self.xs = [float(v) for v in xs]
-        self.ys = [float(v) for v in ys]
-        self.n = len(self.xs)
-        self.columns = [self.xs, self.ys]
-        where = f"{self.name} ({self.source})" if self.source != "generated" else self.name
-        if len(self.ys) != self.n:
-            raise InputError(f"{where}: {self.n} x-coordinates but {len(self.ys)} y-coordinates")
-        if self.n < 3:
-            raise InputError(f"{where}: {self.n} point(s); a circle fit needs at least 3")
-        if not all(math.isfinite(v) for v in self.xs + self.ys):
-            raise InputError(f"{where}: the points must be finite numbers")
-        self._reference = None
+        self._install(xs, ys)
         self.frame = Frame.fit(self.columns)
         unit_columns = self.frame.columns_to_unit(self.columns)
         self.unit = self.make_unit(CircleFitCore, unit_columns, _given_source=self.source)

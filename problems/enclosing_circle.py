@@ -263,14 +263,7 @@ class EnclosingCircleCore(Problem):
 
     def set_data(self, xs: Sequence[float], ys: Sequence[float]) -> None:
         """Install the points (coordinate lists) and build the hull and the engine's tensors."""
-        self.xs = [float(v) for v in xs]
-        self.ys = [float(v) for v in ys]
-        self.n = len(self.xs)
-        self.columns = [self.xs, self.ys]
-        if self.n == 0 or len(self.ys) != self.n:
-            raise InputError(f"{self.name}: give at least one point, each with x and y")
-        if not all(math.isfinite(v) for v in self.xs + self.ys):
-            raise InputError(f"{self.name}: the points must be finite numbers")
+        self._install(xs, ys)
         self.hull_points = convex_hull(list(zip(self.xs, self.ys)))
         used = self.hull_points if self.settings["hull"] else list(zip(self.xs, self.ys))
         self._ux = [p[0] for p in used]
@@ -280,6 +273,17 @@ class EnclosingCircleCore(Problem):
         self._extent = extent([self.xs, self.ys])
         radius = self.objective(self.default_x0())
         self._radius0 = radius if radius > 0 else 1.0
+
+    def _install(self, xs: Sequence[float], ys: Sequence[float]) -> None:
+        """Check and install the user's points (the attributes both classes keep)."""
+        self.xs = [float(v) for v in xs]
+        self.ys = [float(v) for v in ys]
+        self.n = len(self.xs)
+        self.columns = [self.xs, self.ys]
+        if self.n == 0 or len(self.ys) != self.n:
+            raise InputError(f"{self.name}: give at least one point, each with x and y")
+        if not all(math.isfinite(v) for v in self.xs + self.ys):
+            raise InputError(f"{self.name}: the points must be finite numbers")
         self._reference = None
 
     @classmethod
@@ -759,15 +763,7 @@ class EnclosingCircle(Normalised, EnclosingCircleCore):
 
     def set_data(self, xs: Sequence[float], ys: Sequence[float]) -> None:
         """Install the points (coordinate lists) and build the unit copy."""
-        self.xs = [float(v) for v in xs]
-        self.ys = [float(v) for v in ys]
-        self.n = len(self.xs)
-        self.columns = [self.xs, self.ys]
-        if self.n == 0 or len(self.ys) != self.n:
-            raise InputError(f"{self.name}: give at least one point, each with x and y")
-        if not all(math.isfinite(v) for v in self.xs + self.ys):
-            raise InputError(f"{self.name}: the points must be finite numbers")
-        self._reference = None
+        self._install(xs, ys)
         self.frame = Frame.fit(self.columns)
         ux, uy = self.frame.columns_to_unit(self.columns)
         self.unit = self.make_unit(EnclosingCircleCore, (ux, uy))

@@ -182,6 +182,17 @@ class FermatPointCore(Problem):
 
     def set_data(self, rows: Sequence[Sequence[float]], names: Sequence[str] | None = None) -> None:
         """Install the three vertices (rows)."""
+        pts = self._install(rows, names)
+        # The median of the same points: its distances, vertex test and Weiszfeld are reused.
+        self.median = GeometricMedianCore.from_points(pts)
+        self._scale = extent(self.columns)
+        self._length: float | None = None
+
+    def _install(
+        self, rows: Sequence[Sequence[float]], names: Sequence[str] | None
+    ) -> list[list[float]]:
+        """Check and install the user's vertices and axis names (the attributes both classes
+        keep); returns the vertices as rows of floats."""
         pts = [[float(v) for v in p] for p in rows]
         if len(pts) != 3:
             raise InputError(f"{self.name}: a triangle has 3 vertices, got {len(pts)}")
@@ -194,11 +205,8 @@ class FermatPointCore(Problem):
         self.points = [tuple(p) for p in pts]
         self.columns = [[p[j] for p in pts] for j in range(self.d)]
         self.names = tuple(names) if names is not None else _default_names(self.d)
-        # The median of the same points: its distances, vertex test and Weiszfeld are reused.
-        self.median = GeometricMedianCore.from_points(pts)
-        self._scale = extent(self.columns)
-        self._length: float | None = None
         self._reference = None
+        return pts
 
     @classmethod
     def from_points(
@@ -520,19 +528,7 @@ class FermatPoint(Normalised, FermatPointCore):
 
     def set_data(self, rows: Sequence[Sequence[float]], names: Sequence[str] | None = None) -> None:
         """Install the three vertices (rows) and build the unit copy."""
-        pts = [[float(v) for v in p] for p in rows]
-        if len(pts) != 3:
-            raise InputError(f"{self.name}: a triangle has 3 vertices, got {len(pts)}")
-        self.d = len(pts[0])
-        if self.d == 0 or any(len(p) != self.d for p in pts):
-            raise InputError(f"{self.name}: vertices must have the same, nonzero dimension")
-        if any(not math.isfinite(v) for p in pts for v in p):
-            raise InputError(f"{self.name}: vertex coordinates must be finite")
-        self.n = 3
-        self.points = [tuple(p) for p in pts]
-        self.columns = [[p[j] for p in pts] for j in range(self.d)]
-        self.names = tuple(names) if names is not None else _default_names(self.d)
-        self._reference = None
+        pts = self._install(rows, names)
         self.frame = Frame.fit(self.columns)
         self.unit = self.make_unit(FermatPointCore, [self.frame.point_to_unit(p) for p in pts])
         self.refuse_unrepresentable()

@@ -232,23 +232,8 @@ class GeometricMedianCore(Problem):
         names: Sequence[str] | None = None,
     ) -> None:
         """Install data given column by column (``columns[j][i]`` = coordinate j of point i)."""
-        self.columns = [[float(v) for v in c] for c in columns]
-        self.d = len(self.columns)
-        self.n = len(self.columns[0]) if self.columns else 0
-        if self.d == 0 or self.n == 0:
-            raise InputError(f"{self.name}: no points")
-        if any(len(c) != self.n for c in self.columns):
-            raise InputError(f"{self.name}: coordinate columns of different lengths")
-        self.points = list(zip(*self.columns))
-        if weights is not None:
-            w = [float(v) for v in weights]
-            if len(w) != self.n:
-                raise InputError(f"{self.name}: {len(w)} weights for {self.n} points")
-            if any(not math.isfinite(v) or v < 0 for v in w) or not any(v > 0 for v in w):
-                raise InputError(f"{self.name}: weights must be finite, >= 0, not all 0")
-            self.weights: list[float] | None = w
-        else:
-            self.weights = None
+        self._install_columns(columns)
+        self.weights: list[float] | None = self._checked_weights(weights)
         self.total_weight = math.fsum(self.weights) if self.weights is not None else float(self.n)
         self.names = (
             tuple(names) if names is not None else tuple(f"x{j + 1}" for j in range(self.d))
@@ -260,6 +245,30 @@ class GeometricMedianCore(Problem):
         self._length: float | None = None
         self._scale = extent(self.columns)
         self._uniqueness: tuple[bool, str] | None = None
+
+    def _install_columns(self, columns: Sequence[Sequence[float]]) -> None:
+        """Check and install the user's points, given column by column: ``columns``, ``d``,
+        ``n`` and ``points`` (the attributes both classes keep)."""
+        self.columns = [[float(v) for v in c] for c in columns]
+        self.d = len(self.columns)
+        self.n = len(self.columns[0]) if self.columns else 0
+        if self.d == 0 or self.n == 0:
+            raise InputError(f"{self.name}: no points")
+        if any(len(c) != self.n for c in self.columns):
+            raise InputError(f"{self.name}: coordinate columns of different lengths")
+        self.points = list(zip(*self.columns))
+
+    def _checked_weights(self, weights: Sequence[float] | None) -> list[float] | None:
+        """The weights as floats (None without weights); one per point, finite, >= 0, not
+        all 0, or an input error."""
+        if weights is None:
+            return None
+        w = [float(v) for v in weights]
+        if len(w) != self.n:
+            raise InputError(f"{self.name}: {len(w)} weights for {self.n} points")
+        if any(not math.isfinite(v) or v < 0 for v in w) or not any(v > 0 for v in w):
+            raise InputError(f"{self.name}: weights must be finite, >= 0, not all 0")
+        return w
 
     @classmethod
     def from_points(
@@ -603,31 +612,19 @@ class GeometricMedian(Normalised, GeometricMedianCore):
     ) -> None:
         """Install data given column by column (``columns[j][i]`` = coordinate j of point i)
         and build the unit copy the mathematics run on."""
-        self.columns = [[float(v) for v in c] for c in columns]
-        self.d = len(self.columns)
-        self.n = len(self.columns[0]) if self.columns else 0
-        if self.d == 0 or self.n == 0:
-            raise InputError(f"{self.name}: no points")
-        if any(len(c) != self.n for c in self.columns):
-            raise InputError(f"{self.name}: coordinate columns of different lengths")
+        self._install_columns(columns)
         if not all(math.isfinite(v) for c in self.columns for v in c):
             raise InputError(f"{self.name}: the point coordinates must be finite numbers")
-        self.points = list(zip(*self.columns))
+        w = self._checked_weights(weights)
+        self.weights = w
         unit_weights: list[float] | None = None
-        if weights is not None:
-            w = [float(v) for v in weights]
-            if len(w) != self.n:
-                raise InputError(f"{self.name}: {len(w)} weights for {self.n} points")
-            if any(not math.isfinite(v) or v < 0 for v in w) or not any(v > 0 for v in w):
-                raise InputError(f"{self.name}: weights must be finite, >= 0, not all 0")
-            self.weights: list[float] | None = w
+        if w is not None:
             # Weights near 1e308 would overflow their sum: the unit copy's are divided by a
             # power of two (exactly; the weighted mean does not change).
             self._weight_exponent = weight_exponent(w)
             unit_weights = [times_pow2(v, -self._weight_exponent) for v in w]
             self.total_weight = times_pow2(math.fsum(unit_weights), self._weight_exponent)
         else:
-            self.weights = None
             self._weight_exponent = 0
             self.total_weight = float(self.n)
         self.names = (

@@ -274,18 +274,8 @@ class RegistrationCore(Problem):
         self, source: Sequence[Sequence[float]], target: Sequence[Sequence[float]]
     ) -> None:
         """Install corresponding point lists (rows (x, y))."""
-        self.source = [(float(p[0]), float(p[1])) for p in source]
-        self.target = [(float(q[0]), float(q[1])) for q in target]
-        self.n = len(self.source)
-        self.settings["n"] = self.n
-        if len(self.target) != self.n:
-            raise InputError(f"registration: {len(self.target)} targets for {self.n} sources")
-        first = self.source[0]
-        if all(p == first for p in self.source):
-            raise InputError(
-                "registration: all source points coincide, so the rotation is undetermined; "
-                "give at least two distinct source points"
-            )
+        self._install_pairs(source, target)
+        self._check_distinct_sources()
         self._px = Tensor([p[0] for p in self.source])
         self._py = Tensor([p[1] for p in self.source])
         self._qx = Tensor([q[0] for q in self.target])
@@ -301,6 +291,27 @@ class RegistrationCore(Problem):
         self._pcx, self._pcy = Tensor([p[0] for p in pc]), Tensor([p[1] for p in pc])
         self._qcx, self._qcy = Tensor([q[0] for q in qc]), Tensor([q[1] for q in qc])
         self._reference = None
+
+    def _install_pairs(
+        self, source: Sequence[Sequence[float]], target: Sequence[Sequence[float]]
+    ) -> None:
+        """Install the user's point pairs (the attributes both classes keep); as many targets
+        as sources, or an input error."""
+        self.source = [(float(p[0]), float(p[1])) for p in source]
+        self.target = [(float(q[0]), float(q[1])) for q in target]
+        self.n = len(self.source)
+        self.settings["n"] = self.n
+        if len(self.target) != self.n:
+            raise InputError(f"registration: {len(self.target)} targets for {self.n} sources")
+
+    def _check_distinct_sources(self) -> None:
+        """An input error when all source points coincide (the rotation is undetermined)."""
+        first = self.source[0]
+        if all(p == first for p in self.source):
+            raise InputError(
+                "registration: all source points coincide, so the rotation is undetermined; "
+                "give at least two distinct source points"
+            )
 
     @staticmethod
     def transform(
@@ -748,20 +759,10 @@ class Registration(Normalised, RegistrationCore):
         self, source: Sequence[Sequence[float]], target: Sequence[Sequence[float]]
     ) -> None:
         """Install corresponding point lists (rows (x, y)) and build the unit copy."""
-        self.source = [(float(p[0]), float(p[1])) for p in source]
-        self.target = [(float(q[0]), float(q[1])) for q in target]
-        self.n = len(self.source)
-        self.settings["n"] = self.n
-        if len(self.target) != self.n:
-            raise InputError(f"registration: {len(self.target)} targets for {self.n} sources")
+        self._install_pairs(source, target)
         if not all(math.isfinite(v) for p in self.source + self.target for v in p):
             raise InputError("registration: the points must be finite numbers")
-        first = self.source[0]
-        if all(p == first for p in self.source):
-            raise InputError(
-                "registration: all source points coincide, so the rotation is undetermined; "
-                "give at least two distinct source points"
-            )
+        self._check_distinct_sources()
         self._reference = None
         pts = [*self.source, *self.target]
         self.frame = Frame.fit([[p[0] for p in pts], [p[1] for p in pts]], centred=False)

@@ -219,6 +219,29 @@ class TrilaterationCore(Problem):
         names: Sequence[str] | None = None,
     ) -> None:
         """Install anchors (rows), their ranges and, if known, the true position."""
+        rows = self._install(anchors, ranges, truth, names)
+        self._scale = extent(self.columns)
+        thin = thinness(rows)
+        if thin <= DEGENERATE:
+            shape = "one line" if self.d == 2 else "one plane"
+            raise InputError(
+                f"{self.name}: the anchors lie on {shape}; the position is ambiguous "
+                "(its mirror image fits the ranges as well)"
+            )
+        # The engine's view of the data, built once.
+        self._coords = tuple(Tensor(c) for c in self.columns)
+        self._rho = Tensor(self.ranges)
+        self._x0_linear: list[float] | None = None
+
+    def _install(
+        self,
+        anchors: Sequence[Sequence[float]],
+        ranges: Sequence[float],
+        truth: Sequence[float] | None,
+        names: Sequence[str] | None,
+    ) -> list[list[float]]:
+        """Check and install the user's anchors, ranges, true position and axis names (the
+        attributes both classes keep); returns the anchors as rows of floats."""
         rows = [[float(v) for v in a] for a in anchors]
         rho = [float(v) for v in ranges]
         if not rows:
@@ -249,19 +272,8 @@ class TrilaterationCore(Problem):
         self.truth = None if truth is None else [float(v) for v in truth]
         self.columns = [[a[j] for a in rows] for j in range(d)]
         self.names = tuple(names) if names is not None else _default_names(d)
-        self._scale = extent(self.columns)
-        thin = thinness(rows)
-        if thin <= DEGENERATE:
-            shape = "one line" if d == 2 else "one plane"
-            raise InputError(
-                f"{self.name}: the anchors lie on {shape}; the position is ambiguous "
-                "(its mirror image fits the ranges as well)"
-            )
-        # The engine's view of the data, built once.
-        self._coords = tuple(Tensor(c) for c in self.columns)
-        self._rho = Tensor(self.ranges)
         self._reference = None
-        self._x0_linear: list[float] | None = None
+        return rows
 
     @classmethod
     def from_anchors(
@@ -660,41 +672,11 @@ class Trilateration(Normalised, TrilaterationCore):
     ) -> None:
         """Install anchors (rows), their ranges and, if known, the true position; build
         the unit copy."""
-        rows = [[float(v) for v in a] for a in anchors]
-        rho = [float(v) for v in ranges]
-        if not rows:
-            raise InputError(f"{self.name}: no anchors")
-        d = len(rows[0])
-        if d not in (2, 3) or any(len(a) != d for a in rows):
-            raise InputError(f"{self.name}: anchors must all have 2 or all have 3 coordinates")
-        if len(rho) != len(rows):
-            raise InputError(f"{self.name}: {len(rho)} ranges for {len(rows)} anchors")
-        if any(not math.isfinite(v) for a in rows for v in a) or any(
-            not math.isfinite(v) for v in rho
-        ):
-            raise InputError(f"{self.name}: anchors and ranges must be finite")
-        for i, v in enumerate(rho):
-            if v < 0:
-                raise InputError(
-                    f"{self.name}: anchor {i + 1} has a negative range {v}; ranges are >= 0"
-                )
-        if len(rows) < d + 1:
-            raise InputError(
-                f"{self.name}: {len(rows)} anchors cannot fix a point in {d}-D; give at "
-                f"least {d + 1}"
-            )
-        self.d = d
-        self.n = len(rows)
-        self.anchors = [tuple(a) for a in rows]
-        self.ranges = rho
-        self.truth = None if truth is None else [float(v) for v in truth]
-        self.columns = [[a[j] for a in rows] for j in range(d)]
-        self.names = tuple(names) if names is not None else _default_names(d)
-        self._reference = None
-        self.frame = Frame.fit(self.columns, lengths=rho)
+        rows = self._install(anchors, ranges, truth, names)
+        self.frame = Frame.fit(self.columns, lengths=self.ranges)
         given = (
             [self.frame.point_to_unit(a) for a in rows],
-            [self.frame.length_to_unit(v) for v in rho],
+            [self.frame.length_to_unit(v) for v in self.ranges],
             None if self.truth is None else self.frame.point_to_unit(self.truth),
         )
         self.unit = self.make_unit(TrilaterationCore, given)

@@ -271,6 +271,43 @@ class ArrayAPIBackend:
                     self._refuse_nan(c, "norm")
         return out
 
+    def distances(self, coords: Sequence[Any], center: Sequence[float]) -> Any:
+        """d_i = sqrt(Σ_j (x_ij − c_j)²), folded with the namespace's hypot (no overflow):
+        one subtraction and one hypot per coordinate, the namespace's own kernels."""
+        if not coords or len(coords) != len(center):
+            raise ShapeError(
+                f"distances: {len(coords)} coordinate arrays and a centre of {len(center)} "
+                "coordinates; they must match (and be at least one)"
+            )
+        if any(type(c) is float for c in coords):
+            raise ShapeError("distances: every coordinate must be a 1-D array")
+        self._length("distances", *coords)
+        xp = self.xp
+        with self.quiet():
+            out = xp.abs(coords[0] - float(center[0]))
+            for x, c in zip(coords[1:], center[1:]):
+                out = xp.hypot(out, x - float(c))
+            if not self._finite_sum(out):
+                # hypot(inf, nan) is inf: an infinite distance would hide a NaN
+                for x in coords:
+                    self._refuse_nan(x, "distances")
+                self._refuse_nan(out, "distances")
+        return out
+
+    def offset_sum(self, g: Any, dist: Any, x: Any, c: float) -> float:
+        """Σ_i g_i (c − x_i)/d_i, the term 0 where d_i = 0 (see the python backend)."""
+        if type(x) is float or type(dist) is float:
+            raise ShapeError("offset_sum: the distances and the coordinate must be 1-D arrays")
+        self._length("offset_sum", g, dist, x)
+        xp = self.xp
+        with self.quiet():
+            q = (float(c) - x) / dist
+            if not self._finite_sum(q):
+                zero = dist == 0.0  # there c − x is 0 too: 0/0, the zero subgradient
+                q = xp.where(zero, self._arr(0.0, q), q)
+            s = float(xp.sum(g * q))
+        return s
+
     # ------------------------------------------------------------------- unary math
 
     def neg(self, x: Any) -> Any:

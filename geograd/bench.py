@@ -7,6 +7,8 @@ generator, by every method this machine has, side by side in one run:
 =====================  ====================================================
 ``engine``             geograd on the standard-library backend
                        (``F.mean(F.hypot(xs - p[0], ys - p[1]))``, ``backward()``)
+``engine-fused``       geograd on the standard-library backend with the fused
+                       primitive (``F.mean(F.distances((xs, ys), p))``)
 ``engine-numpy``       the same code on numpy arrays (when the engine takes them)
 ``python-loop``        a hand-written pure-Python loop with running sums
 ``numpy``              the closed form in numpy (the speed to beat)
@@ -78,6 +80,15 @@ def engine_vector(xs: Tensor, ys: Tensor, p0: tuple[float, float] = P0) -> Evalu
     return loss.item(), p.grad.tolist()
 
 
+def engine_fused(xs: Tensor, ys: Tensor, p0: tuple[float, float] = P0) -> Evaluation:
+    """The loss through the engine's fused distances primitive (``F.distances``)."""
+    p = Tensor(list(p0), requires_grad=True)
+    loss = F.mean(F.distances((xs, ys), p))
+    loss.backward()
+    assert p.grad is not None
+    return loss.item(), p.grad.tolist()
+
+
 def engine_scalar(xs: list[float], ys: list[float], p0: tuple[float, float] = P0) -> Evaluation:
     """One 0-D node per point and operation, as micrograd builds it."""
     px = Tensor(p0[0], requires_grad=True)
@@ -120,6 +131,11 @@ def _optional(module: str) -> Any:
 def _engine(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
     txs, tys = Tensor(xs), Tensor(ys)
     return lambda: engine_vector(txs, tys)
+
+
+def _engine_fused(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
+    txs, tys = Tensor(xs), Tensor(ys)
+    return lambda: engine_fused(txs, tys)
 
 
 def _engine_numpy(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
@@ -213,6 +229,7 @@ class Method:
 
 METHODS: tuple[Method, ...] = (
     Method("engine", "geograd, standard-library backend", _engine),
+    Method("engine-fused", "geograd, standard-library backend, F.distances", _engine_fused),
     Method("engine-numpy", "geograd on numpy arrays", _engine_numpy, "numpy"),
     Method("python-loop", "hand-written pure-Python loop", _python_loop),
     Method("numpy", "closed form in numpy", _numpy, "numpy"),

@@ -56,6 +56,10 @@ def _const(data: Data) -> Tensor:
     return Tensor.from_data(data)
 
 
+# the placeholder a vjp_all returns for a parent that does not require grad (never used)
+_NOTHING = Tensor.from_data(0.0)
+
+
 def _gmul(g: Tensor, d: Any) -> Tensor:
     """g · d for a VJP: cotangent times local derivative, 0 where g is 0 even if d is inf."""
     return mul_masked(g, d)
@@ -152,6 +156,55 @@ def _norm_vjp(g: Tensor, out: Tensor, *coords: Tensor) -> list[Tensor]:
     """d||c||/dc_i = c_i/||c||, taken as 0 at the origin; g/||c|| is shared by all i."""
     scale = divide_no_nan(g, out)
     return [_gmul(scale, c) for c in coords]
+
+
+def _distances_forward(be: Backend, *datas: Data) -> Data:
+    d = len(datas) // 2
+    return be.distances(datas[:d], datas[d:])  # type: ignore[arg-type]
+
+
+def _distances_vjp(g: Tensor, out: Tensor, *args: Tensor) -> list[Tensor]:
+    """Gradients of ``out_i = ||x_i − c||`` given ``g``: for the centre's coordinate j,
+    Σ_i g_i (c_j − x_ij)/d_i (one fused :data:`offset_sum` each); for a data coordinate
+    that requires grad, g_i (x_ij − c_j)/d_i. Every term is 0 where d_i = 0."""
+    d = len(args) // 2
+    coords, center = args[:d], args[d:]
+    grads = [_NOTHING] * len(args)  # a parent that does not require grad: never used
+    scale: Tensor | None = None
+    for j, (x, c) in enumerate(zip(coords, center)):
+        if c.requires_grad:
+            grads[d + j] = offset_sum(g, out, x, c)
+        if x.requires_grad:
+            if scale is None:
+                scale = divide_no_nan(g, out)
+            grads[j] = _gmul(scale, x - c)
+    return grads
+
+
+def _offset_sum_forward(be: Backend, g: Data, dist: Data, x: Data, c: Data) -> float:
+    return be.offset_sum(g, dist, x, c)  # type: ignore[arg-type]
+
+
+def _offset_sum_vjp(
+    h: Tensor, out: Tensor, g: Tensor, dist: Tensor, x: Tensor, c: Tensor
+) -> list[Tensor]:
+    """s = Σ_i g_i (c − x_i)/d_i: ds/dg_i = (c − x_i)/d_i, ds/dd_i = −g_i (c − x_i)/d_i²,
+    ds/dx_i = −g_i/d_i, ds/dc = Σ_i g_i/d_i; each term 0 where d_i = 0. Only the gradients
+    of the inputs that require grad are built."""
+    grads = [_NOTHING] * 4
+    if g.requires_grad or dist.requires_grad:
+        unit = divide_no_nan(c - x, dist)  # (c − x_i)/d_i, 0 at d_i = 0
+        if g.requires_grad:
+            grads[0] = _gmul(h, unit)
+        if dist.requires_grad:
+            grads[1] = -_gmul(h, divide_no_nan(g * unit, dist))
+    if x.requires_grad or c.requires_grad:
+        w = divide_no_nan(g, dist)  # g_i/d_i, 0 at d_i = 0
+        if x.requires_grad:
+            grads[2] = -_gmul(h, w)
+        if c.requires_grad:
+            grads[3] = _gmul(h, reduce_sum(w))
+    return grads
 
 
 def _scatter_add_vjp(
@@ -277,6 +330,11 @@ norm: Primitive = P("norm", "hypot", vjp_all=_norm_vjp)
 _concat: Primitive = P("concat", _concat_forward, vjp_all=_concat_vjp)
 # Σ_k pieces[k] placed at indices[k] in zeros(n); gradient of piece k: g[indices[k]]
 scatter_add: Primitive = P("scatter_add", _scatter_add_forward, vjp_all=_scatter_add_vjp)
+# the Euclidean distances from a centre to n points, fused: args (x_1, ..., x_d, c_1, ...,
+# c_d), the data coordinates 1-D and the centre's 0-D; see distances() below
+_distances: Primitive = P("distances", _distances_forward, vjp_all=_distances_vjp)
+# Σ_i g_i (c − x_i)/d_i, the distances' gradient for one coordinate of the centre, fused
+offset_sum: Primitive = P("offset_sum", _offset_sum_forward, vjp_all=_offset_sum_vjp)
 # fmt: on
 
 
@@ -286,6 +344,50 @@ scatter_add: Primitive = P("scatter_add", _scatter_add_forward, vjp_all=_scatter
 def hypot(x: Any, y: Any) -> Tensor:
     """sqrt(x² + y²), elementwise; gradient (x, y)/hypot, and 0 at the origin."""
     return norm(x, y)
+
+
+def distances(coords: Sequence[Any], center: Any) -> Tensor:
+    """d_i = ||x_i − c|| = sqrt(Σ_j (x_ij − c_j)²) for every point i: the Euclidean
+    distances from the point ``center`` to the n points whose coordinate j is
+    ``coords[j]``, as one fused primitive.
+
+    ``coords``: d 1-D tensors (or arrays) of equal length n, one per coordinate, as
+    data usually comes (columns); they may be constants. ``center``: a 1-D tensor of
+    length d (e.g. the parameter), or a sequence of d 0-D tensors or floats (``(x[0],
+    x[1])``, when the centre is part of a larger parameter), or, when d = 1, a 0-D
+    tensor. The centre enters the primitive as d 0-D operands, so it may live in any
+    backend (a 0-D value broadcasts) and its gradient is d numbers, not n.
+
+    Same values as ``norm(x_1 − c_1, ..., x_d − c_d)`` (hypot-style, no intermediate
+    overflow), in one pass over the data where the backend allows (the standard
+    library: one C-level ``map`` of ``math.dist``, no list of differences).
+    Gradient: dd_i/dc_j = (c_j − x_ij)/d_i, and the opposite for x_ij; 0 at d_i = 0
+    (the gradient of a distance at zero distance is 0). The centre's gradient,
+    Σ_i g_i (c_j − x_ij)/d_i, is one fused pass per coordinate (:data:`offset_sum`),
+    itself differentiable, so Hessians through ``create_graph`` work as for the
+    unfused composition.
+    """
+    xs = [as_tensor(x) for x in coords]
+    if not xs:
+        raise ShapeError("distances: no coordinates")
+    c = center if isinstance(center, Tensor) else None
+    if c is not None and c.shape:
+        parts: Sequence[Any] = unbind(c)
+    elif c is not None:
+        parts = (c,)
+    else:
+        parts = [as_tensor(v) for v in center]
+    if len(parts) != len(xs):
+        raise ShapeError(
+            f"distances: {len(xs)} coordinates but a centre of {len(parts)}; they must match"
+        )
+    for x in xs:
+        if not x.shape:
+            raise ShapeError("distances: every coordinate must be a 1-D tensor (one per axis)")
+    for p in parts:
+        if as_tensor(p).shape:
+            raise ShapeError("distances: the centre's coordinates must be 0-D")
+    return _distances(*xs, *parts)
 
 
 def where(cond: Mask, a: Any, b: Any) -> Tensor:

@@ -23,7 +23,7 @@ from . import report
 from .errors import EXIT_FINDING
 from .plotting import OptHSweep, check_figure_path, h_sweep
 from .settings import check_count, check_positive
-from .solve import OptJson, OptQuiet, build_problem, problem_header
+from .solve import OptBackend, OptJson, OptQuiet, build_problem, problem_header
 
 CHECK = "Check options"
 
@@ -74,6 +74,7 @@ def check_options(
             rich_help_panel=CHECK,
         ),
     ] = "1e-5",
+    backend: OptBackend = "auto",
     json_output: OptJson = False,
     quiet: OptQuiet = False,
     h_sweep_file: OptHSweep = None,
@@ -93,6 +94,7 @@ def run_check(
     json_output: bool,
     quiet: bool,
     h_sweep_file: Path | None = None,
+    backend: str | None = None,
 ) -> None:
     """``geograd check NAME``: see the module docstring."""
     from geograd.check import three_way_check
@@ -103,7 +105,7 @@ def run_check(
     fd = check_positive("--fd-tol", fd_tol) or 1e-5
     if h_sweep_file is not None:
         check_figure_path(h_sweep_file, "--h-sweep")
-    problem, _ = build_problem(name, problem_args)
+    problem, _ = build_problem(name, problem_args, backend)
     problem.check_workload(k + len(at or []))  # refuse a count that would run for hours
     points = [problem.check_point(p, "--at") for p in at or []]
     points += problem.check_points(k) if k else []

@@ -86,6 +86,17 @@ OptOut = Annotated[
         rich_help_panel=OUTPUT,
     ),
 ]
+OptBackend = Annotated[
+    str,
+    typer.Option(
+        "--backend",
+        metavar="NAME",
+        help="Array backend of the problem's data: python (the standard library), numpy, "
+        "or auto (numpy where it is installed and the data have at least 10,000 points; "
+        "the results are the same floats either way).",
+        rich_help_panel=SOLVER,
+    ),
+]
 OptQuiet = Annotated[
     bool,
     typer.Option(
@@ -129,6 +140,7 @@ def solve_options(
         ),
     ] = None,
     x0: OptX0 = None,
+    backend: OptBackend = "auto",
     schedule: Annotated[
         str | None,
         typer.Option(
@@ -173,6 +185,7 @@ def compare_options(
     ] = None,
     steps: OptSteps = None,
     x0: OptX0 = None,
+    backend: OptBackend = "auto",
     json_output: OptJson = False,
     out: OptOut = None,
     quiet: OptQuiet = False,
@@ -215,12 +228,16 @@ def solve_help_defaults(cls: Any) -> dict[str, str]:
 # ----------------------------------------------------------------------------- helpers
 
 
-def build_problem(name: str, problem_args: dict[str, Any]) -> tuple[Any, float]:
-    """The problem built from its flags, and the seconds that took (data generation, loading)."""
+def build_problem(
+    name: str, problem_args: dict[str, Any], backend: str | None = None
+) -> tuple[Any, float]:
+    """The problem built from its flags, with its data in ``backend`` (``--backend``), and
+    the seconds that took (data generation, loading)."""
     from geograd.problems import get_problem
 
     t0 = time.perf_counter()
-    problem = get_problem(name, **problem_args)
+    extra = {} if backend is None else {"backend": backend}
+    problem = get_problem(name, **problem_args, **extra)
     return problem, time.perf_counter() - t0
 
 
@@ -297,6 +314,7 @@ def problem_header(problem: Any) -> dict[str, Any]:
         "n": getattr(problem, "n", None),
         "dim": problem.dim,
         "data": problem.data_summary(),
+        "backend": getattr(problem, "backend", "python"),
     }
 
 
@@ -349,6 +367,7 @@ def run_solve(
     animate: Path | None = None,
     fps: str | None = None,
     frames: str | None = None,
+    backend: str | None = None,
 ) -> None:
     """``geograd solve NAME``: see the module docstring; the exit code is :func:`verdict`'s."""
     began = time.perf_counter()
@@ -358,7 +377,7 @@ def run_solve(
     pictures = check_outputs(name, problem_args, out, plot, animate, fps, frames)
     opt_name = check_optimizer(optimizer) if optimizer is not None else None
 
-    problem, setup_s = build_problem(name, problem_args)
+    problem, setup_s = build_problem(name, problem_args, backend)
     start = problem.check_point(x0, "--x0") if x0 is not None else problem.x0
 
     settings = dict(problem.solver_defaults(opt_name, budget))
@@ -558,6 +577,7 @@ def run_compare(
     animate: Path | None = None,
     fps: str | None = None,
     frames: str | None = None,
+    backend: str | None = None,
 ) -> None:
     """``geograd compare NAME``: our optimizers, scipy's methods and the reference side by side."""
     from geograd.optim.registry import optimizer_names
@@ -571,7 +591,7 @@ def run_compare(
     )
     methods = _scipy_methods(baselines, SCIPY_METHODS, DEFAULT_BASELINES)
 
-    problem, setup_s = build_problem(name, problem_args)
+    problem, setup_s = build_problem(name, problem_args, backend)
     if optimizers is None:
         own = problem.solver_defaults()["optimizer"]
         ours = list(dict.fromkeys([own, *COMPARE_OPTIMIZERS]))

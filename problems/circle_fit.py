@@ -240,8 +240,8 @@ class CircleFitCore(Problem):
             )
         self._moments = m
         # The engine's view of the data, built once.
-        self._tx = Tensor(self.xs)
-        self._ty = Tensor(self.ys)
+        self._tx = self.as_data(self.xs)
+        self._ty = self.as_data(self.ys)
         self._fits: dict[str, list[float]] | None = None
         self._curvature: tuple[float, float] | None = None
 
@@ -297,7 +297,7 @@ class CircleFitCore(Problem):
         """Σ (||p_i - c|| - R)² through the engine."""
         if not isinstance(x, Tensor):
             x = Tensor(x)
-        r = F.norm(self._tx - x[0], self._ty - x[1]) - x[2]
+        r = F.distances((self._tx, self._ty), (x[0], x[1])) - x[2]
         return F.dot(r, r)
 
     def objective(self, x: Sequence[float]) -> float:

@@ -268,8 +268,8 @@ class EnclosingCircleCore(Problem):
         used = self.hull_points if self.settings["hull"] else list(zip(self.xs, self.ys))
         self._ux = [p[0] for p in used]
         self._uy = [p[1] for p in used]
-        self._tx = Tensor(self._ux)
-        self._ty = Tensor(self._uy)
+        self._tx = self.as_data(self._ux)
+        self._ty = self.as_data(self._uy)
         self._extent = extent([self.xs, self.ys])
         radius = self.objective(self.default_x0())
         self._radius0 = radius if radius > 0 else 1.0
@@ -324,7 +324,7 @@ class EnclosingCircleCore(Problem):
     def _distances(self, x: Tensor) -> Tensor:
         if not isinstance(x, Tensor):
             x = Tensor(x)
-        return F.norm(self._tx - x[0], self._ty - x[1])
+        return F.distances((self._tx, self._ty), (x[0], x[1]))
 
     def loss(self, x: Tensor) -> Tensor:
         """max_i ||p_i - c|| through the engine (over the hull's vertices when ``hull``)."""

@@ -184,7 +184,7 @@ class FermatPointCore(Problem):
         """Install the three vertices (rows)."""
         pts = self._install(rows, names)
         # The median of the same points: its distances, vertex test and Weiszfeld are reused.
-        self.median = GeometricMedianCore.from_points(pts)
+        self.median = GeometricMedianCore.from_points(pts, backend=self.backend_request)
         self._scale = extent(self.columns)
         self._length: float | None = None
 

@@ -239,8 +239,8 @@ class GeometricMedianCore(Problem):
             tuple(names) if names is not None else tuple(f"x{j + 1}" for j in range(self.d))
         )
         # The engine's view of the data, built once: one constant Tensor per coordinate.
-        self._coords = tuple(Tensor(c) for c in self.columns)
-        self._w = None if self.weights is None else Tensor(self.weights)
+        self._coords = tuple(self.as_data(c) for c in self.columns)
+        self._w = None if self.weights is None else self.as_data(self.weights)
         self._reference = None
         self._length: float | None = None
         self._scale = extent(self.columns)
@@ -276,15 +276,18 @@ class GeometricMedianCore(Problem):
         points: Sequence[Sequence[float]],
         weights: Sequence[float] | None = None,
         x0: Sequence[float] | None = None,
+        *,
+        backend: str | None = None,
     ) -> GeometricMedianCore:
-        """A median problem over the given points (rows), e.g. for scripts and tests."""
+        """A median problem over the given points (rows), e.g. for scripts and tests; its data
+        in ``backend`` (see :class:`~geograd.problems.base.Problem`)."""
         rows = [[float(v) for v in p] for p in points]
         if not rows or not rows[0]:
             raise InputError("median: no points")
         d = len(rows[0])
         if any(len(p) != d for p in rows):
             raise InputError("median: points of different dimensions")
-        return cls._from_given((as_columns(rows), weights), x0=x0)
+        return cls._from_given((as_columns(rows), weights), x0=x0, backend=backend)
 
     @property
     def dim(self) -> int:
@@ -309,11 +312,8 @@ class GeometricMedianCore(Problem):
         coordinate of 1-D data)."""
         if not isinstance(x, Tensor):
             x = Tensor(x)
-        if not x.shape:
-            parts = [self._coords[0] - x]
-        else:
-            parts = [c - x[j] for j, c in enumerate(self._coords)]
-        return F.norm(*parts)
+        # one fused primitive: a single pass over the data forward, one per axis backward
+        return F.distances(self._coords, x)
 
     def loss(self, x: Tensor) -> Tensor:
         """Σ w_i ||a_i - x|| / W through the engine (mean distance when unweighted)."""

@@ -276,10 +276,10 @@ class RegistrationCore(Problem):
         """Install corresponding point lists (rows (x, y))."""
         self._install_pairs(source, target)
         self._check_distinct_sources()
-        self._px = Tensor([p[0] for p in self.source])
-        self._py = Tensor([p[1] for p in self.source])
-        self._qx = Tensor([q[0] for q in self.target])
-        self._qy = Tensor([q[1] for q in self.target])
+        self._px = self.as_data([p[0] for p in self.source])
+        self._py = self.as_data([p[1] for p in self.source])
+        self._qx = self.as_data([q[0] for q in self.target])
+        self._qy = self.as_data([q[1] for q in self.target])
         self._size = max(abs(v) for p in self.source for v in p)
         # The solver's frame (see solver_loss): centroids, centred data, the RMS radius.
         n = self.n
@@ -288,8 +288,8 @@ class RegistrationCore(Problem):
         pc = [(p[0] - self.source_centroid[0], p[1] - self.source_centroid[1]) for p in self.source]
         qc = [(q[0] - self.target_centroid[0], q[1] - self.target_centroid[1]) for q in self.target]
         self.radius = math.sqrt(math.fsum(a * a + b * b for a, b in pc) / n)
-        self._pcx, self._pcy = Tensor([p[0] for p in pc]), Tensor([p[1] for p in pc])
-        self._qcx, self._qcy = Tensor([q[0] for q in qc]), Tensor([q[1] for q in qc])
+        self._pcx, self._pcy = self.as_data([p[0] for p in pc]), self.as_data([p[1] for p in pc])
+        self._qcx, self._qcy = self.as_data([q[0] for q in qc]), self.as_data([q[1] for q in qc])
         self._reference = None
 
     def _install_pairs(

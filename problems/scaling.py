@@ -324,7 +324,8 @@ class Normalised:
             for opt in core.options
             if opt.type is not Path and opt.name in settings
         }
-        Problem.__init__(unit, **options)
+        # The unit copy builds the engine's data, in the backend asked of this problem.
+        Problem.__init__(unit, backend=getattr(self, "backend_request", None), **options)
         return unit
 
     def refuse_unrepresentable(self) -> None:
@@ -418,6 +419,12 @@ class Normalised:
         return times_pow2(float(lr), -k if family == "adaptive" else (self.loss_power - 2) * k)
 
     # ------------------------------------------------------- the Problem interface
+
+    @property
+    def backend(self) -> str:
+        """The unit copy's backend: it holds the engine's data (:meth:`Problem.as_data`)."""
+        unit = getattr(self, "unit", None)
+        return str(unit.backend) if unit is not None else str(super().backend)  # type: ignore[misc]
 
     @property
     def extent(self) -> float:

@@ -229,8 +229,8 @@ class TrilaterationCore(Problem):
                 "(its mirror image fits the ranges as well)"
             )
         # The engine's view of the data, built once.
-        self._coords = tuple(Tensor(c) for c in self.columns)
-        self._rho = Tensor(self.ranges)
+        self._coords = tuple(self.as_data(c) for c in self.columns)
+        self._rho = self.as_data(self.ranges)
         self._x0_linear: list[float] | None = None
 
     def _install(
@@ -325,7 +325,7 @@ class TrilaterationCore(Problem):
         """Σ (||x - a_i|| - ρ_i)² through the engine."""
         if not isinstance(x, Tensor):
             x = Tensor(x)
-        r = F.norm(*(c - x[j] for j, c in enumerate(self._coords)))
+        r = F.distances(self._coords, x)
         return F.sum(F.square(r - self._rho))
 
     def objective(self, x: Sequence[float]) -> float:

@@ -23,8 +23,9 @@ def bench_command(
         typer.Option(
             "--methods",
             metavar="A,B,...",
-            help="Methods to run (default: every one installed here): engine, engine-numpy, "
-            "python-loop, numpy, torch, jax, hips-autograd, scalar-graph.",
+            help="Methods to run (default: every one installed here): engine, engine-fused, "
+            "engine-numpy, engine-fused-numpy, python-loop, numpy, torch, jax, hips-autograd, "
+            "scalar-graph.",
         ),
     ] = None,
     rounds: Annotated[

@@ -4,19 +4,21 @@ One evaluation of the geometric-median objective and its gradient,
 L(p) = mean_i ||a_i - p||, at p = (0.3, 0.3), for N points from the seed
 generator, by every method this machine has, side by side in one run:
 
-=====================  ====================================================
+======================  ===================================================
 ``engine``             geograd on the standard-library backend
                        (``F.mean(F.hypot(xs - p[0], ys - p[1]))``, ``backward()``)
 ``engine-fused``       geograd on the standard-library backend with the fused
-                       primitive (``F.mean(F.distances((xs, ys), p))``)
-``engine-numpy``       the same code on numpy arrays (when the engine takes them)
+                       primitive (``F.mean(F.distances((xs, ys), p))``), as
+                       the problems' losses use it
+``engine-numpy``       ``engine`` on numpy arrays (the Array API backend)
+``engine-fused-numpy`` ``engine-fused`` on numpy arrays
 ``python-loop``        a hand-written pure-Python loop with running sums
 ``numpy``              the closed form in numpy (the speed to beat)
 ``torch``              torch autograd, float64 (only if torch is installed)
 ``jax``                ``jax.jit(jax.value_and_grad(f))``, float64 (only if installed)
 ``hips-autograd``      HIPS autograd's ``value_and_grad`` (only if installed)
 ``scalar-graph``       one 0-D engine node per point and operation (micrograd's way)
-=====================  ====================================================
+======================  ===================================================
 
 How it is measured: each size runs ``rounds`` rounds; in a round every method
 runs once, in turn (interleaved, so that a busy moment of the machine hits all
@@ -138,11 +140,20 @@ def _engine_fused(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
     return lambda: engine_fused(txs, tys)
 
 
-def _engine_numpy(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
+def _numpy_tensors(xs: list[float], ys: list[float]) -> tuple[Tensor, Tensor]:
     import numpy as np
 
-    txs, tys = Tensor(np.asarray(xs)), Tensor(np.asarray(ys))
+    return Tensor(np.asarray(xs)), Tensor(np.asarray(ys))
+
+
+def _engine_numpy(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
+    txs, tys = _numpy_tensors(xs, ys)
     return lambda: engine_vector(txs, tys)
+
+
+def _engine_fused_numpy(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
+    txs, tys = _numpy_tensors(xs, ys)
+    return lambda: engine_fused(txs, tys)
 
 
 def _python_loop(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
@@ -231,6 +242,9 @@ METHODS: tuple[Method, ...] = (
     Method("engine", "geograd, standard-library backend", _engine),
     Method("engine-fused", "geograd, standard-library backend, F.distances", _engine_fused),
     Method("engine-numpy", "geograd on numpy arrays", _engine_numpy, "numpy"),
+    Method(
+        "engine-fused-numpy", "geograd on numpy arrays, F.distances", _engine_fused_numpy, "numpy"
+    ),
     Method("python-loop", "hand-written pure-Python loop", _python_loop),
     Method("numpy", "closed form in numpy", _numpy, "numpy"),
     Method("torch", "torch autograd, float64", _torch, "torch"),

@@ -7,6 +7,7 @@ problems (``geograd.problems``) with a command-line tool (``geograd``).
 """
 
 from geograd import functional
+from geograd.derivatives import hessian, hvp, jacobian
 from geograd.errors import (
     BackendError,
     DivergenceError,
@@ -42,7 +43,10 @@ __all__ = [
     "enable_grad",
     "functional",
     "grad",
+    "hessian",
+    "hvp",
     "is_grad_enabled",
+    "jacobian",
     "minimize",
     "no_grad",
     "value_and_grad",

@@ -56,7 +56,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal, TypeAlias
 
 from geograd import backend as B
@@ -147,6 +147,68 @@ class Result:
         steps = self.history.get("step") or []
         if math.isnan(self.start_loss) and steps and steps[0] == 0:
             self.start_loss = float(self.history["loss"][0])
+
+    # ------------------------------------------------ scipy.optimize.OptimizeResult's names
+    @property
+    def fun(self) -> float:
+        """scipy's name for ``loss``: f at the final iterate."""
+        return self.loss
+
+    @property
+    def nit(self) -> int:
+        """scipy's name for ``steps``: the optimizer steps taken."""
+        return self.steps
+
+    @property
+    def nfev(self) -> int:
+        """scipy's name for ``evaluations``: calls of ``fun`` (each with its gradient)."""
+        return self.evaluations
+
+    @property
+    def njev(self) -> int:
+        """Gradient evaluations: every evaluation of ``fun`` computes its gradient too."""
+        return self.evaluations
+
+    @property
+    def success(self) -> bool:
+        """scipy's name for ``converged``."""
+        return self.converged
+
+    @property
+    def status(self) -> int:
+        """0 when converged; otherwise 1 + the index of ``reason`` in :data:`REASONS`
+        among the failures (max_steps 4, ..., so a nonzero status means a failure)."""
+        return 0 if self.converged else REASONS.index(self.reason) + 1
+
+    @property
+    def jac(self) -> Value | None:
+        """The gradient at ``x`` (from ``history`` when it holds it; else None)."""
+        grads = self.history.get("grad")
+        return _copy(grads[-1]) if grads else None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        """The Result that :meth:`to_dict` (or ``--out``, after JSON) wrote; InputError if
+        an entry is missing or of the wrong kind."""
+        if not isinstance(data, dict):
+            raise InputError(f"Result.from_dict needs a dict, got {type(data).__name__}")
+        names = [f.name for f in fields(cls)]
+        missing = [k for k in names if k not in data and k != "start_loss"]
+        if missing:
+            raise InputError(f"Result.from_dict: missing {', '.join(missing)}")
+        if data["reason"] not in REASONS:
+            raise InputError(f"Result.from_dict: unknown reason {data['reason']!r}")
+        history = data["history"]
+        if not isinstance(history, dict):
+            raise InputError("Result.from_dict: 'history' must be a dict of lists")
+        values = {k: data[k] for k in names if k in data}
+        values["history"] = {k: [_copy(v) for v in vs] for k, vs in history.items()}
+        for key in ("x", "best_x"):
+            values[key] = _copy(values[key])
+        for key in ("loss", "grad_norm", "time_s", "best_loss", "start_loss"):
+            if key in values and values[key] is not None:
+                values[key] = float(values[key])
+        return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain, JSON-ready data (a copy)."""

@@ -17,7 +17,9 @@ By name: ``get_optimizer("adam")`` (entry-point group ``geograd.optimizers``).
 from geograd.optim.adagrad import Adagrad
 from geograd.optim.adam import Adam, Adamax, AdamW
 from geograd.optim.clip import clip_grad_norm_
+from geograd.optim.lbfgs import LBFGS
 from geograd.optim.linesearch import GradientDescent
+from geograd.optim.newton import NewtonCG, TrustNCG
 from geograd.optim.optimizer import Optimizer, describe
 from geograd.optim.registry import available_optimizers, get_optimizer, optimizer_names
 from geograd.optim.rmsprop import RMSprop
@@ -36,6 +38,7 @@ from geograd.optim.schedules import (
 from geograd.optim.sgd import NAG, SGD, Momentum
 
 __all__ = [
+    "LBFGS",
     "NAG",
     "SCHEDULES",
     "SGD",
@@ -50,10 +53,12 @@ __all__ = [
     "InverseSqrt",
     "InverseTime",
     "Momentum",
+    "NewtonCG",
     "Optimizer",
     "RMSprop",
     "Schedule",
     "StepDecay",
+    "TrustNCG",
     "Warmup",
     "apply_schedule",
     "available_optimizers",

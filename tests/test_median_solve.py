@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import random
 
@@ -174,3 +175,17 @@ def test_three_dimensional_solve() -> None:
     cube = [(i, j, k) for i in (0, 1) for j in (0, 1) for k in (0, 1)]
     p = GeometricMedian.from_points(cube, x0=[0.1, 0.2, 0.9])
     assert math.dist(_solve(p), [0.5, 0.5, 0.5]) < 1e-7
+
+
+@pytest.mark.parametrize("name", ["lbfgs", "newton", "trust-ncg"])
+def test_second_order_methods_solve_the_median_with_its_defaults(name: str) -> None:
+    from typer.testing import CliRunner
+
+    from geograd.cli.app import app
+
+    result = CliRunner().invoke(app, ["solve", "median", "--n", "1000", "--optimizer", name,
+                                      "--json"])  # fmt: skip
+    doc = json.loads(result.stdout)
+    assert result.exit_code == 0, doc["findings"]
+    assert doc["converged"] and doc["matches_reference"] and doc["steps"] <= 20
+    assert doc["settings"].get("schedule") is None  # their steps carry their own scale

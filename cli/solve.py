@@ -380,7 +380,7 @@ def run_solve(
     problem, setup_s = build_problem(name, problem_args, backend)
     start = problem.check_point(x0, "--x0") if x0 is not None else problem.x0
 
-    settings = dict(problem.solver_defaults(opt_name, budget))
+    settings = problem.settings_for(opt_name, budget)
     overrides: dict[str, Any] = {}
     if rate is not None:
         overrides["lr"] = rate
@@ -613,7 +613,7 @@ def run_compare(
         )  # fmt: skip
     show_bar = wanted(quiet, json_output)
     for opt in [] if interrupted else ours:
-        settings = problem.solver_defaults(opt, budget)
+        settings = problem.settings_for(opt, budget)
         steps_max = int(settings.get("max_steps", 1000))
         with (
             long_work(problem, quiet) as work,

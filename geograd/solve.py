@@ -301,6 +301,12 @@ def minimize(
         raise InputError(
             f"clip_norm does not apply to {name!r}: its line search chooses the step length"
         )
+    if schedule is not None and not opt.follows_schedule:
+        raise InputError(
+            f"a schedule does not apply to {name!r}: its lr only sets the first trial step "
+            "(or trust radius), then its line search (trust region) chooses the steps; "
+            "drop the schedule"
+        )
     params = [p for g in opt.param_groups for p in g["params"]]
     at = next(i for i, p in enumerate(params) if p is x)
     start = time.perf_counter()

@@ -1300,6 +1300,22 @@ class Problem(abc.ABC):
                 return ""
         return optimizer.__name__ if isinstance(optimizer, type) else type(optimizer).__name__
 
+    def settings_for(
+        self, optimizer: str | None = None, max_steps: int | None = None
+    ) -> dict[str, Any]:
+        """:meth:`solver_defaults` as they apply to ``optimizer``: without the problem's
+        learning-rate schedule when the optimizer's lr only seeds it (Newton's first
+        trial step, a trust region's first radius; ``Optimizer.follows_schedule``), where
+        minimize would refuse a schedule. The one place the CLI and :meth:`solve` read."""
+        settings = dict(self.solver_defaults(optimizer, max_steps))
+        name = settings.get("optimizer")
+        if isinstance(name, str) and settings.get("schedule") is not None:
+            from geograd.optim.registry import get_optimizer
+
+            if not get_optimizer(name).follows_schedule:
+                settings.pop("schedule")
+        return settings
+
     def _solve_settings(
         self, optimizer: Any, overrides: dict[str, Any]
     ) -> tuple[dict[str, Any], Any]:
@@ -1312,7 +1328,7 @@ class Problem(abc.ABC):
         ``optimizer``. ``overrides`` replace single settings.
         """
         name = optimizer if isinstance(optimizer, str) or optimizer is None else None
-        settings = self.solver_defaults(name, overrides.get("max_steps"))
+        settings = self.settings_for(name, overrides.get("max_steps"))
         if optimizer is not None and not isinstance(optimizer, str):
             settings = {k: v for k, v in settings.items() if k in LOOP_SETTINGS}
             settings["optimizer"] = optimizer

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+import geograd.functional as F
 from geograd import InputError, Tensor, minimize
 from geograd.optim import (
     SCHEDULES,
@@ -100,7 +101,18 @@ def test_a_scheduled_sgd_run_by_hand() -> None:
         assert x.item() == pytest.approx(want, rel=1e-15)
 
 
-@pytest.mark.parametrize("name", sorted(optimizer_names()))
+SCHEDULED = [n for n in sorted(optimizer_names()) if get_optimizer(n).follows_schedule]
+
+
+def test_a_schedule_is_refused_where_lr_only_seeds_the_method() -> None:
+    unscheduled = [n for n in optimizer_names() if n not in SCHEDULED]
+    assert {"newton", "trust-ncg"} <= set(unscheduled)
+    for name in unscheduled:
+        with pytest.raises(InputError, match="a schedule does not apply"):
+            minimize(lambda p: F.sum(p * p), [1.0, 2.0], name, schedule=lambda t: 0.5)
+
+
+@pytest.mark.parametrize("name", SCHEDULED)
 def test_every_optimizer_follows_a_schedule(name: str) -> None:
     """With the schedule's factor 0 from step 3 on, no optimizer moves after its third step."""
     r = minimize(

@@ -64,6 +64,13 @@ class LBFGS(Optimizer):
     gradients of the point it evaluated, so :func:`geograd.minimize` reuses that
     evaluation too. ``state_dict()`` is JSON-ready: vectors are flat lists of floats.
 
+    Backends: the parameters are updated in their own backend (numpy stays numpy),
+    but the method's own vectors (the curvature pairs, the direction, the flat
+    gradient) are plain Python floats, whatever the parameters hold: like torch's
+    flat view they join every parameter into one vector, which may mix backends, and
+    they have the parameters' length (a handful of numbers for a geometric problem),
+    never the data's.
+
     Non-smooth losses: at a kink the gradient is a subgradient and the curvature
     pairs can be meaningless (y·s ≤ 1e-10 pairs are skipped, as in torch); the
     line search then stops on its interval tolerance. Prefer

@@ -55,6 +55,7 @@ class _SecondOrder(Optimizer):
     """What both methods share: one group, a loss graph kept between steps, flat vectors."""
 
     requires_closure = True
+    follows_schedule = False  # lr seeds the first trial step / radius only
 
     def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
         super().__init__(params, defaults)

@@ -73,6 +73,12 @@ class Optimizer:
     requires_closure: ClassVar[bool] = False
     """True when :meth:`step` must be given a closure (line-search methods)."""
 
+    follows_schedule: ClassVar[bool] = True
+    """False when ``lr`` only seeds the method (Newton's first trial step, a trust region's
+    first radius) and its steps are chosen by a line search or trust region afterwards: a
+    learning-rate schedule would then change nothing, and :func:`geograd.minimize`
+    refuses one instead of ignoring it."""
+
     state_kinds: ClassVar[dict[str, StateKind] | None] = None
     """The entries of a parameter's state and what each holds, checked by
     :meth:`load_state_dict`: ``count`` (an integer >= 0), ``flag`` (a bool),

@@ -308,7 +308,7 @@ def test_optimizers_step_in_the_parameters_backend_as_on_the_standard_library(
     for entry in saved["state"].values():
         assert all(
             isinstance(v, (int, float, bool, str, type(None)))
-            or (isinstance(v, list) and all(type(e) is float for e in v))
+            or (isinstance(v, list) and all(type(e) is float for e in _flatten(v)))
             for v in entry.values()
         )
 

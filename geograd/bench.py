@@ -470,8 +470,10 @@ def plot(result: Study, path: str) -> None:
     n_max = max(result.cells) if result.cells else 0
     row = result.cells.get(n_max, {})
     names = [m for m in result.methods if m in row and row[m].ratio is not None]
-    right.bar(names, [row[m].ratio for m in names])
-    right.set_yscale("log")
+    ratios = [row[m].ratio or 0.0 for m in names]
+    bars = right.bar(names, ratios)
+    right.bar_label(bars, labels=[f"{r:.2f}x" for r in ratios], fontsize=8)
+    right.axhline(1.0, color="0.4", lw=0.8, ls=":")
     right.set_ylabel(f"time / {result.baseline}'s time")
     right.set_title(f"ratios at N = {n_max:,}")
     right.tick_params(axis="x", labelrotation=30)

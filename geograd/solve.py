@@ -51,6 +51,8 @@ for ``max_steps`` the advice is read from the run's own course (see
 from __future__ import annotations
 
 import bisect
+import difflib
+import inspect
 import itertools
 import math
 import time
@@ -65,6 +67,7 @@ from geograd.errors import DomainError, InputError
 from geograd.optim.adagrad import Adagrad
 from geograd.optim.adam import Adam, Adamax
 from geograd.optim.clip import clip_grad_norm_
+from geograd.optim.lbfgs import LBFGS
 from geograd.optim.optimizer import Optimizer
 from geograd.optim.registry import get_optimizer
 from geograd.optim.rmsprop import RMSprop
@@ -124,6 +127,12 @@ class Result:
     - the best iterate (``best_step``) and the final one are always included.
 
     A Result built without ``start_loss`` takes the loss of its history's step 0.
+
+    ``grad`` (scipy's ``jac``) is the gradient with respect to x at ``x``, in
+    x's form (a float for a 0-D x, else a list of floats); ``options`` the
+    optimizer's settings as the run used them (its first parameter group, learning
+    rate included, whether given or chosen by minimize; see :func:`minimize`).
+    Both are None / empty in a Result built without them.
     """
 
     x: Value
@@ -141,6 +150,8 @@ class Result:
     optimizer: str
     history: dict[str, list[Any]] = field(repr=False)
     start_loss: float = math.nan
+    grad: Value | None = field(default=None, repr=False)
+    options: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         # Results assembled by other code (a multi-stage solve) may leave it out.
@@ -182,7 +193,10 @@ class Result:
 
     @property
     def jac(self) -> Value | None:
-        """The gradient at ``x`` (from ``history`` when it holds it; else None)."""
+        """scipy's name for ``grad``: the gradient at ``x`` (a copy; None when unknown)."""
+        if self.grad is not None:
+            grad: Value = _copy(self.grad)
+            return grad
         grads = self.history.get("grad")
         return _copy(grads[-1]) if grads else None
 
@@ -193,7 +207,8 @@ class Result:
         if not isinstance(data, dict):
             raise InputError(f"Result.from_dict needs a dict, got {type(data).__name__}")
         names = [f.name for f in fields(cls)]
-        missing = [k for k in names if k not in data and k != "start_loss"]
+        optional = ("start_loss", "grad", "options")
+        missing = [k for k in names if k not in data and k not in optional]
         if missing:
             raise InputError(f"Result.from_dict: missing {', '.join(missing)}")
         if data["reason"] not in REASONS:
@@ -203,8 +218,13 @@ class Result:
             raise InputError("Result.from_dict: 'history' must be a dict of lists")
         values = {k: data[k] for k in names if k in data}
         values["history"] = {k: [_copy(v) for v in vs] for k, vs in history.items()}
-        for key in ("x", "best_x"):
-            values[key] = _copy(values[key])
+        for key in ("x", "best_x", "grad"):
+            if key in values:
+                values[key] = _copy(values[key])
+        options = values.get("options", {})
+        if not isinstance(options, dict):
+            raise InputError("Result.from_dict: 'options' must be a dict")
+        values["options"] = {k: _copy(v) for k, v in options.items()}
         for key in ("loss", "grad_norm", "time_s", "best_loss", "start_loss"):
             if key in values and values[key] is not None:
                 values[key] = float(values[key])
@@ -228,6 +248,8 @@ class Result:
             "best_step": self.best_step,
             "optimizer": self.optimizer,
             "history": {k: [_copy(v) for v in vs] for k, vs in self.history.items()},
+            "grad": _copy(self.grad),
+            "options": {k: _copy(v) for k, v in self.options.items()},
         }
 
 
@@ -259,7 +281,7 @@ class _Iterate:
 def minimize(
     fun: Callable[[Tensor], Tensor],
     x0: float | Sequence[float] | Tensor,
-    optimizer: str | type[Optimizer] | Optimizer = "adam",
+    optimizer: str | type[Optimizer] | Optimizer | None = None,
     *,
     max_steps: int = 1000,
     gtol: float | None = 1e-8,
@@ -287,6 +309,47 @@ def minimize(
     are used as they are, and it may hold more parameters than x (``fun``
     reaches them by closure; all of them count in the gradient norm).
 
+    **The default** (``optimizer=None``) is L-BFGS with a strong-Wolfe line
+    search, set up so that minimize's own tests decide when to stop
+    (:data:`DEFAULT_OPTIONS`): ``max_iter=1``, so that one minimize step is one
+    L-BFGS iteration (``steps`` counts iterations, and ``gtol``/``ftol``/``xtol``
+    and the callback see every iterate); ``max_eval=26``, so that the line search
+    of that iteration still has torch's 25 trials (torch's default ``max_eval``
+    for ``max_iter=1`` would be 1, leaving it no second trial);
+    ``tolerance_grad=0`` and ``tolerance_change=0``, so that L-BFGS's own
+    stopping tests never end a step early. ``Result.optimizer`` is ``"lbfgs"`` and
+    ``Result.options`` shows these settings; keywords given (``history_size=10``,
+    ``lr=0.5``, ...) replace single ones. ``optimizer="lbfgs"`` by name keeps
+    torch's own defaults. It needs no learning rate (``lr=1`` is the line search's
+    first trial, scaled by min(1, 1/‖∇f‖₁) at the first step), and converges on
+    smooth problems without tuning: measured from the defaults, a 2-D
+    ill-conditioned quadratic takes 7 steps (9 evaluations), Rosenbrock from
+    (−1.2, 1) 38 (48), the centroid of 50 points two units from x0 2 (4), a
+    geometric median of 30 points 7 (9), where the former default (Adam, lr=1e-3)
+    used up its 1000 steps on each.
+
+    **A learning rate chosen by minimize.** When ``optimizer`` names (or is) a
+    class whose step is lr times the gradient (:class:`~geograd.optim.SGD` and
+    its subclasses: ``sgd``, ``momentum``, ``nag``) or about lr per coordinate
+    (``adam``, ``adamw``, ``adamax``, ``rmsprop``, ``adagrad``) and no ``lr`` is
+    given, the constructor's default (1e-3, 1e-2, in units of x) is not used:
+    minimize chooses an lr from the problem, so that the first step moves x by a
+    tenth of its size (of 1 when x0 is smaller than 1)::
+
+        SGD-type:   lr = 0.1 · max(1, ‖x0‖₂) / ‖∇f(x0)‖₂   (‖first step‖ = 0.1 · max(1, ‖x0‖))
+        Adam-type:  lr = 0.1 · max(1, max_i |x0_i|)          (each coordinate moves about lr)
+
+    (SGD-type with ∇f(x0) = 0: the Adam-type value.) The lr used is in
+    ``Result.options["lr"]`` and ``Result.message`` ends by saying it was chosen and
+    how. An ``lr`` given is used as it is; line-search and trust-region methods
+    (``gd``, ``lbfgs``, ``newton``, ``trust-ncg``), whose lr only seeds the first
+    trial, and plugins keep their constructor's default.
+
+    Keywords that are neither minimize's nor a parameter of the optimizer's
+    constructor raise :class:`~geograd.errors.InputError` naming them, what
+    minimize accepts, and the closest accepted name (scipy's ``jac``, ``method``,
+    ``tol``, ``maxiter``, ... get their equivalent here).
+
     ``schedule(step)`` scales each group's learning rate (see
     :mod:`geograd.optim.schedules`); ``clip_norm`` clips the gradient's global
     norm before each step; ``callback(progress)`` is called after each step and
@@ -296,10 +359,13 @@ def minimize(
     """
     _check_options(max_steps, gtol, ftol, xtol, time_limit, record_every, clip_norm)
     x = _as_parameter(x0)
-    opt, name = _build(optimizer, x, optimizer_options)
+    by_default = optimizer is None
+    opt, name, choose_lr = _build(optimizer, x, optimizer_options)
+    pick = "; it is minimize's default: name an optimizer that takes one, e.g. 'adam'"
     if clip_norm is not None and opt.requires_closure:
         raise InputError(
             f"clip_norm does not apply to {name!r}: its line search chooses the step length"
+            + (pick if by_default else "")
         )
     if schedule is not None and not opt.follows_schedule:
         raise InputError(
@@ -343,14 +409,18 @@ def minimize(
         """A history entry, in HISTORY_KEYS' order; lr is the one in force from ``it`` on."""
         return (it.step, it.loss, it.grad_norm, _value(it.datas[at]), lr)
 
-    if schedule is not None:
-        apply_schedule(opt, schedule, 0)
     good = evaluate(0)  # a DomainError here (log of -1, a NaN refused) propagates as it is
     if not (math.isfinite(good.loss) and math.isfinite(good.grad_norm)):
         raise InputError(
             f"minimize: at x0 the loss is {good.loss} and the gradient norm {good.grad_norm}; "
             "start from a point where both are finite"
         )
+    chosen = ""
+    if choose_lr is not None:
+        chosen = _choose_lr(opt, choose_lr, good.datas[at], good.grad_norm)
+    if schedule is not None:  # after the lr is chosen: the schedule scales that one
+        apply_schedule(opt, schedule, 0)
+    options = _options(opt)
     # At most HISTORY_LIMIT - 2 rows, so that the best and the final iterate fit too.
     history = _Thinned(HISTORY_KEYS, HISTORY_LIMIT - 1, record_every, HISTORY_HEAD)
     history.add(row(good, _lr(opt)))
@@ -426,7 +496,7 @@ def minimize(
         evaluations=evaluations,
         converged=reason in CONVERGED,
         reason=reason,
-        message=_message(reason, detail, good, trend, time_limit),
+        message=_message(reason, detail, good, trend, time_limit) + chosen,
         time_s=time.perf_counter() - start,
         best_x=_value(best.datas[at]),
         best_loss=best.loss,
@@ -434,6 +504,8 @@ def minimize(
         optimizer=name,
         history=history.columns,
         start_loss=trend.start.loss,
+        grad=_gradient(good.grads[at], good.datas[at]),
+        options=options,
     )
 
 
@@ -614,9 +686,12 @@ def _as_parameter(x0: float | Sequence[float] | Tensor) -> Tensor:
 
 
 def _build(
-    optimizer: str | type[Optimizer] | Optimizer, x: Tensor, options: dict[str, Any]
-) -> tuple[Optimizer, str]:
+    optimizer: str | type[Optimizer] | Optimizer | None, x: Tensor, options: dict[str, Any]
+) -> tuple[Optimizer, str, Kind | None]:
+    """The optimizer over x, its name, and the kind of lr rule minimize applies to it
+    (None: none; its lr is the one given, or its constructor's default)."""
     if isinstance(optimizer, Optimizer):
+        _check_keywords(options, type(optimizer), type(optimizer).__name__)
         if options:
             raise InputError(
                 f"minimize: options {sorted(options)} were given with an optimizer instance; "
@@ -627,8 +702,12 @@ def _build(
                 "minimize: the optimizer instance does not hold x0; build it over the Tensor "
                 "you pass as x0: x = Tensor(...); minimize(fun, x, Adam([x]))"
             )
-        return optimizer, type(optimizer).__name__
-    if isinstance(optimizer, str):
+        return optimizer, type(optimizer).__name__, None
+    if optimizer is None:
+        cls, name = get_optimizer(DEFAULT_OPTIMIZER), DEFAULT_OPTIMIZER
+        _check_keywords(options, cls, name)
+        options = {**DEFAULT_OPTIONS, **options}
+    elif isinstance(optimizer, str):
         cls, name = get_optimizer(optimizer), optimizer.strip().lower()
     elif isinstance(optimizer, type) and issubclass(optimizer, Optimizer):
         cls, name = optimizer, optimizer.__name__
@@ -637,10 +716,148 @@ def _build(
             "minimize: optimizer must be a registered name, an Optimizer class or an "
             f"Optimizer instance, not {optimizer!r}"
         )
+    _check_keywords(options, cls, name)
+    rule = _lr_rule(cls) if "lr" not in options else None
+    if rule is not None:
+        options = {**options, "lr": 1.0}  # replaced once ∇f(x0) is known (_choose_lr)
     try:
-        return cls([x], **options), name
+        return cls([x], **options), name, rule
     except TypeError as exc:
         raise InputError(f"minimize: bad options for optimizer {name!r}: {exc}") from None
+
+
+DEFAULT_OPTIMIZER = "lbfgs"
+"""The optimizer of ``minimize(f, x0)``, with :data:`DEFAULT_OPTIONS`."""
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "line_search_fn": "strong_wolfe",
+    "max_iter": 1,
+    "max_eval": 26,
+    "tolerance_grad": 0.0,
+    "tolerance_change": 0.0,
+}
+"""L-BFGS's settings for the default: one iteration per minimize step, a line search of
+up to 25 trials, and no stopping test of its own (see :func:`minimize`)."""
+
+LOOP_KEYWORDS = (
+    "optimizer",
+    "max_steps",
+    "gtol",
+    "ftol",
+    "xtol",
+    "time_limit",
+    "callback",
+    "record_every",
+    "schedule",
+    "clip_norm",
+)
+"""minimize's own keywords (besides fun and x0)."""
+
+SCIPY_KEYWORDS = {
+    "jac": "minimize computes the gradient itself, by autograd: fun returns only the loss",
+    "hess": "name a second-order method instead: optimizer='newton' or 'trust-ncg' "
+    "(exact Hessian-vector products by autograd)",
+    "hessp": "name a second-order method instead: optimizer='newton' or 'trust-ncg' "
+    "(exact Hessian-vector products by autograd)",
+    "method": "name the method as optimizer=..., e.g. optimizer='lbfgs'",
+    "tol": "use gtol (on the gradient norm) or ftol (on the loss's change)",
+    "maxiter": "use max_steps",
+    "maxfun": "use max_steps (each step evaluates fun once or, with a line search, a few times)",
+    "options": "pass the optimizer's options as keywords (lr=0.1, ...)",
+    "args": "close over them in fun: minimize(lambda x: f(x, *args), x0)",
+    "bounds": "minimize is unconstrained: reparametrize x (e.g. x = lo + (hi - lo) * "
+    "sigmoid(z)) or add a penalty",
+    "constraints": "minimize is unconstrained: add a penalty to fun",
+}
+"""scipy.optimize.minimize keywords that minimize does not take, and what to do instead."""
+
+
+def _constructor_parameters(cls: type[Optimizer]) -> list[str] | None:
+    """The keywords ``cls(params, ...)`` takes; None when it takes any (``**kwargs``)."""
+    try:
+        signature = inspect.signature(cls.__init__)
+    except (TypeError, ValueError):
+        return None
+    names = []
+    for i, p in enumerate(signature.parameters.values()):
+        if p.kind is inspect.Parameter.VAR_KEYWORD:
+            return None
+        if i < 2 or p.kind is inspect.Parameter.VAR_POSITIONAL:
+            continue  # self, params
+        names.append(p.name)
+    return names
+
+
+def _check_keywords(options: dict[str, Any], cls: type[Optimizer], name: str) -> None:
+    """InputError for keywords that are neither minimize's nor ``cls``'s constructor's."""
+    known = _constructor_parameters(cls)
+    if known is None:
+        return
+    unknown = [k for k in options if k not in known]
+    if not unknown:
+        return
+    accepted = [*LOOP_KEYWORDS, *known]
+    lines = []
+    for key in unknown:
+        hint = SCIPY_KEYWORDS.get(key)
+        if hint is None:
+            close = difflib.get_close_matches(key, accepted, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}?" if close else ""
+        lines.append(f"{key!r}" + (f" ({hint})" if hint else ""))
+    raise InputError(
+        f"minimize: unknown keyword{'s' if len(unknown) > 1 else ''} {'; '.join(lines)}. "
+        f"minimize accepts fun, x0, its own keywords ({', '.join(LOOP_KEYWORDS)}) and "
+        f"the parameters of the constructor of optimizer {name!r} ({', '.join(known)})"
+    )
+
+
+def _lr_rule(cls: type[Optimizer]) -> Kind | None:
+    """Which rule chooses lr for ``cls`` when none is given (None: its constructor's)."""
+    if cls.requires_closure or "lr" not in (_constructor_parameters(cls) or []):
+        return None
+    if issubclass(cls, (Adam, Adamax, RMSprop, Adagrad)):
+        return "adaptive"
+    if issubclass(cls, SGD):
+        return "plain"
+    return None
+
+
+LR_FRACTION = 0.1
+"""The first step of a learning rate chosen by minimize moves x by this times max(1, |x0|)."""
+
+
+def _choose_lr(opt: Optimizer, rule: Kind, x0: Data, grad_norm: float) -> str:
+    """Set the unit-free lr of :func:`minimize`'s docstring; return the sentence saying so."""
+    size = max(1.0, _largest(x0) if rule == "adaptive" else _norm(x0))
+    lr = LR_FRACTION * size
+    how = f"{LR_FRACTION:g}·max(1, max|x0|), each coordinate moving about lr per step"
+    if rule == "plain":
+        how = f"{LR_FRACTION:g}·max(1, ‖x0‖)/‖∇f(x0)‖, so the first step moves x by {lr:.3g}"
+        if grad_norm > 0 and math.isfinite(lr / grad_norm) and lr / grad_norm > 0:
+            lr /= grad_norm
+        else:
+            how = f"{LR_FRACTION:g}·max(1, ‖x0‖), as ∇f(x0) = 0"
+    for group in opt.param_groups:
+        group["lr"] = lr
+    opt.defaults["lr"] = lr
+    return f" lr = {lr:.3g} was chosen by minimize (no lr given): {how}."
+
+
+def _options(opt: Optimizer) -> dict[str, Any]:
+    """The first parameter group's settings, JSON-ready (tuples as lists)."""
+    out: dict[str, Any] = {}
+    for key, v in opt.param_groups[0].items():
+        if key in ("params", "initial_lr"):
+            continue
+        out[key] = list(v) if isinstance(v, tuple) else v
+    return out
+
+
+def _gradient(g: Tensor | None, x: Data) -> Value:
+    """The gradient as a Result holds it, in x's form; zeros when x got none."""
+    if g is not None:
+        return _value(g.data)
+    value = _value(x)
+    return [0.0] * len(value) if isinstance(value, list) else 0.0
 
 
 def _stop(
@@ -731,7 +948,7 @@ def _stall(trend: _Trend, it: _Iterate) -> tuple[str, str]:
             return why, "keep the schedule's factor above 0 until the run ends"
         return why, "set lr > 0"
     if trend.kind == "line search":
-        t = next((s["step_size"] for s in trend.opt.state.values() if "step_size" in s), lr)
+        t = next((s.get("step_size", s.get("t")) for s in trend.opt.state.values() if s), lr)
         size = f"the line search's step·|grad| ≈ {(t or 0.0) * g:.2g}"
         fix = "rescale the problem so that x's changes are not lost against its size"
         return f"the steps no longer change x: {size} is {below}", fix
@@ -773,7 +990,13 @@ def _advice(trend: _Trend, it: _Iterate) -> str:
        the limit along every direction seen).
     8. The gradient norm falls at a steady geometric rate, however slowly:
        raise max_steps to about the step where that rate takes it to gtol.
-    9. Otherwise: raise max_steps or loosen gtol.
+    9. L-BFGS (the default) lowered the loss, but its gradient norm falls at no
+       steady rate, and x has at most :data:`NEWTON_SIZE` entries: try a
+       second-order method, ``optimizer='trust-ncg'`` or ``'newton'`` (or raise
+       max_steps). Measured from the defaults: Rosenbrock from (−1.2, 1) takes 38
+       L-BFGS steps, 27 of trust-ncg (80 of newton); a 40-D diagonal quadratic with
+       curvatures 2..80, 46 of L-BFGS, 14 of trust-ncg, 12 of newton.
+    10. Otherwise: raise max_steps or loosen gtol.
     """
     lr = _base_lr(trend.opt) if trend.kind != "line search" else None
     lower, raise_lr = "lower lr", "raise lr"
@@ -833,7 +1056,22 @@ def _advice(trend: _Trend, it: _Iterate) -> str:
         )
     if to_go:  # 8
         return to_go
+    if isinstance(trend.opt, LBFGS) and it.loss < trend.start.loss:  # 9
+        size = sum(len(v) if isinstance(v, list) else 1 for v in map(_value, it.datas))
+        if size <= NEWTON_SIZE:
+            return (
+                f"the gradient norm went from {trend.start.grad_norm:.3g} to "
+                f"{it.grad_norm:.3g} in {it.step} steps of L-BFGS without falling at a steady "
+                f"rate; x has {size} entries, few enough for a second-order method, which "
+                "reads the curvature exactly (Hessian-vector products) and can take fewer "
+                "steps: try optimizer='trust-ncg' or 'newton'; or raise max_steps"
+            )
     return "raise max_steps or loosen gtol" if trend.gtol is not None else "raise max_steps"
+
+
+NEWTON_SIZE = 1000
+"""Rule 9 of :func:`_advice` suggests a second-order method for at most this many entries
+of x (each of their steps takes up to that many Hessian-vector products)."""
 
 
 def _stability_limit(opt: Optimizer) -> float:

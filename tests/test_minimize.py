@@ -63,7 +63,7 @@ def test_a_1d_problem_converges_with_gtol() -> None:
 
 
 def test_result_to_dict_is_json_ready() -> None:
-    r = minimize(bowl, [0.0, 0.0], "momentum", max_steps=50, record_every=7)
+    r = minimize(bowl, [0.0, 0.0], "momentum", lr=1e-2, max_steps=50, record_every=7)
     d = r.to_dict()
     back = json.loads(json.dumps(d, allow_nan=False))
     assert back == d
@@ -123,7 +123,7 @@ def test_optimizer_errors() -> None:
         minimize(square, x, Adam([Tensor(1.0, requires_grad=True)]))
     with pytest.raises(InputError, match="set them when building it"):
         minimize(square, x, Adam([x]), lr=0.1)
-    with pytest.raises(InputError, match="bad options for optimizer 'adam'"):
+    with pytest.raises(InputError, match=r"unknown keyword 'momentum'.*optimizer 'adam'"):
         minimize(square, 1.0, "adam", momentum=0.9)
     with pytest.raises(InputError, match="optimizer must be"):
         minimize(square, 1.0, 42)

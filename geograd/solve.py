@@ -648,6 +648,14 @@ class _Trend:
     def line_search_failed(self) -> bool:
         return any(s.get("line_search_failed") for s in self.opt.state.values())
 
+    def converged_by_line_search(self, now: _Iterate) -> bool:
+        """A failed line search means convergence to rounding level only at a point the run
+        reached by descent; one that fails from x0 itself (every trial step far too large,
+        --lr 1e308) has shown nothing and is a stall."""
+        if not self.line_search_failed():
+            return False
+        return any(_distance(a, b) > 0.0 for a, b in zip(now.datas, self.start.datas))
+
 
 def _check_options(
     max_steps: int,
@@ -728,15 +736,10 @@ def _build(
 
 DEFAULT_OPTIMIZER = "lbfgs"
 """The optimizer of ``minimize(f, x0)``, with :data:`DEFAULT_OPTIONS`."""
-DEFAULT_OPTIONS: dict[str, Any] = {
-    "line_search_fn": "strong_wolfe",
-    "max_iter": 1,
-    "max_eval": 26,
-    "tolerance_grad": 0.0,
-    "tolerance_change": 0.0,
-}
-"""L-BFGS's settings for the default: one iteration per minimize step, a line search of
-up to 25 trials, and no stopping test of its own (see :func:`minimize`)."""
+DEFAULT_OPTIONS: dict[str, Any] = {k: v for k, v in LBFGS.minimize_defaults.items() if k != "lr"}
+"""L-BFGS's settings for the default (``LBFGS.minimize_defaults``, its own lr aside): one
+iteration per minimize step, a line search of up to 25 trials, and no stopping test of
+its own (see :func:`minimize`)."""
 
 LOOP_KEYWORDS = (
     "optimizer",
@@ -879,7 +882,7 @@ def _stop(
             and (ftol is not None or xtol is not None)
             and now.grad_norm > STALL_GRADIENT * trend.start.grad_norm
             and now.grad_norm > STALL_GTOL * (gtol or 0.0)
-            and not trend.line_search_failed()
+            and not trend.converged_by_line_search(now)
         ):
             return "stalled", ""  # the message says why (_stall)
         if ftol is not None:
@@ -910,8 +913,9 @@ def _message(
         text = f"Converged {where}: {detail}."
         if reason == "xtol" and trend.line_search_failed():
             text += (
-                " The line search found no decrease: the gradient is at the level of "
-                "rounding errors, so this is as accurate as float64 allows."
+                " The line search found no decrease along the gradient within its trial "
+                "steps: at a smooth minimum that is the rounding level of f (as accurate as "
+                "float64 allows), at a kink the kink itself; otherwise allow it more trials."
             )
         return text
     if reason == "stalled":
@@ -948,8 +952,19 @@ def _stall(trend: _Trend, it: _Iterate) -> tuple[str, str]:
             return why, "keep the schedule's factor above 0 until the run ends"
         return why, "set lr > 0"
     if trend.kind == "line search":
+        if trend.line_search_failed():
+            # Every trial step was rejected (no decrease): from x0 that says the trials
+            # were far too long (or too short to change x), not that x is optimal.
+            why = "the line search found no decrease: every trial step was rejected"
+            return why, f"try another first trial step (lr, now {lr:.3g})"
         t = next((s.get("step_size", s.get("t")) for s in trend.opt.state.values() if s), lr)
-        size = f"the line search's step·|grad| ≈ {(t or 0.0) * g:.2g}"
+        step = (t or 0.0) * g
+        if step >= resolution:
+            # x did not change though the step is resolvable: the optimizer ended its
+            # iteration on its own tests (L-BFGS's tolerance_grad / tolerance_change).
+            why = "the optimizer stopped its own iterations (its own tolerances) without moving x"
+            return why, "turn its tolerances off (L-BFGS: tolerance_grad=0, tolerance_change=0)"
+        size = f"the line search's step·|grad| ≈ {step:.2g}"
         fix = "rescale the problem so that x's changes are not lost against its size"
         return f"the steps no longer change x: {size} is {below}", fix
     if lr is None:

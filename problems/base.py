@@ -1303,18 +1303,35 @@ class Problem(abc.ABC):
     def settings_for(
         self, optimizer: str | None = None, max_steps: int | None = None
     ) -> dict[str, Any]:
-        """:meth:`solver_defaults` as they apply to ``optimizer``: without the problem's
-        learning-rate schedule when the optimizer's lr only seeds it (Newton's first
-        trial step, a trust region's first radius; ``Optimizer.follows_schedule``), where
-        minimize would refuse a schedule. The one place the CLI and :meth:`solve` read."""
-        settings = dict(self.solver_defaults(optimizer, max_steps))
-        name = settings.get("optimizer")
-        if isinstance(name, str) and settings.get("schedule") is not None:
-            from geograd.optim.registry import get_optimizer
+        """:meth:`solver_defaults` as they apply to the optimizer (see :meth:`fit_optimizer`).
+        The one place the CLI and :meth:`solve` read the problem's settings from."""
+        return self.fit_optimizer(self.solver_defaults(optimizer, max_steps))
 
-            if not get_optimizer(name).follows_schedule:
-                settings.pop("schedule")
-        return settings
+    @staticmethod
+    def fit_optimizer(settings: dict[str, Any]) -> dict[str, Any]:
+        """``settings`` made right for their optimizer, whatever the problem tuned:
+
+        - an optimizer that carries its own step scale (``Optimizer.minimize_defaults``,
+          L-BFGS) keeps only the loop settings (steps, tolerances) and runs with its own
+          minimize defaults, not a learning rate and schedule tuned for another kind;
+        - an optimizer whose lr only seeds it (``Optimizer.follows_schedule`` False:
+          Newton's first trial step, a trust region's first radius) loses the schedule,
+          which minimize would refuse.
+        """
+        out = dict(settings)
+        name = out.get("optimizer")
+        if not isinstance(name, str):
+            return out
+        from geograd.optim.registry import get_optimizer
+
+        cls = get_optimizer(name)
+        if cls.minimize_defaults:
+            out = {k: v for k, v in out.items() if k in LOOP_SETTINGS or k == "optimizer"}
+            out.pop("schedule", None)
+            out.update(cls.minimize_defaults)
+        elif not cls.follows_schedule:
+            out.pop("schedule", None)
+        return out
 
     def _solve_settings(
         self, optimizer: Any, overrides: dict[str, Any]

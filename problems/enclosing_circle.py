@@ -445,16 +445,13 @@ class EnclosingCircleCore(Problem):
             return {"optimizer": "gd", "lr": 1.0 / t, "c1": 0.5, **loop}
         if name == "sgd":
             return {"optimizer": "sgd", "lr": 1.0 / big, **loop}
-        if name in ("newton", "trust-ncg"):
-            # lr seeds the first trial step (trust radius): the step gd starts from.
-            return {"optimizer": name, "lr": 1.0 / t, **loop}
         lr, decay = ADAPTIVE.get(name, (0.1, 1e-3))
         out: dict[str, Any] = {"optimizer": name, "lr": lr * s / tau, **loop}
         if steps > 0:
             out["schedule"] = Exponential(decay ** (1.0 / steps))
         if name == "adamw":
             out["weight_decay"] = 0.0  # decay towards the origin would bias the centre
-        return out
+        return self.fit_optimizer(out)
 
     def solver_defaults(
         self, optimizer: str | None = None, max_steps: int | None = None

@@ -144,8 +144,8 @@ LR_IN_LENGTHS = {
     "nag": 0.1,
     "adamax": 0.03,
 }
-#: Optimizers whose steps carry their own scale (no schedule; see ``solver_defaults``).
-SECOND_ORDER = ("lbfgs", "newton", "trust-ncg")
+#: Newton methods: lr only seeds their first trial step (trust radius); no schedule.
+NEWTON = ("newton", "trust-ncg")
 
 DISTRIBUTIONS = ("uniform", "gaussian", "clustered", "outliers")
 N_CLUSTERS = 5
@@ -488,17 +488,9 @@ class GeometricMedianCore(Problem):
         if name == "gd":
             steps = max_steps or 1000
             return {"optimizer": "gd", "lr": length, "c1": 0.5, "max_steps": steps, **loop}
-        if name in SECOND_ORDER:
-            # Their steps carry their own scale (a quasi-Newton or Newton step, a line search
-            # or trust region): no schedule. L-BFGS runs torch's strong-Wolfe search with
-            # its relative stopping tests off, so that gtol decides as for the others.
-            out2: dict[str, Any] = {"optimizer": name, "max_steps": max_steps or 200, **loop}
-            if name == "lbfgs":
-                out2.update(lr=1.0, line_search_fn="strong_wolfe", tolerance_change=0.0,
-                            tolerance_grad=0.0)  # fmt: skip
-            else:
-                out2["lr"] = length  # the first trial step (newton) or trust radius
-            return out2
+        if name in NEWTON:
+            # lr seeds the first trial step (trust radius): one length, as gd's.
+            return {"optimizer": name, "lr": length, "max_steps": max_steps or 200, **loop}
         steps = max_steps or 2000
         out: dict[str, Any] = {
             "optimizer": name,

@@ -199,8 +199,8 @@ def test_gd_stops_converged_when_rounding_is_all_that_is_left() -> None:
 def test_a_failed_line_search_is_explained() -> None:
     """f = |x| from 1e-3 with trial steps of at least 1/32: no trial decreases f."""
     r = minimize(F.abs, 1e-3, "gd", max_backtracks=5)
-    assert r.reason == "xtol" and r.steps == 1 and r.x == 1e-3
-    assert "line search found no decrease" in r.message
+    assert r.reason == "stalled" and r.steps == 1 and r.x == 1e-3
+    assert "line search found no decrease: every trial step was rejected" in r.message
 
 
 def test_time_limit() -> None:

@@ -69,15 +69,24 @@ def test_a_stall_near_gtol_is_a_convergence() -> None:
     assert far.reason == "stalled" and not far.converged and far.steps == 1
 
 
-def test_a_failed_line_search_stays_converged() -> None:
-    """gd records line_search_failed when no trial decreases f: converged, though the
-    gradient (|x|' = 1) is not small."""
+def test_a_line_search_failing_from_x0_is_a_stall() -> None:
+    """gd from x0 = 1e-3 on |x| with trial steps of at least 1/32: every trial overshoots,
+    x never moves; that shows nothing about optimality (the minimum is at 0)."""
     r = minimize(F.abs, 1e-3, "gd", max_backtracks=5)
-    assert r.reason == "xtol" and r.converged and r.grad_norm == 1.0
+    assert r.reason == "stalled" and not r.converged and r.x == 1e-3
     assert "line search found no decrease" in r.message
-    # the same point with SGD and a step below x's resolution: a stall
+    # the same point with SGD and a step below x's resolution: a stall too
     s = minimize(F.abs, 1e-3, "sgd", lr=1e-25)
     assert s.reason == "stalled" and not s.converged
+
+
+def test_a_line_search_failing_after_descent_stays_converged() -> None:
+    """Reached by descent, a point where no trial decreases f (here the kink of
+    |x − 0.1|, at rounding level) is a convergence, though the gradient (1) is not small."""
+    r = minimize(lambda x: F.abs(x - 0.1), 0.35, "gd", max_backtracks=3)
+    assert r.reason == "xtol" and r.converged and r.grad_norm == 1.0 and r.steps >= 1
+    assert abs(r.x - 0.1) < 1e-15
+    assert "line search found no decrease" in r.message and "at a kink" in r.message
 
 
 def test_without_ftol_and_xtol_a_stall_runs_to_max_steps_and_says_why() -> None:

@@ -79,6 +79,14 @@ class LBFGS(Optimizer):
 
     description = "L-BFGS (torch.optim.LBFGS step for step), optional strong-Wolfe line search"
     requires_closure = True
+    minimize_defaults: ClassVar[dict[str, Any]] = {
+        "lr": 1.0,
+        "line_search_fn": "strong_wolfe",
+        "max_iter": 1,  # one minimize step = one iteration: minimize's tolerances decide
+        "max_eval": 26,  # the line search's 25 trials (torch's max_iter*5//4 would be 1)
+        "tolerance_grad": 0.0,
+        "tolerance_change": 0.0,
+    }
     state_kinds: ClassVar[dict[str, StateKind] | None] = None  # checked by _check_state
 
     def __init__(
@@ -301,6 +309,9 @@ class LBFGS(Optimizer):
                     obj_func, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals
                 )
                 new = [a + t * b for a, b in zip(x_init, d)]
+                # No move at all: the search found no decrease along d (as gd's Armijo
+                # search reports it, for minimize to tell rounding level from a stall).
+                state["line_search_failed"] = new == x_init
                 self._set_flat(new)
                 if t in points and self._flat_params() == new:
                     # the very point the line search evaluated: keep its data and gradients
@@ -551,6 +562,12 @@ def _count(value: Any, n: int, where: str) -> int:
     return value
 
 
+def _flag(value: Any, n: int, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise InputError(f"{where} must be true or false, got {value!r}"[:300])
+    return value
+
+
 def _optional(check: Callable[[Any, int, str], Any]) -> Callable[[Any, int, str], Any]:
     return lambda value, n, where: None if value is None else check(value, n, where)
 
@@ -566,6 +583,8 @@ _STATE: dict[str, Callable[[Any, int, str], Any]] = {
     "H_diag": _number,
     "prev_flat_grad": _optional(_vector),
     "prev_loss": _optional(_number),
+    # ours, not torch's: the last strong-Wolfe search found no decrease (x did not move)
+    "line_search_failed": _flag,
 }
 
 

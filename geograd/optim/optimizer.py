@@ -73,6 +73,13 @@ class Optimizer:
     requires_closure: ClassVar[bool] = False
     """True when :meth:`step` must be given a closure (line-search methods)."""
 
+    minimize_defaults: ClassVar[dict[str, Any]] = {}
+    """Settings that make this optimizer run well as the step of :func:`geograd.minimize`
+    when they differ from its constructor's (L-BFGS: one iteration per step, strong
+    Wolfe, its own stopping tests off). An optimizer that declares them carries its own
+    step scale: a problem's tuned lr and schedule for other optimizers do not apply
+    (see ``Problem.settings_for``)."""
+
     follows_schedule: ClassVar[bool] = True
     """False when ``lr`` only seeds the method (Newton's first trial step, a trust region's
     first radius) and its steps are chosen by a line search or trust region afterwards: a

@@ -48,26 +48,40 @@ def bench_command(
         ),
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress lines on stderr (the table is printed)."),
+    ] = False,
 ) -> None:
-    """Time one loss + gradient of the median objective by every method installed here
-    (the engine on each backend, a Python loop, numpy, torch, jax, HIPS autograd),
-    side by side in one run, with ratios and peak memory."""
+    """Time the engine against numpy, torch, jax and a Python loop (median objective).
+
+    One loss + gradient of the geometric median objective by every method installed
+    here (the engine on each backend, a Python loop, numpy, torch, jax, HIPS
+    autograd), side by side in one run, with ratios and peak memory.
+    """
     from geograd import bench
 
-    ns = [check_count("--sizes", n) or 1 for n in split_names("--sizes", sizes)]
+    ns = [_count("--sizes", n) for n in split_names("--sizes", sizes, "size")]
     names = split_names("--methods", methods) if methods is not None else None
     for name in names or []:
         try:
             bench.method_named(name)
         except ValueError as exc:
             raise InputError(f"--methods: {exc}") from None
-    r = check_count("--rounds", rounds) or 1
-    b = check_positive("--budget", budget) or 0.1
+    r = _count("--rounds", rounds)
+    b = check_positive("--budget", budget)
+    assert b is not None  # the flag has a default
     if plot is not None:
         from .plotting import check_figure_path
 
         check_figure_path(plot, "--plot")
-    result = bench.study(ns, names, r, b, progress=lambda s: print(s, file=sys.stderr))
+    _check_memory(max(ns))
+    result = bench.study(
+        ns, names, r, b, progress=None if quiet else lambda s: print(s, file=sys.stderr)
+    )
+    if not result.methods:
+        missing = "; ".join(f"{k}: {v}" for k, v in result.skipped.items())
+        raise InputError(f"--methods: none of them can run here ({missing})")
     if plot is not None:
         bench.plot(result, str(plot))
     if json_output:
@@ -78,3 +92,28 @@ def bench_command(
         print(bench.table(result))
         if plot is not None:
             print(f"saved the figure to {plot}")
+
+
+def _count(flag: str, text: str) -> int:
+    value = check_count(flag, text)
+    assert value is not None  # text is never None here
+    return value
+
+
+#: Memory one point of the study needs at most: its coordinates as Python floats and as
+#: numpy arrays, the engine's intermediate arrays and the numpy methods' temporaries.
+BYTES_PER_POINT = 400
+
+
+def _check_memory(n: int) -> None:
+    """Refuse, before any work, a size whose points would not fit in memory."""
+    from geograd.fileio import available_memory, size_text
+
+    have = available_memory()
+    need = n * BYTES_PER_POINT
+    if have is not None and need > have:
+        raise InputError(
+            f"--sizes: {n:,} points would need about {size_text(need)} of memory "
+            f"({BYTES_PER_POINT} bytes a point), but {size_text(have)} is available; "
+            f"give sizes up to about {have // BYTES_PER_POINT:,}"
+        )

@@ -57,6 +57,9 @@ class Terminated(KeyboardInterrupt):
     that keeps a run on Ctrl-C (``minimize`` returning the best so far, the result
     still printed and saved) keeps it on SIGTERM too; the exit code is 130 as well."""
 
+    #: How reports name it (``minimize``'s message reads this attribute).
+    signal_name = "SIGTERM"
+
 
 class OutputError(GeogradError):
     """Standard output could not be written: closed, its reader gone, or the disk full."""

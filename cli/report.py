@@ -14,6 +14,8 @@ from typing import Any
 from .output import dumps
 
 MAX_COORDS = 6
+#: An import time below this was no import (the modules were loaded already): not shown.
+IMPORT_SHOWN_S = 1e-3
 #: The widest a table is drawn into a file or pipe (its text cells wrap instead): what a
 #: pager, an editor or a review tool shows without scrolling. A terminal's width is its own.
 MAX_WIDTH = 100
@@ -113,9 +115,9 @@ def settings_line(settings: Mapping[str, Any], chosen: Iterable[str] = ()) -> st
     steps = settings.get("max_steps")
     budget = steps if isinstance(steps, int) else None
     yours = [setting_text(k, v, budget) for k, v in settings.items()
-             if k in mine and k not in ("optimizer", "callback")]  # fmt: skip
+             if k in mine and k != "callback"]  # fmt: skip
     theirs = [setting_text(k, v, budget) for k, v in settings.items()
-              if k not in mine and k not in ("optimizer", "callback")]  # fmt: skip
+              if k not in mine and k != "callback"]  # fmt: skip
     parts = []
     if yours:
         parts.append("yours: " + ", ".join(yours))
@@ -173,12 +175,13 @@ def components_text(doc: Mapping[str, Any]) -> str:
 
 
 def timing_text(doc: Mapping[str, Any]) -> str:
-    """Every part of the wait, each timed on its own, and the whole command's wall time."""
+    """Every part of the wait, each timed on its own, and the whole run of the command
+    (from its start, after Python and geograd's own imports, to the report)."""
     t = doc.get("timing") or {}
     parts = [f"solve {seconds(t.get('solve_s'))}"]
     if t.get("reference_s") is not None:
         ref = f"reference {seconds(t['reference_s'])}"
-        if t.get("reference_import_s"):
+        if (t.get("reference_import_s") or 0.0) >= IMPORT_SHOWN_S:
             ref += f" (+{seconds(t['reference_import_s'])} importing numpy/scipy)"
         if t.get("reference_when") == "before the solve":
             ref += " (computed before the solve)"
@@ -186,7 +189,7 @@ def timing_text(doc: Mapping[str, Any]) -> str:
     if t.get("setup_s") is not None:
         parts.append(f"data {seconds(t['setup_s'])}")
     if t.get("total_s") is not None:
-        parts.append(f"total {seconds(t['total_s'])} (the command's wall time)")
+        parts.append(f"total {seconds(t['total_s'])} (the command's run, start-up aside)")
     return "; ".join(parts)
 
 
@@ -298,13 +301,15 @@ def solve_rows(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
             )
         )
     rows += [
-        ("optimizer", f"{doc['optimizer']}  {_chosen(doc)}"),
+        ("settings", _chosen(doc)),
         ("steps", f"{doc['steps']} steps, {doc['evaluations']} evaluations"),
         ("stopped", f"{_status(doc)}: {doc['message']}"),
     ]
     ref = doc.get("reference")
     if ref is None:
-        rows.append(("reference", f"unavailable ({doc.get('reference_error') or 'not computed'})"))
+        why = str(doc.get("reference_error") or "not computed")
+        why = why.removeprefix("unavailable: ")  # the row already says so
+        rows.append(("reference", f"unavailable ({why})"))
     else:
         shown = f"{point(ref['solution'])}  objective {num(ref['loss'])}  ({ref['method']})"
         rows.append(("reference", shown))
@@ -342,9 +347,7 @@ def verdict_text(doc: Mapping[str, Any]) -> str:
 
 
 def _chosen(doc: Mapping[str, Any]) -> str:
-    chosen = doc.get("chosen_by_user") or []
-    who = "yours" if "optimizer" in chosen else "the problem's choice"
-    return f"({who}); {settings_line(doc['settings'], chosen)}"
+    return settings_line(doc["settings"], doc.get("chosen_by_user") or [])
 
 
 def _from(doc: Mapping[str, Any]) -> str:

@@ -71,11 +71,12 @@ def check_count(flag: str, value: str | int | None, minimum: int = 1) -> int | N
     return number
 
 
-def split_names(flag: str, text: str) -> list[str]:
-    """``"a, b,c"`` -> ``["a", "b", "c"]``; an empty list is an error."""
+def split_names(flag: str, text: str, what: str = "name") -> list[str]:
+    """``"a, b,c"`` -> ``["a", "b", "c"]``; an empty list is an error (``what``: what the
+    items are, for its message)."""
     names = [part.strip() for part in text.split(",") if part.strip()]
     if not names:
-        raise InputError(f"{flag} needs at least one name, got {text!r}")
+        raise InputError(f"{flag} needs at least one {what}, got {text!r}")
     return names
 
 

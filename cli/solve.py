@@ -93,7 +93,8 @@ OptBackend = Annotated[
         metavar="NAME",
         help="Array backend of the problem's data: python (the standard library), numpy, "
         "or auto (numpy where it is installed and the data have at least 10,000 points; "
-        "the results are the same floats either way).",
+        "the results agree to rounding: numpy sums in another order, so the last digits "
+        "and, near a tolerance, the step count may differ).",
         rich_help_panel=SOLVER,
     ),
 ]

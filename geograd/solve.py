@@ -479,8 +479,11 @@ def minimize(
                         f"the callback asked to stop at step {good.step}",
                     )
                     break
-    except KeyboardInterrupt:
-        reason, detail = "interrupted", f"interrupted (KeyboardInterrupt) after step {good.step}"
+    except KeyboardInterrupt as exc:
+        reason, detail = (
+            "interrupted",
+            f"interrupted ({_interrupt_name(exc)}) after step {good.step}",
+        )
     assert reason is not None
 
     for p, d, g in zip(params, good.datas, good.grads):
@@ -655,6 +658,12 @@ class _Trend:
         if not self.line_search_failed():
             return False
         return any(_distance(a, b) > 0.0 for a, b in zip(now.datas, self.start.datas))
+
+
+def _interrupt_name(exc: BaseException) -> str:
+    """What interrupted the run, in the user's words: Ctrl-C, or the signal an interrupt
+    stands for (a KeyboardInterrupt subclass may name it, as the CLI's SIGTERM does)."""
+    return str(getattr(exc, "signal_name", "Ctrl-C"))
 
 
 def _check_options(

@@ -1161,10 +1161,12 @@ class Problem(abc.ABC):
             if watch.signalled and result.reason != "interrupted":
                 result = _marked_interrupted(result)
             return result
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             if result is not None:
                 return _marked_interrupted(result)
-            return self._interrupted_result(watch, optimizer)
+            return self._interrupted_result(
+                watch, optimizer, str(getattr(exc, "signal_name", "Ctrl-C"))
+            )
 
     def _solve(self, optimizer: Any = None, **overrides: Any) -> Any:
         """The solve itself, called by :meth:`solve` (which handles interrupts around it):
@@ -1209,7 +1211,9 @@ class Problem(abc.ABC):
         more long work (a reference to align onto, another start)."""
         return self._watch is not None and self._watch.signalled
 
-    def _interrupted_result(self, watch: _SolveWatch, optimizer: Any) -> Any:
+    def _interrupted_result(
+        self, watch: _SolveWatch, optimizer: Any, signal_name: str = "Ctrl-C"
+    ) -> Any:
         """The Result of a solve whose hook an interrupt escaped: the best iterate seen.
 
         Candidates are the start (step 0), the lowest-loss step of each stage and the
@@ -1253,12 +1257,12 @@ class Problem(abc.ABC):
             which = "the start" if step == 0 else f"step {step}"
             detail = (
                 f"after {watch.steps} step{'s' if watch.steps != 1 else ''}: interrupted "
-                f"(KeyboardInterrupt) {where}; x is the best iterate seen ({which}, "
+                f"({signal_name}) {where}; x is the best iterate seen ({which}, "
                 f"objective {loss:.10g})"
             )
         else:
             detail = (
-                f"before the first step: interrupted (KeyboardInterrupt) {where}; x is the "
+                f"before the first step: interrupted ({signal_name}) {where}; x is the "
                 "starting point (its gradient was not evaluated)"
             )
         result = Result(

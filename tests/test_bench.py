@@ -91,3 +91,21 @@ def test_python_dash_m_geograd_bench_is_the_same_study() -> None:
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert "python-loop" in out and "ratio = time / engine's time" in out
+
+
+def test_sizes_beyond_memory_are_refused_before_any_work() -> None:
+    result = runner.invoke(app, ["bench", "--sizes", "100000000000", "--methods", "numpy"])
+    assert result.exit_code == 2 and "would need about" in result.stderr
+    assert result.stdout == ""
+
+
+def test_nothing_runnable_is_an_error_not_an_empty_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bench, "unavailable", lambda method: "not here")
+    result = runner.invoke(app, ["bench", "--sizes", "50", "--methods", "engine"])
+    assert result.exit_code == 2 and "none of them can run here" in result.stderr
+
+
+def test_quiet_prints_the_table_without_progress_lines() -> None:
+    result = runner.invoke(app, ["bench", "--sizes", "50", "--rounds", "1", "--methods",
+                                 "engine", "-q"])  # fmt: skip
+    assert result.exit_code == 0 and "engine" in result.stdout and result.stderr == ""

@@ -82,7 +82,7 @@ def test_settings_the_user_did_not_choose_are_printed_as_the_problems() -> None:
     result = runner.invoke(app, ["solve", "median", "--n", "200", "--optimizer", "adam",
                                  "--lr", "0.004"])  # fmt: skip
     text = " ".join(result.stdout.split())
-    assert "yours: lr=0.004" in text
+    assert "yours: optimizer=adam, lr=0.004" in text
     assert "chosen by the problem:" in text and "schedule=Exponential(" in text
 
 

@@ -2,8 +2,9 @@
 
 One lifecycle in :class:`~geograd.problems.base.Problem` decides: ``python``, ``numpy``
 or ``auto`` (numpy from :data:`~geograd.problems.base.AUTO_NUMPY_MIN` items, where it is
-installed), and :meth:`Problem.as_data` makes the engine's data in it. The results are
-the same floats, in the same form, whichever backend ran.
+installed), and :meth:`Problem.as_data` makes the engine's data in it. The results have
+the same form and agree to rounding whichever backend ran (numpy sums in another order,
+so the last digits, and near a stopping tolerance the step count, may differ).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def test_the_median_solves_the_same_on_both_backends(options: dict[str, object])
     runs = {b: get_problem("median", n=3000, backend=b, **options) for b in ("python", "numpy")}
     results = {b: p.solve() for b, p in runs.items()}
     py, nu = results["python"], results["numpy"]
-    assert py.steps == nu.steps
+    assert py.converged and nu.converged and abs(py.steps - nu.steps) <= 2
     assert math.dist(py.x, nu.x) <= 1e-9 * runs["python"].extent
     assert nu.loss == pytest.approx(py.loss, rel=1e-14)
     assert type(nu.loss) is float and all(type(v) is float for v in nu.x)
@@ -113,7 +114,8 @@ def test_cli_backend_option_json_same_form() -> None:
         docs[b] = json.loads(out)
     assert docs["python"]["backend"] == "python" and docs["numpy"]["backend"] == "numpy"
     assert sorted(docs["python"]) == sorted(docs["numpy"])
-    assert docs["python"]["steps"] == docs["numpy"]["steps"]
+    assert abs(docs["python"]["steps"] - docs["numpy"]["steps"]) <= 2
+    assert docs["python"]["matches_reference"] and docs["numpy"]["matches_reference"]
     assert type(docs["numpy"]["loss"]) is float
 
 

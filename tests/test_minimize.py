@@ -328,7 +328,7 @@ def test_keyboard_interrupt_in_fun_returns_the_result_so_far() -> None:
     assert r.reason == "interrupted" and not r.converged
     assert r.steps == 4 and r.x == pytest.approx(2.0 + 3.0 * 0.8**4, rel=1e-15)
     assert x.item() == r.x and x.grad is not None and x.grad.item() == 2.0 * (r.x - 2.0)
-    assert "KeyboardInterrupt" in r.message and r.history["step"][-1] == 4
+    assert "interrupted (Ctrl-C)" in r.message and r.history["step"][-1] == 4
 
 
 def test_keyboard_interrupt_in_the_callback() -> None:

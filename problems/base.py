@@ -69,6 +69,7 @@ from typing import Any, ClassVar, TypeVar
 
 from geograd import Tensor, no_grad, value_and_grad
 from geograd.errors import GeogradError, InputError
+from geograd.solve import LOOP_KEYWORDS
 
 from .data import extent as data_extent
 
@@ -1786,18 +1787,8 @@ def _marked_interrupted(result: Any) -> Any:
 
 P = TypeVar("P", bound=Problem)
 
-#: minimize() settings that belong to the loop, not to the optimizer.
-LOOP_SETTINGS = (
-    "max_steps",
-    "gtol",
-    "ftol",
-    "xtol",
-    "time_limit",
-    "callback",
-    "record_every",
-    "schedule",
-    "clip_norm",
-)
+#: minimize() settings that belong to the loop, not to the optimizer (minimize's own).
+LOOP_SETTINGS = tuple(k for k in LOOP_KEYWORDS if k != "optimizer")
 
 
 def _scipy_method(method: str, owner: str) -> str:

@@ -48,8 +48,8 @@ SOLVER = "Solver options"
 OUTPUT = "Output options"
 
 #: compare's default line-up: the problem's own default optimizer first, then the line
-#: search, plain and heavy-ball SGD and Adam.
-COMPARE_OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
+#: search, plain and heavy-ball SGD, Adam, and the second-order methods L-BFGS and Newton-CG.
+COMPARE_OPTIMIZERS = ("gd", "sgd", "momentum", "adam", "lbfgs", "newton")
 
 # ------------------------------------------------------------------ shared option types
 
@@ -170,7 +170,8 @@ def compare_options(
             "--optimizers",
             metavar="A,B,...",
             help="Our optimizers to run, comma-separated, or 'all'; each with the problem's "
-            "settings for it (default: the problem's own optimizer, gd, sgd, momentum, adam).",
+            "settings for it (default: the problem's own optimizer, gd, sgd, momentum, adam, "
+            "lbfgs, newton).",
             rich_help_panel=SOLVER,
         ),
     ] = None,

@@ -291,7 +291,10 @@ def test_compare_runs_everything_side_by_side() -> None:
 
 def test_compare_default_lineup_all_and_none() -> None:
     data = ok_json("compare", "median", "--n", "100", "--baselines", "none")
-    assert [r["method"] for r in data["runs"][1:]] == ["gd", "sgd", "momentum", "adam"]
+    assert [r["method"] for r in data["runs"][1:]] == [
+        "gd", "sgd", "momentum", "adam", "lbfgs", "newton",
+    ]  # fmt: skip
+    assert all(r["matches_reference"] for r in data["runs"] if r["method"] in ("lbfgs", "newton"))
     data = ok_json("compare", "median", "--n", "50", "--optimizers", "all", "--baselines", "none")
     assert [r["method"] for r in data["runs"][1:]] == optimizer_names()
     assert all(r["distance"] <= 1e-6 for r in data["runs"])
@@ -300,7 +303,9 @@ def test_compare_default_lineup_all_and_none() -> None:
 def test_compare_default_lineup_starts_with_the_problems_own_optimizer() -> None:
     # thomson solves with nag by default; the line-up puts it first, then the usual four
     data = ok_json("compare", "thomson", "--n", "4", "--baselines", "none")
-    assert [r["method"] for r in data["runs"][1:]] == ["nag", "gd", "sgd", "momentum", "adam"]
+    assert [r["method"] for r in data["runs"][1:]] == [
+        "nag", "gd", "sgd", "momentum", "adam", "lbfgs", "newton",
+    ]  # fmt: skip
 
 
 # -------------------------------------------------------------------------- listings

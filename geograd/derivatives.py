@@ -126,17 +126,7 @@ def hessian(f: Callable[[Tensor], Any]) -> Callable[[Any], list[list[float]]]:
     def wrapped(x: Any) -> list[list[float]]:
         leaf = _leaf(x)
         (g,) = gradient_graph(_scalar_output(f, leaf, "hessian"), [leaf])
-        n = leaf.shape[0] if leaf.shape else 1
-        rows: list[list[float]] = []
-        for i in range(n):
-            gi = g[i] if leaf.shape else g
-            if not gi.requires_grad:
-                rows.append([0.0] * n)
-                continue
-            found = backprop(gi, Tensor.from_data(1.0), create_graph=False)[1]
-            h = found.get(id(leaf))
-            rows.append([0.0] * n if h is None else _entries(leaf, h.data))
-        return rows
+        return _gradient_rows(g, leaf)
 
     return wrapped
 
@@ -152,17 +142,23 @@ def jacobian(f: Callable[[Tensor], Any]) -> Callable[[Any], list[list[float]]]:
         leaf = _leaf(x)
         with enable_grad():
             out = as_tensor(f(leaf))
-        n = leaf.shape[0] if leaf.shape else 1
-        m = out.shape[0] if out.shape else 1
-        rows: list[list[float]] = []
-        for i in range(m):
-            fi = out[i] if out.shape else out
-            if not fi.requires_grad:
-                rows.append([0.0] * n)
-                continue
-            found = backprop(fi, Tensor.from_data(1.0), create_graph=False)[1]
-            h = found.get(id(leaf))
-            rows.append([0.0] * n if h is None else _entries(leaf, h.data))
-        return rows
+        return _gradient_rows(out, leaf)
 
     return wrapped
+
+
+def _gradient_rows(out: Tensor, leaf: Tensor) -> list[list[float]]:
+    """``[∇_leaf out_i for i]``: one backward pass per entry of ``out`` (a 0-D ``out``, one
+    row); an entry that does not depend on ``leaf`` gives a row of zeros."""
+    n = leaf.shape[0] if leaf.shape else 1
+    m = out.shape[0] if out.shape else 1
+    rows: list[list[float]] = []
+    for i in range(m):
+        entry = out[i] if out.shape else out
+        if not entry.requires_grad:
+            rows.append([0.0] * n)
+            continue
+        found = backprop(entry, Tensor.from_data(1.0), create_graph=False)[1]
+        h = found.get(id(leaf))
+        rows.append([0.0] * n if h is None else _entries(leaf, h.data))
+    return rows

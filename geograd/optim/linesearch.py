@@ -105,19 +105,9 @@ class GradientDescent(Optimizer):
     def _check_group(self, group: ParamGroup) -> None:
         super()._check_group(group)
         name = type(self).__name__
-        backtracks = group["max_backtracks"]
-        if not (isinstance(backtracks, int) and not isinstance(backtracks, bool)):
-            raise InputError(f"{name}: max_backtracks must be an integer, got {backtracks!r}")
-        check_nonnegative(name, max_backtracks=backtracks)
         if not group["lr"] > 0:
             raise InputError(f"{name}: the first trial step lr must be > 0, got {group['lr']!r}")
-        c1, shrink, grow = group["c1"], group["shrink"], group["grow"]
-        if not (is_real(c1) and 0 < c1 < 1):
-            raise InputError(f"{name}: c1 must be in (0, 1), got {c1!r}")
-        if not (is_real(shrink) and 0 < shrink < 1):
-            raise InputError(f"{name}: shrink must be in (0, 1), got {shrink!r}")
-        if not (is_real(grow) and grow >= 1):
-            raise InputError(f"{name}: grow must be a finite number >= 1, got {grow!r}")
+        check_backtracking(name, group, c1_max=1.0)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
@@ -242,3 +232,19 @@ def _value(loss: Any) -> float:
     if isinstance(loss, Tensor):
         return loss.item()
     return float(loss)
+
+
+def check_backtracking(name: str, group: ParamGroup, c1_max: float) -> None:
+    """The Armijo backtracking options of a line-search group (gd's, Newton-CG's):
+    0 < c1 < ``c1_max``, 0 < shrink < 1, grow >= 1, max_backtracks an integer >= 0."""
+    backtracks = group["max_backtracks"]
+    if not (isinstance(backtracks, int) and not isinstance(backtracks, bool)):
+        raise InputError(f"{name}: max_backtracks must be an integer, got {backtracks!r}")
+    check_nonnegative(name, max_backtracks=backtracks)
+    c1, shrink, grow = group["c1"], group["shrink"], group["grow"]
+    if not (is_real(c1) and 0 < c1 < c1_max):
+        raise InputError(f"{name}: c1 must be in (0, {c1_max:g}), got {c1!r}")
+    if not (is_real(shrink) and 0 < shrink < 1):
+        raise InputError(f"{name}: shrink must be in (0, 1), got {shrink!r}")
+    if not (is_real(grow) and grow >= 1):
+        raise InputError(f"{name}: grow must be a finite number >= 1, got {grow!r}")

@@ -31,13 +31,13 @@ from geograd.backend import Data
 from geograd.derivatives import gradient_graph, hvp_from_graph
 from geograd.errors import DomainError, InputError
 from geograd.optim.lbfgs import Vector, _dot, _entries, _value
+from geograd.optim.linesearch import check_backtracking
 from geograd.optim.optimizer import (
     Closure,
     Optimizer,
     ParamGroup,
     Params,
     StateKind,
-    check_nonnegative,
     is_real,
 )
 from geograd.tensor import Tensor, enable_grad
@@ -250,17 +250,7 @@ class NewtonCG(_SecondOrder):
     def _check_group(self, group: ParamGroup) -> None:
         super()._check_group(group)
         name = type(self).__name__
-        c1, shrink, grow = group["c1"], group["shrink"], group["grow"]
-        if not (is_real(c1) and 0 < c1 < 0.5):
-            raise InputError(f"{name}: c1 must be in (0, 0.5), got {c1!r}")
-        if not (is_real(shrink) and 0 < shrink < 1):
-            raise InputError(f"{name}: shrink must be in (0, 1), got {shrink!r}")
-        if not (is_real(grow) and grow >= 1):
-            raise InputError(f"{name}: grow must be a finite number >= 1, got {grow!r}")
-        mb = group["max_backtracks"]
-        if not (isinstance(mb, int) and not isinstance(mb, bool)):
-            raise InputError(f"{name}: max_backtracks must be an integer, got {mb!r}")
-        check_nonnegative(name, max_backtracks=mb)
+        check_backtracking(name, group, c1_max=0.5)  # c1 < 1/2: Newton's unit step passes
 
     def step(self, closure: Closure | None = None) -> Any:
         """One Newton-CG step with its line search; returns the loss at the starting point."""

@@ -6,9 +6,13 @@ exit code (see :mod:`geograd.cli.errors`). The same path serves the installed
 script, ``python -m geograd`` and typer's ``CliRunner`` (which calls
 ``main`` on the command built from :data:`app`).
 
-Start-up stays light: the top level imports typer and this package only;
-problems and optimizers are imported when a command needs them, numpy and scipy
-only by the problem methods that use them.
+Start-up stays light: building the command line imports typer, the option
+declarations (:mod:`.options`) and this module's helpers only; the modules that run
+a command (:mod:`.solve`, :mod:`.check`, :mod:`.plotting`, their reports) are
+imported when it runs, problems and optimizers when a command needs them, numpy and
+scipy only by the problem methods that use them. Help is click's plain text, not
+rich's (``rich_markup_mode=None``, see :mod:`.params`): ``geograd --help`` imports
+neither rich nor any problem (``tests/test_import_cost.py``).
 
 While a command runs (in the main thread):
 
@@ -43,10 +47,16 @@ from typer.core import TyperGroup
 
 from . import errors
 from .bench import bench_command
-from .check import check_options, run_check
-from .params import Command, Kind, problem_group, quick_help
-from .plotting import OptAnimate, OptFps, OptFrames, OptPlot
-from .solve import compare_options, run_compare, run_solve, solve_help_defaults, solve_options
+from .options import (
+    OptAnimate,
+    OptFps,
+    OptFrames,
+    OptPlot,
+    check_options,
+    compare_options,
+    solve_options,
+)
+from .params import HELP_SETTINGS, Command, Kind, format_commands, problem_group, quick_help
 
 
 class _State:
@@ -175,6 +185,9 @@ class GeogradGroup(TyperGroup):
     def get_help_option(self, ctx: Any) -> Any:
         return quick_help(super().get_help_option(ctx))
 
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        format_commands(self, ctx, formatter)
+
     def main(
         self,
         args: Sequence[str] | None = None,
@@ -231,6 +244,7 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=False,
     pretty_exceptions_enable=False,
+    **HELP_SETTINGS,
     help="Solve geometric problems by gradient descent with a standard-library autograd "
     "engine, and check the answers against exact references and scipy.",
     epilog="Exit codes: 0 done (solve: converged and matching the reference), 1 finding "
@@ -269,6 +283,32 @@ def _main(
 
 
 # ----------------------------------------------------------------- commands with a problem
+# What runs a command is imported when it runs (see the module docstring).
+
+
+def run_solve(*args: Any, **kwargs: Any) -> None:
+    from .solve import run_solve
+
+    run_solve(*args, **kwargs)
+
+
+def run_compare(*args: Any, **kwargs: Any) -> None:
+    from .solve import run_compare
+
+    run_compare(*args, **kwargs)
+
+
+def run_check(*args: Any, **kwargs: Any) -> None:
+    from .check import run_check
+
+    run_check(*args, **kwargs)
+
+
+def solve_help_defaults(cls: Any) -> dict[str, str]:
+    from .solve import solve_help_defaults
+
+    return solve_help_defaults(cls)
+
 
 SOLVE = Kind(
     name="solve",
@@ -296,7 +336,9 @@ CHECK = Kind(
 )
 
 for _kind in (SOLVE, COMPARE, CHECK):
-    app.add_typer(typer.Typer(), name=_kind.name, cls=problem_group(_kind), help=_kind.help)
+    app.add_typer(
+        typer.Typer(**HELP_SETTINGS), name=_kind.name, cls=problem_group(_kind), help=_kind.help
+    )
 
 
 # --------------------------------------------------------------------------- listings

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
@@ -21,65 +21,9 @@ from geograd.errors import InputError
 
 from . import report
 from .errors import EXIT_FINDING
-from .plotting import OptHSweep, check_figure_path, h_sweep
+from .plotting import check_figure_path, h_sweep
 from .settings import check_count, check_positive
-from .solve import OptBackend, OptJson, OptQuiet, build_problem, problem_header
-
-CHECK = "Check options"
-
-
-def check_options(
-    count: Annotated[
-        str,
-        typer.Option(
-            "--count",
-            metavar="K",
-            help="Number of points from the problem (random, and near kinks).",
-            rich_help_panel=CHECK,
-        ),
-    ] = "8",
-    at: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--at",
-            metavar="A,B,...",
-            help="Also check at this point (repeatable).",
-            rich_help_panel=CHECK,
-        ),
-    ] = None,
-    eps: Annotated[
-        str,
-        typer.Option(
-            "--eps",
-            metavar="H",
-            help="Relative finite-difference step (h = H max(1, |x_i|)).",
-            rich_help_panel=CHECK,
-        ),
-    ] = "1e-6",
-    exact_tol: Annotated[
-        str,
-        typer.Option(
-            "--exact-tol",
-            metavar="TOL",
-            help="Autograd vs closed form: allowed max abs difference, times max(1, |grad|).",
-            rich_help_panel=CHECK,
-        ),
-    ] = "1e-10",
-    fd_tol: Annotated[
-        str,
-        typer.Option(
-            "--fd-tol",
-            metavar="TOL",
-            help="Either vs finite differences: allowed max abs difference, times max(1, |grad|).",
-            rich_help_panel=CHECK,
-        ),
-    ] = "1e-5",
-    backend: OptBackend = "auto",
-    json_output: OptJson = False,
-    quiet: OptQuiet = False,
-    h_sweep_file: OptHSweep = None,
-) -> None:
-    """The options of ``geograd check PROBLEM``."""
+from .solve import build_problem, problem_header
 
 
 def run_check(

@@ -15,7 +15,13 @@ subcommand is built on first use, so ``geograd --help`` loads no problem:
   whose flag clashes with one of the command's own becomes ``--PROBLEM-name``;
 * :func:`build_command` joins both lists into one signature (``__signature__``)
   on a generic callback and lets typer make the click command, so ``--help``
-  shows the problem's options in their own panel.
+  shows the problem's options in their own section.
+
+Help is click's plain text, not rich's (:data:`HELP_SETTINGS`): rich costs ~50 ms
+of start-up to draw ``geograd --help``, which is otherwise done in less. Options keep
+their sections (``rich_help_panel``: "Problem options", "Solver options", ...,
+:meth:`Command.format_options`) and commands their whole first sentence
+(:func:`format_commands`), as rich showed them; help text is never read as markup.
 
 Adding a command option (issue 6's ``--plot FILE``) is one more parameter on the
 template; every problem gets it.
@@ -37,6 +43,13 @@ from geograd.errors import GeogradError, InputError
 from .errors import Interrupted, one_line
 
 PROBLEM_PANEL = "Problem options"
+
+#: typer.Typer(**HELP_SETTINGS) for every app of the CLI: plain help (no rich), at most
+#: 100 columns wide (what report.MAX_WIDTH gives tables), narrower on a narrower terminal.
+HELP_SETTINGS: dict[str, Any] = {
+    "rich_markup_mode": None,
+    "context_settings": {"max_content_width": 100},
+}
 
 _METAVARS = {"int": "INT", "float": "FLOAT", "str": "TEXT", "path": "FILE", "bool": ""}
 
@@ -103,19 +116,37 @@ class Command(TyperCommand):
                 texts = {}
             for param in self.params:
                 if param.name in texts and hasattr(param, "help"):  # options, not arguments
-                    param.help = _escape(texts[param.name])
+                    param.help = texts[param.name]
         super().format_help(ctx, formatter)
 
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        """Arguments, then options without a panel, then each panel (``rich_help_panel``)
+        in the order of its first option: one titled section each."""
+        sections: dict[str, list[tuple[str, str]]] = {"Arguments": [], "Options": []}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            default = "Arguments" if param.param_type_name == "argument" else "Options"
+            title = getattr(param, "rich_help_panel", None) or default
+            sections.setdefault(title, []).append(record)
+        for title, rows in sections.items():
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
 
-def _escape(text: str) -> str:
-    # With rich (typer's default) help is rendered as markup: a declaration's "[red]" is text.
-    from typer.core import HAS_RICH
 
-    if not HAS_RICH:
-        return text
-    from rich.markup import escape
-
-    return escape(text)
+def format_commands(group: Any, ctx: Any, formatter: Any) -> None:
+    """A group's commands, each with the first sentence of its help, whole (click would
+    cut it to fit one line; here it wraps)."""
+    rows = []
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
+        if cmd is not None and not cmd.hidden:
+            rows.append((name, cmd.get_short_help_str(limit=10_000)))
+    if rows:
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 def problem_parameters(
@@ -135,7 +166,7 @@ def problem_parameters(
                 text += f"; default {'--' if opt.default else '--no-'}{flag[2:]}"
             info = typer.Option(
                 f"{flag}/--no-{flag[2:]}",
-                help=_escape(text),
+                help=text,
                 rich_help_panel=PROBLEM_PANEL,
                 show_default=False,
             )
@@ -146,7 +177,7 @@ def problem_parameters(
             info = typer.Option(
                 flag,
                 metavar=metavar(opt),
-                help=_escape(text),
+                help=text,
                 rich_help_panel=PROBLEM_PANEL,
                 show_default=False,
             )
@@ -173,7 +204,7 @@ def _command(
     short_help: str,
 ) -> Any:
     callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    app = typer.Typer(add_completion=False)
+    app = typer.Typer(add_completion=False, **HELP_SETTINGS)
     app.command(name=name, help=help, short_help=short_help, cls=Command)(callback)
     return typer.main.get_command(app)
 
@@ -209,7 +240,7 @@ def build_command(kind: Kind, name: str, cls: Any) -> Any:
 
     description = str(getattr(cls, "description", "") or name)
     help_text = kind.command_help.format(name=name, description=description)
-    cmd = _command(name, problem_params + own, callback, _escape(help_text), _escape(description))
+    cmd = _command(name, problem_params + own, callback, help_text, description)
     if kind.help_defaults is not None:
         fill = kind.help_defaults
         cmd.help_defaults = lambda: fill(cls)
@@ -223,7 +254,7 @@ def _broken_command(name: str, error: Exception) -> Any:
     def callback() -> None:
         raise InputError(message)
 
-    return _command(name, [], callback, _escape(message), _escape(f"(cannot be loaded: {message})"))
+    return _command(name, [], callback, message, f"(cannot be loaded: {message})")
 
 
 class ProblemGroup(TyperGroup):
@@ -238,6 +269,9 @@ class ProblemGroup(TyperGroup):
 
     def get_help_option(self, ctx: Any) -> Any:
         return quick_help(super().get_help_option(ctx))
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        format_commands(self, ctx, formatter)
 
     def list_commands(self, ctx: Any) -> list[str]:
         from geograd.problems import available_problems

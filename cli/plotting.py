@@ -19,86 +19,26 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
-
-import typer
+from typing import Any
 
 from geograd.errors import GeogradError, InputError
 from geograd.fileio import check_distinct, check_writable
 
 from . import report
 from .errors import Interrupted, one_line
+from .options import DEFAULT_FPS, DEFAULT_FRAMES, MAX_FPS, SWEEP_POINTS
 from .output import COMPARE_FORMAT, SOLVE_FORMAT, read_json
 from .progress import FrameProgress, wanted
 from .settings import check_count
-
-PLOT = "Plot options"
 
 #: What the flags accept (as :data:`geograd.plot.FIGURE_FORMATS` and
 #: :data:`geograd.plot.ANIMATION_FORMATS`; a test keeps them equal, and importing
 #: geograd.plot here would cost start-up time for nothing).
 FIGURE_SUFFIXES = ("png", "svg", "pdf")
 ANIMATION_SUFFIXES = ("gif", "mp4")
-DEFAULT_FPS = 20.0
-DEFAULT_FRAMES = 200
-MAX_FPS = 100.0
 
-#: The h-sweep: half-decade steps from 1e-1 to 1e-13, at up to this many points.
+#: The h-sweep: half-decade steps from 1e-1 to 1e-13, at up to SWEEP_POINTS points.
 SWEEP_STEPS = tuple(10.0 ** (-k / 2) for k in range(2, 27))
-SWEEP_POINTS = 3
-
-OptPlot = Annotated[
-    Path | None,
-    typer.Option(
-        "--plot",
-        metavar="FILE",
-        help="Save a figure (.png, .svg or .pdf): the path of the iterates on the problem's "
-        "picture beside the objective gap and the gradient norm.",
-        rich_help_panel=PLOT,
-    ),
-]
-OptAnimate = Annotated[
-    Path | None,
-    typer.Option(
-        "--animate",
-        metavar="FILE",
-        help="Save an animation (.gif, or .mp4 with ffmpeg) of the run step by step.",
-        rich_help_panel=PLOT,
-    ),
-]
-OptFps = Annotated[
-    str | None,
-    typer.Option(
-        "--fps",
-        metavar="FPS",
-        help=f"Animation frames per second, in (0, {MAX_FPS:g}]; default {DEFAULT_FPS:g}. "
-        "A short run is slowed to play for at least 3 s, and its final state is held "
-        "1.5 s at the end.",
-        rich_help_panel=PLOT,
-    ),
-]
-OptFrames = Annotated[
-    str | None,
-    typer.Option(
-        "--frames",
-        metavar="N",
-        help=f"At most N animation frames (>= 2; longer runs are subsampled); "
-        f"default {DEFAULT_FRAMES}.",
-        rich_help_panel=PLOT,
-    ),
-]
-OptHSweep = Annotated[
-    Path | None,
-    typer.Option(
-        "--h-sweep",
-        metavar="FILE",
-        help="Save a figure (.png, .svg or .pdf) of the finite-difference error against "
-        "the step h beside the autograd gradient's error, at up to "
-        f"{SWEEP_POINTS} of the check points (--at points first).",
-        rich_help_panel=PLOT,
-    ),
-]
-
 
 # ------------------------------------------------------------------------------ checking
 

@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
@@ -24,15 +24,7 @@ from geograd.fileio import check_distinct, check_writable
 from . import report
 from .errors import EXIT_FINDING, EXIT_INTERRUPTED, one_line
 from .output import COMPARE_FORMAT, SOLVE_FORMAT, input_paths, write_json_atomic
-from .plotting import (
-    OptAnimate,
-    OptFps,
-    OptFrames,
-    OptPlot,
-    note_saved,
-    plot_request,
-    render_after_run,
-)
+from .plotting import note_saved, plot_request, render_after_run
 from .progress import ProgressBar, wanted
 from .settings import (
     check_count,
@@ -44,160 +36,9 @@ from .settings import (
 )
 from .work import WorkProgress
 
-SOLVER = "Solver options"
-OUTPUT = "Output options"
-
 #: compare's default line-up: the problem's own default optimizer first, then the line
 #: search, plain and heavy-ball SGD, Adam, and the second-order methods L-BFGS and Newton-CG.
 COMPARE_OPTIMIZERS = ("gd", "sgd", "momentum", "adam", "lbfgs", "newton")
-
-# ------------------------------------------------------------------ shared option types
-
-OptX0 = Annotated[
-    str | None,
-    typer.Option(
-        "--x0",
-        metavar="A,B,...",
-        help="Initial point: dim comma-separated numbers (default: the problem's choice).",
-        rich_help_panel=SOLVER,
-    ),
-]
-OptSteps = Annotated[
-    str | None,
-    typer.Option(
-        "--steps",
-        metavar="N",
-        help="Maximum number of optimizer steps (default: the problem's budget).",
-        rich_help_panel=SOLVER,
-    ),
-]
-OptJson = Annotated[
-    bool,
-    typer.Option(
-        "--json", help="Print one JSON object instead of the summary.", rich_help_panel=OUTPUT
-    ),
-]
-OptOut = Annotated[
-    Path | None,
-    typer.Option(
-        "--out",
-        metavar="FILE",
-        help="Save the full result, with its history, as JSON (written atomically).",
-        rich_help_panel=OUTPUT,
-    ),
-]
-OptBackend = Annotated[
-    str,
-    typer.Option(
-        "--backend",
-        metavar="NAME",
-        help="Array backend of the problem's data: python (the standard library), numpy, "
-        "or auto (numpy where it is installed and the data have at least 10,000 points; "
-        "the results agree to rounding: numpy sums in another order, so the last digits "
-        "and, near a tolerance, the step count may differ).",
-        rich_help_panel=SOLVER,
-    ),
-]
-OptQuiet = Annotated[
-    bool,
-    typer.Option(
-        "--quiet",
-        "-q",
-        help="Print nothing but errors (and the --json object when asked); no progress bar.",
-        rich_help_panel=OUTPUT,
-    ),
-]
-
-
-def solve_options(
-    optimizer: Annotated[
-        str | None,
-        typer.Option(
-            "--optimizer",
-            metavar="NAME",
-            help="Optimizer (see 'geograd optimizers'); default: the problem's choice, "
-            "with settings tuned for it.",
-            rich_help_panel=SOLVER,
-        ),
-    ] = None,
-    lr: Annotated[
-        str | None,
-        typer.Option(
-            "--lr",
-            metavar="LR",
-            help="Learning rate, > 0 (gd: the line search's first trial step); "
-            "default: tuned by the problem.",
-            rich_help_panel=SOLVER,
-        ),
-    ] = None,
-    steps: OptSteps = None,
-    tol: Annotated[
-        str | None,
-        typer.Option(
-            "--tol",
-            metavar="TOL",
-            help="Stop when the gradient norm is at most TOL (gtol); default: the problem's.",
-            rich_help_panel=SOLVER,
-        ),
-    ] = None,
-    x0: OptX0 = None,
-    backend: OptBackend = "auto",
-    schedule: Annotated[
-        str | None,
-        typer.Option(
-            "--schedule",
-            metavar="NAME",
-            help="Learning-rate schedule, NAME or NAME:key=value,...: none, constant, step, "
-            "exponential, cosine, inverse_sqrt, inverse_time, warmup (see 'geograd optimizers').",
-            rich_help_panel=SOLVER,
-        ),
-    ] = None,
-    json_output: OptJson = False,
-    out: OptOut = None,
-    quiet: OptQuiet = False,
-    plot: OptPlot = None,
-    animate: OptAnimate = None,
-    fps: OptFps = None,
-    frames: OptFrames = None,
-) -> None:
-    """The options of ``geograd solve PROBLEM`` (the signature is what matters)."""
-
-
-def compare_options(
-    optimizers: Annotated[
-        str | None,
-        typer.Option(
-            "--optimizers",
-            metavar="A,B,...",
-            help="Our optimizers to run, comma-separated, or 'all'; each with the problem's "
-            "settings for it (default: the problem's own optimizer, gd, sgd, momentum, adam, "
-            "lbfgs, newton).",
-            rich_help_panel=SOLVER,
-        ),
-    ] = None,
-    baselines: Annotated[
-        str | None,
-        typer.Option(
-            "--baselines",
-            metavar="A,B,...",
-            help="scipy.optimize.minimize methods, comma-separated, or 'none' "
-            "(default: BFGS, L-BFGS-B, CG, Nelder-Mead).",
-            rich_help_panel=SOLVER,
-        ),
-    ] = None,
-    steps: OptSteps = None,
-    x0: OptX0 = None,
-    backend: OptBackend = "auto",
-    json_output: OptJson = False,
-    out: OptOut = None,
-    quiet: OptQuiet = False,
-    plot: OptPlot = None,
-    animate: OptAnimate = None,
-    fps: OptFps = None,
-    frames: OptFrames = None,
-) -> None:
-    """The options of ``geograd compare PROBLEM`` (``--animate`` makes a race of the
-    optimizers; ``--plot`` draws all their runs)."""
 
 
 def solve_help_defaults(cls: Any) -> dict[str, str]:

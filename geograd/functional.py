@@ -22,27 +22,35 @@ divide with ``div_masked`` (``0 / 0 = 0``). So ``sqrt(x)[1]`` has gradient
 ``[0, 1/(2 sqrt(x_1))]`` at ``x = [0, x_1]``, and the gradient of an unselected
 branch of ``where`` or of indexing is exactly 0 even where that branch overflowed.
 
-Indexing (``take``) is marked ``gather=True``: backward sums all the indexing of one
-tensor with a single ``scatter_add`` (see :mod:`geograd.tensor`), so ``unbind(x)``,
+Indexing (``take``) is marked ``gather=scatter_add``: backward sums all the indexing of
+one tensor with a single ``scatter_add`` (see :mod:`geograd.tensor`), so ``unbind(x)``,
 iteration and ``x[0], ..., x[n-1]`` cost O(n) in all, forward and backward.
 
-Below the table: the functions built from primitives (``mean``, ``dot``,
-``relu``, ...) and the functional API ``grad`` and ``value_and_grad``.
+Before the table: :class:`Primitive` (a row: its call records the graph, its
+``parent_gradients`` runs the VJPs and undoes broadcasting). After it, built on it:
+the functions made of primitives (``mean``, ``dot``, ``relu``, ...), the functional
+API ``grad`` and ``value_and_grad``, and Tensor's operators and math methods
+(``x + y``, ``x[i]``, ``x.exp()``, ...), each one primitive, which this module
+installs on :class:`~geograd.tensor.Tensor` (as HIPS autograd's numpy_boxes gives
+ArrayBox its operators). So :mod:`geograd.tensor` imports nothing from here, the
+table needs no operator while it is built (its VJPs use them only when they run),
+and ``import geograd`` assembles the two.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import operator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from geograd import backend as B
-from geograd.backend import Backend, Data, Mask
-from geograd.errors import DomainError, ShapeError
+from geograd.backend import NAN_HINT, PYTHON, Backend, Data, Index, Mask
+from geograd.errors import BackendError, DomainError, NaNError, ShapeError
 from geograd.tensor import (
-    Primitive,
     Tensor,
-    _sum_to,
+    _GradMode,
     as_tensor,
     backprop,
     check_gradient,
@@ -50,6 +58,119 @@ from geograd.tensor import (
     is_grad_enabled,
     topological_order,
 )
+
+VJP = Callable[..., Tensor]
+
+
+@dataclass(frozen=True, eq=False)
+class Primitive:
+    """A differentiable operation: one forward on ``Data`` and one VJP per argument.
+
+    ``forward`` computes the output data on the backend of the inputs (found once
+    per call, :func:`geograd.backend.common_backend`; floats alone are the python
+    backend's, with no lookup): either the name of a :class:`~geograd.backend.Backend`
+    method, called as ``backend.<name>(*datas, **static)``, or a function called as
+    ``forward(backend, *datas, **static)``. A list or tuple operand is a literal: it
+    is built in the backend of the other operands. ``vjps[i](g, out,
+    *inputs, **static)`` returns the gradient for argument i given the output's
+    gradient ``g``, written with Tensor operations so that it can itself be
+    differentiated. A primitive with any number of arguments gives instead
+    ``vjp_all(g, out, *inputs, **static)``, returning the gradients of all its
+    arguments at once (so that work they share is done once). Gradients of a 0-D
+    argument that was broadcast come back 1-D and are summed here
+    (:meth:`parent_gradients`, with :func:`_sum_to`).
+
+    ``gather=scatter_add`` marks indexing (``take``): its VJP is ``scatter(g, index,
+    n)``, which ``backprop`` does not build once per use but gathers, for all the
+    indexing of one tensor, into one ``scatter_add`` (static ``index``, parent 0).
+
+    A Primitive is the :class:`geograd.tensor.Op` of the nodes it makes.
+
+    A 0-D result that is NaN raises NaNError here, naming the primitive.
+    """
+
+    name: str
+    forward: str | Callable[..., Data]
+    vjps: tuple[VJP, ...] = ()
+    vjp_all: Callable[..., Sequence[Tensor]] | None = field(default=None)
+    gather: Callable[..., Tensor] | None = None
+    _method: str = field(init=False, repr=False, default="")
+
+    def __post_init__(self) -> None:
+        if isinstance(self.forward, str):
+            object.__setattr__(self, "_method", self.forward)
+
+    def __call__(self, *args: Any, **static: Any) -> Tensor:
+        # list comprehensions and plain loops: generators cost twice as much per call here
+        inputs = [a if type(a) is Tensor else as_tensor(a) for a in args]
+        datas = [t.data for t in inputs]
+        for d in datas:
+            if type(d) is not float:
+                try:
+                    be = B.common_backend(datas, self.name)
+                except BackendError as exc:
+                    inputs, datas, be = self._adopt_literals(args, inputs, exc)
+                break
+        else:
+            be = PYTHON  # only floats (the scalar graphs): no lookup at all
+        method = self._method
+        if method:
+            data = getattr(be, method)(*datas, **static)
+        else:
+            data = self.forward(be, *datas, **static)  # type: ignore[operator]
+        if type(data) is float and data != data:  # one comparison: free
+            raise NaNError(f"{self.name}: the result is NaN, {NAN_HINT}")
+        out = Tensor.from_data(data)
+        if _GradMode.enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    out.requires_grad = True
+                    out.parents = tuple(inputs)
+                    out.op = self
+                    out.static = static
+                    break
+        return out
+
+    def _adopt_literals(
+        self, args: tuple[Any, ...], inputs: list[Tensor], exc: BackendError
+    ) -> tuple[list[Tensor], list[Data], Backend]:
+        """Lists and tuples among ``args`` are literals of no backend: build them in the
+        backend of the other operands (``exc`` if none is a literal; BackendError if the
+        others disagree too). Only when the plain dispatch failed: no cost otherwise."""
+        literal = [isinstance(a, (list, tuple)) for a in args]
+        if not any(literal):
+            raise exc
+        others = [t.data for t, lit in zip(inputs, literal) if not lit]
+        be = B.common_backend(others, self.name)
+        inputs = [
+            Tensor.from_data(B.to_data(a, self.name, like=be)) if lit else t
+            for a, t, lit in zip(args, inputs, literal)
+        ]
+        return inputs, [t.data for t in inputs], be
+
+    def parent_gradients(self, g: Tensor, out: Tensor) -> Iterator[tuple[Tensor, Tensor]]:
+        """(parent, its gradient) for each parent of ``out`` that requires grad."""
+        parents = out.parents
+        if self.vjp_all is not None:
+            grads = self.vjp_all(g, out, *parents, **out.static)
+            for parent, gi in zip(parents, grads):
+                if parent.requires_grad:
+                    yield parent, _sum_to(gi, parent)
+            return
+        for vjp, parent in zip(self.vjps, parents):
+            if parent.requires_grad:
+                yield parent, _sum_to(vjp(g, out, *parents, **out.static), parent)
+
+
+def _sum_to(g: Tensor, like: Tensor) -> Tensor:
+    """Undo broadcasting: the gradient ``g`` as shaped like ``like`` -- a 1-D gradient of a
+    0-D input is summed; a 0-D one is spread, in the backend of ``like``."""
+    shape = like.shape
+    if g.shape == shape:
+        return g
+    if not shape:
+        return reduce_sum(g)
+    return broadcast_to(g, shape=shape, like=B.backend_of(like.data))
 
 
 def _const(data: Data) -> Tensor:
@@ -317,19 +438,18 @@ logsumexp: Primitive = P("logsumexp", _logsumexp, (lambda g, out, a: _gmul(g, ex
 vector_norm: Primitive = P("vector_norm", "vector_norm", (
     lambda g, out, a: _gmul(divide_no_nan(g, out), a),))
 
-# indexing and its adjoint; backward gathers all indexing of one tensor into one scatter_add
-take: Primitive = P("take", "take", (
-    lambda g, out, a, index: scatter(
-        g, index=index, n=a.shape[0], like=B.backend_of(a.data)),), gather=True)
-scatter: Primitive = P("scatter", _scatter_forward, (
-    lambda g, out, a, index, n, like=None: take(g, index=index),))
-
 # any number of arguments: one VJP returns all their gradients
 # the Euclidean norm of coordinate tensors: sqrt(Σ c_i²); gradient c_i / norm, 0 at the origin
 norm: Primitive = P("norm", "hypot", vjp_all=_norm_vjp)
 _concat: Primitive = P("concat", _concat_forward, vjp_all=_concat_vjp)
 # Σ_k pieces[k] placed at indices[k] in zeros(n); gradient of piece k: g[indices[k]]
 scatter_add: Primitive = P("scatter_add", _scatter_add_forward, vjp_all=_scatter_add_vjp)
+# indexing and its adjoint; backward gathers all indexing of one tensor into one scatter_add
+take: Primitive = P("take", "take", (
+    lambda g, out, a, index: scatter(
+        g, index=index, n=a.shape[0], like=B.backend_of(a.data)),), gather=scatter_add)
+scatter: Primitive = P("scatter", _scatter_forward, (
+    lambda g, out, a, index, n, like=None: take(g, index=index),))
 # the Euclidean distances from a centre to n points, fused: args (x_1, ..., x_d, c_1, ...,
 # c_d), the data coordinates 1-D and the centre's 0-D; see distances() below
 _distances: Primitive = P("distances", _distances_forward, vjp_all=_distances_vjp)
@@ -505,3 +625,76 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..
         return vg(*args)[1]
 
     return wrapped
+
+
+# ----------------------------------------------------------- Tensor's operators and methods
+# Each is one primitive of the table (or a function built from them): they live here, built
+# on the table, and are installed on Tensor when this module is imported (see the module
+# docstring). geograd.tensor declares them for type checkers; a test keeps the lists equal.
+
+
+def _iter(self: Tensor) -> Iterator[Tensor]:
+    if type(self.data) is float:
+        raise TypeError("iteration over a 0-D tensor")
+    B.refuse_nan(self.data, "Tensor: iteration")
+    return (take(self, index=i) for i in range(len(self)))  # lazily, as unbind()
+
+
+def _unbind(self: Tensor) -> tuple[Tensor, ...]:
+    """The coordinates of a 1-D tensor as 0-D tensors: ``(x[0], ..., x[n-1])``.
+
+    Forward and backward cost O(n) in all (see :mod:`geograd.tensor`); with
+    gradients recorded each one is a node whose gradient reaches ``self``.
+    """
+    return unbind(self)
+
+
+def _getitem(self: Tensor, index: Index) -> Tensor:
+    if not isinstance(index, (int, slice)):
+        # the graph keeps the index for backward: copy a list, so that a later change to
+        # the caller's list cannot reach it; an integer-like scalar (numpy's) becomes an int
+        key: Any = index
+        index = tuple(key) if hasattr(key, "__len__") else operator.index(key)
+    return take(self, index=index)
+
+
+# fmt: off
+TENSOR_METHODS: dict[str, Callable[..., Any]] = {
+    "__iter__": _iter,
+    "unbind": _unbind,
+    "__getitem__": _getitem,
+    "__add__": lambda self, other: add(self, other),
+    "__radd__": lambda self, other: add(other, self),
+    "__sub__": lambda self, other: sub(self, other),
+    "__rsub__": lambda self, other: sub(other, self),
+    "__mul__": lambda self, other: mul(self, other),
+    "__rmul__": lambda self, other: mul(other, self),
+    "__truediv__": lambda self, other: div(self, other),
+    "__rtruediv__": lambda self, other: div(other, self),
+    "__pow__": lambda self, other: power(self, other),
+    "__rpow__": lambda self, other: power(other, self),
+    "__neg__": lambda self: neg(self),
+    "__abs__": lambda self: abs(self),
+    "exp": lambda self: exp(self),
+    "log": lambda self: log(self),
+    "sqrt": lambda self: sqrt(self),
+    "sin": lambda self: sin(self),
+    "cos": lambda self: cos(self),
+    "tan": lambda self: tan(self),
+    "tanh": lambda self: tanh(self),
+    "sigmoid": lambda self: sigmoid(self),
+    "relu": lambda self: relu(self),
+    "abs": lambda self: abs(self),
+    "sum": lambda self: sum(self),
+    "mean": lambda self: mean(self),
+    "max": lambda self: max(self),
+    "min": lambda self: min(self),
+    "dot": lambda self, other: dot(self, other),
+    "clip": lambda self, lo, hi: clip(self, lo, hi),
+}
+# fmt: on
+
+for _name, _method in TENSOR_METHODS.items():
+    _method.__name__, _method.__qualname__ = _name, f"Tensor.{_name}"
+    setattr(Tensor, _name, _method)
+del _name, _method

@@ -4,7 +4,8 @@ A :class:`Tensor` holds ``data`` (a float for 0-D; for 1-D, an array of some
 backend: the standard library's FloatArray, a numpy array, any Array API array,
 see :mod:`geograd.backend`), its ``grad`` (a Tensor of the same shape, or None)
 and, when it was made by a primitive while gradients were recorded, its
-``parents`` and the :class:`Primitive` that made it. That is the whole graph.
+``parents`` and the operation that made it (its :class:`Op`, a primitive of the
+table). That is the whole graph.
 
 ``backward()`` visits the graph in reverse topological order, found with an
 explicit stack (no recursion, so a chain of 200,000 operations works at the
@@ -15,13 +16,23 @@ product of each parent. The VJPs are written with Tensor operations: under
 differentiated again. The primitives and their VJPs live in one table, in
 :mod:`geograd.functional`.
 
+This module imports nothing from the table (the table imports it): no import
+cycle. The engine needs only what the :class:`Op` protocol says of the operation
+that made a node (its name, its parents' gradients, how its indexing gathers).
+Tensor's arithmetic operators, indexing and math methods are each one primitive,
+so they live above the table: :mod:`geograd.functional` installs them on Tensor
+when it is imported (as HIPS autograd's numpy_boxes gives ArrayBox its operators),
+and ``import geograd``, which comes first whichever geograd module is imported,
+imports it. Undoing broadcasting in gradients (``_sum_to``) is the table's
+business too.
+
 Indexing is gathered: the VJP of ``x[i]`` is a length-n vector that is zero but
 at i, and building one per index made splitting an n-vector into its n
 coordinates (``x[0], ..., x[n-1]``, ``x.unbind()``, iteration) cost O(n²).
 ``backprop`` instead collects the (index, cotangent) pairs of every indexing of
 one tensor and, when it reaches that tensor, adds them all into one vector with a
-single ``scatter_add`` primitive: O(n) in all, and differentiable like any other
-node, so higher-order gradients gather the same way.
+single ``scatter_add`` primitive (the op's ``gather``): O(n) in all, and
+differentiable like any other node, so higher-order gradients gather the same way.
 
 No silent NaN: the contract
 ---------------------------
@@ -55,21 +66,16 @@ evaluation (``python -m geograd.bench``).
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ContextDecorator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from geograd import backend as B
-from geograd.backend import NAN_HINT, PYTHON, Backend, Data, Index
-from geograd.errors import BackendError, GeogradError, NaNError, ShapeError
+from geograd.backend import Backend, Data, Index
+from geograd.errors import GeogradError, NaNError, ShapeError
 
 if TYPE_CHECKING:
     from types import TracebackType
-
-Operand = "Tensor | float | int | Sequence[float] | Data"
-VJP = Callable[..., "Tensor"]
 
 
 class _GradMode:
@@ -110,101 +116,26 @@ def is_grad_enabled() -> bool:
     return _GradMode.enabled
 
 
-@dataclass(frozen=True, eq=False)
-class Primitive:
-    """A differentiable operation: one forward on ``Data`` and one VJP per argument.
+class Op(Protocol):
+    """What backward needs of the operation that made a node: a
+    :class:`geograd.functional.Primitive` (the table's rows) is one."""
 
-    ``forward`` computes the output data on the backend of the inputs (found once
-    per call, :func:`geograd.backend.common_backend`; floats alone are the python
-    backend's, with no lookup): either the name of a :class:`~geograd.backend.Backend`
-    method, called as ``backend.<name>(*datas, **static)``, or a function called as
-    ``forward(backend, *datas, **static)``. A list or tuple operand is a literal: it
-    is built in the backend of the other operands. ``vjps[i](g, out,
-    *inputs, **static)`` returns the gradient for argument i given the output's
-    gradient ``g``, written with Tensor operations so that it can itself be
-    differentiated. A primitive with any number of arguments gives instead
-    ``vjp_all(g, out, *inputs, **static)``, returning the gradients of all its
-    arguments at once (so that work they share is done once). Gradients of a 0-D
-    argument that was broadcast come back 1-D and are summed by the engine.
+    @property
+    def name(self) -> str:
+        """How errors name the operation."""
+        ...
 
-    ``gather=True`` marks indexing (``take``): its VJP is ``scatter(g, index, n)``,
-    which ``backprop`` does not build once per use but gathers, for all the
-    indexing of one tensor, into one ``scatter_add`` (static ``index``, parent 0).
+    @property
+    def gather(self) -> Callable[..., Tensor] | None:
+        """For indexing: the primitive that sums the gradients of all the indexing of one
+        tensor at once, called as ``gather(*grads, indices=..., n=..., like=backend)``
+        with each node's ``static["index"]``; None for every other operation."""
+        ...
 
-    A 0-D result that is NaN raises NaNError here, naming the primitive.
-    """
-
-    name: str
-    forward: str | Callable[..., Data]
-    vjps: tuple[VJP, ...] = ()
-    vjp_all: Callable[..., Sequence[Tensor]] | None = field(default=None)
-    gather: bool = False
-    _method: str = field(init=False, repr=False, default="")
-
-    def __post_init__(self) -> None:
-        if isinstance(self.forward, str):
-            object.__setattr__(self, "_method", self.forward)
-
-    def __call__(self, *args: Any, **static: Any) -> Tensor:
-        # list comprehensions and plain loops: generators cost twice as much per call here
-        inputs = [a if type(a) is Tensor else as_tensor(a) for a in args]
-        datas = [t.data for t in inputs]
-        for d in datas:
-            if type(d) is not float:
-                try:
-                    be = B.common_backend(datas, self.name)
-                except BackendError as exc:
-                    inputs, datas, be = self._adopt_literals(args, inputs, exc)
-                break
-        else:
-            be = PYTHON  # only floats (the scalar graphs): no lookup at all
-        method = self._method
-        if method:
-            data = getattr(be, method)(*datas, **static)
-        else:
-            data = self.forward(be, *datas, **static)  # type: ignore[operator]
-        if type(data) is float and data != data:  # one comparison: free
-            raise NaNError(f"{self.name}: the result is NaN, {NAN_HINT}")
-        out = Tensor.from_data(data)
-        if _GradMode.enabled:
-            for t in inputs:
-                if t.requires_grad:
-                    out.requires_grad = True
-                    out.parents = tuple(inputs)
-                    out.op = self
-                    out.static = static
-                    break
-        return out
-
-    def _adopt_literals(
-        self, args: tuple[Any, ...], inputs: list[Tensor], exc: BackendError
-    ) -> tuple[list[Tensor], list[Data], Backend]:
-        """Lists and tuples among ``args`` are literals of no backend: build them in the
-        backend of the other operands (``exc`` if none is a literal; BackendError if the
-        others disagree too). Only when the plain dispatch failed: no cost otherwise."""
-        literal = [isinstance(a, (list, tuple)) for a in args]
-        if not any(literal):
-            raise exc
-        others = [t.data for t, lit in zip(inputs, literal) if not lit]
-        be = B.common_backend(others, self.name)
-        inputs = [
-            Tensor.from_data(B.to_data(a, self.name, like=be)) if lit else t
-            for a, t, lit in zip(args, inputs, literal)
-        ]
-        return inputs, [t.data for t in inputs], be
-
-    def parent_gradients(self, g: Tensor, out: Tensor) -> Iterator[tuple[Tensor, Tensor]]:
-        """(parent, its gradient) for each parent of ``out`` that requires grad."""
-        parents = out.parents
-        if self.vjp_all is not None:
-            grads = self.vjp_all(g, out, *parents, **out.static)
-            for parent, gi in zip(parents, grads):
-                if parent.requires_grad:
-                    yield parent, _sum_to(gi, parent)
-            return
-        for vjp, parent in zip(self.vjps, parents):
-            if parent.requires_grad:
-                yield parent, _sum_to(vjp(g, out, *parents, **out.static), parent)
+    def parent_gradients(self, g: Tensor, out: Tensor) -> Iterable[tuple[Tensor, Tensor]]:
+        """(parent, its gradient, shaped like the parent) for each parent of ``out`` that
+        requires grad, given the gradient ``g`` of ``out``."""
+        ...
 
 
 class Tensor:
@@ -227,7 +158,7 @@ class Tensor:
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self.parents: tuple[Tensor, ...] = ()
-        self.op: Primitive | None = None
+        self.op: Op | None = None
         self.static: dict[str, Any] = {}
 
     @classmethod
@@ -303,65 +234,6 @@ class Tensor:
             raise TypeError("len() of a 0-D tensor")
         return int(self.data.shape[0])
 
-    def __iter__(self) -> Iterator[Tensor]:
-        if type(self.data) is float:
-            raise TypeError("iteration over a 0-D tensor")
-        B.refuse_nan(self.data, "Tensor: iteration")
-        return (F.take(self, index=i) for i in range(len(self)))  # lazily, as unbind()
-
-    def unbind(self) -> tuple[Tensor, ...]:
-        """The coordinates of a 1-D tensor as 0-D tensors: ``(x[0], ..., x[n-1])``.
-
-        Forward and backward cost O(n) in all (see the module docstring); with
-        gradients recorded each one is a node whose gradient reaches ``self``.
-        """
-        return F.unbind(self)
-
-    def __getitem__(self, index: Index) -> Tensor:
-        if not isinstance(index, (int, slice)):
-            # the graph keeps the index for backward: copy a list, so that a later change to
-            # the caller's list cannot reach it; an integer-like scalar (numpy's) becomes an int
-            key: Any = index
-            index = tuple(key) if hasattr(key, "__len__") else operator.index(key)
-        return F.take(self, index=index)
-
-    # ---------------------------------------------------------------- arithmetic
-    def __add__(self, other: Any) -> Tensor:
-        return F.add(self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return F.add(other, self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return F.sub(self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return F.sub(other, self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return F.mul(self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return F.mul(other, self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return F.div(self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return F.div(other, self)
-
-    def __pow__(self, other: Any) -> Tensor:
-        return F.power(self, other)
-
-    def __rpow__(self, other: Any) -> Tensor:
-        return F.power(other, self)
-
-    def __neg__(self) -> Tensor:
-        return F.neg(self)
-
-    def __abs__(self) -> Tensor:
-        return F.abs(self)
-
     # Comparisons give plain masks (a bool, a list of bools on the python backend, a bool
     # array on an Array API one), never graph nodes. == and != keep their identity meaning
     # so tensors stay usable in sets and dicts.
@@ -381,54 +253,41 @@ class Tensor:
         a, b = self.data, _data(other, self)
         return B.common_backend((a, b), "comparison >=").greater_equal(a, b)
 
-    # ------------------------------------------------------------- math methods
-    def exp(self) -> Tensor:
-        return F.exp(self)
+    # Arithmetic, indexing and math methods: each one primitive of the table, installed by
+    # geograd.functional (see the module docstring); declared here for type checkers.
+    if TYPE_CHECKING:
 
-    def log(self) -> Tensor:
-        return F.log(self)
-
-    def sqrt(self) -> Tensor:
-        return F.sqrt(self)
-
-    def sin(self) -> Tensor:
-        return F.sin(self)
-
-    def cos(self) -> Tensor:
-        return F.cos(self)
-
-    def tan(self) -> Tensor:
-        return F.tan(self)
-
-    def tanh(self) -> Tensor:
-        return F.tanh(self)
-
-    def sigmoid(self) -> Tensor:
-        return F.sigmoid(self)
-
-    def relu(self) -> Tensor:
-        return F.relu(self)
-
-    def abs(self) -> Tensor:
-        return F.abs(self)
-
-    def sum(self) -> Tensor:
-        return F.sum(self)
-
-    def mean(self) -> Tensor:
-        return F.mean(self)
-
-    def max(self) -> Tensor:
-        return F.max(self)
-
-    def min(self) -> Tensor:
-        return F.min(self)
-
-    def dot(self, other: Any) -> Tensor:
-        return F.dot(self, other)
-
-    def clip(self, lo: float, hi: float) -> Tensor:
-        return F.clip(self, lo, hi)
+        def __iter__(self) -> Iterator[Tensor]: ...
+        def unbind(self) -> tuple[Tensor, ...]: ...
+        def __getitem__(self, index: Index) -> Tensor: ...
+        def __add__(self, other: Any) -> Tensor: ...
+        def __radd__(self, other: Any) -> Tensor: ...
+        def __sub__(self, other: Any) -> Tensor: ...
+        def __rsub__(self, other: Any) -> Tensor: ...
+        def __mul__(self, other: Any) -> Tensor: ...
+        def __rmul__(self, other: Any) -> Tensor: ...
+        def __truediv__(self, other: Any) -> Tensor: ...
+        def __rtruediv__(self, other: Any) -> Tensor: ...
+        def __pow__(self, other: Any) -> Tensor: ...
+        def __rpow__(self, other: Any) -> Tensor: ...
+        def __neg__(self) -> Tensor: ...
+        def __abs__(self) -> Tensor: ...
+        def exp(self) -> Tensor: ...
+        def log(self) -> Tensor: ...
+        def sqrt(self) -> Tensor: ...
+        def sin(self) -> Tensor: ...
+        def cos(self) -> Tensor: ...
+        def tan(self) -> Tensor: ...
+        def tanh(self) -> Tensor: ...
+        def sigmoid(self) -> Tensor: ...
+        def relu(self) -> Tensor: ...
+        def abs(self) -> Tensor: ...
+        def sum(self) -> Tensor: ...
+        def mean(self) -> Tensor: ...
+        def max(self) -> Tensor: ...
+        def min(self) -> Tensor: ...
+        def dot(self, other: Any) -> Tensor: ...
+        def clip(self, lo: float, hi: float) -> Tensor: ...
 
     # ------------------------------------------------------------------ backward
     def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
@@ -524,17 +383,6 @@ def topological_order(root: Tensor) -> list[Tensor]:
     return order
 
 
-def _sum_to(g: Tensor, like: Tensor) -> Tensor:
-    """Undo broadcasting: the gradient ``g`` as shaped like ``like`` -- a 1-D gradient of a
-    0-D input is summed; a 0-D one is spread, in the backend of ``like``."""
-    shape = like.shape
-    if g.shape == shape:
-        return g
-    if not shape:
-        return F.reduce_sum(g)
-    return F.broadcast_to(g, shape=shape, like=B.backend_of(like.data))
-
-
 def backprop(
     root: Tensor, seed: Tensor, create_graph: bool, order: list[Tensor] | None = None
 ) -> tuple[list[Tensor], dict[int, Tensor]]:
@@ -545,19 +393,17 @@ def backprop(
     if order is None:
         order = topological_order(root)
     grads: dict[int, Tensor] = {id(root): seed}
-    # id of an indexed tensor -> (indices, cotangents) of its indexing nodes so far; summed by
-    # one scatter_add when the tensor is reached, which is after all its children
-    gathered: dict[int, tuple[list[Index], list[Tensor]]] = {}
+    # id of an indexed tensor -> (gather, indices, cotangents) of its indexing nodes so far;
+    # summed by one gather (scatter_add) when the tensor is reached, after all its children
+    gathered: dict[int, tuple[Callable[..., Tensor], list[Index], list[Tensor]]] = {}
     with enable_grad() if create_graph else no_grad():
         for node in reversed(order):
             key = id(node)
             pending = gathered.pop(key, None)
             if pending is not None:
-                total = F.scatter_add(
-                    *pending[1],
-                    indices=tuple(pending[0]),
-                    n=node.shape[0],
-                    like=B.backend_of(node.data),
+                gather_all, indices, cotangents = pending
+                total = gather_all(
+                    *cotangents, indices=tuple(indices), n=node.shape[0], like=node.backend
                 )
                 previous = grads.get(key)
                 grads[key] = total if previous is None else previous + total
@@ -565,14 +411,15 @@ def backprop(
             if op is None:
                 continue
             g = grads[key]
-            if op.gather:
+            gather = op.gather
+            if gather is not None:
                 parent = node.parents[0]
                 if parent.requires_grad:
                     entry = gathered.get(id(parent))
                     if entry is None:
-                        entry = gathered[id(parent)] = ([], [])
-                    entry[0].append(node.static["index"])
-                    entry[1].append(g)
+                        entry = gathered[id(parent)] = (gather, [], [])
+                    entry[1].append(node.static["index"])
+                    entry[2].append(g)
                 continue
             try:
                 for parent, gi in op.parent_gradients(g, node):
@@ -581,8 +428,3 @@ def backprop(
             except GeogradError as exc:
                 raise type(exc)(f"{exc} (in the gradient of {op.name})") from None
     return order, grads
-
-
-# The operators above live in the primitive table (layer 3), which imports this module;
-# importing it last lets either module be imported first.
-from geograd import functional as F  # noqa: E402

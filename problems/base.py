@@ -596,8 +596,10 @@ class Problem(abc.ABC):
     problem chooses one. ``backend=`` ``"python"``, ``"numpy"`` or ``"auto"`` (the
     default; :func:`choose_backend`) chooses the array backend the data are built in:
     a subclass's setup makes every constant Tensor of its data by :meth:`as_data`,
-    never by ``Tensor(...)`` itself, so the choice is made once, here. Results are
-    plain floats whichever backend ran.
+    never by ``Tensor(...)`` itself, reads its files by :meth:`load_points` (a ``.npy``
+    file straight into numpy on that backend), and, where it makes its data in the
+    backend itself (numpy draws), asks :meth:`decide_backend` first, so the choice is
+    made once, here. Results are plain floats whichever backend ran.
     """
 
     #: The registry name, e.g. ``"median"``.
@@ -640,6 +642,9 @@ class Problem(abc.ABC):
     #: whose :meth:`planned_memory` exceeds the memory available (:meth:`check_request`).
     #: None: not declared, no check.
     bytes_per_item: ClassVar[float | None] = None
+    #: The same on the numpy backend, where a problem that keeps its data in arrays needs
+    #: far less (8 bytes a number, and temporaries); None: as :attr:`bytes_per_item`.
+    bytes_per_item_numpy: ClassVar[float | None] = None
     #: The options whose product is the number of data items a request asks for
     #: (:meth:`planned_items`): the count, times the dimension where each item is a
     #: coordinate. Options not declared by the problem are left out.
@@ -675,7 +680,7 @@ class Problem(abc.ABC):
         self._reference: Reference | None = None
         self._x0_given: list[float] | None = None
         if self._given is None and not self.replaced_options().keys() & set(self.size_options):
-            self.check_request(self.settings)
+            self.check_request(self.sized(self.settings))
         self.setup()
         self._refuse_replaced_options()
         self._x0_given = None if x0 is None else self.check_point(x0, "x0")
@@ -800,14 +805,40 @@ class Problem(abc.ABC):
         return math.prod(numbers)
 
     @classmethod
+    def item_bytes(cls, settings: dict[str, Any]) -> float | None:
+        """:attr:`bytes_per_item` for the backend ``settings["backend"]`` names (see
+        :meth:`sized`): :attr:`bytes_per_item_numpy` on numpy where it is declared."""
+        if settings.get("backend") == "numpy" and cls.bytes_per_item_numpy is not None:
+            return cls.bytes_per_item_numpy
+        return cls.bytes_per_item
+
+    @classmethod
     def planned_memory(cls, settings: dict[str, Any]) -> float | None:
-        """The bytes ``settings`` would need: :attr:`bytes_per_item` times
+        """The bytes ``settings`` would need: :meth:`item_bytes` times
         :meth:`planned_items` (None when either is unknown). A problem whose memory is not
         linear in its items (Thomson's pairs) overrides :meth:`planned_items` or this."""
         items = cls.planned_items(settings)
-        if cls.bytes_per_item is None or items is None:
+        per = cls.item_bytes(settings)
+        if per is None or items is None:
             return None
-        return cls.bytes_per_item * items
+        return per * items
+
+    def sized(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """``settings`` with the key ``"backend"``: the backend data of that size would be
+        built in (the one decided, else what ``backend_request`` decides for ``n`` items
+        a column), for :meth:`check_request` (no option is named ``backend``). Left out
+        for a problem whose figure does not depend on it (nor is numpy imported then)."""
+        if self.bytes_per_item_numpy is None:
+            return settings
+        backend = self._backend
+        if backend is None:
+            n = settings.get("n")
+            rows = float(n) if isinstance(n, (int, float)) else self.planned_items(settings)
+            try:
+                backend = choose_backend(self.backend_request, rows)
+            except InputError:
+                backend = "python"  # numpy asked but absent: refused where the data are made
+        return {**settings, "backend": backend}
 
     @classmethod
     def check_request(cls, settings: dict[str, Any]) -> None:
@@ -830,8 +861,11 @@ class Problem(abc.ABC):
         items = cls.planned_items(settings) or 0.0
         unit = cls.size_unit or cls.data_items
         per = f"{_count(items)} {unit}"
-        if cls.bytes_per_item is not None and need == cls.bytes_per_item * items:
-            per += f" at about {format_bytes(cls.bytes_per_item)} each"
+        each = cls.item_bytes(settings)
+        if each is not None and need == each * items:
+            per += f" at about {format_bytes(each)} each"
+            if cls.bytes_per_item_numpy is not None and settings.get("backend") in BACKENDS:
+                per += f" on the {settings['backend']} backend"  # the figure depends on it
         fits = cls._largest_fitting(settings, have)
         raise InputError(
             f"{cls.name}: {' '.join(asked) or 'these data'} would need about "
@@ -944,17 +978,51 @@ class Problem(abc.ABC):
             self._backend = choose_backend(self.backend_request, self.n)
         return self._backend
 
+    def decide_backend(self, items: float | None) -> str:
+        """The problem's backend, decided now (once) for data of ``items`` items a column
+        when it is not decided yet (:func:`choose_backend`): the first step of a setup
+        that makes its data in the backend itself (generated points drawn straight into
+        numpy, say), before any of them exist."""
+        if self._backend is None:
+            self._backend = choose_backend(self.backend_request, items)
+        return self._backend
+
+    def load_points(self, path: str | Path, **kwargs: Any) -> Any:
+        """:func:`~geograd.problems.data.load_points` in the problem's backend: a ``.npy``
+        file is read straight into a numpy array (``PointSet.is_array``, no Python float
+        per number) when the backend is, or becomes for this many points, numpy; text
+        files, and every file on the python backend, as lists. Decides the backend
+        (:meth:`decide_backend`) by the number of points read."""
+        from .data import load_points
+
+        npy = Path(path).suffix.lower() == ".npy"
+        arrays = npy and (self._backend or self.backend_request) != "python"
+        points = load_points(path, as_array=arrays, **kwargs)
+        if self.decide_backend(points.n) != "numpy":
+            points = points.as_lists()
+        return points
+
     def as_data(self, values: Any) -> Tensor:
         """A constant Tensor of the 1-D data ``values`` (a sequence of floats, or an array)
         in the problem's backend (:attr:`backend`): the one place where a problem's data
-        become engine data. numpy: a float64 array (no copy when ``values`` is one already);
+        become engine data. numpy: a float64 array (the engine's own copy, except of a
+        read-only float64 array, which cannot change under it and is held as it is);
         python: the standard library's array (an array is converted by its ``tolist``)."""
         if self._backend is None:
             self._backend = choose_backend(self.backend_request, _length(values))
         if self._backend == "numpy":
             import numpy as np
 
-            return Tensor(np.asarray(values, dtype=np.float64))
+            arr = np.asarray(values, dtype=np.float64)
+            if arr is values and arr.ndim == 1 and not arr.flags.writeable:
+                # Read-only float64 data (a problem's own, frozen): the engine may hold it
+                # as it is, without the copy Tensor() makes; a NaN still refused (a finite
+                # sum rules one out in one pass).
+                with np.errstate(all="ignore"):
+                    clean = bool(np.isfinite(arr.sum())) or not bool(np.isnan(arr).any())
+                if clean:
+                    return Tensor.from_data(arr)
+            return Tensor(arr)
         if hasattr(values, "tolist") and not isinstance(values, Tensor):
             values = values.tolist()
         return Tensor([float(v) for v in values] if not isinstance(values, list) else values)
@@ -1466,11 +1534,12 @@ class Problem(abc.ABC):
 
         By default the largest coordinate extent of the data's points, when the
         problem keeps them column by column as ``columns`` (``columns[j][i]`` is
-        coordinate j of point i), 1 when they coincide; 1 for a problem without
+        coordinate j of point i; a list of lists, or a (d, n) array on the numpy
+        backend), 1 when they coincide; 1 for a problem without
         ``columns`` (no data points, or dimensionless parameters).
         """
         columns = getattr(self, "columns", None)
-        if not columns:
+        if columns is None or len(columns) == 0:
             return 1.0
         cached = self.__dict__.get("_extent_of")
         if cached is not None and cached[0] is columns:
@@ -1485,7 +1554,7 @@ class Problem(abc.ABC):
         """The dimension of the data's points (``dim`` is the number of parameters): the
         number of ``columns``, None for a problem without them."""
         columns = getattr(self, "columns", None)
-        return len(columns) if columns else None
+        return len(columns) if columns is not None and len(columns) else None
 
     def data_files(self) -> list[tuple[Option, Any]]:
         """The file (``Path``) options that are set, with their values, in declaration order."""
@@ -1817,18 +1886,24 @@ def check_points_near(
     Half of them (the even ones) random in the data's bounding box widened by 0.1
     ``scale`` on every side; half ``offset`` times ``scale`` off a data point in a
     random direction: near a kink, yet far more than a finite-difference step away.
-    The data point is a random one, or with ``in_turn`` each in turn.
+    The data point is a random one, or with ``in_turn`` each in turn. ``points`` are
+    rows: a sequence of points, or an (n, d) array (whose own reductions then run).
     """
     r = random.Random(seed)
     d = len(points[0])
-    lo = [min(p[j] for p in points) for j in range(d)]
-    hi = [max(p[j] for p in points) for j in range(d)]
+    if getattr(points, "ndim", None) == 2:
+        lo = [float(v) for v in points.min(axis=0).tolist()]  # type: ignore[attr-defined]
+        hi = [float(v) for v in points.max(axis=0).tolist()]  # type: ignore[attr-defined]
+    else:
+        lo = [min(p[j] for p in points) for j in range(d)]
+        hi = [max(p[j] for p in points) for j in range(d)]
     pts: list[list[float]] = []
     for i in range(count):
         if i % 2 == 0:
             pts.append([r.uniform(a - 0.1 * scale, b + 0.1 * scale) for a, b in zip(lo, hi)])
         else:
-            a = points[(i // 2) % len(points)] if in_turn else points[r.randrange(len(points))]
+            k = (i // 2) % len(points) if in_turn else r.randrange(len(points))
+            a = [float(v) for v in points[k]]
             v = [r.gauss(0.0, 1.0) for _ in range(d)]
             nv = math.hypot(*v) or 1.0
             pts.append([aj + offset * scale * vj / nv for aj, vj in zip(a, v)])

@@ -14,6 +14,10 @@ Text files
     a line), loaded with ``allow_pickle=False``: a file holding Python objects is
     refused, never unpickled. A structured array with named fields works like a
     header (``w``/``weight`` for the weights). numpy is imported only here.
+    ``load_points(..., as_array=True)`` keeps the points in numpy (a float64 array of
+    shape (d, n), see :class:`PointSet`), checked whole arrays at a time, with no
+    Python float made per number; :meth:`Problem.load_points
+    <geograd.problems.base.Problem.load_points>` asks for that on the numpy backend.
 
 Every problem in the file is an :class:`~geograd.errors.InputError` whose
 message starts with ``FILE:LINE:`` (text) or ``FILE: row I`` (``.npy``): wrong
@@ -32,6 +36,7 @@ MemoryError.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 from collections.abc import Sequence
@@ -49,22 +54,51 @@ MAX_MIB = 256
 #: Memory a loaded file takes, as a multiple of its size: the text, its lines and
 #: fields, and a Python float (24 bytes) in a tuple for each number.
 TEXT_EXPANSION = 12.0
-#: The same for a .npy file: the bytes, the array, the float copy and Python's floats.
+#: The same for a .npy file read as lists: the bytes, the array, the float copy and
+#: Python's floats.
 NPY_EXPANSION = 10.0
+#: The same for a .npy file read as an array (``as_array=True``): the bytes (twice while
+#: the chunks read are joined) and the float64 columns, with a margin (a float32 or
+#: integer file's float64 columns are larger than the file).
+NPY_ARRAY_EXPANSION = 4.0
 
 
 @dataclass(frozen=True)
 class PointSet:
-    """Points read from a file: ``points[i]`` is the i-th point (a tuple of dim floats)."""
+    """Points read from a file.
 
-    points: list[tuple[float, ...]]
-    weights: list[float] | None
+    ``data`` holds them in one of two forms:
+
+    - a list of rows, ``data[i]`` the i-th point as a tuple of dim floats (text files,
+      and ``.npy`` files read with ``as_array=False``, the default);
+    - a ``.npy`` file read with ``as_array=True``: one float64 numpy array of shape
+      (dim, n), C-contiguous, ``data[j]`` coordinate j of every point, and the weights
+      (if any) a float64 array: no Python float is made per number.
+
+    :attr:`points` and :meth:`columns` give lists in either form (converting an array),
+    :meth:`as_lists` the same points held as lists.
+    """
+
+    data: Any
+    weights: Any
     names: tuple[str, ...]
     source: str
 
     @property
+    def is_array(self) -> bool:
+        """True when the points are held as a numpy array (see the class docstring)."""
+        return not isinstance(self.data, list)
+
+    @property
+    def points(self) -> list[tuple[float, ...]]:
+        """The points as rows: ``points[i]`` is the i-th point, a tuple of dim floats."""
+        if isinstance(self.data, list):
+            return self.data
+        return list(zip(*self.data.tolist()))
+
+    @property
     def n(self) -> int:
-        return len(self.points)
+        return len(self.data) if isinstance(self.data, list) else int(self.data.shape[1])
 
     @property
     def dim(self) -> int:
@@ -72,7 +106,17 @@ class PointSet:
 
     def columns(self) -> list[list[float]]:
         """The coordinates column by column: ``columns()[j][i]`` is coordinate j of point i."""
-        return [[p[j] for p in self.points] for j in range(self.dim)]
+        if not isinstance(self.data, list):
+            out: list[list[float]] = self.data.tolist()
+            return out
+        return [[p[j] for p in self.data] for j in range(self.dim)]
+
+    def as_lists(self) -> PointSet:
+        """The same points held as lists (rows of floats; the weights a list of floats)."""
+        if isinstance(self.data, list):
+            return self
+        weights = None if self.weights is None else [float(v) for v in self.weights.tolist()]
+        return PointSet(self.points, weights, self.names, self.source)
 
 
 def load_points(
@@ -82,21 +126,27 @@ def load_points(
     dim: int | None = None,
     min_points: int = 1,
     what: str = "points file",
+    as_array: bool = False,
 ) -> PointSet:
     """Read a point set from ``path`` (see the module docstring for the formats).
 
     ``weights=False`` refuses a weight column; ``dim`` demands that many
-    coordinates; ``min_points`` demands at least that many points.
+    coordinates; ``min_points`` demands at least that many points. ``as_array=True``
+    keeps a ``.npy`` file's points in a numpy array (see :class:`PointSet`; text files
+    are read as lists either way).
     """
     p = Path(path)
     name = str(path)
     npy = p.suffix.lower() == ".npy"
+    expansion = NPY_ARRAY_EXPANSION if as_array else NPY_EXPANSION
+    if not npy:
+        expansion = TEXT_EXPANSION
     raw = read_regular(
-        p, what=what, name=name, default_mib=MAX_MIB,
-        expansion=NPY_EXPANSION if npy else TEXT_EXPANSION, advice="use fewer points",
+        p, what=what, name=name, default_mib=MAX_MIB, expansion=expansion,
+        advice="use fewer points",
     )  # fmt: skip
     try:
-        ps = _load_npy(raw, name) if npy else _load_text(raw, p, name)
+        ps = _load_npy(raw, name, as_array) if npy else _load_text(raw, p, name)
     except MemoryError:
         raise InputError(
             f"{name}: not enough memory to load it ({size_text(len(raw))}); use fewer points"
@@ -237,9 +287,14 @@ def _default_names(d: int) -> tuple[str, ...]:
     return tuple(f"x{j + 1}" for j in range(d))
 
 
-def _npy_header(np: Any, raw: bytes, name: str) -> None:
+def _npy_header(np: Any, raw: bytes, name: str) -> Any:
     """Check a .npy file's header against the data that follow it, before numpy
-    allocates what the header announces (which could be terabytes)."""
+    allocates what the header announces (which could be terabytes).
+
+    Returns the array the file holds, as a read-only view of ``raw`` (no copy), or None
+    for a dtype holding Python objects (left to ``np.load(allow_pickle=False)``, which
+    refuses it with its own message).
+    """
     fp = io.BytesIO(raw)
     fmt = np.lib.format
     try:
@@ -250,53 +305,70 @@ def _npy_header(np: Any, raw: bytes, name: str) -> None:
             reader = getattr(fmt, "_read_array_header", None)
             if reader is None:
                 raise ValueError(f"unsupported .npy version {version[0]}.{version[1]}")
-            shape, _, dtype = reader(fp, version)
+            shape, fortran, dtype = reader(fp, version)
         else:
-            shape, _, dtype = reader(fp)
+            shape, fortran, dtype = reader(fp)
     except (ValueError, TypeError, SyntaxError, EOFError) as exc:
         raise InputError(f"{name}: not a valid .npy file ({_one_line(exc)})") from None
     if dtype.hasobject:
-        return  # refused by np.load(allow_pickle=False), with its own message below
+        return None
     count = math.prod(shape)
     need = count * dtype.itemsize
-    have = len(raw) - fp.tell()
+    offset = fp.tell()
+    have = len(raw) - offset
     if need > have:
         raise InputError(
             f"{name}: the header announces an array of shape {tuple(shape)} "
             f"({size_text(need)}) but the file holds {size_text(have)} of data; "
             "the file is truncated or damaged, save it again with numpy.save"
         )
+    # What np.load does for a file object, without its copy of the data.
+    flat = np.frombuffer(raw, dtype=dtype, count=count, offset=offset)
+    return flat.reshape(shape, order="F" if fortran else "C")
 
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def _load_npy(raw: bytes, name: str) -> PointSet:
-    import numpy as np
+def _load_npy(raw: bytes, name: str, as_array: bool = False) -> PointSet:
+    """The points of a .npy file, checked with numpy, whole arrays at a time; in numpy
+    arrays (``as_array``) or as lists of floats (see :class:`PointSet`)."""
+    try:
+        import numpy as np
+    except ImportError:
+        raise InputError(
+            f"{name}: reading a .npy file needs numpy, which is not installed "
+            "(pip install numpy); or save the points as CSV"
+        ) from None
 
     if not raw:
         raise InputError(f"{name}: the file is empty; save an (n, d) array with numpy.save")
+    arr: Any = None
     if raw.startswith(b"\x93NUMPY"):
-        _npy_header(np, raw, name)
+        arr = _npy_header(np, raw, name)
     # else not a .npy file at all (an .npz archive, a pickle): np.load says which
-    try:
-        arr: Any = np.load(io.BytesIO(raw), allow_pickle=False)
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise InputError(
-                f"{name}: holds pickled Python objects, which geograd never loads; "
-                "save a plain float array (numpy.save with a float dtype)"
-            ) from None
-        raise InputError(f"{name}: not a valid .npy file ({exc})") from None
-    except (OSError, EOFError) as exc:
-        raise InputError(f"{name}: not a valid .npy file ({exc})") from None
-    if not isinstance(arr, np.ndarray):
-        if hasattr(arr, "close"):
-            arr.close()
-        raise InputError(f"{name}: is an .npz archive, not a .npy array; save one array")
+    if arr is None:
+        try:
+            arr = np.load(io.BytesIO(raw), allow_pickle=False)
+        except ValueError as exc:
+            if "pickle" in str(exc).lower():
+                raise InputError(
+                    f"{name}: holds pickled Python objects, which geograd never loads; "
+                    "save a plain float array (numpy.save with a float dtype)"
+                ) from None
+            raise InputError(f"{name}: not a valid .npy file ({exc})") from None
+        except (OSError, EOFError) as exc:
+            raise InputError(f"{name}: not a valid .npy file ({exc})") from None
+        if not isinstance(arr, np.ndarray):
+            if hasattr(arr, "close"):
+                arr.close()
+            raise InputError(f"{name}: is an .npz archive, not a .npy array; save one array")
 
-    weights: list[float] | None = None
+    # The coordinates as float64 columns, shape (d, n): one copy, whatever the file's
+    # layout and dtype (the same numbers as converting each to a Python float).
+    columns: Any = None
+    weights: Any = None
     if arr.dtype.names:
         fields = list(arr.dtype.names)
         wf = [f for f in fields if f.lower() in WEIGHT_NAMES]
@@ -309,9 +381,12 @@ def _load_npy(raw: bytes, name: str) -> PointSet:
             raise InputError(f"{name}: a structured array must be 1-D, got shape {arr.shape}")
         for f in fields:
             _check_dtype(arr.dtype[f], name, f"field {f!r}")
-        table = np.stack([arr[f].astype(float) for f in coords], axis=1) if len(arr) else None
-        if wf and table is not None:
-            weights = [float(v) for v in arr[wf[0]]]
+        if len(arr):
+            columns = np.empty((len(coords), len(arr)), dtype=np.float64)
+            for j, f in enumerate(coords):
+                columns[j] = arr[f]
+            if wf:
+                weights = np.array(arr[wf[0]], dtype=np.float64)
         names = tuple(coords)
     else:
         _check_dtype(arr.dtype, name, "the array")
@@ -321,26 +396,41 @@ def _load_npy(raw: bytes, name: str) -> PointSet:
             raise InputError(
                 f"{name}: array of shape {arr.shape}; give shape (n, d), one point per row"
             )
-        table = arr.astype(float) if arr.shape[0] and arr.shape[1] else None
+        if arr.shape[0] and arr.shape[1]:
+            columns = np.ascontiguousarray(arr.T, dtype=np.float64)
         names = _default_names(arr.shape[1])
-    if table is None:
+    if columns is None:
         raise InputError(f"{name}: the array is empty (shape {arr.shape}); give at least one point")
-    finite = np.isfinite(table).all(axis=1)
-    if not finite.all():
-        i = int(np.argmin(finite))
-        raise InputError(f"{name}: row {i} (0-based) has a non-finite value {table[i].tolist()}")
+    del arr  # the file's bytes are the caller's; numpy's view of them is not needed
+    # A sum is finite when every term is (one pass); only when it is not, find the row.
+    with np.errstate(all="ignore"):
+        finite_sum = bool(np.isfinite(columns.sum()))
+    if not finite_sum:
+        finite = np.isfinite(columns).all(axis=0)
+        if not finite.all():
+            i = int(np.argmin(finite))
+            raise InputError(
+                f"{name}: row {i} (0-based) has a non-finite value {columns[:, i].tolist()}"
+            )
     if weights is not None:
-        for i, w in enumerate(weights):
+        bad = ~np.isfinite(weights) | (weights < 0)
+        if bad.any():
+            i = int(np.argmax(bad))
+            w = float(weights[i])
             if not math.isfinite(w):
                 raise InputError(f"{name}: row {i} (0-based) has a non-finite weight {w}")
-            if w < 0:
-                raise InputError(
-                    f"{name}: row {i} (0-based) has weight {w}, negative; weights must be >= 0"
-                )
-        if not any(w > 0 for w in weights):
+            raise InputError(
+                f"{name}: row {i} (0-based) has weight {w}, negative; weights must be >= 0"
+            )
+        if not (weights > 0).any():
             raise InputError(f"{name}: all weights are zero; at least one must be positive")
-    points = [tuple(float(v) for v in row) for row in table.tolist()]
-    return PointSet(points, weights, names, name)
+    if not as_array:
+        return PointSet(columns, weights, names, name).as_lists()
+    # Read-only: the points as read; a problem may hand them to the engine uncopied.
+    columns.flags.writeable = False
+    if weights is not None:
+        weights.flags.writeable = False
+    return PointSet(columns, weights, names, name)
 
 
 def _check_dtype(dtype: Any, name: str, what: str) -> None:
@@ -363,7 +453,162 @@ def xy_columns(points: Sequence[Sequence[float]], owner: str) -> list[list[float
     return [[p[0] for p in rows], [p[1] for p in rows]]
 
 
-def extent(columns: Sequence[Sequence[float]]) -> float:
-    """The largest coordinate extent of points given column by column (1 when they coincide)."""
-    spread = max(max(c) - min(c) for c in columns)
+# --------------------------------------------------------- random.Random's numbers, in bulk
+
+
+#: The constant of ``random.normalvariate`` (the same expression as CPython's).
+NV_MAGICCONST = 4 * math.exp(-0.5) / math.sqrt(2.0)
+
+
+class NumpyRandom:
+    """The numbers ``random.Random(seed)`` draws, drawn in bulk into numpy arrays.
+
+    Both are the same Mersenne Twister (MT19937): the generator starts from the very
+    state ``random.Random(seed)`` seeds, and every method consumes the stream as the
+    method of the same name does in CPython, so that a sequence of calls gives the same
+    numbers, bit for bit, as the same sequence of scalar calls on ``random.Random(seed)``
+    (``uniform(a, b, n)`` as ``[r.uniform(a, b) for _ in range(n)]``): ``random()`` is
+    (a·2^26 + b)/2^53 from two 32-bit words in both (numpy's ``Generator.random`` on
+    MT19937); ``normalvariate`` is Kinderman–Monahan's ratio of uniforms, run on whole
+    blocks of candidate pairs, the accepted ones taken in order (an acceptance within
+    rounding of the bound is decided again by ``math.log``, as CPython decides it); and
+    ``randrange(k)`` takes the top bits of one word per try, as ``getrandbits`` does.
+    Where a block drew past the last number needed, the generator is rewound to its
+    state before the block and replays exactly the words used.
+
+    :func:`numpy_mirrors_random` checks all of this against ``random.Random`` itself,
+    once per process.
+    """
+
+    #: Candidate pairs (normal deviates) or words (randrange) drawn per block.
+    BLOCK = 1 << 17
+
+    def __init__(self, seed: int) -> None:
+        import random as _random
+
+        import numpy as np
+
+        self.np = np
+        key = _random.Random(seed).getstate()[1]
+        self.bits = np.random.MT19937()
+        self.bits.state = {
+            "bit_generator": "MT19937",
+            "state": {"key": np.array(key[:624], dtype=np.uint32), "pos": int(key[624])},
+        }
+        self.gen = np.random.Generator(self.bits)
+
+    def random(self, n: int, out: Any = None) -> Any:
+        """n numbers as ``random()`` draws them, in [0, 1) (into ``out`` when given: a
+        float64 array of n)."""
+        return self.gen.random(n, out=out)
+
+    def uniform(self, a: float, b: float, n: int, out: Any = None) -> Any:
+        """n numbers as ``uniform(a, b)`` draws them: a + (b - a)·random() (into ``out``
+        when given). For (0, 1) that is random() itself: 0 + 1·u is u exactly."""
+        out = self.gen.random(n, out=out)
+        if (a, b) != (0, 1):
+            out *= b - a
+            out += a
+        return out
+
+    def normalvariate(self, mu: float, sigma: float, n: int, out: Any = None) -> Any:
+        """n numbers as ``normalvariate(mu, sigma)`` draws them (into ``out`` when given)."""
+        np = self.np
+        out = np.empty(n) if out is None else out
+        filled = 0
+        while filled < n:
+            need = n - filled
+            pairs = min(self.BLOCK, need + need // 2 + 64)  # ~73 % of pairs are accepted
+            before = self.bits.state
+            u = self.gen.random(2 * pairs)
+            u1 = u[0::2]
+            u2 = 1.0 - u[1::2]
+            z = NV_MAGICCONST * (u1 - 0.5) / u2
+            zz = z * z / 4.0
+            bound = -np.log(u2)
+            accept = zz <= bound
+            # numpy's log may differ from math.log in the last place: decide those again
+            close = np.flatnonzero(np.abs(zz - bound) <= 1e-13 * bound)
+            for i in close.tolist():
+                accept[i] = float(zz[i]) <= -math.log(float(u2[i]))
+            taken = np.flatnonzero(accept)
+            if len(taken) > need:
+                taken = taken[:need]
+                self.bits.state = before
+                self.gen.random(2 * (int(taken[-1]) + 1))  # replay the pairs used
+            out[filled : filled + len(taken)] = z[taken]
+            filled += len(taken)
+        out *= sigma
+        out += mu
+        return out
+
+    def randrange(self, k: int, n: int) -> Any:
+        """n integers as ``randrange(k)`` draws them (k >= 1), as an int64 array."""
+        np = self.np
+        shift = 32 - k.bit_length()
+        out = np.empty(n, dtype=np.int64)
+        filled = 0
+        while filled < n:
+            need = n - filled
+            tries = min(self.BLOCK, need + need // 2 + 64)
+            before = self.bits.state
+            r = (self.bits.random_raw(tries) >> shift).astype(np.int64)
+            taken = np.flatnonzero(r < k)
+            if len(taken) > need:
+                taken = taken[:need]
+                self.bits.state = before
+                self.bits.random_raw(int(taken[-1]) + 1)  # replay the words used
+            out[filled : filled + len(taken)] = r[taken]
+            filled += len(taken)
+        return out
+
+
+@functools.lru_cache(maxsize=1)
+def numpy_mirrors_random() -> bool:
+    """True when :class:`NumpyRandom` draws what ``random.Random`` does here, checked once
+    on a short sequence of every kind of call (a different Python or numpy would be
+    caught, and its draws left to ``random.Random``)."""
+    import random as _random
+
+    try:
+        r, m = _random.Random(20240607), NumpyRandom(20240607)
+        want: list[float] = [r.random() for _ in range(3)]
+        want += [r.uniform(0.1, 1.0) for _ in range(3)]
+        want += [r.normalvariate(0.5, 0.15) for _ in range(300)]
+        want += [float(r.randrange(5)) for _ in range(40)]
+        want += [r.normalvariate(0.0, 0.05) for _ in range(7)]
+        want += [r.random() for _ in range(2)]
+        got = [
+            *m.random(3).tolist(),
+            *m.uniform(0.1, 1.0, 3).tolist(),
+            *m.normalvariate(0.5, 0.15, 300).tolist(),
+            *m.randrange(5, 40).astype(float).tolist(),
+            *m.normalvariate(0.0, 0.05, 7).tolist(),
+            *m.random(2).tolist(),
+        ]
+    except Exception:  # any failure means: do not use the mirror
+        return False
+    return got == want
+
+
+# ----------------------------------------------------------------------------- columns
+
+
+def is_array(values: Any) -> bool:
+    """True for a numpy (or other n-d) array, False for a list or tuple (no import)."""
+    return getattr(values, "ndim", None) is not None
+
+
+def column_range(column: Any) -> tuple[float, float]:
+    """(min, max) of one coordinate column, a sequence of floats or an array (whose own
+    reductions run, not a Python loop over its items)."""
+    if is_array(column):
+        return float(column.min()), float(column.max())
+    return float(min(column)), float(max(column))
+
+
+def extent(columns: Sequence[Sequence[float]] | Any) -> float:
+    """The largest coordinate extent of points given column by column (1 when they coincide);
+    ``columns`` may be a list of sequences or a (d, n) array."""
+    spread = max(hi - lo for lo, hi in map(column_range, columns))
     return spread if spread > 0 else 1.0

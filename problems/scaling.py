@@ -62,13 +62,13 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from geograd import Tensor
 from geograd.errors import InputError
 
 from .base import Problem, Reference
-from .data import _default_names
+from .data import _default_names, column_range, is_array
 
 #: The largest float (about 1.8e308).
 FLOAT_MAX = sys.float_info.max
@@ -183,8 +183,9 @@ class Frame:
         the origin) and scales by the largest |coordinate| instead. ``lengths`` are
         other lengths of the data (ranges) that the scale must also cover.
         """
-        lo = tuple(float(min(c)) for c in columns)
-        hi = tuple(float(max(c)) for c in columns)
+        ranges = [column_range(c) for c in columns]
+        lo = tuple(a for a, _ in ranges)
+        hi = tuple(b for _, b in ranges)
         spans = [b - a for a, b in zip(lo, hi)]
         width = min(max(spans), FLOAT_MAX) if spans else 0.0
         if centred:
@@ -217,9 +218,33 @@ class Frame:
     def point_from_unit(self, z: Sequence[float]) -> list[float]:
         return [coordinate_from_unit(float(v), c, self.exponent) for v, c in zip(z, self.centre)]
 
-    def columns_to_unit(self, columns: Sequence[Sequence[float]]) -> list[list[float]]:
+    def columns_to_unit(self, columns: Sequence[Sequence[float]] | Any) -> Any:
+        """Data columns in the unit frame: lists of floats for lists; for a (d, n) array a
+        float64 array computed by numpy, the same numbers (the very array when the frame
+        is the identity: nothing to compute, nothing copied)."""
+        if is_array(columns):
+            return self._array_to_unit(columns)
         return [[coordinate_to_unit(float(v), c, self.exponent) for v in col]
                 for col, c in zip(columns, self.centre)]  # fmt: skip
+
+    def _array_to_unit(self, columns: Any) -> Any:
+        import numpy as np
+
+        if self.identity:
+            return columns
+        out = np.empty(columns.shape, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            for j, c in enumerate(self.centre):
+                # (v - c)·2^-k: the difference is exact (see fit), ldexp rounds as
+                # math.ldexp does (only a subnormal quotient rounds at all)
+                np.ldexp(np.subtract(columns[j], c, out=out[j]), -self.exponent, out=out[j])
+        if not bool(np.isfinite(out.sum())):
+            # an overflowing difference (or quotient): coordinate_to_unit's way, per number
+            for j, c in enumerate(self.centre):
+                for i in np.flatnonzero(~np.isfinite(out[j])).tolist():
+                    out[j, i] = coordinate_to_unit(float(columns[j, i]), c, self.exponent)
+        out.flags.writeable = False  # the problem's data: never changed, so never copied
+        return out
 
     def length_to_unit(self, v: float) -> float:
         return times_pow2(float(v), -self.exponent)
@@ -239,9 +264,13 @@ class Frame:
         return f"{size} ({name} from {fmt(self.lo[j])} to {fmt(self.hi[j])})"
 
 
-def weight_exponent(weights: Sequence[float]) -> int:
-    """The exponent of the power of two nearest the largest weight (0 without weights)."""
-    top = max((float(w) for w in weights), default=0.0)
+def weight_exponent(weights: Sequence[float] | Any) -> int:
+    """The exponent of the power of two nearest the largest weight (0 without weights);
+    ``weights`` a sequence or a 1-D array."""
+    if is_array(weights):
+        top = float(cast(Any, weights).max()) if len(weights) else 0.0
+    else:
+        top = max((float(w) for w in weights), default=0.0)
     return nearest_power_of_two(top) if top > 0.0 else 0
 
 
@@ -324,8 +353,10 @@ class Normalised:
             for opt in core.options
             if opt.type is not Path and opt.name in settings
         }
-        # The unit copy builds the engine's data, in the backend asked of this problem.
-        Problem.__init__(unit, backend=getattr(self, "backend_request", None), **options)
+        # The unit copy builds the engine's data, in the backend decided for this problem
+        # (or, not decided yet, asked of it).
+        backend = getattr(self, "_backend", None) or getattr(self, "backend_request", None)
+        Problem.__init__(unit, backend=backend, **options)
         return unit
 
     def refuse_unrepresentable(self) -> None:

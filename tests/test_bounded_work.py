@@ -69,10 +69,12 @@ def test_the_refusal_says_how_much_is_needed_and_what_fits(
     monkeypatch.setattr(problem_base, "available_memory", lambda: 10**9)
     with pytest.raises(InputError) as info:
         get_problem("median", n=10**7)
-    # 10^7 points x 2 coordinates x 450 B = 9 GB; 10^9 B / 900 B a point = 1111111 points
+    # auto picks numpy at 10^7 points: 2 coordinates x 120 B = 2.4 GB; 10^9 B / 240 B a
+    # point = 4166666 points
     assert str(info.value) == (
-        "median: --n 10000000 --dim 2 would need about 9 GB of memory (2e+07 coordinates "
-        "at about 450 B each), but only 1 GB is available; at most about --n 1111111 fits"
+        "median: --n 10000000 --dim 2 would need about 2.4 GB of memory (2e+07 coordinates "
+        "at about 120 B each on the numpy backend), but only 1 GB is available; "
+        "at most about --n 4166666 fits"
     )
     get_problem("median", n=1_000_000 // 1000)  # a request that fits is built as before
     # what fits: the first size option that can be lowered enough, the others as asked

@@ -30,18 +30,25 @@ is used only if something else imported it; array-api-strict does), so no
 warning reaches the user. Sums are the namespace's own (numpy: pairwise
 summation, error about log2(n)·ε·Σ|x_i|), not correctly rounded as the standard
 library backend's ``sum`` is.
+
+dask's namespace gets :class:`DaskBackend` (:func:`backend_for`): the same operations
+on lazy arrays, with its checks deferred to the computation and the values computed
+together by its ``materialize`` (see the class).
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 import operator
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from itertools import repeat
 from typing import Any
 
+from geograd import backend as B
 from geograd import floatarray as fa
 from geograd.errors import (
     DivisionByZeroError,
@@ -56,6 +63,9 @@ _NULL = nullcontext()
 
 class ArrayAPIBackend:
     """The backend interface (:class:`geograd.backend.Backend`) on the namespace ``xp``."""
+
+    lazy = False
+    """Whether operations only describe their results (see :class:`DaskBackend`)."""
 
     def __init__(self, xp: Any) -> None:
         self.xp = xp
@@ -76,6 +86,25 @@ class ArrayAPIBackend:
     def quiet(self) -> AbstractContextManager[Any]:
         """A context in which the namespace emits no warnings (numpy's errstate)."""
         return self._errstate(all="ignore") if self._errstate is not None else _NULL
+
+    def materialize(self, datas: Sequence[Any]) -> list[Any]:
+        """The values of ``datas``: an eager namespace's arrays are values already."""
+        return list(datas)
+
+    def persist(self, datas: Sequence[Any]) -> list[Any]:
+        """``datas`` kept where they are computed: in memory already, for an eager one."""
+        return list(datas)
+
+    @staticmethod
+    def _lazy_backend(pieces: Sequence[Any]) -> Any:
+        """The lazy backend of a piece among ``pieces`` that belongs to one (a 0-D dask
+        value in a parameter's gradient), or None: then it builds the result."""
+        for p in pieces:
+            if type(p) is not float:
+                be = B.backend_of(p)
+                if be.lazy:
+                    return be
+        return None
 
     # --------------------------------------------------------------------- helpers
 
@@ -541,6 +570,9 @@ class ArrayAPIBackend:
         (O(n)); single indices, stepped slices and index lists are summed in a dict
         and written into the zeros entry by entry (O(number of entries)).
         """
+        lazy = self._lazy_backend(pieces)
+        if lazy is not None:
+            return lazy.scatter_add(pieces, indices, n)
         out = None
         points: dict[int, float] = {}
         for g, index in zip(pieces, indices):
@@ -585,6 +617,9 @@ class ArrayAPIBackend:
 
     def concat(self, pieces: Sequence[Any]) -> Any:
         """One array from floats and arrays, in order."""
+        lazy = self._lazy_backend(pieces)
+        if lazy is not None:
+            return lazy.concat(pieces)
         parts: list[Any] = []
         run: list[float] = []
         for p in pieces:
@@ -601,6 +636,10 @@ class ArrayAPIBackend:
         return parts[0] if len(parts) == 1 else self.xp.concat(parts)
 
     def broadcast_to(self, x: Any, shape: tuple[int, ...]) -> Any:
+        if type(x) is not float and not x.ndim and shape:
+            lazy = self._lazy_backend((x,))
+            if lazy is not None:
+                return lazy.broadcast_to(x, shape)
         if not shape:
             if type(x) is not float:
                 raise ShapeError(f"broadcast: cannot broadcast shape {x.shape} to ()")
@@ -685,3 +724,569 @@ class ArrayAPIBackend:
 
     def entry(self, x: Any, i: int) -> float:
         return x if type(x) is float else float(x[i])
+
+
+# ------------------------------------------------------------------ lazy namespaces
+
+
+def backend_for(xp: Any) -> ArrayAPIBackend:
+    """The backend of the namespace ``xp``: :class:`DaskBackend` for dask's (through
+    array_api_compat), :class:`ArrayAPIBackend` for every other one."""
+    name = str(getattr(xp, "__name__", ""))
+    if name.removeprefix("array_api_compat.").partition(".")[0] == "dask":
+        return DaskBackend(xp)
+    return ArrayAPIBackend(xp)
+
+
+MAX_PENDING = 4096
+"""The most deferred checks a lazy backend keeps for values not yet computed; beyond,
+the oldest are dropped (they belong to graphs built and never computed)."""
+
+
+class _Check:
+    """A deferred check: ``ok(value)`` once the 0-D ``value`` is computed; if not,
+    ``replay(eager_backend, *eager_args)`` runs the eager operation on the computed
+    ``args`` and raises its error (or returns: then nothing was wrong)."""
+
+    __slots__ = ("args", "guard", "ok", "replay", "value")
+
+    def __init__(
+        self,
+        value: Any,
+        guard: str,
+        replay: Callable[..., Any],
+        args: tuple[Any, ...],
+        ok: Callable[[float], bool],
+    ) -> None:
+        self.value, self.guard, self.replay, self.args, self.ok = value, guard, replay, args, ok
+
+
+def _no_nan(v: float) -> bool:
+    return v == v
+
+
+class DaskBackend(ArrayAPIBackend):
+    """The Array API backend on dask arrays: every operation only *describes* its result.
+
+    A dask array is a graph of tasks over chunks; nothing is computed until asked.
+    The engine's forward and backward build one graph, and :meth:`materialize`
+    computes the values asked for in **one** ``dask.compute`` (one pass over the
+    chunked data, on a dask.distributed cluster when a Client is the default
+    scheduler). What differs from an eager namespace:
+
+    - reductions (sum, max, min, norms, ``offset_sum``, ``count``) return 0-D dask
+      arrays, not floats: a 0-D value of this backend is lazy too, and belongs to it;
+    - the checks of the no-silent-NaN contract are *deferred*: an operation that
+      would look at its result's sum (log, sqrt, div, pow, exp, hypot, distances,
+      sums, comparisons, a gradient written by ``backward``) records that sum, a
+      0-D array of the same graph, and the operation itself. ``materialize``
+      computes these sums together with the values asked for (each a reduction
+      over a chunk already in memory, in the same pass) and, for the first one
+      that is not finite, re-runs that operation eagerly on its computed operands
+      (numpy's backend), which raises exactly the error the eager backend would
+      have raised at that point (DomainError naming the function, the value and
+      its index; NaNError; DivisionByZeroError; FloatOverflowError). Only the
+      checks of the graphs being computed run: a check belongs to the values whose
+      graph holds the array it guards;
+    - where the eager backend repairs a result only when its check fails (the
+      zero subgradient of ``divide_no_nan``, ``div_masked``, ``mul_masked``,
+      ``offset_sum``), the repair is always part of the graph: the same values,
+      a few more elementwise operations per chunk, no branch on data;
+    - reading a value (``tolist``, ``repr``, ``entry``, ``is_finite``) computes it,
+      through :meth:`materialize`, so the deferred checks run first;
+    - arrays made from nothing (``full``, the spread cotangent of a sum) take the
+      chunks of the data of that length seen last, so that they line up with it.
+
+    dask is imported when an array of it arrives, never before.
+    """
+
+    lazy = True
+
+    def __init__(self, xp: Any) -> None:
+        super().__init__(xp)
+        self.name = "dask"
+        self._pending: list[_Check] = []
+        self._chunks: dict[int, Any] = {}
+        # name -> value of the arrays made by full / full_like (the spread cotangent of a
+        # sum or a mean): no NaN to look for in them, and Σ g_i y_i = g·Σ y_i
+        self._constants: dict[str, float] = {}
+        self._dask_module: Any = None
+
+    # --------------------------------------------------------------------- helpers
+
+    def _dask(self) -> Any:
+        if self._dask_module is None:
+            self._dask_module = importlib.import_module("dask")
+        return self._dask_module
+
+    def _lazy(self, x: Any) -> bool:
+        return type(x) is not float and hasattr(x, "__dask_graph__")
+
+    def _length(self, name: str, *args: Any) -> int | None:
+        # 0-D arrays broadcast here as floats do
+        return super()._length(name, *(a for a in args if type(a) is float or a.ndim))
+
+    def _defer(
+        self,
+        value: Any,
+        guard: Any,
+        replay: Callable[..., Any],
+        args: tuple[Any, ...],
+        ok: Callable[[float], bool] = math.isfinite,
+    ) -> None:
+        pending = self._pending
+        pending.append(_Check(value, str(getattr(guard, "name", "")), replay, args, ok))
+        if len(pending) > MAX_PENDING:
+            del pending[: len(pending) - MAX_PENDING]
+
+    def _defer_op(self, out: Any, method: str, args: tuple[Any, ...], **static: Any) -> None:
+        """Check ``out`` = ``method(*args, **static)`` when computed: if its sum is not
+        finite, the eager ``method`` on the computed args raises what it would have."""
+
+        def replay(be: Any, *eager: Any) -> Any:
+            return getattr(be, method)(*eager, **static)
+
+        self._defer(self._summed(out), out, replay, args)
+
+    def _constant(self, x: Any) -> float | None:
+        """The value of every entry of ``x`` when it was made by full / full_like."""
+        return None if type(x) is float else self._constants.get(getattr(x, "name", ""))
+
+    def _summed(self, x: Any) -> Any:
+        """The plain sum of ``x`` (``x`` itself when 0-D: no task more)."""
+        return self.xp.sum(x) if x.ndim else x
+
+    def _refuse_nan(self, x: Any, what: str) -> None:
+        if type(x) is float:
+            super()._refuse_nan(x, what)
+            return
+        if self._constant(x) is not None:
+            return  # a full array of a float that is not NaN
+
+        def replay(be: Any, eager: Any) -> None:
+            i = B.find_nan(eager)
+            if i >= 0:
+                where = f" at index {i}" if B.shape_of(eager) else ""
+                raise NaNError(f"{what}: the value{where} is NaN, {fa.NAN_HINT}")
+
+        self._defer(self._summed(x), x, replay, (x,), _no_nan)
+
+    def find_nan(self, x: Any) -> int:
+        """-1 now: a NaN in a lazy ``x`` raises NaNError when ``x`` (or a value computed
+        from it) is materialised, naming its index."""
+        if type(x) is float:
+            return 0 if x != x else -1
+        self._refuse_nan(x, "a lazily computed value (refused when computed)")
+        return -1
+
+    # -------------------------------------------------- computing: one pass per call
+
+    def materialize(self, datas: Sequence[Any]) -> list[Any]:
+        """The values of ``datas`` computed together, in one ``dask.compute`` with the
+        deferred checks of their graphs: a 0-D value becomes a float, a 1-D one the
+        in-memory array dask computes (numpy's). The first failed check raises the
+        error the eager backend would have raised; a NaN in a value is refused."""
+        return self._materialize(datas, "materialize")
+
+    def _materialize(self, datas: Sequence[Any], what: str) -> list[Any]:
+        positions = [i for i, d in enumerate(datas) if self._lazy(d)]
+        if not positions:
+            return list(datas)
+        targets = [datas[i] for i in positions]
+        checks = self._relevant(targets)
+        if checks:  # one small array of all the checked sums: one result to gather
+            values = self._compute(*targets, self.xp.stack([c.value for c in checks]))
+            self._raise_failed(checks, values[-1].tolist())
+        else:
+            values = self._compute(*targets)
+        out = list(datas)
+        for i, v in zip(positions, values):
+            out[i] = self._value(v, what)
+        return out
+
+    def persist(self, datas: Sequence[Any]) -> list[Any]:
+        """The lazy ``datas`` computed and kept where they were computed (in the workers'
+        memory on a dask.distributed cluster): later graphs start from them."""
+        out = list(datas)
+        positions = [i for i, d in enumerate(datas) if self._lazy(d)]
+        if positions:
+            kept = self._dask().persist(*(datas[i] for i in positions))
+            for i, v in zip(positions, kept):
+                out[i] = v
+                self._remember(v)
+        return out
+
+    def _remember(self, x: Any) -> None:
+        if x.ndim == 1:
+            self._chunks[int(x.shape[0])] = x.chunks
+
+    def _relevant(self, targets: Sequence[Any]) -> list[_Check]:
+        """The pending checks of arrays in the graphs of ``targets`` (taken off the list);
+        the others stay for a later computation."""
+        names: set[str] = set()
+        for t in targets:
+            names.update(t.dask.layers)
+        take, keep = [], []
+        seen: set[tuple[str, Any]] = set()
+        for c in self._pending:
+            if c.guard not in names:
+                keep.append(c)
+                continue
+            # the same test of the same value once (a gradient's NaN check and its op's);
+            # the value itself is computed once whatever the number of its tests
+            key = (str(getattr(c.value, "name", id(c))), getattr(c.replay, "__code__", c))
+            if key not in seen:
+                seen.add(key)
+                take.append(c)
+        self._pending = keep
+        return take
+
+    def _compute(self, *values: Any) -> tuple[Any, ...]:
+        # the workers' numpy warns where the deferred checks raise: silence the threads of
+        # a local scheduler here (geograd.cluster's workers ignore them themselves)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out: tuple[Any, ...] = self._dask().compute(*values)
+        return out
+
+    def _raise_failed(self, checks: Sequence[_Check], values: Sequence[Any]) -> None:
+        for c, v in zip(checks, values):
+            if c.ok(float(v)):
+                continue
+            lazy = [a for a in c.args if self._lazy(a)]
+            computed = iter(self._compute(*lazy) if lazy else ())
+            eager = [self._eager(next(computed)) if self._lazy(a) else a for a in c.args]
+            arrays = [a for a in eager if type(a) is not float]
+            c.replay(B.backend_of(arrays[0]) if arrays else B.PYTHON, *eager)
+
+    @staticmethod
+    def _eager(v: Any) -> Any:
+        return float(v) if getattr(v, "ndim", 0) == 0 else v
+
+    def _value(self, v: Any, what: str) -> Any:
+        v = self._eager(v)
+        B.refuse_nan(v, what)
+        return v
+
+    def _read(self, x: Any, what: str = "reading a value") -> Any:
+        """The computed value of one lazy ``x`` (its checks first)."""
+        return self._materialize([x], what)[0]
+
+    # ------------------------------------------------------------ elementwise core
+
+    def div(self, a: Any, b: Any) -> Any:
+        if type(a) is float and type(b) is float:
+            return fa.div(a, b)
+        self._length("div", a, b)
+        out = a / b
+        self._defer_op(out, "div", (a, b))
+        return out
+
+    def power(self, a: Any, b: Any) -> Any:
+        if type(a) is float and type(b) is float:
+            return fa.power(a, b)
+        self._length("pow", a, b)
+        out = a**b
+        self._defer_op(out, "power", (a, b))
+        return out
+
+    def divide_no_nan(self, a: Any, b: Any) -> Any:
+        if type(a) is float and type(b) is float:
+            return fa.divide_no_nan(a, b)
+        self._length("divide_no_nan", a, b)
+        xp = self.xp
+        A, B_ = self._arr(a, b), self._arr(b, a)
+        # a / 0 is computed and thrown away: the workers' numpy warnings are off (a
+        # second where to avoid it would cost a pass over every chunk)
+        return xp.where(B_ == 0.0, self._arr(0.0, A), A / B_)
+
+    def mul_masked(self, a: Any, b: Any) -> Any:
+        if type(a) is float and type(b) is float:
+            return fa.mul_masked(a, b)
+        self._length("mul", a, b)
+        xp = self.xp
+        out = a * b
+        A, B_ = self._arr(a, out), self._arr(b, out)
+        zero = ((A == 0.0) & (B_ == B_)) | ((B_ == 0.0) & (A == A))
+        return xp.where(xp.isnan(out) & zero, self._arr(0.0, out), out)
+
+    def div_masked(self, a: Any, b: Any) -> Any:
+        if type(a) is float and type(b) is float:
+            return fa.div_masked(a, b)
+        self._length("div", a, b)
+        xp = self.xp
+        A, B_ = self._arr(a, b), self._arr(b, a)
+        out = xp.where((A == 0.0) & (B_ == 0.0), self._arr(0.0, A), A / B_)
+        self._defer_op(out, "div_masked", (a, b))
+        return out
+
+    def hypot(self, *coords: Any) -> Any:
+        arrays = [c for c in coords if type(c) is not float]
+        if not arrays:
+            return fa.hypot(*coords)
+        self._length("norm", *coords)
+        xp = self.xp
+        like = arrays[0]
+        out = xp.abs(self._arr(coords[0], like))
+        for c in coords[1:]:
+            out = xp.hypot(out, self._arr(c, like))
+        self._defer_op(out, "hypot", tuple(coords))
+        return out
+
+    def distances(self, coords: Sequence[Any], center: Sequence[Any]) -> Any:
+        if not coords or len(coords) != len(center):
+            raise ShapeError(
+                f"distances: {len(coords)} coordinate arrays and a centre of {len(center)} "
+                "coordinates; they must match (and be at least one)"
+            )
+        if any(type(c) is float or not c.ndim for c in coords):
+            raise ShapeError("distances: every coordinate must be a 1-D array")
+        self._length("distances", *coords)
+        xp = self.xp
+        out = xp.abs(coords[0] - center[0])
+        for x, c in zip(coords[1:], center[1:]):
+            out = xp.hypot(out, x - c)
+        d = len(coords)
+
+        def replay(be: Any, *eager: Any) -> Any:
+            return be.distances(eager[:d], [float(c) for c in eager[d:]])
+
+        self._defer(xp.sum(out), out, replay, (*coords, *center))
+        return out
+
+    def offset_sum(self, g: Any, dist: Any, x: Any, c: Any) -> Any:
+        """Σ_i g_i (c − x_i)/d_i, the term 0 where d_i = 0, as a 0-D dask array."""
+        if type(x) is float or type(dist) is float or not x.ndim or not dist.ndim:
+            raise ShapeError("offset_sum: the distances and the coordinate must be 1-D arrays")
+        self._length("offset_sum", g, dist, x)
+        xp = self.xp
+        q = xp.where(dist == 0.0, self._arr(0.0, dist), (c - x) / dist)
+        g0 = self._constant(g)
+        # the cotangent of a sum or a mean is one value repeated: g·Σ q_i, no product array
+        s = xp.sum(q) * g0 if g0 is not None else xp.sum(g * q)
+        self._refuse_nan(s, "offset_sum")
+        return s
+
+    def _checked(
+        self, name: str, fn: Callable[[Any], Any], x: Any, bad: Callable[[Any, Any], Any], kind: str
+    ) -> Any:
+        if type(x) is float:
+            return getattr(fa, name)(x)
+        out = fn(x)
+        self._defer_op(out, name, (x,))
+        return out
+
+    # ------------------------------------------------------- comparisons and where
+
+    def where(self, cond: Any, a: Any, b: Any) -> Any:
+        lazy_scalar = [v for v in (cond, a, b) if self._lazy(v) and not v.ndim]
+        if lazy_scalar and not any(
+            isinstance(v, list) or (type(v) is not float and getattr(v, "ndim", 0))
+            for v in (cond, a, b)
+        ):
+            like = lazy_scalar[0]
+            return self.xp.where(self._mask(cond, like), self._arr(a, like), self._arr(b, like))
+        return super().where(cond, a, b)
+
+    def count(self, mask: Any) -> Any:
+        """The number of entries where ``mask`` holds: a 0-D dask array for a lazy mask."""
+        if isinstance(mask, (bool, list)):
+            return super().count(mask)
+        return self.xp.sum(self.xp.astype(mask, self.xp.int64))
+
+    # ------------------------------------------------------------------ reductions
+
+    def total(self, x: Any) -> Any:
+        """Σ x_i as a 0-D dask array (a tree reduction over the chunks)."""
+        if type(x) is float or not x.ndim:
+            return x
+        s = self.xp.sum(x)
+
+        def replay(be: Any, eager: Any) -> Any:
+            return be.total(eager)
+
+        self._defer(s, s, replay, (x,))
+        return s
+
+    blocked_total = total
+
+    def _extreme(self, x: Any, name: str, fn: Callable[[Any], Any]) -> Any:
+        if type(x) is float or not x.ndim:
+            return x
+        if not x.shape[0]:
+            raise ShapeError(f"{name}: the array is empty")
+        m = fn(x)
+        self._refuse_nan(x, name)
+        return m
+
+    def vector_norm(self, x: Any) -> Any:
+        """sqrt(Σ x_i²), rescaled by max |x_i| where the plain sum over- or underflows
+        (both forms are in the graph; the plain one is used where it is in range)."""
+        if type(x) is float:
+            return abs(x)
+        xp = self.xp
+        if not x.ndim:
+            return xp.abs(x)
+        if not x.shape[0]:
+            return 0.0
+        self._refuse_nan(x, "vector_norm")
+        s = xp.sum(x * x)
+        m = xp.max(xp.abs(x))
+        odd = (m == 0.0) | xp.isinf(m)
+        scale = xp.where(odd, self._arr(1.0, m), m)
+        y = x / scale
+        scaled = xp.where(odd, m, scale * xp.sqrt(xp.sum(y * y)))
+        out = xp.where(xp.isfinite(s) & (s > 1e-280), xp.sqrt(s), scaled)
+
+        def replay(be: Any, eager: Any) -> Any:
+            return be.vector_norm(eager)
+
+        self._defer(out, out, replay, (x,))
+        return out
+
+    # ----------------------------------------------------- indexing and construction
+
+    def take(self, x: Any, index: Any) -> Any:
+        if type(x) is float or not x.ndim:
+            raise IndexError("a 0-D value cannot be indexed")
+        n = int(x.shape[0])
+        if isinstance(index, int):
+            i = fa._check_index(index, n)
+            out = x[i]
+            self._refuse_nan(out, f"indexing: the value at index {index}")
+            return out
+        if isinstance(index, slice):
+            return x[index]
+        positions = [fa._check_index(int(i), n) for i in index]
+        return self.xp.take(x, self.xp.asarray(positions, dtype=self.xp.int64), axis=0)
+
+    def scatter_add(self, pieces: Sequence[Any], indices: Sequence[Any], n: int) -> Any:
+        """Zeros of length n with each ``pieces[k]`` added at ``indices[k]``, as a dask
+        array (a piece may be a lazy 0-D value: the gradient of a parameter's coordinate)."""
+        xp = self.xp
+        out: Any = None
+        points: dict[int, Any] = {}
+        for g, index in zip(pieces, indices):
+            if isinstance(index, int):
+                i = fa._check_index(index, n)
+                points[i] = points.get(i, 0.0) + g
+                continue
+            if isinstance(index, slice):
+                start, stop, step = index.indices(n)
+                if step == 1:
+                    if stop > start:
+                        middle = g if self._lazy(g) and g.ndim else self.full(stop - start, 0.0) + g
+                        part = self.concat(
+                            [self.full(start, 0.0), middle, self.full(n - stop, 0.0)]
+                        )
+                        out = part if out is None else out + part
+                    continue
+                positions: Sequence[int] = range(start, stop, step)
+            else:
+                positions = [fa._check_index(int(i), n) for i in index]
+            for k, i in enumerate(positions):
+                v = g if type(g) is float or not g.ndim else g[k]
+                points[i] = points.get(i, 0.0) + v
+        if points:
+            if n <= 64:  # a parameter's gradient: its n coordinates, stacked
+                extra = xp.stack([self._arr(points.get(i, 0.0), None) for i in range(n)])
+            else:  # a few entries of a long vector: each placed by a concat
+                extra = self.full(n, 0.0)
+                for i, v in points.items():
+                    extra = extra + self.concat(
+                        [self.full(i, 0.0), self.full(1, 0.0) + v, self.full(n - i - 1, 0.0)]
+                    )
+            out = extra if out is None else out + extra
+        return self.full(n, 0.0) if out is None else out
+
+    def concat(self, pieces: Sequence[Any]) -> Any:
+        """One dask array from floats, 0-D and 1-D values, in order."""
+        xp = self.xp
+        parts: list[Any] = []
+        run: list[float] = []
+        for p in pieces:
+            if type(p) is float:
+                run.append(p)
+                continue
+            if run:
+                parts.append(xp.asarray(run, dtype=self.f64))
+                run = []
+            parts.append(p if p.ndim else xp.reshape(p, (1,)))
+        if run:
+            parts.append(xp.asarray(run, dtype=self.f64))
+        return parts[0] if len(parts) == 1 else xp.concat(parts)
+
+    def broadcast_to(self, x: Any, shape: tuple[int, ...]) -> Any:
+        if not shape:
+            if type(x) is not float and x.ndim:
+                raise ShapeError(f"broadcast: cannot broadcast shape {x.shape} to ()")
+            return x
+        if type(x) is not float and x.ndim:
+            if x.shape[0] != shape[0]:
+                raise ShapeError(f"broadcast: cannot broadcast shape {x.shape} to {shape}")
+            return x
+        if type(x) is float:
+            return self.full(shape[0], x)
+        return self.full(shape[0], 0.0) + x
+
+    def full(self, n: int, value: float) -> Any:
+        chunks = self._chunks.get(n, "auto")
+        return self._made(self.xp.full((n,), float(value), dtype=self.f64, chunks=chunks), value)
+
+    def full_like(self, x: Any, value: float) -> Any:
+        if type(x) is float:
+            return float(value)
+        return self._made(self.xp.full_like(x, float(value), dtype=self.f64), value)
+
+    def _made(self, out: Any, value: float) -> Any:
+        v = float(value)
+        if v == v:
+            constants = self._constants
+            if len(constants) >= MAX_PENDING:
+                constants.clear()  # names of graphs long gone: start again
+            constants[out.name] = v
+        return out
+
+    # -------------------------------------------------------- conversion and checks
+
+    def to_data(self, value: Any, name: str) -> Any:
+        """``value`` as float64 (no copy: dask arrays never change), its NaN refused when
+        computed; a 1-D array's chunks become those of arrays made at its length."""
+        xp = self.xp
+        if value.ndim > 1 or xp.isdtype(value.dtype, ("bool", "complex floating")):
+            raise TypeError(
+                f"{name}: expected a number or a 1-D sequence of numbers, got an array of "
+                f"shape {value.shape} and dtype {value.dtype}"
+            )
+        out = value if value.dtype == self.f64 else xp.astype(value, self.f64)
+
+        def replay(be: Any, eager: Any) -> None:
+            i = B.find_nan(eager)
+            if i >= 0:
+                where = f" at index {i}" if B.shape_of(eager) else ""
+                raise DomainError(f"{name}: the value{where} is NaN")
+
+        self._defer(self._summed(out), out, replay, (out,), _no_nan)
+        self._remember(out)
+        return out
+
+    def tolist(self, x: Any, what: str) -> Any:
+        v = self._read(x, what)
+        return B.tolist(v, what) if type(v) is not float else v
+
+    def preview(self, x: Any, what: str) -> str:
+        v = self._read(x, what)
+        return B.backend_of(v).preview(v, what) if type(v) is not float else repr(v)
+
+    def is_finite(self, x: Any) -> bool:
+        return B.is_finite(self._read(x))
+
+    def find_nonfinite(self, x: Any) -> tuple[int, float] | None:
+        v = self._read(x)
+        if type(v) is float:
+            return None if math.isfinite(v) else (0, v)
+        return B.backend_of(v).find_nonfinite(v)
+
+    def entry(self, x: Any, i: int) -> float:
+        v = self._read(x if type(x) is float or not x.ndim else x[i])
+        return float(v)

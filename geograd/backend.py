@@ -24,10 +24,19 @@ of bools, a mask) belongs to no backend and broadcasts against any; two 1-D
 operands of different backends raise :class:`~geograd.errors.BackendError`
 naming both. Only floats: the ``python`` backend, whose functions take floats.
 
+Lazy backends (dask, :class:`geograd.arrayapi.DaskBackend`): operations only
+describe their results, reductions included (a 0-D value of a lazy backend is a 0-D
+lazy array, not a float, and belongs to its backend), and the no-silent-NaN checks
+are deferred to the computation. The seam is three functions, the identity for
+eager backends: :func:`materialize` (compute values together, in one pass: the solve
+loop computes a step's loss and gradients with one call), :func:`persist` (keep the
+data where it is computed, once) and :func:`convert` (a computed gradient in its
+parameter's backend). Code above this layer asks them and never imports dask.
+
 Nothing above this layer tests for a concrete array class or touches an array's
 storage; it asks the backend (``backend_of(x).sqrt(x)``) or uses the helpers
 below (:func:`shape_of`, :func:`tolist`, :func:`find_nan`, :func:`is_finite`, ...).
-A 0-D value is always a Python float, on every backend: reductions return one.
+A 0-D value is a Python float on every eager backend: their reductions return one.
 """
 
 from __future__ import annotations
@@ -148,8 +157,60 @@ class Backend(Protocol):
     def entry(self, x: Data, i: int) -> float: ...
     def quiet(self) -> AbstractContextManager[Any]: ...
 
+    # lazy namespaces (dask): values computed together, data kept where it is computed
+    lazy: bool
 
-PYTHON: Backend = cast(Backend, fa.PythonBackend())
+    def materialize(self, datas: Sequence[Any]) -> list[Any]: ...
+    def persist(self, datas: Sequence[Any]) -> list[Any]: ...
+
+
+class _PythonBackend(fa.PythonBackend):
+    """The standard library backend, and the seam's lazy hooks: it computes at once.
+
+    A parameter in the standard library whose gradient comes from lazy data (the
+    coordinates of a centre, each a 0-D dask value) gets that gradient built by the
+    lazy backend, so that nothing is computed before :func:`materialize`.
+    """
+
+    lazy = False
+
+    @staticmethod
+    def materialize(datas: Sequence[Any]) -> list[Any]:
+        return list(datas)
+
+    persist = materialize
+
+    @staticmethod
+    def scatter_add(pieces: Sequence[Any], indices: Sequence[Index], n: int) -> Any:
+        lazy = _lazy_among(pieces)
+        if lazy is not None:
+            return lazy.scatter_add(pieces, indices, n)
+        return fa.scatter_add(pieces, indices, n)
+
+    @staticmethod
+    def concat(pieces: Sequence[Any]) -> Any:
+        lazy = _lazy_among(pieces)
+        return fa.concat(pieces) if lazy is None else lazy.concat(pieces)
+
+    @staticmethod
+    def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
+        lazy = _lazy_among((x,))
+        return fa.broadcast_to(x, shape) if lazy is None else lazy.broadcast_to(x, shape)
+
+
+def _lazy_among(pieces: Sequence[object]) -> Backend | None:
+    """The lazy backend of a value among ``pieces``, or None (floats and FloatArrays:
+    two type checks each)."""
+    for p in pieces:
+        t = type(p)
+        if t is not float and t is not FloatArray:
+            be = backend_of(p)
+            if be.lazy:
+                return be
+    return None
+
+
+PYTHON: Backend = cast(Backend, _PythonBackend())
 """The standard library backend (FloatArray)."""
 
 NAN_HINT = fa.NAN_HINT
@@ -213,9 +274,9 @@ def namespace_backend(xp: Any) -> Backend:
     """The backend for the Array API namespace ``xp`` (one per namespace, made once)."""
     be = _BY_NAMESPACE.get(id(xp))
     if be is None:
-        from geograd.arrayapi import ArrayAPIBackend
+        from geograd.arrayapi import backend_for
 
-        be = _BY_NAMESPACE[id(xp)] = cast(Backend, ArrayAPIBackend(xp))
+        be = _BY_NAMESPACE[id(xp)] = cast(Backend, backend_for(xp))
     return be
 
 
@@ -230,10 +291,10 @@ def _learn(x: object, what: str) -> Backend | None:
             f"{prefix}a {type(x).__name__} is not a value geograd computes with (a float, a "
             "FloatArray, or a 1-D array of an Array API namespace such as numpy)"
         )
-    if getattr(x, "ndim", 1) == 0:
-        return None  # a 0-D array is a number: it broadcasts, whatever its type
     be = namespace_backend(xp)
-    _KIND[type(x)] = be
+    if getattr(x, "ndim", 1) == 0 and not be.lazy:
+        return None  # a 0-D array is a number: it broadcasts, whatever its type
+    _KIND[type(x)] = be  # a lazy 0-D value is no number yet: it stays in its backend
     return be
 
 
@@ -295,7 +356,7 @@ def is_array(x: object) -> bool:
     if t is float or t is bool or t is list:
         return False
     if t in _KIND:
-        return _KIND[t] is not None
+        return _KIND[t] is not None and getattr(x, "ndim", 1) == 1
     return hasattr(x, "__array_namespace__") and getattr(x, "ndim", 0) == 1
 
 
@@ -338,3 +399,59 @@ def quiet(*datas: Data) -> AbstractContextManager[Any]:
     """A context in which arithmetic on ``datas`` with Python operators emits no warnings
     (numpy's RuntimeWarnings on overflow): for code above layer 1 that writes ``a + b``."""
     return common_backend(datas).quiet()
+
+
+# ------------------------------------------------------- lazy values: the one seam
+
+
+def is_lazy(x: object) -> bool:
+    """True for a value of a lazy backend (a dask array, 0-D or 1-D): not computed yet."""
+    t = type(x)
+    if t is float or t is FloatArray or x is None:
+        return False
+    return backend_of(x).lazy
+
+
+def materialize(*datas: Any) -> list[Any]:
+    """The values of ``datas``, computed: the one place where lazy values become numbers.
+
+    Values of a lazy backend (dask) are computed **together**, in one pass over their
+    data (one ``dask.compute``: a solve's loss and its parameters' gradients share the
+    pass), with the deferred checks of the no-silent-NaN contract; a 0-D value comes
+    back as a float, a 1-D one as the in-memory array its namespace computes (numpy's
+    for dask). Everything else (floats, FloatArrays, numpy, None) comes back as it is,
+    at the cost of a type check: the hook is the identity for eager backends.
+    """
+    lazy: Backend | None = None
+    for d in datas:
+        t = type(d)
+        if t is not float and t is not FloatArray and d is not None:
+            be = backend_of(d)
+            if be.lazy:
+                if lazy is not None and be is not lazy:
+                    raise _mixed("materialize", lazy, be, datas)
+                lazy = be
+    if lazy is None:
+        return list(datas)
+    return lazy.materialize(datas)
+
+
+def persist(*datas: Any) -> list[Any]:
+    """``datas`` with every lazy value computed once and kept where it was computed (on a
+    dask.distributed cluster: in its workers' memory), so that each later pass starts
+    from there rather than from the source; the identity for eager backends. Call it
+    once on the data, not per step."""
+    lazy = next((backend_of(d) for d in datas if is_lazy(d)), None)
+    return list(datas) if lazy is None else lazy.persist(datas)
+
+
+def convert(x: Data, like: Data) -> Data:
+    """The computed value ``x`` in the backend of ``like`` (a parameter's gradient, made
+    from lazy data, in the parameter's own backend): as it is when it is there already
+    or is 0-D (a float), else through a list of floats (a parameter is small)."""
+    if type(x) is float or type(like) is float:
+        return x
+    target = backend_of(like)
+    if backend_of(x) is target:
+        return x
+    return target.from_list(tolist(x, "convert"))

@@ -6,6 +6,13 @@ that need the loss itself (a line search, ``requires_closure``) get the
 evaluation as a closure; when their last evaluation was at the point they
 accepted, that evaluation is reused rather than repeated.
 
+On lazy data (dask arrays: forward and backward only build a graph) an evaluation
+ends by computing the loss and every parameter's gradient together, in one pass
+over the data (:func:`geograd.backend.materialize`: one ``dask.compute``, on a
+dask.distributed cluster when one is the default scheduler); the parameters stay
+small and in memory, in their own backend, and so does everything the loop and the
+optimizers read. On eager backends that step changes nothing.
+
 Stopping rules, tested at each iterate x_k in this order (a tolerance of
 ``None`` switches its rule off):
 
@@ -375,6 +382,9 @@ def minimize(
         )
     params = [p for g in opt.param_groups for p in g["params"]]
     at = next(i for i, p in enumerate(params) if p is x)
+    for p in params:  # parameters stay small and in memory, whatever the data
+        if B.is_lazy(p.data):
+            p.data = B.materialize(p.data)[0]
     start = time.perf_counter()
     evaluations = 0
     last: _Iterate | None = None
@@ -391,6 +401,7 @@ def minimize(
             )
         if out.requires_grad:
             out.backward()
+        _settle(out, params)
         last = _Iterate(-1, [p.data for p in params], [p.grad for p in params], out.item(), 0.0)
         return out
 
@@ -862,6 +873,27 @@ def _options(opt: Optimizer) -> dict[str, Any]:
             continue
         out[key] = list(v) if isinstance(v, tuple) else v
     return out
+
+
+def _settle(out: Tensor, params: Sequence[Tensor]) -> None:
+    """Compute the loss ``out`` and the parameters' gradients of one evaluation together.
+
+    On lazy data (dask) forward and backward only built a graph: here
+    :func:`geograd.backend.materialize` computes the loss and every gradient in one
+    pass over the data (one ``dask.compute``, with the deferred domain checks, which
+    raise as the eager backends do), and each gradient lands in its parameter's own
+    backend. On eager backends nothing is lazy and nothing changes (a type check per
+    value)."""
+    grads = [p.grad for p in params]
+    datas = [out.data, *(g.data for g in grads if g is not None)]
+    values = B.materialize(*datas)
+    if all(v is d for v, d in zip(values, datas)):
+        return
+    out.data = values[0]
+    computed = iter(values[1:])
+    for p, g in zip(params, grads):
+        if g is not None:
+            p.grad = Tensor.from_data(B.convert(next(computed), p.data))
 
 
 def _gradient(g: Tensor | None, x: Data) -> Value:

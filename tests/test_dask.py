@@ -1,0 +1,218 @@
+"""A real dask.distributed cluster: two worker processes started here, by the test.
+
+The median of 2·10^6 points held as a chunked, persisted dask array, solved by
+``minimize`` on the cluster, agrees with the same solve on numpy to 1e-10; each
+evaluation is one graph sent to the scheduler (the loss and the gradient in one pass
+over the data); killing a worker process in the middle of the solve changes nothing
+(its nanny restarts it, the scheduler recomputes the lost chunks from the graph);
+a scheduler that cannot be reached is an InputError naming the address, after the
+connect timeout; closing a cluster, also by Ctrl-C, leaves no process behind.
+
+Nothing here is timed against the machine's speed, and nothing is skipped in CI:
+.ci/run installs dask[distributed] and array-api-compat (the dev extra pulls the dask
+extra).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+import geograd.functional as F
+from geograd import Tensor, minimize
+from geograd import backend as B
+from geograd.cluster import Cluster, connect, describe_chunks, local_cluster
+from geograd.errors import InputError
+
+np = pytest.importorskip("numpy")
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+pytest.importorskip("array_api_compat")
+
+N = 2_000_000
+CHUNKS = 4
+SEED = 2013
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return not os.path.exists(f"/proc/{pid}") or _not_zombie(pid)
+
+
+def _not_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def gone(pids: list[int], within: float = 30.0) -> bool:
+    """Whether every process of ``pids`` has ended (waiting up to ``within`` s for it)."""
+    end = time.monotonic() + within
+    while any(alive(p) for p in pids):
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_a_cluster_interrupted_by_ctrl_c_shuts_down_and_leaves_no_process() -> None:
+    pids: list[int] = []
+    with pytest.raises(KeyboardInterrupt), local_cluster(workers=1, memory_limit="256MiB") as c:
+        pids.extend(c.worker_pids().values())
+        assert pids and all(alive(p) for p in pids)
+        raise KeyboardInterrupt
+    assert c.closed
+    assert gone(pids)
+    c.close()  # idempotent
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    with local_cluster(workers=2, threads=1, memory_limit="1GiB", processes=True) as c:
+        c.client.wait_for_workers(2, timeout=60)
+        pids = list(c.worker_pids().values())
+        yield c
+        pids += list(c.worker_pids().values())
+    assert gone(pids), "a worker process outlived its cluster"
+
+
+class GraphCount(distributed.diagnostics.plugin.SchedulerPlugin):  # type: ignore[misc]
+    """Counts the graphs the scheduler receives (one per dask.compute or persist)."""
+
+    def __init__(self) -> None:
+        self.graphs = 0
+
+    def update_graph(self, scheduler: Any, **kwargs: Any) -> None:
+        self.graphs += 1
+
+
+@pytest.fixture(scope="module")
+def data(cluster: Cluster) -> dict[str, Any]:
+    # generated on the workers, chunk by chunk, and kept there; numpy gets the same values
+    rng = da.random.default_rng(SEED)
+    xs = rng.standard_normal(N, chunks=N // CHUNKS)
+    ys = 2.0 * rng.standard_normal(N, chunks=N // CHUNKS) + 1.0
+    xs, ys = B.persist(xs, ys)
+    xn, yn = (np.asarray(v) for v in B.materialize(xs, ys))
+    return {"dask": (Tensor(xs), Tensor(ys)), "numpy": (Tensor(xn), Tensor(yn))}
+
+
+def median_loss(coords: tuple[Tensor, Tensor]) -> Callable[[Tensor], Tensor]:
+    return lambda p: F.mean(F.distances(coords, p))
+
+
+X0 = [0.5, 0.5]
+GTOL = 1e-10
+
+
+@pytest.fixture(scope="module")
+def numpy_solve(data: dict[str, Any]) -> Any:
+    return minimize(median_loss(data["numpy"]), X0, gtol=GTOL)
+
+
+def test_the_cluster_reports_its_workers_threads_and_memory(cluster: Cluster) -> None:
+    info = cluster.info()
+    assert info["local"] is True and info["scheduler"].startswith("tcp://")
+    assert info["workers"] == 2 and info["threads"] == 2
+    assert info["memory_limit"] == 2 * 2**30
+    assert [w["memory_limit"] for w in info["per_worker"]] == [2**30, 2**30]
+
+
+def test_the_data_is_chunked_and_persisted(cluster: Cluster, data: dict[str, Any]) -> None:
+    xs = data["dask"][0].data
+    assert describe_chunks(xs) == {
+        "points": N,
+        "chunks": CHUNKS,
+        "chunk_points_max": N // CHUNKS,
+        "chunk_points_min": N // CHUNKS,
+        "bytes": 8 * N,
+    }
+    held = cluster.client.who_has(xs)
+    assert len(held) == CHUNKS and all(held.values())  # every chunk in a worker's memory
+
+
+def test_the_dask_solve_agrees_with_numpy_in_one_pass_per_evaluation(
+    cluster: Cluster, data: dict[str, Any], numpy_solve: Any
+) -> None:
+    counter = GraphCount()
+    cluster.cluster.scheduler.add_plugin(counter, name="geograd-test-graphs")
+    try:
+        r = minimize(median_loss(data["dask"]), X0, gtol=GTOL)
+    finally:
+        cluster.cluster.scheduler.remove_plugin(name="geograd-test-graphs")
+    assert r.converged and numpy_solve.converged
+    assert counter.graphs == r.evaluations  # the loss and both gradients: one graph
+    assert r.x == pytest.approx(numpy_solve.x, rel=0, abs=1e-10)
+    assert r.loss == pytest.approx(numpy_solve.loss, rel=1e-13)
+    assert all(type(v) is float for v in r.x)
+
+
+def test_a_worker_killed_mid_solve_does_not_change_the_answer(
+    cluster: Cluster, data: dict[str, Any], numpy_solve: Any
+) -> None:
+    fun = median_loss(data["dask"])
+    undisturbed = minimize(fun, X0, gtol=GTOL)
+    before = cluster.worker_pids()
+    killed: list[int] = []
+
+    def kill_one(progress: Any) -> None:
+        if progress.step == 2 and not killed:
+            pid = sorted(cluster.worker_pids().values())[0]
+            os.kill(pid, signal.SIGKILL)  # its chunks are lost with it
+            killed.append(pid)
+
+    r = minimize(fun, X0, gtol=GTOL, callback=kill_one)
+    assert killed and gone(killed)
+    assert r.x == undisturbed.x and r.loss == undisturbed.loss  # the same numbers exactly
+    assert r.steps == undisturbed.steps
+    assert r.x == pytest.approx(numpy_solve.x, rel=0, abs=1e-10)
+    cluster.client.wait_for_workers(2, timeout=60)  # the nanny brought one back
+    after = cluster.worker_pids()
+    assert len(after) == 2 and set(after.values()) != set(before.values())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+def test_an_unreachable_scheduler_is_an_input_error_naming_it() -> None:
+    address = f"tcp://127.0.0.1:{free_port()}"
+    start = time.monotonic()
+    with pytest.raises(InputError, match="cannot reach a dask scheduler") as err:
+        connect(address, timeout=1.0)
+    assert address in str(err.value)
+    assert time.monotonic() - start < 30  # the timeout, not a hang (generous for CI)
+    with pytest.raises(InputError, match="empty"):
+        connect("  ")
+
+
+def test_connect_reaches_a_running_scheduler(cluster: Cluster) -> None:
+    with connect(cluster.address) as other:
+        info = other.info()
+        assert info["local"] is False and info["workers"] == 2
+    assert other.closed
+
+
+def test_ctrl_c_mid_solve_keeps_the_last_iterate(cluster: Cluster, data: dict[str, Any]) -> None:
+    def interrupt(progress: Any) -> None:
+        if progress.step == 2:
+            raise KeyboardInterrupt
+
+    r = minimize(median_loss(data["dask"]), X0, gtol=GTOL, callback=interrupt)
+    assert r.reason == "interrupted" and r.steps == 2
+    assert all(type(v) is float for v in r.x) and r.loss <= r.start_loss
+    assert cluster.info()["workers"] == 2  # the cluster is untouched, ready for more

@@ -32,6 +32,15 @@ Peak memory is traced (tracemalloc: Python objects and numpy buffers; not
 torch's or jax's allocators) in one extra call at the largest size each method
 reached. Every method's loss and gradient are checked against the Python loop's.
 
+The race (``geograd bench --to-solution``, :func:`race`): whole solves instead of
+one evaluation. geograd's default median solve (standard-library and numpy
+backends), torch autograd + Adam (lr 0.01, float64) and scipy's L-BFGS-B on the
+numpy closed form each solve the median problem's N seeded points (10^5 by
+default) from its start, the centroid, timed until the objective is within 1e-9
+(relative) of the reference; a method stopped first (a step cap, a time budget,
+its own stopping rule) is reported as not reached and its time as a lower bound.
+The ratios are each time over geograd's standard-library time.
+
 Only the standard library is imported here; numpy, matplotlib and the
 comparison libraries are imported by the methods and the plot that need them.
 """
@@ -485,6 +494,446 @@ def plot(result: Study, path: str) -> None:
     plt.close(fig)
 
 
+# ------------------------------------------------------------------------ time to solution
+#
+# The race (``geograd bench --to-solution``): not one evaluation, but a whole solve of
+# the same median problem by each method, timed until its objective is within ``tol``
+# (relative) of the reference. See :func:`race`.
+
+#: The racers, in the order they are run and shown; ``geograd`` is the one the ratios
+#: are taken against.
+RACERS: dict[str, str] = {
+    "geograd": "geograd's default median solve, standard-library backend",
+    "geograd-numpy": "geograd's default median solve, numpy backend",
+    "torch-adam": "torch autograd + torch.optim.Adam, float64",
+    "scipy-lbfgsb": "scipy.optimize.minimize L-BFGS-B on the numpy closed form",
+}
+#: What each racer needs besides the standard library.
+RACER_NEEDS: dict[str, str | None] = {
+    "geograd": None,
+    "geograd-numpy": "numpy",
+    "torch-adam": "torch",
+    "scipy-lbfgsb": "scipy",
+}
+RACE_BASE = "geograd"
+RACE_N = 100_000
+RACE_TOL = 1e-9
+ADAM_LR = 0.01
+RACE_MAX_STEPS = 10_000
+RACE_TIME_BUDGET_S = 60.0
+
+
+@dataclass
+class Run:
+    """One racer's run: whether it got within the tolerance, and when.
+
+    ``time_s``, ``steps`` and ``evaluations`` are at the first iterate within the
+    tolerance when ``reached``; otherwise what the run took before it stopped, for
+    ``stop``: ``max_steps`` (the step cap), ``time`` (the time budget), or the method's
+    own stopping rule (``converged: ...``) or failure. ``objective`` is the last
+    iterate's (the one within tolerance, when reached).
+    """
+
+    reached: bool
+    time_s: float
+    steps: int
+    evaluations: int
+    objective: float
+    stop: str
+
+
+@dataclass
+class Racer:
+    """A racer's runs over the rounds (a racer that misses in one round runs no more)."""
+
+    name: str
+    description: str
+    setup_s: float
+    runs: list[Run] = field(default_factory=list)
+    #: Settings worth printing (the optimizer geograd's default solve uses, Adam's lr, ...).
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def reached(self) -> bool:
+        return bool(self.runs) and all(r.reached for r in self.runs)
+
+    @property
+    def time_s(self) -> float:
+        """The median time to the tolerance; when not reached, the median time it ran (a
+        lower bound of its time to the tolerance)."""
+        return statistics.median(r.time_s for r in self.runs)
+
+    @property
+    def steps(self) -> int:
+        return int(statistics.median(r.steps for r in self.runs))
+
+    @property
+    def evaluations(self) -> int:
+        return int(statistics.median(r.evaluations for r in self.runs))
+
+    @property
+    def stop(self) -> str:
+        misses = [r.stop for r in self.runs if not r.reached]
+        return misses[0] if misses else "reached"
+
+
+def ratio(racer: Racer, base: Racer) -> tuple[float | None, str]:
+    """``racer``'s time over ``base``'s, and what the figure is: ``=`` (both reached: the
+    ratio itself), ``>=`` (only ``base`` reached: ``racer``'s time is a lower bound, so
+    is the ratio), ``<=`` (only ``racer`` reached) or ``?`` (neither: no ratio, None)."""
+    value = racer.time_s / base.time_s if base.time_s > 0 else math.inf
+    if racer.reached and base.reached:
+        return value, "="
+    if base.reached:
+        return value, ">="
+    if racer.reached:
+        return value, "<="
+    return None, "?"
+
+
+@dataclass
+class Race:
+    """Everything one ``geograd bench --to-solution`` run measured (``to_dict()``: JSON)."""
+
+    n: int
+    seed: int
+    tol: float
+    rounds: int
+    max_steps: int
+    time_budget_s: float
+    reference: dict[str, Any]
+    x0: list[float]
+    target: float
+    racers: list[Racer]
+    skipped: dict[str, str]
+
+    def racer(self, name: str) -> Racer | None:
+        return next((r for r in self.racers if r.name == name), None)
+
+    def ratios(self) -> dict[str, tuple[float | None, str]]:
+        """Each racer's time over geograd's (see :func:`ratio`); empty without geograd."""
+        base = self.racer(RACE_BASE)
+        return {} if base is None else {r.name: ratio(r, base) for r in self.racers}
+
+    def to_dict(self) -> dict[str, Any]:
+        ratios = self.ratios()
+        return {
+            "mode": "to-solution",
+            "objective": "mean distance to N uniform points in the unit square (the median "
+            "problem's data)",
+            "n": self.n,
+            "seed": self.seed,
+            "tol": self.tol,
+            "target": self.target,
+            "reference": self.reference,
+            "x0": self.x0,
+            "rounds": self.rounds,
+            "max_steps": self.max_steps,
+            "time_budget_s": self.time_budget_s,
+            "base": RACE_BASE,
+            "ratio": f"time / {RACE_BASE}'s time (how many times faster {RACE_BASE} is); "
+            "bound '>=' when only geograd reached the tolerance, '<=' when only the other did",
+            "unavailable": self.skipped,
+            "results": [
+                {
+                    "method": r.name,
+                    "description": r.description,
+                    "settings": r.settings,
+                    "reached": r.reached,
+                    "time_s": r.time_s,
+                    "times_s": [run.time_s for run in r.runs],
+                    "steps": r.steps,
+                    "evaluations": r.evaluations,
+                    "objective": r.runs[-1].objective,
+                    "relative_gap": _gap(r.runs[-1].objective, self.reference["loss"]),
+                    "stop": r.stop,
+                    "setup_s": r.setup_s,
+                    "ratio_to_base": None if r.name not in ratios else ratios[r.name][0],
+                    "ratio_bound": None if r.name not in ratios else ratios[r.name][1],
+                }
+                for r in self.racers
+            ],
+        }
+
+
+def _gap(f: float, ref: float) -> float:
+    return (f - ref) / abs(ref) if ref != 0 else f - ref
+
+
+def racer_unavailable(name: str) -> str | None:
+    """Why racer ``name`` cannot run here (its library cannot be imported), or None."""
+    need = RACER_NEEDS[name]
+    if need is None:
+        return None
+    try:
+        _optional(need)
+    except Exception as exc:  # ImportError, or a broken install
+        return f"{need} cannot be imported ({type(exc).__name__}: {exc})"[:160]
+    if name == "geograd-numpy":
+        from geograd.problems.base import numpy_backend_problem
+
+        why: str | None = numpy_backend_problem()
+        return why
+    return None
+
+
+def race(
+    n: int = RACE_N,
+    methods: Sequence[str] | None = None,
+    rounds: int = 3,
+    tol: float = RACE_TOL,
+    max_steps: int = RACE_MAX_STEPS,
+    time_budget_s: float = RACE_TIME_BUDGET_S,
+    seed: int = 5,
+    optimizer: str | None = None,
+    adam_lr: float = ADAM_LR,
+    progress: Callable[[str], None] | None = None,
+) -> Race:
+    """Race the methods to the median of ``n`` seeded points (see ``geograd bench --help``).
+
+    Every racer solves the same problem: the median problem's data (``seed``), from its
+    start x0 (the centroid), with the same objective (the mean distance). The target is
+    f* + tol·|f*|, f* the problem's reference objective (Weiszfeld, to 1e-12). A racer's
+    time runs from the start of its solve (its data already built: ``setup_s``, not
+    counted) to the first iterate whose objective, as the method itself computed it, is
+    within the target; it stops there. It also stops at ``max_steps`` steps, at
+    ``time_budget_s`` seconds, or by its own stopping rule, and is then reported as not
+    reached, with what it took. geograd runs its default median solve (the problem's
+    settings; ``optimizer`` names another of ours, with the problem's settings for it),
+    which keeps its own stopping rules: stopping short of the tolerance is a miss.
+    torch runs Adam(lr=``adam_lr``); scipy L-BFGS-B runs with its own tests off
+    (ftol = gtol = 0) and stops at the target through its callback.
+
+    Rounds are interleaved (the order rotates), after one untimed warm-up of two steps
+    per racer; a racer that misses the target in a round runs no more rounds (its time
+    is already a lower bound).
+    """
+    from geograd.problems import get_problem
+
+    names = list(methods) if methods else list(RACERS)
+    for name in names:
+        if name not in RACERS:
+            raise ValueError(f"unknown method {name!r}; known: {', '.join(RACERS)}")
+    skipped = {m: why for m in names if (why := racer_unavailable(m)) is not None}
+    names = [m for m in names if m not in skipped]
+    say = progress or (lambda text: None)
+
+    base = get_problem("median", n=n, seed=seed, backend="python")
+    started = time.perf_counter()
+    ref = base.reference()
+    reference = {"loss": ref.loss, "x": list(ref.x), "method": ref.method,
+                 "time_s": time.perf_counter() - started}  # fmt: skip
+    target = ref.loss + tol * abs(ref.loss)
+    x0 = [float(v) for v in base.x0]
+    xs, ys = (list(c) for c in base.columns)
+    say(f"reference ({ref.method}): objective {ref.loss!r}; target {target!r}")
+
+    runners: dict[str, Callable[[int, float], Run]] = {}
+    racers: list[Racer] = []
+    for name in names:
+        t0 = time.perf_counter()
+        settings: dict[str, Any] = {}
+        if name in ("geograd", "geograd-numpy"):
+            problem = (
+                base
+                if name == "geograd"
+                else get_problem("median", n=n, seed=seed, backend="numpy")
+            )
+            if problem is not base and not _same_data(problem, base, x0):
+                skipped[name] = "the numpy backend drew other points than the standard library"
+                continue
+            own = problem.settings_for(optimizer)
+            settings = {"optimizer": own["optimizer"], "backend": problem.backend}
+            runners[name] = _geograd_runner(problem, optimizer, target)
+        elif name == "torch-adam":
+            settings = {"lr": adam_lr, "threads": _optional("torch").get_num_threads()}
+            runners[name] = _torch_adam_runner(xs, ys, x0, target, adam_lr)
+        else:
+            runners[name] = _scipy_runner(xs, ys, x0, target)
+        what = RACERS[name]
+        if optimizer is not None and name in ("geograd", "geograd-numpy"):
+            what = what.replace("default median solve", "median solve (--optimizer)")
+        racers.append(Racer(name, what, time.perf_counter() - t0, settings=settings))
+    for racer in racers:  # untimed: imports, warm buffers, torch's first call
+        runners[racer.name](2, time_budget_s)
+    active = list(racers)
+    for k in range(rounds):
+        order = active[k % len(active) :] + active[: k % len(active)] if active else []
+        for racer in order:
+            gc.collect()
+            run = runners[racer.name](max_steps, time_budget_s)
+            racer.runs.append(run)
+            what = "reached" if run.reached else f"not reached ({run.stop})"
+            say(f"round {k + 1}: {racer.name} {what} in {_ms(run.time_s)}, {run.steps} steps")
+        active = [r for r in active if r.reached]
+    return Race(n, seed, tol, rounds, max_steps, time_budget_s, reference, x0, target,
+                racers, skipped)  # fmt: skip
+
+
+def _same_data(problem: Any, base: Any, x0: list[float]) -> bool:
+    """Whether ``problem`` holds ``base``'s points, checked by the start (the centroid)
+    and the objective there: the same to rounding (numpy sums in another order)."""
+    ours, theirs = problem.objective(x0), base.objective(x0)
+    near = abs(ours - theirs) <= 1e-12 * abs(theirs)
+    return near and all(abs(a - b) <= 1e-12 for a, b in zip(problem.x0, x0))
+
+
+def _geograd_runner(
+    problem: Any, optimizer: str | None, target: float
+) -> Callable[[int, float], Run]:
+    own_steps = int(problem.settings_for(optimizer).get("max_steps", 1000))
+
+    def run(max_steps: int, budget: float) -> Run:
+        seen: dict[str, Any] = {}
+        start = time.perf_counter()
+
+        def callback(progress: Any) -> bool:
+            if progress.loss <= target:
+                seen["t"] = time.perf_counter() - start
+                seen["step"] = progress.step
+                return True  # stop here: the tolerance is reached
+            return False
+
+        overrides: dict[str, Any] = {"callback": callback, "time_limit": budget}
+        if max_steps < own_steps:
+            overrides["max_steps"] = max_steps
+        result = problem.solve(optimizer, **overrides)
+        elapsed = time.perf_counter() - start
+        if "t" in seen:
+            return Run(True, seen["t"], seen["step"], result.evaluations, result.loss, "reached")
+        stop = {"time_limit": "time", "max_steps": "max_steps"}.get(result.reason)
+        if stop is None:
+            stop = ("converged: " if result.converged else "") + result.reason
+        return Run(False, elapsed, result.steps, result.evaluations, result.loss, stop)
+
+    return run
+
+
+def _torch_adam_runner(
+    xs: list[float], ys: list[float], x0: list[float], target: float, lr: float
+) -> Callable[[int, float], Run]:
+    torch = _optional("torch")
+    tx = torch.tensor(xs, dtype=torch.float64)
+    ty = torch.tensor(ys, dtype=torch.float64)
+
+    def run(max_steps: int, budget: float) -> Run:
+        start = time.perf_counter()
+        p = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.Adam([p], lr=lr)
+        step = 0
+        while True:
+            opt.zero_grad()
+            loss = torch.hypot(tx - p[0], ty - p[1]).mean()
+            f = float(loss.detach())
+            elapsed = time.perf_counter() - start
+            if f <= target:
+                return Run(True, elapsed, step, step + 1, f, "reached")
+            if step >= max_steps or elapsed >= budget:
+                stop = "max_steps" if step >= max_steps else "time"
+                return Run(False, elapsed, step, step + 1, f, stop)
+            loss.backward()
+            opt.step()
+            step += 1
+
+    return run
+
+
+def _scipy_runner(
+    xs: list[float], ys: list[float], x0: list[float], target: float
+) -> Callable[[int, float], Run]:
+    import numpy as np
+    from scipy.optimize import minimize as scipy_minimize  # type: ignore[import-untyped]
+
+    ax, ay = np.asarray(xs), np.asarray(ys)
+    n = len(xs)
+
+    def fun(z: Any) -> tuple[float, Any]:
+        dx, dy = ax - z[0], ay - z[1]
+        d = np.hypot(dx, dy)
+        inv = np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
+        return float(d.sum()) / n, np.array([-float(dx @ inv) / n, -float(dy @ inv) / n])
+
+    def run(max_steps: int, budget: float) -> Run:
+        count = [0]
+        state: dict[str, Any] = {"steps": 0, "f": math.inf}
+        start = time.perf_counter()
+
+        def counted(z: Any) -> tuple[float, Any]:
+            count[0] += 1
+            return fun(z)
+
+        def callback(intermediate_result: Any) -> None:
+            state["steps"] += 1
+            state["f"] = float(intermediate_result.fun)
+            if state["f"] <= target:
+                state["t"] = time.perf_counter() - start
+                raise StopIteration
+            if time.perf_counter() - start >= budget:
+                state["stop"] = "time"
+                raise StopIteration
+
+        res = scipy_minimize(counted, np.asarray(x0), jac=True, method="L-BFGS-B",
+                             callback=callback,
+                             options={"maxiter": max_steps, "ftol": 0.0, "gtol": 0.0})  # fmt: skip
+        elapsed = time.perf_counter() - start
+        if "t" in state:
+            return Run(True, state["t"], state["steps"], count[0], state["f"], "reached")
+        stop = state.get("stop") or (
+            "max_steps" if state["steps"] >= max_steps else f"stopped: {res.message}"
+        )
+        f = float(res.fun) if state["steps"] == 0 else state["f"]
+        return Run(False, elapsed, state["steps"], count[0], f, stop)
+
+    return run
+
+
+def race_table(result: Race) -> str:
+    """The race as text: per racer its time to the tolerance, steps, evaluations and
+    ratio to geograd's time, then the headline ratio against torch + Adam."""
+    ref = result.reference
+    lines = [
+        f"geometric median, N = {result.n:,} (seed {result.seed}), from the centroid: time "
+        f"until the objective is within {result.tol:g} (relative) of the reference "
+        f"{ref['loss']!r} ({ref['method']}); median of {result.rounds} interleaved rounds; "
+        "data setup not timed",
+    ]
+    header = (f"{'method':<14} {'time':>10} {'steps':>6} {'evals':>6}  {'reached':<26}"
+              f" {'/ geograd':>10}  {'setup':>9}  what")  # fmt: skip
+    lines += [header, "-" * len(header)]
+    ratios = result.ratios()
+    for r in result.racers:
+        value, bound = ratios.get(r.name, (None, "?"))
+        rtext = "-" if value is None else ("" if bound == "=" else bound) + f"{value:.3g}x"
+        reached = "yes" if r.reached else f"no: {r.stop}"
+        time_text = ("" if r.reached else ">=") + _ms(r.time_s)
+        extra = ", ".join(f"{k}={v}" for k, v in r.settings.items())
+        what = r.description + (f" ({extra})" if extra else "")
+        lines.append(
+            f"{r.name:<14} {time_text:>10} {r.steps:>6} {r.evaluations:>6}  {reached[:26]:<26}"
+            f" {rtext:>10}  {_ms(r.setup_s):>9}  {what}"
+        )
+    lines.append(
+        f"ratio = time / {RACE_BASE}'s time (how many times faster {RACE_BASE} is); "
+        "'>=': only geograd reached the tolerance, so the figure is a lower bound "
+        f"(the other stopped at {result.max_steps:,} steps or {result.time_budget_s:g} s, "
+        "or by its own rule)"
+    )
+    adam = result.racer("torch-adam")
+    if adam is not None and "torch-adam" in ratios:
+        value, bound = ratios["torch-adam"]
+        if value is None:
+            lines.append("neither geograd nor torch + Adam reached the tolerance: no ratio")
+        else:
+            word = {"=": "", ">=": "at least ", "<=": "at most "}[bound]
+            lines.append(
+                f"geograd (standard library) against torch + Adam (lr {adam.settings['lr']:g}):"
+                f" {word}{value:.3g}x faster to the tolerance (target: at least 10x)"
+            )
+    for name, why in result.skipped.items():
+        lines.append(f"not run: {name} ({why})")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     """``python -m geograd.bench``: the same study as ``geograd bench``."""
     parser = argparse.ArgumentParser(
@@ -496,7 +945,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--budget", type=float, default=0.1)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--plot", default=None)
+    parser.add_argument("--to-solution", action="store_true", help="race whole solves")
+    parser.add_argument("--n", type=int, default=RACE_N, help="--to-solution: points")
+    parser.add_argument("--tol", type=float, default=RACE_TOL, help="--to-solution: tolerance")
     args = parser.parse_args(argv)
+    if args.to_solution:
+        rounds = args.rounds if "--rounds" in (argv or sys.argv) else 3
+        found = race(args.n, args.methods, rounds, args.tol,
+                     progress=lambda s: print(s, file=sys.stderr, flush=True))  # fmt: skip
+        if args.json:
+            import json
+
+            print(json.dumps(found.to_dict(), indent=2))
+        else:
+            print(race_table(found))
+        return
     result = study(args.sizes, args.methods, args.rounds, args.budget,
                    progress=lambda s: print(s, file=sys.stderr, flush=True))  # fmt: skip
     if args.plot:

@@ -75,44 +75,59 @@ Scale
     judges it by its distance.
 
 Solver defaults (``solver_defaults()``)
-    ``nag`` — Nesterov's accelerated gradient — tuned from the curvature: with
-    λ_max and λ_min the extreme eigenvalues of the Hessian at the hyper fit (which
-    lies near the minimum), lr = 1/λ_max and momentum = (√κ - 1)/(√κ + 1),
-    κ = λ_max/λ_min, the textbook setting for a strongly convex quadratic;
-    ``gtol`` = 1e-10 · λ_min · extent (a gradient that small means the minimum is
-    within about 1e-10 of the data's extent, and it is still far above the
-    rounding level of the gradient), ``ftol`` off, ``max_steps`` = 20000. Why:
+    ``lbfgs`` — L-BFGS with a strong-Wolfe line search, one iteration a step (its
+    ``minimize_defaults``) — from the hyper fit, with ``gtol`` = 1e-10 · λ_min ·
+    extent (λ_min the smallest eigenvalue of the Hessian at the hyper fit: a
+    gradient that small means the minimum is within about 1e-10 of the data's
+    extent), ``ftol`` off and ``max_steps = 1000``. Chosen by measurement (issue
+    13). Defaults (n = 100, 120° arc, noise 0.05, seed 5), this machine, median of
+    3 interleaved rounds (``geograd compare circle-fit --optimizers
+    nag,lbfgs,newton,trust-ncg`` gives the same steps):
 
-    - Steepest descent (``gd``, with its line search) needs O(κ) steps and κ grows
-      fast as the arc shortens (2 on a full circle, about 100 on the default 120°
-      arc, 1400 on a 60° arc): on the default data both take about 200 steps, on
-      a 60° arc gd takes 3400 and Nesterov's momentum, needing O(√κ), 1200.
-    - Heavy-ball momentum with its own optimal tuning (lr = 4/(√λ_max + √λ_min)²,
-      momentum ((√κ-1)/(√κ+1))²) would be faster still on a quadratic but is
-      fragile: where the curvature along the path differs from the curvature at
-      the minimum (a noisy short arc, a start far away) it oscillated without end
-      or diverged; Nesterov's method with lr = 1/λ_max did not, on any well-posed
-      case we tried (arcs of 45° to 360°, noise up to 0.2, n from 10 to 1000).
-    - The curvature is measured at the hyper fit rather than at x0 so that the
-      tuning does not depend on ``init`` or on a given ``x0``: what sets the rate
-      of convergence is the curvature near the minimum.
-    - Step and tolerance are in the problem's own units (λ is dimensionless, the
-      gradient a length), so data in other units takes the same steps.
+    ==========  =====  =====  ========  ==========  ===========================
+    method      steps  evals  time      distance    objective within 1e-9 at
+    ==========  =====  =====  ========  ==========  ===========================
+    lbfgs       11     15     2.6 ms    7.9e-10     step 8, 1.8 ms
+    trust-ncg   5      7      4.4 ms    5.5e-14     step 4, 3.5 ms
+    newton      13     15     7.6 ms    1.1e-12     step 12, 6.6 ms
+    momentum    192    193    27 ms     1.4e-10     step 77
+    nag         215    216    31 ms     1.8e-10     step 86
+    gd          169    289    38 ms     1.5e-10     step 62
+    adam        390    391    58 ms     1e-11       step 155
+    ==========  =====  =====  ========  ==========  ===========================
 
-    Measured (this machine). Defaults (n = 100, 120° arc, noise 0.05, seed 5):
-    215 steps, about 25 ms, 1.8e-10 from the reference and equal to it in loss to
-    1e-15 relative. A full circle takes 17 steps, a half circle 72, a 60° arc 1200
-    (0.13 s); n = 10000 takes 200 steps (0.7 s); ``init=kasa`` 240 steps; noiseless
-    data none (x0 is then already exact). Nearly straight arcs (30° with noise
-    0.05, say) are ill-posed: a line fits almost as well, κ reaches 10⁶ and the
-    minimum runs off towards R = ∞; gradient methods then crawl.
+    lbfgs ends either on gtol or, as here, on xtol: its line search finds no
+    decrease, the loss flat to rounding (a converged stop, ~4e-10 of the extent
+    from the minimum, equal to the reference's loss to 1e-16 relative). Over 26
+    data sets (seeds 0-5, arcs of 45° to 360°, noise 0 to 0.2, n from 10 to 2000,
+    every init) it matched the reference on all, within 1.3e-9 of the extent
+    (median 12.5 steps, at most 8 ms), where nag, the default before, took a
+    median of 300 steps and up to 0.33 s (45° arc: 2300 steps). trust-ncg matched
+    on all too, within 1.4e-11, but at about twice lbfgs's time (its steps cost
+    Hessian-vector products). Other figures of the default solve: a full circle 5
+    steps, a half circle 9, a 60° arc 16 (4.5 ms; nag 1200 steps, 0.13 s), n =
+    10000 12 steps (12 ms), ``init=kasa`` 11; noiseless data none (x0 is then
+    already exact). Nearly straight arcs are ill-posed: a line fits almost as
+    well, κ reaches 10⁶ and the minimum runs off towards R = ∞ (30° with noise
+    0.05: lbfgs 20 steps, 7e-9 of the extent off; trust-ncg 16, 3e-16; nag 4773).
 
-    The other optimizers get settings from the same curvature (``gd``: first
-    trial step 1/λ_max, ``c1`` = 0.5; ``sgd``: lr = 1/λ_max; ``momentum``: heavy
-    ball with nag's tuning, lr = 1/λ_max and momentum (√κ-1)/(√κ+1)) or, for the
-    adaptive methods, a learning rate in units of the extent (:data:`ADAPTIVE`).
-    On the default data every one of them ends within 1e-9 of the reference
-    (adagrad and sgd the slowest, 1700-1800 steps; rmsprop runs its 5000).
+    L-BFGS needs no step size (its first step is scaled by the gradient, the later
+    ones by the curvature pairs), so data in other units takes the same steps.
+
+    The other optimizers are tuned from the curvature at the hyper fit (measured
+    there rather than at x0, so that the tuning does not depend on ``init`` or a
+    given ``x0``): ``nag`` with lr = 1/λ_max and momentum = (√κ - 1)/(√κ + 1),
+    κ = λ_max/λ_min, the textbook setting for a strongly convex quadratic (O(√κ)
+    steps, where steepest descent needs O(κ) and κ grows fast as the arc
+    shortens: 2 on a full circle, about 100 on the default 120° arc, 1400 on a
+    60° arc); ``gd``: first trial step 1/λ_max, ``c1`` = 0.5; ``sgd``: lr =
+    1/λ_max; ``momentum``: heavy ball with nag's tuning (its own optimal tuning,
+    lr = 4/(√λ_max + √λ_min)² and momentum ((√κ-1)/(√κ+1))², oscillated without
+    end or diverged where the curvature along the path differs from the curvature
+    at the minimum); ``max_steps`` = 20000 for these. The adaptive methods get a
+    learning rate in units of the extent (:data:`ADAPTIVE`). On the default data
+    every one of them ends within 1e-9 of the reference (adagrad and sgd the
+    slowest, 1700-1800 steps; rmsprop runs its 5000).
 """
 
 from __future__ import annotations
@@ -134,7 +149,7 @@ from .scaling import Frame, Normalised, times_pow2
 #: The algebraic fits, in the order they are reported; ``hyper`` is the default x0.
 ALGEBRAIC_FITS = ("kasa", "taubin", "hyper")
 DEFAULT_INIT = "hyper"
-DEFAULT_OPTIMIZER = "nag"
+DEFAULT_OPTIMIZER = "lbfgs"
 
 #: The adaptive optimizers' learning rate in units of the data's extent, the factor an
 #: exponential schedule lowers it by over the run (None: no schedule, their steps shrink
@@ -411,10 +426,12 @@ class CircleFitCore(Problem):
     ) -> dict[str, Any]:
         """Settings for :func:`geograd.minimize`; see the module docstring for the reasons.
 
-        Step sizes come from the Hessian's extreme eigenvalues at the hyper fit
-        (:meth:`curvature`); ``gtol`` = 1e-10 · λ_min · extent bounds the distance
+        By default L-BFGS with its minimize settings (no step size); the other methods'
+        step sizes come from the Hessian's extreme eigenvalues at the hyper fit
+        (:meth:`curvature`). ``gtol`` = 1e-10 · λ_min · extent bounds the distance
         still to go, near the minimum, by about 1e-10 of the data's extent.
         """
+        from geograd.optim.lbfgs import LBFGS
         from geograd.optim.schedules import Exponential
 
         name = (optimizer or DEFAULT_OPTIMIZER).strip().lower()
@@ -432,6 +449,12 @@ class CircleFitCore(Problem):
             }
         if name == "gd":
             return {"optimizer": "gd", "lr": 1.0 / hi, "c1": 0.5, "max_steps": budget, **loop}
+        if name == "lbfgs":
+            # No step size to tune: the first step is scaled by the gradient, the later
+            # ones by the curvature pairs. Its minimize settings (strong Wolfe, one
+            # iteration a step), so that minimize(p.loss, p.x0, **these) is the solve.
+            return {"optimizer": "lbfgs", **LBFGS.minimize_defaults,
+                    "max_steps": 1000 if max_steps is None else max_steps, **loop}  # fmt: skip
         if name == "momentum":
             # Heavy ball with Nesterov's tuning: the optimal heavy-ball setting
             # (4/(√λ_max + √λ_min)², ((√κ-1)/(√κ+1))²) oscillates off the minimum.

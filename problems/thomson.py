@@ -82,40 +82,57 @@ Symmetry: solutions in the reference's frame
     it. :meth:`Thomson.baselines` and :meth:`Thomson.assess` do the same.
 
 Solver defaults (``solver_defaults()``, for ``retracting_loss()``)
-    ``nag`` — Nesterov momentum 0.95 — with ``lr = 1/(0.2 N^1.5 + 1)``, gradients
-    clipped to norm ``0.3 (0.2 N^1.5 + 1)``, ``gtol = 1e-9``, ``max_steps = 20000``.
-    Why:
+    ``trust-ncg`` — Steihaug-CG trust region on exact Hessian-vector products —
+    with first trust radius ``lr = 0.01`` (:data:`TRUST_RADIUS`, radians; 0.01 to 1
+    take about the same steps), ``gtol = 1e-9`` and ``max_steps = 1000``. Chosen
+    by measurement (issue 13). No flags (N = 12, seed 5), this machine, median of
+    3 interleaved rounds (``geograd compare thomson --optimizers
+    nag,lbfgs,newton,trust-ncg`` gives the same steps):
 
-    - The learning rate is the inverse of the largest Hessian eigenvalue at the
-      minimum, measured at 0.17-0.21 N^1.5 for N = 5..32 (the nearest-neighbour
-      distance shrinks like N^-1/2, the curvature of 1/d grows like d^-3).
-    - Momentum for the soft modes: several minima have Hessian condition numbers
-      κ in the hundreds or thousands (N = 7: 425, N = 19: 3600, N = 25: 3100).
-      Steepest descent needs about κ steps per decade of the gradient: with ``gd``
-      (Armijo line search, no learning rate) N = 19 took 15000 steps and N = 25
-      16400 (20 s); Nesterov's momentum needs about √κ as many, 2000 for both.
-    - The clip: a random start can put two charges 1e-3 apart, with a force of 1e6;
-      no step then moves a charge by more than ~0.3 radians.
-    - ``gtol = 1e-9`` on the Riemannian gradient norm (energy per radian) leaves
-      the charges within gtol/λ_min of the minimum — 1e-9 for the icosahedron
-      (λ_min = 0.91), 2e-7 for N = 19, the softest in the table (λ_min = 0.0049) —
-      and the energy within 1e-13 of it; float64 resolves gradients to ~1e-13 at N = 32.
+    ==========  =====  =====  ========  ==========  ===========================
+    method      steps  evals  time      distance    energy within 1e-9 at
+    ==========  =====  =====  ========  ==========  ===========================
+    trust-ncg   16     18     30 ms     7.6e-11     step 15, 25 ms
+    lbfgs       45     67     34 ms     4.8e-08     step 26, 14 ms
+    gd          83     138    49 ms     6.5e-10     step 43, 25 ms
+    newton      26     36     54 ms     9.6e-15     step 25, 48 ms
+    nag         252    253    95 ms     9.5e-10     step 86, 31 ms
+    momentum    774    775    284 ms    2.3e-10     step 257
+    adam        1034   1035   393 ms    7.8e-10     step 528
+    ==========  =====  =====  ========  ==========  ===========================
 
-    Measured (this machine, no flags: N = 12, seed 5): 252 steps and evaluations,
-    0.1 s; the energy equals the reference's to rounding (and the table's
-    49.165253058 within 4e-10), and the aligned solution is 1e-9 from the reference
-    configuration. For every N = 2..32, one seed-5 start converges in at most 2000
-    steps and 1.4 s (N = 25), and reaches the table's energy within 1e-8 — except
-    N = 16, whose first start falls into the local minimum 92.920353962;
-    ``--restarts 2`` reaches 92.911655303 (tests). N = 50 takes 650 steps (5 s) and
-    N = 100 1650 (32 s). ``gd`` is the robust alternative without a learning rate
-    (``lr = 0.1`` is only its first trial step), faster on the stiff N (83 steps for
-    N = 12) and slower on the soft ones.
+    (time includes the alignment onto the reference.) lbfgs gets the energy within
+    1e-9 sooner but stops later, on its line search's rounding-level xtol, 600
+    times farther from the minimum and with 3.7 times the evaluations. Over N =
+    2..32 (one seed-5 start each) trust-ncg reached the table's energy for every N,
+    in 10-36 steps (median 23), each N in at most 0.65 s, 4.9 s in all — also
+    N = 16, whose seed-5 start takes nag (the default before) into the local
+    minimum 92.920353962; nag took 11 s in all and up to 1.5 s (N = 25: 1983
+    steps), lbfgs 4.0 s in all but up to 1.1 s (N = 31) and up to 4e-7 from the
+    minimum. N = 50: trust-ncg 38 steps, 0.8 s (lbfgs 174 steps, 0.8 s; nag 650,
+    1.5 s). Several minima are soft (Hessian condition numbers in the hundreds or
+    thousands: N = 7: 425, N = 19: 3600, N = 25: 3100), which CG on exact
+    Hessian-vector products takes in its stride, where first-order methods need
+    ~√κ (momentum) or ~κ (gd) steps per decade of the gradient.
 
-    The adaptive optimizers get learning rates in radians from :data:`ADAPTIVE`,
-    with an exponential schedule lowering them by 1e-6 over the run (Adagrad's
-    accumulator decays its steps by itself); each reaches the octahedron's and the
-    icosahedron's energy to rounding.
+    ``gtol = 1e-9`` on the Riemannian gradient norm (energy per radian) leaves the
+    charges within gtol/λ_min of the minimum — 1e-9 for the icosahedron (λ_min =
+    0.91), 2e-7 for N = 19, the softest in the table (λ_min = 0.0049) — and the
+    energy within 1e-13 of it; float64 resolves gradients to ~1e-13 at N = 32.
+
+    ``nag`` and ``momentum`` (momentum 0.95) and ``sgd`` get ``lr = 1/(0.2 N^1.5 +
+    1)``, the inverse of the largest Hessian eigenvalue at the minimum (measured
+    0.17-0.21 N^1.5 for N = 5..32: the nearest-neighbour distance shrinks like
+    N^-1/2, the curvature of 1/d grows like d^-3), with gradients clipped to norm
+    ``0.3 (0.2 N^1.5 + 1)`` (a random start can put two charges 1e-3 apart, with a
+    force of 1e6; no step then moves a charge by more than ~0.3 radians) and
+    ``max_steps = 20000``. ``gd`` (Armijo line search; ``lr = 0.1`` is only its
+    first trial step) is robust without a learning rate, fast on the stiff N and
+    slow on the soft ones (N = 19: 15000 steps). The adaptive optimizers get
+    learning rates in radians from :data:`ADAPTIVE`, with an exponential schedule
+    lowering them by 1e-6 over the run (Adagrad's accumulator decays its steps by
+    itself); each reaches the octahedron's and the icosahedron's energy to
+    rounding.
 """
 
 from __future__ import annotations
@@ -204,7 +221,10 @@ LBFGS_RATE = 6e-7
 POLISH_RATE = 2e-7
 POLISH_MAX_N = 200
 
-DEFAULT_OPTIMIZER = "nag"
+DEFAULT_OPTIMIZER = "trust-ncg"
+#: trust-ncg's first trust radius (radians: the loss is scale-free on the unit sphere); the
+#: radius then follows the energy (measured: 0.01 to 1 take about the same steps).
+TRUST_RADIUS = 0.01
 #: The stopping tolerance on the Riemannian gradient norm (energy per radian).
 GTOL = 1e-9
 #: sgd, momentum, nag: lr = 1 / (0.2 N^1.5 + 1), about the inverse of the largest Hessian
@@ -614,6 +634,10 @@ class Thomson(Problem):
         steps = max_steps or 20000
         if name == "gd":
             return {"optimizer": "gd", "lr": 0.1, "c1": 0.5, "gtol": GTOL, "max_steps": steps}
+        if name == "trust-ncg":
+            # Newton steps from exact Hessian-vector products: tens of steps for N <= 50.
+            return {"optimizer": name, "lr": TRUST_RADIUS, "gtol": GTOL,
+                    "max_steps": max_steps or 1000}  # fmt: skip
         curvature = 0.2 * self.n**1.5 + 1.0
         if name in ("nag", "momentum", "sgd"):
             out: dict[str, Any] = {

@@ -65,41 +65,63 @@ Baselines
     scipy's defaults, from x0) and ``linearised`` (the closed form above).
 
 Solver defaults (``solver_defaults()``)
-    ``gd`` (steepest descent with Armijo backtracking) from ``x0`` = the
-    linearised solution, with first trial step ``lr = 1/(2n)``, ``c1 = 0.5``,
-    ``max_steps = 5000``, ``gtol = 1e-11·scale`` and ``ftol`` off. Why:
+    ``trust-ncg`` (Steihaug-CG trust region on exact Hessian-vector products) from
+    ``x0`` = the linearised solution, with first trust radius ``lr = 0.1·scale``
+    (:data:`TRUST_RADIUS`; a length), ``max_steps = 1000``, ``gtol = 1e-11·scale``
+    and ``ftol`` off. Chosen by measurement (issue 13). The default problem (6
+    anchors in 2-D, noise 0.1, seed 5), this machine, median of 3 interleaved
+    rounds (``geograd compare trilateration --optimizers gd,lbfgs,newton,trust-ncg``
+    gives the same steps):
+
+    ==========  =====  =====  ========  ==========  ===========================
+    method      steps  evals  time      distance    objective within 1e-9 at
+    ==========  =====  =====  ========  ==========  ===========================
+    lbfgs       7      10     1.5 ms    1.4e-12     step 5, 1.2 ms
+    trust-ncg   4      6      1.8 ms    4.4e-16     step 3, 1.3 ms
+    gd          20     32     3.2 ms    1.4e-11     step 11, 1.9 ms
+    newton      10     12     3.4 ms    8.4e-14     step 9, 2.9 ms
+    momentum    393    394    41 ms     1.5e-11     step 177
+    adam        409    410    47 ms     5.7e-12     step 174
+    ==========  =====  =====  ========  ==========  ===========================
+
+    Why trust-ncg and not lbfgs, 0.3 ms faster here: over 31 data sets (seeds 0-7;
+    3-D; 3 anchors; 4 anchors in 3-D; 50 anchors; noise 0 and 1) trust-ncg matched
+    the reference on all, in 3-16 steps (median 6), while lbfgs's first line
+    search, free to take a long step, left the basin once (4 anchors in 3-D,
+    seed 2) and converged to another stationary point 0.54 of the extent away.
+    gd, the default before, matched on all but needs about cond(∇²L) steps per
+    digit: up to 1700 steps (0.25 s) for a minimal, badly shaped set of anchors.
+    Other figures of the default solve: 3-D 4 steps, 2.5 ms; 50 anchors 3 steps;
+    3 anchors 3 steps; noise 1.0 7 steps; all within 2e-12 of the extent from the
+    reference; with noise = 0 the start is already the true position (to 1e-15)
+    and the run stops at step 0; data scaled by 1e-6 or 1e6 takes the same steps.
+
+    Why the rest:
 
     - The linearised solution is the textbook start (closed form, exact for
       noiseless ranges), and it lies in the basin of the least-squares minimum
       in all but extreme cases. The anchors' centroid (``--x0``) shows a longer
       descent, but with few anchors or large noise it can lead into a local
-      minimum (3 anchors: 2 of 20 seeds).
-    - ∇²L is dimensionless (≈ 2 Σ u_i u_iᵀ near a good fit, eigenvalues between 0
-      and 2n), so 1/(2n) is a first step that does not overshoot, in any units;
-      the line search then grows it to the curvature it meets. ``c1 = 0.5`` as
-      for the median (no zigzagging on overlong steps).
+      minimum (3 anchors: 2 of 20 seeds; 4 anchors in 3-D, seed 2, with trust-ncg).
+    - The trust radius is a length: a tenth of the anchors' extent lets the first
+      Newton steps through near a good start (0.01 to 1 of it take 3-10 steps on
+      the data above) and the radius then follows the model's agreement.
     - The gradient has units of length: ``gtol`` is relative to the anchors'
       extent ``scale``. For noiseless ranges L falls to 0, where a relative
       ``ftol`` would stop with residuals near 1e-8; the gradient test runs on to
-      ~1e-11 of the extent from the minimum, for a few steps more.
-    - ``max_steps = 5000``: steepest descent needs about cond(∇²L) steps per
-      digit, and the condition number reaches ~1000 for a minimal, badly shaped
-      set of anchors (3 in 2-D, 4 in 3-D: up to 1700 steps, 0.25 s); good
-      geometry converges in tens of steps.
+      ~1e-11 of the extent from the minimum.
 
-    Measured (this machine): the default problem (6 anchors in 2-D, noise 0.1,
-    seed 5) converges in 20 steps, 32 evaluations, 3 ms, 1.4e-11 from the
-    reference; 3-D 78 steps, 12 ms, 8e-11; 50 anchors 24 steps, 4 ms, 3e-12; with
-    noise = 0 the start is already the true position (to 1e-15) and the run stops
-    at step 0. Data scaled by 1e-6 or 1e6 takes the same 20 steps.
-
-    The other optimizers get an exponential schedule that lowers lr by 1e-6 over
-    ``max_steps = 2000`` and a learning rate that is dimensionless, in units of
-    1/n, for sgd, momentum and nag (``LR_PLAIN``: their step is lr times the
-    gradient, stable while lr·2n < 2), and in units of ``scale`` for the
-    adaptive ones (``LR_IN_SCALES``: their steps are about lr long). Each
-    reaches the default problem's reference within 1e-9 of the extent (sgd in
-    31 steps, adam in 409).
+    ``gd`` (steepest descent with Armijo backtracking) gets first trial step
+    ``lr = 1/(2n)`` (∇²L is dimensionless, ≈ 2 Σ u_i u_iᵀ near a good fit with
+    eigenvalues between 0 and 2n, so 1/(2n) does not overshoot in any units),
+    ``c1 = 0.5`` (as for the median: no zigzagging on overlong steps) and
+    ``max_steps = 5000``. The other optimizers get an exponential schedule that
+    lowers lr by 1e-6 over ``max_steps = 2000`` and a learning rate that is
+    dimensionless, in units of 1/n, for sgd, momentum and nag (``LR_PLAIN``: their
+    step is lr times the gradient, stable while lr·2n < 2), and in units of
+    ``scale`` for the adaptive ones (``LR_IN_SCALES``: their steps are about lr
+    long). Each reaches the default problem's reference within 1e-9 of the extent
+    (sgd in 31 steps, adam in 409).
 """
 
 from __future__ import annotations
@@ -148,6 +170,10 @@ LR_IN_SCALES = {
     "rmsprop": 0.03,
     "adagrad": 0.3,
 }
+#: The default solve's optimizer (measured fastest to the reference; see the module docstring).
+DEFAULT_OPTIMIZER = "trust-ncg"
+#: trust-ncg's first trust radius, in units of ``scale`` (the radius then follows the fit).
+TRUST_RADIUS = 0.1
 #: Baseline names handled here rather than by scipy.optimize.minimize.
 SPECIALISTS = ("least_squares", "linearised")
 
@@ -503,17 +529,22 @@ class TrilaterationCore(Problem):
     ) -> dict[str, Any]:
         """Settings for :func:`geograd.minimize`; see the module docstring for the reasons.
 
-        Steps are dimensionless (gd) or in units of :attr:`scale`, and ``gtol`` is in
-        units of :attr:`scale`, so the settings do not depend on the units of the data.
+        Steps are dimensionless (gd) or in units of :attr:`scale` (trust-ncg's first
+        radius, the adaptive ones' lr), and ``gtol`` is in units of :attr:`scale`, so the
+        settings do not depend on the units of the data.
         """
         from geograd.optim.schedules import Exponential
 
-        name = (optimizer or "gd").strip().lower()
+        name = (optimizer or DEFAULT_OPTIMIZER).strip().lower()
         loop: dict[str, Any] = {"gtol": 1e-11 * self.scale, "ftol": None}
         if name == "gd":
             steps = max_steps or 5000
             lr = 1.0 / (2.0 * self.n)
             return {"optimizer": "gd", "lr": lr, "c1": 0.5, "max_steps": steps, **loop}
+        if name == "trust-ncg":
+            # lr is the first trust radius, a length: a fraction of the anchors' extent.
+            radius = TRUST_RADIUS * self.scale
+            return {"optimizer": name, "lr": radius, "max_steps": max_steps or 1000, **loop}
         steps = max_steps or 2000
         if name in LR_PLAIN:
             lr = LR_PLAIN[name] / self.n

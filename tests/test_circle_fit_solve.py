@@ -27,22 +27,25 @@ def default() -> CircleFit:
 def test_default_solve_reaches_the_reference(default: CircleFit) -> None:
     ref = default.reference()
     res = default.solve()
-    assert res.optimizer == "nag"
-    assert res.converged and res.reason == "gtol", res.message
-    assert math.dist(res.x, ref.x) < 1e-9  # stated: about 1e-10 of the extent
+    assert res.optimizer == "lbfgs"
+    # gtol, or xtol: its line search found no decrease, L flat to rounding (measured)
+    assert res.converged and res.reason in ("gtol", "xtol"), res.message
+    assert math.dist(res.x, ref.x) < 1e-9  # measured 7.9e-10 (extent 1.8)
     assert abs(res.loss - ref.loss) <= 1e-14 * ref.loss
-    assert res.steps < 1000
+    assert res.steps < 50  # measured 11 (nag: 215)
     report = default.assess(res.x)
     assert report["distance"] < 1e-9 and report["certificate"]["local_minimum"] is True
 
 
 def test_solver_defaults_drive_minimize_directly(default: CircleFit) -> None:
     settings = default.solver_defaults()
-    assert settings["optimizer"] == "nag" and settings["ftol"] is None
+    assert settings["optimizer"] == "lbfgs" and settings["ftol"] is None
+    assert settings["line_search_fn"] == "strong_wolfe" and settings["max_iter"] == 1
+    nag = default.solver_defaults("nag")
     hi, lo = default.curvature()
-    assert settings["lr"] == pytest.approx(1.0 / hi)
+    assert nag["lr"] == pytest.approx(1.0 / hi)
     root = math.sqrt(hi / lo)
-    assert settings["momentum"] == pytest.approx((root - 1) / (root + 1))
+    assert nag["momentum"] == pytest.approx((root - 1) / (root + 1))
     res = minimize(default.loss, default.x0, **settings)
     again = default.solve()
     # solve() runs the same settings on the unit copy of the data (centred, divided by a

@@ -301,10 +301,10 @@ def test_compare_default_lineup_all_and_none() -> None:
 
 
 def test_compare_default_lineup_starts_with_the_problems_own_optimizer() -> None:
-    # thomson solves with nag by default; the line-up puts it first, then the usual four
+    # thomson solves with trust-ncg by default; the line-up puts it first, then the rest
     data = ok_json("compare", "thomson", "--n", "4", "--baselines", "none")
     assert [r["method"] for r in data["runs"][1:]] == [
-        "nag", "gd", "sgd", "momentum", "adam", "lbfgs", "newton",
+        "trust-ncg", "gd", "sgd", "momentum", "adam", "lbfgs", "newton",
     ]  # fmt: skip
 
 

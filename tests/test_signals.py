@@ -136,7 +136,7 @@ def test_ctrl_c_between_thomson_restarts_keeps_the_best_start(tmp_path: Path, ho
     printed = assert_kept(proc, marker, hold, out)
     if hold in ("start:2", "align:1"):
         # at least the first start's whole run: the icosahedron's energy
-        assert printed["steps"] > 100
+        assert printed["steps"] >= 10  # trust-ncg's first start: 16 steps
         assert printed["loss"] == pytest.approx(49.165253058, abs=1e-8)
 
 
@@ -145,7 +145,7 @@ def test_ctrl_c_while_thomson_computes_its_reference_is_not_swallowed(tmp_path: 
     # solve. Ctrl-C there ends the solve (exit 130, the run kept), and the reference is
     # not started again afterwards.
     out = tmp_path / "r.json"
-    args = ["thomson", "--n", "40", "--reference", "--steps", "50"]
+    args = ["thomson", "--n", "40", "--reference", "--steps", "50", "--optimizer", "nag"]
     proc, marker = held_run("reference-start:2", args, out)
     printed = assert_kept(proc, marker, "reference-start:2", out)
     assert printed["steps"] == 50
@@ -288,7 +288,7 @@ def test_a_reference_never_swallows_ctrl_c(monkeypatch: pytest.MonkeyPatch) -> N
 
     monkeypatch.setattr(Thomson, "compute_reference", interrupted)
     res = kept(p)  # the solve aligns onto the reference: Ctrl-C there ends the solve
-    assert res.reason == "interrupted" and res.steps > 100 and not p.reference_cached
+    assert res.reason == "interrupted" and res.steps >= 10 and not p.reference_cached
     # ... and the reference is not started all over again after the user asked to stop
     with pytest.raises(ReferenceUnavailable, match="interrupted"):
         p.reference()

@@ -59,6 +59,9 @@ from geograd.errors import (
 )
 
 _NULL = nullcontext()
+#: The least distance :meth:`ArrayAPIBackend.distances` takes from summed squares: its
+#: square, 2^-1000, is a normal float, so the squares kept all their bits that matter.
+SQUARES_SAFE_MIN = 2.0**-500
 
 
 class ArrayAPIBackend:
@@ -301,8 +304,15 @@ class ArrayAPIBackend:
         return out
 
     def distances(self, coords: Sequence[Any], center: Sequence[float]) -> Any:
-        """d_i = sqrt(Σ_j (x_ij − c_j)²), folded with the namespace's hypot (no overflow):
-        one subtraction and one hypot per coordinate, the namespace's own kernels."""
+        """d_i = sqrt(Σ_j (x_ij − c_j)²): the plain square root of summed squares (a few
+        ulp, at most about 1.5 + d/2), where no square can overflow or underflow; else
+        folded with the namespace's hypot, which scales (several times slower: numpy's
+        hypot costs about 7x a subtraction, squaring and sqrt at 10^5 points).
+
+        The fast form is kept when every distance is finite and at least
+        :data:`SQUARES_SAFE_MIN` (then any square that underflowed is below 2^-74 of the
+        sum, lost in rounding); one ``min`` and the sum the NaN check takes anyway decide.
+        An iterate exactly on a data point (a zero distance) takes the hypot path."""
         if not coords or len(coords) != len(center):
             raise ShapeError(
                 f"distances: {len(coords)} coordinate arrays and a centre of {len(center)} "
@@ -313,6 +323,14 @@ class ArrayAPIBackend:
         self._length("distances", *coords)
         xp = self.xp
         with self.quiet():
+            diff = coords[0] - float(center[0])
+            out = diff * diff
+            for x, c in zip(coords[1:], center[1:]):
+                diff = x - float(c)
+                out = out + diff * diff
+            out = xp.sqrt(out)
+            if self._finite_sum(out) and float(xp.min(out)) >= SQUARES_SAFE_MIN:
+                return out
             out = xp.abs(coords[0] - float(center[0]))
             for x, c in zip(coords[1:], center[1:]):
                 out = xp.hypot(out, x - float(c))

@@ -14,7 +14,7 @@ import pytest
 import zarr
 
 from geograd.errors import InputError
-from problems.sources import DEFAULT_CHUNK, open_points
+from geograd.problems.sources import DEFAULT_CHUNK, open_points
 
 SYNC = {"scheduler": "synchronous"}
 

@@ -280,9 +280,13 @@ def weight_exponent(weights: Sequence[float] | Any) -> int:
 def step_family(optimizer: Any) -> str:
     """How an optimizer's learning rate relates to lengths: ``adaptive`` (Adam, Adamax,
     RMSprop, Adagrad: each coordinate moves by about lr, whatever the gradient, so lr is
-    a length) or ``plain`` (SGD, momentum, NAG, the line search, plugins: the step is
-    lr times the gradient)."""
+    a length; Newton-CG and trust-ncg too, whose lr is the first trial step's length or
+    trust radius), ``free`` (L-BFGS: lr multiplies a quasi-Newton step, itself a length,
+    so lr has no unit and passes as it is) or ``plain`` (SGD, momentum, NAG, the line
+    search, plugins: the step is lr times the gradient)."""
     from geograd.optim import Adagrad, Adam, Adamax, Optimizer, RMSprop, get_optimizer
+    from geograd.optim.lbfgs import LBFGS
+    from geograd.optim.newton import NewtonCG, TrustNCG
 
     if isinstance(optimizer, str):
         cls: Any = get_optimizer(optimizer)
@@ -292,7 +296,10 @@ def step_family(optimizer: Any) -> str:
         cls = type(optimizer)
     else:
         return "plain"
-    return "adaptive" if issubclass(cls, (Adam, Adamax, RMSprop, Adagrad)) else "plain"
+    if issubclass(cls, LBFGS):
+        return "free"
+    adaptive = (Adam, Adamax, RMSprop, Adagrad, NewtonCG, TrustNCG)
+    return "adaptive" if issubclass(cls, adaptive) else "plain"
 
 
 # ---------------------------------------------------------------------------- mixin
@@ -440,13 +447,17 @@ class Normalised:
         return times_pow2(float(v), (self.loss_power - 1) * self.frame.exponent)
 
     def lr_to_user(self, lr: float, family: str) -> float:
-        """A unit learning rate in user units: a length for adaptive steps, else
-        length / gradient (s² / s^p)."""
+        """A unit learning rate in user units: a length for adaptive steps, unchanged
+        for unit-free ones (L-BFGS), else length / gradient (s² / s^p)."""
         k = self.frame.exponent
+        if family == "free":
+            return float(lr)
         return times_pow2(float(lr), k if family == "adaptive" else (2 - self.loss_power) * k)
 
     def lr_to_unit(self, lr: float, family: str) -> float:
         k = self.frame.exponent
+        if family == "free":
+            return float(lr)
         return times_pow2(float(lr), -k if family == "adaptive" else (self.loss_power - 2) * k)
 
     # ------------------------------------------------------- the Problem interface

@@ -302,10 +302,12 @@ def test_default_solve_reaches_the_exact_point(seed5: FermatPoint) -> None:
     settings = seed5.solver_defaults()
     # The same settings drive minimize on the loss in user coordinates; solve() runs them
     # on the unit copy of the triangle (centred, divided by a power of two), so the two
-    # runs agree to the problem's tolerance, not bit for bit (L-BFGS's lr, shown in user
-    # units, also seeds its line search with another first trial there).
+    # runs agree to the problem's tolerance, not bit for bit. L-BFGS's lr has no unit:
+    # it passes to user units unchanged, and the user-coordinate run takes as few steps.
+    assert settings["lr"] == 1.0
     again = minimize(seed5.loss, seed5.x0, **settings)
     assert again.converged and math.dist(again.x, ref.x) < 1e-7 * seed5.scale
+    assert again.steps <= res.steps + 3, (again.steps, res.steps)
 
 
 @pytest.mark.parametrize("name", OURS)
@@ -335,6 +337,10 @@ def test_defaults_do_not_depend_on_units(seed5: FermatPoint) -> None:
         assert p.solver_defaults()["optimizer"] == "lbfgs"
         gd = p.solver_defaults("gd")["lr"]
         assert gd == pytest.approx(factor * seed5.solver_defaults("gd")["lr"])
+        # a trust radius is a length too; L-BFGS's lr multiplies a step: no unit
+        radius = p.solver_defaults("trust-ncg")["lr"]
+        assert radius == pytest.approx(factor * seed5.solver_defaults("trust-ncg")["lr"])
+        assert p.solver_defaults("lbfgs")["lr"] == seed5.solver_defaults("lbfgs")["lr"] == 1.0
 
 
 def test_baselines_agree(seed5: FermatPoint) -> None:

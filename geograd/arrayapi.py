@@ -43,9 +43,9 @@ import math
 import operator
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from itertools import repeat
+from itertools import count, repeat
 from typing import Any
 
 from geograd import backend as B
@@ -589,20 +589,20 @@ class ArrayAPIBackend:
         and written into the zeros entry by entry (O(number of entries)).
         """
         lazy = self._lazy_backend(pieces)
-        if lazy is not None:
+        if lazy is not None and lazy is not self:
             return lazy.scatter_add(pieces, indices, n)
         out = None
         points: dict[int, float] = {}
         for g, index in zip(pieces, indices):
             if isinstance(index, int):
                 i = fa._check_index(index, n)
-                points[i] = points.get(i, 0.0) + float(g)
+                points[i] = points.get(i, 0.0) + self._entry_value(g)
                 continue
             if isinstance(index, slice):
                 start, stop, step = index.indices(n)
                 if step == 1:
                     if stop > start:
-                        middle = g if type(g) is not float else self.full(stop - start, g)
+                        middle = self._run(g, stop - start)
                         part = self.concat(
                             [self.full(start, 0.0), middle, self.full(n - stop, 0.0)]
                         )
@@ -611,15 +611,27 @@ class ArrayAPIBackend:
                 positions: Sequence[int] = range(start, stop, step)
             else:
                 positions = [fa._check_index(int(i), n) for i in index]
-            values = repeat(g) if type(g) is float else self._floats(g)
-            for i, v in zip(positions, values):
+            for i, v in zip(positions, self._entry_values(g)):
                 points[i] = points.get(i, 0.0) + v
         if points:
             extra = self._sparse(points, n)
             out = extra if out is None else out + extra
         return self.full(n, 0.0) if out is None else out
 
-    def _sparse(self, points: dict[int, float], n: int) -> Any:
+    # scatter_add's pieces; the dask backend keeps them lazy
+    def _entry_value(self, g: Any) -> Any:
+        """A piece added at one index, as a number."""
+        return float(g)
+
+    def _entry_values(self, g: Any) -> Iterable[Any]:
+        """A piece added at several indices: its values in order (a float repeats)."""
+        return repeat(g) if type(g) is float else self._floats(g)
+
+    def _run(self, g: Any, length: int) -> Any:
+        """A piece added over a contiguous slice, as an array of that length."""
+        return g if type(g) is not float else self.full(length, g)
+
+    def _sparse(self, points: dict[int, Any], n: int) -> Any:
         if 8 * len(points) < n:
             zeros = self.full(n, 0.0)
             try:
@@ -1178,44 +1190,26 @@ class DaskBackend(ArrayAPIBackend):
         positions = [fa._check_index(int(i), n) for i in index]
         return self.xp.take(x, self.xp.asarray(positions, dtype=self.xp.int64), axis=0)
 
-    def scatter_add(self, pieces: Sequence[Any], indices: Sequence[Any], n: int) -> Any:
-        """Zeros of length n with each ``pieces[k]`` added at ``indices[k]``, as a dask
-        array (a piece may be a lazy 0-D value: the gradient of a parameter's coordinate)."""
-        xp = self.xp
-        out: Any = None
-        points: dict[int, Any] = {}
-        for g, index in zip(pieces, indices):
-            if isinstance(index, int):
-                i = fa._check_index(index, n)
-                points[i] = points.get(i, 0.0) + g
-                continue
-            if isinstance(index, slice):
-                start, stop, step = index.indices(n)
-                if step == 1:
-                    if stop > start:
-                        middle = g if self._lazy(g) and g.ndim else self.full(stop - start, 0.0) + g
-                        part = self.concat(
-                            [self.full(start, 0.0), middle, self.full(n - stop, 0.0)]
-                        )
-                        out = part if out is None else out + part
-                    continue
-                positions: Sequence[int] = range(start, stop, step)
-            else:
-                positions = [fa._check_index(int(i), n) for i in index]
-            for k, i in enumerate(positions):
-                v = g if type(g) is float or not g.ndim else g[k]
-                points[i] = points.get(i, 0.0) + v
-        if points:
-            if n <= 64:  # a parameter's gradient: its n coordinates, stacked
-                extra = xp.stack([self._arr(points.get(i, 0.0), None) for i in range(n)])
-            else:  # a few entries of a long vector: each placed by a concat
-                extra = self.full(n, 0.0)
-                for i, v in points.items():
-                    extra = extra + self.concat(
-                        [self.full(i, 0.0), self.full(1, 0.0) + v, self.full(n - i - 1, 0.0)]
-                    )
-            out = extra if out is None else out + extra
-        return self.full(n, 0.0) if out is None else out
+    # scatter_add (the base class's) with lazy pieces: a piece may be a lazy 0-D value
+    # (the gradient of a parameter's coordinate), kept in the graph, never read
+    def _entry_value(self, g: Any) -> Any:
+        return g
+
+    def _entry_values(self, g: Any) -> Iterable[Any]:
+        return repeat(g) if type(g) is float or not g.ndim else (g[k] for k in count())
+
+    def _run(self, g: Any, length: int) -> Any:
+        return g if self._lazy(g) and g.ndim else self.full(length, 0.0) + g
+
+    def _sparse(self, points: dict[int, Any], n: int) -> Any:
+        if n <= 64:  # a parameter's gradient: its n coordinates, stacked
+            return self.xp.stack([self._arr(points.get(i, 0.0), None) for i in range(n)])
+        extra = self.full(n, 0.0)  # a few entries of a long vector: each placed by a concat
+        for i, v in points.items():
+            extra = extra + self.concat(
+                [self.full(i, 0.0), self.full(1, 0.0) + v, self.full(n - i - 1, 0.0)]
+            )
+        return extra
 
     def concat(self, pieces: Sequence[Any]) -> Any:
         """One dask array from floats, 0-D and 1-D values, in order."""

@@ -169,19 +169,26 @@ def _python_loop(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
     return lambda: closed_form(xs, ys)
 
 
-def _numpy(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
+def _numpy_median(xs: list[float], ys: list[float]) -> Callable[[Sequence[float]], Evaluation]:
+    """The median objective's closed form in numpy: p -> (mean distance, its gradient
+    −Σ (x_i − p)/d_i / n, 0 for a point at p)."""
     import numpy as np
 
     ax, ay = np.asarray(xs), np.asarray(ys)
+    n = len(ax)
 
-    def call() -> Evaluation:
-        dx, dy = ax - P0[0], ay - P0[1]
+    def fun(p: Sequence[float]) -> Evaluation:
+        dx, dy = ax - p[0], ay - p[1]
         d = np.hypot(dx, dy)
         inv = np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
-        n = len(ax)
         return float(d.sum()) / n, [-float(dx @ inv) / n, -float(dy @ inv) / n]
 
-    return call
+    return fun
+
+
+def _numpy(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
+    fun = _numpy_median(xs, ys)
+    return lambda: fun(P0)
 
 
 def _torch(xs: list[float], ys: list[float]) -> Callable[[], Evaluation]:
@@ -844,14 +851,11 @@ def _scipy_runner(
     import numpy as np
     from scipy.optimize import minimize as scipy_minimize  # type: ignore[import-untyped]
 
-    ax, ay = np.asarray(xs), np.asarray(ys)
-    n = len(xs)
+    median = _numpy_median(xs, ys)
 
     def fun(z: Any) -> tuple[float, Any]:
-        dx, dy = ax - z[0], ay - z[1]
-        d = np.hypot(dx, dy)
-        inv = np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
-        return float(d.sum()) / n, np.array([-float(dx @ inv) / n, -float(dy @ inv) / n])
+        loss, grad = median(z)
+        return loss, np.array(grad)
 
     def run(max_steps: int, budget: float) -> Run:
         count = [0]

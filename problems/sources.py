@@ -29,8 +29,7 @@ a source is opened.
 from __future__ import annotations
 
 import importlib
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +52,20 @@ class LazyPoints:
     names: tuple[str, ...]
     source: str
     kind: str
-    n: int
     chunk_size: int
-    chunks: tuple[int, ...] = field(default=())
 
     @property
     def dim(self) -> int:
         return len(self.columns)
+
+    @property
+    def n(self) -> int:
+        return int(self.columns[0].shape[0])
+
+    @property
+    def chunks(self) -> tuple[int, ...]:
+        """Points per chunk, in order (a chunk never spans two shards)."""
+        return tuple(int(c) for c in self.columns[0].chunks[0])
 
     def describe(self) -> dict[str, Any]:
         """Where the data come from and how they are chunked, for reports and ``--json``."""
@@ -110,9 +116,7 @@ class LazyPoints:
                 raise InputError(f"{self.source}: every weight is zero; give a positive weight")
         cols = arrays[: self.dim]
         wts = arrays[self.dim] if self.weights is not None else None
-        return LazyPoints(
-            cols, wts, self.names, self.source, self.kind, self.n, self.chunk_size, self.chunks
-        )
+        return LazyPoints(cols, wts, self.names, self.source, self.kind, self.chunk_size)
 
 
 def _module(name: str) -> Any:
@@ -189,7 +193,6 @@ def _open_npy_files(files: list[Path], name: str, chunk: int, kind: str) -> Lazy
     blocks: list[Any] = []
     names: tuple[str, ...] | None = None
     total = 0
-    chunks: list[int] = []
     for f in files:
         n, width, cols, fields = _npy_header(f, str(f))
         if names is None:
@@ -207,7 +210,6 @@ def _open_npy_files(files: list[Path], name: str, chunk: int, kind: str) -> Lazy
                     dtype=float,
                 )
             )  # fmt: skip
-            chunks.append(stop - start)
         total += n
     if names is None or total == 0:
         raise InputError(f"{name}: no points; give a file with at least one row")
@@ -215,7 +217,7 @@ def _open_npy_files(files: list[Path], name: str, chunk: int, kind: str) -> Lazy
         columns, weights, coords = _split_columns(blocks, names)
     except InputError as exc:
         raise InputError(f"{name}: {exc}") from None
-    return LazyPoints(columns, weights, coords, name, kind, total, chunk, tuple(chunks))
+    return LazyPoints(columns, weights, coords, name, kind, chunk)
 
 
 def _open_parquet(path: Path, name: str, chunk: int) -> LazyPoints:
@@ -246,9 +248,7 @@ def _open_parquet(path: Path, name: str, chunk: int) -> LazyPoints:
         raise InputError(f"{name}: no rows; give a file with at least one point")
     columns = [arr[:, j] for j in range(len(coords))]
     weights = arr[:, len(coords)] if wname else None
-    return LazyPoints(
-        columns, weights, tuple(coords), name, "parquet", n, chunk, tuple(arr.chunks[0])
-    )
+    return LazyPoints(columns, weights, tuple(coords), name, "parquet", chunk)
 
 
 def _open_zarr(path: Path, name: str, chunk: int) -> LazyPoints:
@@ -270,9 +270,7 @@ def _open_zarr(path: Path, name: str, chunk: int) -> LazyPoints:
         tuple(COORDINATE_NAMES[:width]) if width <= 3 else tuple(f"x{j + 1}" for j in range(width))
     )
     columns = [arr[:, j] for j in range(width)]
-    return LazyPoints(
-        columns, None, names, name, "zarr", int(arr.shape[0]), chunk, tuple(arr.chunks[0])
-    )
+    return LazyPoints(columns, None, names, name, "zarr", chunk)
 
 
 def open_points(path: str | Path, chunk_size: int | None = None) -> LazyPoints:
@@ -308,12 +306,3 @@ def open_points(path: str | Path, chunk_size: int | None = None) -> LazyPoints:
         f"{name}: the dask backend reads .npy files, directories of .npy shards, "
         "Parquet and Zarr; convert the file (numpy.save) or use --backend numpy"
     )
-
-
-def bytes_estimate(n: int, dim: int, weights: bool) -> int:
-    """Bytes the point set takes in float64 on the workers."""
-    return int(n * (dim + weights) * 8)
-
-
-def chunks_for(n: int, chunk: int) -> int:
-    return max(1, math.ceil(n / chunk))

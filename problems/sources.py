@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from geograd.cluster import describe_chunks
 from geograd.errors import InputError
 
 WEIGHT_NAMES = ("w", "weight", "weights")
@@ -68,16 +69,17 @@ class LazyPoints:
         return tuple(int(c) for c in self.columns[0].chunks[0])
 
     def describe(self) -> dict[str, Any]:
-        """Where the data come from and how they are chunked, for reports and ``--json``."""
+        """Where the data come from and how they are chunked, for reports and ``--json``
+        (:func:`geograd.cluster.describe_chunks`, with the bytes of every column)."""
+        chunking = describe_chunks(self.columns[0])
         return {
             "source": self.source,
             "format": self.kind,
-            "points": self.n,
             "dim": self.dim,
             "weights": self.weights is not None,
             "chunk_size": self.chunk_size,
-            "chunks": len(self.chunks),
-            "bytes": self.n * (self.dim + (self.weights is not None)) * 8,
+            **chunking,
+            "bytes": chunking["bytes"] * len(self.arrays()),
         }
 
     def arrays(self) -> list[Any]:

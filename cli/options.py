@@ -18,6 +18,7 @@ SOLVER = "Solver options"
 OUTPUT = "Output options"
 CHECK = "Check options"
 PLOT = "Plot options"
+DASK = "Dask options"
 DEFAULT_FPS = 20.0
 DEFAULT_FRAMES = 200
 MAX_FPS = 100.0
@@ -66,10 +67,50 @@ OptBackend = Annotated[
         "--backend",
         metavar="NAME",
         help="Array backend of the problem's data: python (the standard library), numpy, "
+        "dask (chunked data on a dask cluster, local or --scheduler's; median only), "
         "or auto (numpy where it is installed and the data have at least 10,000 points; "
         "the results agree to rounding: numpy sums in another order, so the last digits "
         "and, near a tolerance, the step count may differ).",
         rich_help_panel=SOLVER,
+    ),
+]
+OptScheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="With --backend dask: use the running dask cluster whose scheduler is at "
+        "ADDRESS (tcp://host:8786) instead of starting a local one.",
+        rich_help_panel=DASK,
+    ),
+]
+OptChunkSize = Annotated[
+    str | None,
+    typer.Option(
+        "--chunk-size",
+        metavar="N",
+        help="With --backend dask: points per chunk (default 1048576).",
+        rich_help_panel=DASK,
+    ),
+]
+OptWorkers = Annotated[
+    str | None,
+    typer.Option(
+        "--workers",
+        metavar="N",
+        help="With --backend dask: worker processes of the local cluster, one thread each "
+        "(default: one per core).",
+        rich_help_panel=DASK,
+    ),
+]
+OptMemoryLimit = Annotated[
+    str | None,
+    typer.Option(
+        "--memory-limit",
+        metavar="SIZE",
+        help="With --backend dask: memory limit of each local worker, such as 1GiB or "
+        "500MB (default: the machine's memory shared among the workers).",
+        rich_help_panel=DASK,
     ),
 ]
 OptQuiet = Annotated[
@@ -172,6 +213,10 @@ def solve_options(
     ] = None,
     x0: OptX0 = None,
     backend: OptBackend = "auto",
+    scheduler: OptScheduler = None,
+    chunk_size: OptChunkSize = None,
+    workers: OptWorkers = None,
+    memory_limit: OptMemoryLimit = None,
     schedule: Annotated[
         str | None,
         typer.Option(
@@ -218,6 +263,10 @@ def compare_options(
     steps: OptSteps = None,
     x0: OptX0 = None,
     backend: OptBackend = "auto",
+    scheduler: OptScheduler = None,
+    chunk_size: OptChunkSize = None,
+    workers: OptWorkers = None,
+    memory_limit: OptMemoryLimit = None,
     json_output: OptJson = False,
     out: OptOut = None,
     quiet: OptQuiet = False,

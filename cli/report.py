@@ -282,11 +282,39 @@ def grid(
 # ------------------------------------------------------------------------------- solve
 
 
+def cluster_rows(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """On the dask backend: the cluster (workers, threads, memory) and the data's chunks."""
+    cluster, chunks = doc.get("cluster"), doc.get("chunks")
+    rows: list[tuple[str, str]] = []
+    if cluster:
+        memory = cluster.get("memory_limit") or 0
+        limit = f"{memory / 2**30:.3g} GiB in all" if memory else "no memory limit"
+        where = "local" if cluster.get("local") else "remote"
+        rows.append(
+            (
+                "cluster",
+                f"{where} dask cluster at {cluster.get('scheduler')}: "
+                f"{cluster.get('workers')} workers, {cluster.get('threads')} threads, {limit}",
+            )
+        )
+    if chunks:
+        rows.append(
+            (
+                "chunks",
+                f"{chunks.get('points'):,} points in {chunks.get('chunks')} chunks of up to "
+                f"{chunks.get('chunk_points_max'):,} ({chunks.get('bytes', 0) / 2**20:.4g} MiB; "
+                f"from {chunks.get('source')})",
+            )
+        )
+    return rows
+
+
 def solve_rows(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The human summary of a solve document (see ``cli.solve.solve_document``)."""
     rows = [
         ("problem", f"{doc['problem']}: {doc.get('description', '')}"),
         ("data", data_line(doc)),
+        *cluster_rows(doc),
         ("solution", components_text(doc) + _from(doc)),
         ("objective", f"{num(doc['loss'])}  (at the start: {num(doc.get('start_loss'))})"),
         ("certificate", certificate_text(doc.get("certificate"))),
@@ -416,6 +444,8 @@ def compare_table(doc: Mapping[str, Any]) -> Any:
 
 def print_compare(doc: Mapping[str, Any]) -> None:
     show(compare_table(doc))
+    for label, text in cluster_rows(doc):
+        note(f"{label}: {text}")
     if doc.get("interrupted"):
         note("interrupted: the table holds the runs finished so far")
 

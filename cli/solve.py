@@ -22,6 +22,7 @@ from geograd.errors import GeogradError, InputError
 from geograd.fileio import check_distinct, check_writable
 
 from . import report
+from .dask_session import DaskSession, dask_session, refuse_pictures
 from .errors import EXIT_FINDING, EXIT_INTERRUPTED, one_line
 from .output import COMPARE_FORMAT, SOLVE_FORMAT, input_paths, write_json_atomic
 from .plotting import note_saved, plot_request, render_after_run
@@ -72,14 +73,20 @@ def solve_help_defaults(cls: Any) -> dict[str, str]:
 
 
 def build_problem(
-    name: str, problem_args: dict[str, Any], backend: str | None = None
+    name: str,
+    problem_args: dict[str, Any],
+    backend: str | None = None,
+    session: DaskSession | None = None,
 ) -> tuple[Any, float]:
-    """The problem built from its flags, with its data in ``backend`` (``--backend``), and
-    the seconds that took (data generation, loading)."""
+    """The problem built from its flags, with its data in ``backend`` (``--backend``; on
+    dask, chunked as the ``session`` says and held by its cluster), and the seconds that
+    took (data generation, loading)."""
     from geograd.problems import get_problem
 
     t0 = time.perf_counter()
     extra = {} if backend is None else {"backend": backend}
+    if session is not None:
+        extra.update(session.problem_args())
     problem = get_problem(name, **problem_args, **extra)
     return problem, time.perf_counter() - t0
 
@@ -211,6 +218,10 @@ def run_solve(
     fps: str | None = None,
     frames: str | None = None,
     backend: str | None = None,
+    scheduler: str | None = None,
+    chunk_size: str | None = None,
+    workers: str | None = None,
+    memory_limit: str | None = None,
 ) -> None:
     """``geograd solve NAME``: see the module docstring; the exit code is :func:`verdict`'s."""
     began = time.perf_counter()
@@ -218,69 +229,78 @@ def run_solve(
     budget = check_count("--steps", steps)
     gtol = check_nonnegative("--tol", tol)
     pictures = check_outputs(name, problem_args, out, plot, animate, fps, frames)
+    refuse_pictures(backend, plot, animate)
     opt_name = check_optimizer(optimizer) if optimizer is not None else None
 
-    problem, setup_s = build_problem(name, problem_args, backend)
-    start = problem.check_point(x0, "--x0") if x0 is not None else problem.x0
+    with dask_session(
+        backend,
+        scheduler=scheduler,
+        chunk_size=chunk_size,
+        workers=workers,
+        memory_limit=memory_limit,
+    ) as session:
+        problem, setup_s = build_problem(name, problem_args, backend, session)
+        start = problem.check_point(x0, "--x0") if x0 is not None else problem.x0
 
-    settings = problem.settings_for(opt_name, budget)
-    overrides: dict[str, Any] = {}
-    if rate is not None:
-        overrides["lr"] = rate
-    if budget is not None:
-        overrides["max_steps"] = budget
-    if gtol is not None:
-        overrides["gtol"] = gtol
-    if schedule is not None:
-        overrides["schedule"] = schedule_from_flag(
-            schedule, budget or settings.get("max_steps") or 1000
-        )
-    settings.update(overrides)
-    settings.pop("callback", None)
-    chosen = sorted(overrides) + (["optimizer"] if opt_name is not None else [])
+        settings = problem.settings_for(opt_name, budget)
+        overrides: dict[str, Any] = {}
+        if rate is not None:
+            overrides["lr"] = rate
+        if budget is not None:
+            overrides["max_steps"] = budget
+        if gtol is not None:
+            overrides["gtol"] = gtol
+        if schedule is not None:
+            overrides["schedule"] = schedule_from_flag(
+                schedule, budget or settings.get("max_steps") or 1000
+            )
+        settings.update(overrides)
+        settings.pop("callback", None)
+        chosen = sorted(overrides) + (["optimizer"] if opt_name is not None else [])
 
-    label = f"{name} {settings.get('optimizer', opt_name or '')}".strip()
-    budget_steps = int(settings.get("max_steps", 1000))
-    with long_work(problem, quiet) as work:
-        with ProgressBar(budget_steps, label, enabled=wanted(quiet, json_output)) as bar:
-            callback = step_report(bar, work, label, budget_steps)
-            result = problem.solve(opt_name, x0=start, callback=callback, **overrides)
-        cached_before = bool(getattr(problem, "reference_cached", False))
-        ref, reference_s, ref_error = timed_reference(problem)
-    doc = solve_document(problem, settings, start, result, ref, ref_error)
-    doc["chosen_by_user"] = chosen
-    doc["timing"] = {
-        "setup_s": setup_s,
-        "solve_s": result.time_s,
-        **_reference_timing(ref, reference_s, cached_before),
-    }
-    interrupted = result.reason == "interrupted" or ref_error == "interrupted"
-    doc["interrupted"] = interrupted
+        label = f"{name} {settings.get('optimizer', opt_name or '')}".strip()
+        budget_steps = int(settings.get("max_steps", 1000))
+        with long_work(problem, quiet) as work:
+            with ProgressBar(budget_steps, label, enabled=wanted(quiet, json_output)) as bar:
+                callback = step_report(bar, work, label, budget_steps)
+                result = problem.solve(opt_name, x0=start, callback=callback, **overrides)
+            cached_before = bool(getattr(problem, "reference_cached", False))
+            ref, reference_s, ref_error = timed_reference(problem)
+        doc = solve_document(problem, settings, start, result, ref, ref_error)
+        doc.update(session.describe(problem))
+        doc["chosen_by_user"] = chosen
+        doc["timing"] = {
+            "setup_s": setup_s,
+            "solve_s": result.time_s,
+            **_reference_timing(ref, reference_s, cached_before),
+        }
+        interrupted = result.reason == "interrupted" or ref_error == "interrupted"
+        doc["interrupted"] = interrupted
 
-    # Pictures first, so that --json reports them; a failure is raised only once the
-    # result is printed and saved.
-    drawn, failure = render_after_run(
-        pictures, problem, result, ref if ref is not None else False,
-        interrupted=interrupted, quiet=quiet, json_output=json_output,
-    )  # fmt: skip
-    doc.update(drawn)
-    code, findings = verdict(doc)
-    doc["findings"], doc["exit_code"] = findings, code
-    doc["timing"]["total_s"] = time.perf_counter() - began
-    full = {
-        **doc,
-        "format": SOLVE_FORMAT,
-        "spec": problem.to_dict(),
-        "history": result.history,
-    }
-    finish(doc, full, out, json_output, quiet, report.print_solve, "result")
-    note_saved(drawn, quiet, json_output)
-    if failure is not None:
-        raise failure
-    if findings and not interrupted and not quiet:
-        sys.stderr.write(f"geograd: finding: {'; '.join(findings)} (exit {code})\n")
-    if code:
-        raise typer.Exit(code)
+        # Pictures first, so that --json reports them; a failure is raised only once the
+        # result is printed and saved.
+        drawn, failure = render_after_run(
+            pictures, problem, result, ref if ref is not None else False,
+            interrupted=interrupted, quiet=quiet, json_output=json_output,
+        )  # fmt: skip
+        doc.update(drawn)
+        code, findings = verdict(doc)
+        doc["findings"], doc["exit_code"] = findings, code
+        doc["timing"]["total_s"] = time.perf_counter() - began
+        full = {
+            **doc,
+            "format": SOLVE_FORMAT,
+            "spec": problem.to_dict(),
+            "history": result.history,
+        }
+        finish(doc, full, out, json_output, quiet, report.print_solve, "result")
+        note_saved(drawn, quiet, json_output)
+        if failure is not None:
+            raise failure
+        if findings and not interrupted and not quiet:
+            sys.stderr.write(f"geograd: finding: {'; '.join(findings)} (exit {code})\n")
+        if code:
+            raise typer.Exit(code)
 
 
 def verdict(doc: dict[str, Any]) -> tuple[int, list[str]]:
@@ -421,6 +441,10 @@ def run_compare(
     fps: str | None = None,
     frames: str | None = None,
     backend: str | None = None,
+    scheduler: str | None = None,
+    chunk_size: str | None = None,
+    workers: str | None = None,
+    memory_limit: str | None = None,
 ) -> None:
     """``geograd compare NAME``: our optimizers, scipy's methods and the reference side by side."""
     from geograd.optim.registry import optimizer_names
@@ -428,108 +452,117 @@ def run_compare(
 
     budget = check_count("--steps", steps)
     pictures = check_outputs(name, problem_args, out, plot, animate, fps, frames)
+    refuse_pictures(backend, plot, animate)
     ours = split_names("--optimizers", optimizers) if optimizers is not None else []
     ours = (
         optimizer_names() if ours == ["all"] else [check_optimizer(o, "--optimizers") for o in ours]
     )
     methods = _scipy_methods(baselines, SCIPY_METHODS, DEFAULT_BASELINES)
 
-    problem, setup_s = build_problem(name, problem_args, backend)
-    if optimizers is None:
-        own = problem.solver_defaults()["optimizer"]
-        ours = list(dict.fromkeys([own, *COMPARE_OPTIMIZERS]))
-    start = problem.check_point(x0, "--x0") if x0 is not None else problem.x0
+    with dask_session(
+        backend,
+        scheduler=scheduler,
+        chunk_size=chunk_size,
+        workers=workers,
+        memory_limit=memory_limit,
+    ) as session:
+        problem, setup_s = build_problem(name, problem_args, backend, session)
+        if optimizers is None:
+            own = problem.solver_defaults()["optimizer"]
+            ours = list(dict.fromkeys([own, *COMPARE_OPTIMIZERS]))
+        start = problem.check_point(x0, "--x0") if x0 is not None else problem.x0
 
-    with long_work(problem, quiet):
-        ref, reference_s, ref_error = timed_reference(problem)
-    interrupted = ref_error == "interrupted"
+        with long_work(problem, quiet):
+            ref, reference_s, ref_error = timed_reference(problem)
+        interrupted = ref_error == "interrupted"
 
-    def judge(x: Any) -> dict[str, Any] | None:
-        return None if ref is None else problem.assess(_as_list(x), reference=ref)
+        def judge(x: Any) -> dict[str, Any] | None:
+            return None if ref is None else problem.assess(_as_list(x), reference=ref)
 
-    runs: list[dict[str, Any]] = []
-    histories: dict[str, Any] = {}
-    if ref is not None:
-        runs.append(
-            _row(ref.method, "reference", ref.x, ref.loss, judge(ref.x), None, None,
-                 reference_s, "exact")
-        )  # fmt: skip
-    show_bar = wanted(quiet, json_output)
-    for opt in [] if interrupted else ours:
-        settings = problem.settings_for(opt, budget)
-        steps_max = int(settings.get("max_steps", 1000))
-        with (
-            long_work(problem, quiet) as work,
-            ProgressBar(steps_max, f"{name} {opt}", enabled=show_bar) as bar,
-        ):
-            overrides = {"max_steps": budget} if budget is not None else {}
-            callback = step_report(bar, work, f"{name} {opt}", steps_max)
-            result = problem.solve(opt, x0=start, callback=callback, **overrides)
-        status = result.reason.replace("_", " ")
-        runs.append(
-            _row(
-                opt,
-                "geograd",
-                result.x,
-                result.loss,
-                judge(result.x),
-                result.steps,
-                result.evaluations,
-                result.time_s,
-                status,
-            )
-        )
-        histories[opt] = {"settings": {k: report.setting(v) for k, v in settings.items()},
-                          "message": result.message, "history": result.history}  # fmt: skip
-        if result.reason == "interrupted":
-            interrupted = True
-            break
-    if methods and not interrupted:
-        try:
-            for b in problem.baselines(methods, x0=start):
-                status = "success" if b.success else f"failed: {one_line(b.message)}"
-                runs.append(
-                    _row(
-                        b.method,
-                        "scipy",
-                        b.x,
-                        b.loss,
-                        judge(b.x),
-                        b.iterations,
-                        b.evaluations,
-                        b.time_s,
-                        status,
-                    )
+        runs: list[dict[str, Any]] = []
+        histories: dict[str, Any] = {}
+        if ref is not None:
+            runs.append(
+                _row(ref.method, "reference", ref.x, ref.loss, judge(ref.x), None, None,
+                     reference_s, "exact")
+            )  # fmt: skip
+        show_bar = wanted(quiet, json_output)
+        for opt in [] if interrupted else ours:
+            settings = problem.settings_for(opt, budget)
+            steps_max = int(settings.get("max_steps", 1000))
+            with (
+                long_work(problem, quiet) as work,
+                ProgressBar(steps_max, f"{name} {opt}", enabled=show_bar) as bar,
+            ):
+                overrides = {"max_steps": budget} if budget is not None else {}
+                callback = step_report(bar, work, f"{name} {opt}", steps_max)
+                result = problem.solve(opt, x0=start, callback=callback, **overrides)
+            status = result.reason.replace("_", " ")
+            runs.append(
+                _row(
+                    opt,
+                    "geograd",
+                    result.x,
+                    result.loss,
+                    judge(result.x),
+                    result.steps,
+                    result.evaluations,
+                    result.time_s,
+                    status,
                 )
-        except KeyboardInterrupt:
-            interrupted = True
+            )
+            histories[opt] = {"settings": {k: report.setting(v) for k, v in settings.items()},
+                              "message": result.message, "history": result.history}  # fmt: skip
+            if result.reason == "interrupted":
+                interrupted = True
+                break
+        if methods and not interrupted:
+            try:
+                for b in problem.baselines(methods, x0=start):
+                    status = "success" if b.success else f"failed: {one_line(b.message)}"
+                    runs.append(
+                        _row(
+                            b.method,
+                            "scipy",
+                            b.x,
+                            b.loss,
+                            judge(b.x),
+                            b.iterations,
+                            b.evaluations,
+                            b.time_s,
+                            status,
+                        )
+                    )
+            except KeyboardInterrupt:
+                interrupted = True
 
-    doc = problem_header(problem)
-    doc.update(
-        {
-            "x0": list(start),
-            "reference": None
-            if ref is None
-            else {"solution": list(ref.x), "loss": ref.loss, "method": ref.method},
-            "reference_error": ref_error,
-            "runs": runs,
-            "timing": {"setup_s": setup_s, "reference_s": reference_s},
-            "interrupted": interrupted,
-        }
-    )
-    # The race: every optimizer's run (the scipy baselines record no path).
-    drawn, failure = render_after_run(
-        pictures, problem, histories, ref if ref is not None else False,
-        interrupted=interrupted or not histories, quiet=quiet, json_output=json_output,
-    )  # fmt: skip
-    doc.update(drawn)
-    full = {**doc, "format": COMPARE_FORMAT, "spec": problem.to_dict(), "histories": histories}
-    finish(doc, full, out, json_output, quiet, report.print_compare, "comparison")
-    note_saved(drawn, quiet, json_output)
-    if failure is not None:
-        raise failure
-    if interrupted:
-        raise typer.Exit(EXIT_INTERRUPTED)
+        doc = problem_header(problem)
+        doc.update(
+            {
+                "x0": list(start),
+                "reference": None
+                if ref is None
+                else {"solution": list(ref.x), "loss": ref.loss, "method": ref.method},
+                "reference_error": ref_error,
+                "runs": runs,
+                "timing": {"setup_s": setup_s, "reference_s": reference_s},
+                "interrupted": interrupted,
+            }
+        )
+        doc.update(session.describe(problem))
+        # The race: every optimizer's run (the scipy baselines record no path).
+        drawn, failure = render_after_run(
+            pictures, problem, histories, ref if ref is not None else False,
+            interrupted=interrupted or not histories, quiet=quiet, json_output=json_output,
+        )  # fmt: skip
+        doc.update(drawn)
+        full = {**doc, "format": COMPARE_FORMAT, "spec": problem.to_dict(), "histories": histories}
+        finish(doc, full, out, json_output, quiet, report.print_compare, "comparison")
+        note_saved(drawn, quiet, json_output)
+        if failure is not None:
+            raise failure
+        if interrupted:
+            raise typer.Exit(EXIT_INTERRUPTED)
 
 
 def _scipy_methods(text: str | None, known: Sequence[str], default: Sequence[str]) -> list[str]:

@@ -542,10 +542,12 @@ DEFAULT_BASELINES = ("BFGS", "L-BFGS-B", "CG", "Nelder-Mead")
 # -------------------------------------------------------------------------- backends
 
 #: The array backends a problem's data can be built in (``backend=``, ``--backend``):
-#: ``python`` (the standard library's FloatArray), ``numpy`` (numpy >= 2 arrays), and
+#: ``python`` (the standard library's FloatArray), ``numpy`` (numpy >= 2 arrays),
+#: ``dask`` (chunked dask arrays, computed on a dask.distributed cluster when a client is
+#: active, else by dask's threads; only for a problem that declares ``chunked = True``), and
 #: ``auto``: numpy when it is installed and a data column has at least
-#: :data:`AUTO_NUMPY_MIN` items (where it wins), else python.
-BACKENDS = ("python", "numpy", "auto")
+#: :data:`AUTO_NUMPY_MIN` items (where it wins), else python. ``auto`` never picks dask.
+BACKENDS = ("python", "numpy", "dask", "auto")
 #: The crossover of ``auto``. Measured on the project's machine: one loss + gradient of the
 #: median (``geograd bench --methods engine,engine-numpy``) is as fast on numpy as on the
 #: stdlib engine at about 350-400 points (0.23 ms each; 0.70x at 1000, 0.14x at 10^5),
@@ -567,12 +569,33 @@ def numpy_backend_problem() -> str | None:
     return None
 
 
+def dask_backend_problem() -> str | None:
+    """Why the dask backend cannot run here (dask, its array module or array-api-compat
+    missing), or None."""
+    import importlib.util
+
+    for module, extra in (("dask", "dask"), ("array_api_compat", "array-api-compat")):
+        if importlib.util.find_spec(module) is None:
+            return f"{extra} is not installed (pip install 'geograd[dask]')"
+    try:
+        import dask.array  # noqa: F401  (needs numpy and toolz, which dask alone lacks)
+    except ImportError as exc:
+        return f"dask.array cannot be imported ({exc}); pip install 'geograd[dask]'"
+    return numpy_backend_problem()
+
+
 def choose_backend(request: str, items: float | None) -> str:
     """The backend data of ``items`` items per column are built in, for a ``request`` of
-    :data:`BACKENDS`: ``python`` and ``numpy`` as asked (an input error when numpy cannot
-    run), ``auto`` numpy from :data:`AUTO_NUMPY_MIN` items where numpy can run."""
+    :data:`BACKENDS`: ``python``, ``numpy`` and ``dask`` as asked (an input error when
+    that library cannot run), ``auto`` numpy from :data:`AUTO_NUMPY_MIN` items where numpy
+    can run."""
     if request == "python":
         return "python"
+    if request == "dask":
+        why = dask_backend_problem()
+        if why is not None:
+            raise InputError(f"--backend dask: {why}; or use --backend numpy")
+        return "dask"
     if request == "numpy":
         why = numpy_backend_problem()
         if why is not None:
@@ -661,6 +684,14 @@ class Problem(abc.ABC):
     _watch: _SolveWatch | None = None
     _reference_interrupted: float | None = None
 
+    #: True for a problem whose data can stay chunked on a dask cluster (``--backend
+    #: dask``): its loss is a sum over many points, and every pass it makes over them
+    #: (objective, gradient, certificate, reference) is a map over chunks and a reduction.
+    chunked: ClassVar[bool] = False
+    #: Points per chunk on the dask backend (the constructor's ``chunk_size``; None: the
+    #: readers' default, :data:`geograd.problems.sources.DEFAULT_CHUNK`).
+    chunk_size: int | None = None
+
     #: The array backend asked for (one of :data:`BACKENDS`; the constructor's ``backend``).
     backend_request: str = "auto"
     #: The backend the data were built in, once decided (:meth:`as_data`).
@@ -668,9 +699,10 @@ class Problem(abc.ABC):
 
     def __init__(
         self, x0: Sequence[float] | str | None = None, *, backend: str | None = None,
-        **options: Any,
+        chunk_size: int | None = None, **options: Any,
     ) -> None:  # fmt: skip
         self.backend_request = self.parse_backend(backend)
+        self.chunk_size = self.parse_chunk_size(chunk_size)
         self._backend = None
         self.settings: dict[str, Any] = self.parse_options(options)
         #: The options given explicitly (not None), as opposed to left at their defaults.
@@ -808,7 +840,10 @@ class Problem(abc.ABC):
     def item_bytes(cls, settings: dict[str, Any]) -> float | None:
         """:attr:`bytes_per_item` for the backend ``settings["backend"]`` names (see
         :meth:`sized`): :attr:`bytes_per_item_numpy` on numpy where it is declared."""
-        if settings.get("backend") == "numpy" and cls.bytes_per_item_numpy is not None:
+        # dask: generated points are drawn on the client by numpy before they go to the
+        # cluster, so the numpy figure holds there too; files are read by the workers.
+        numpy_like = settings.get("backend") in ("numpy", "dask")
+        if numpy_like and cls.bytes_per_item_numpy is not None:
             return cls.bytes_per_item_numpy
         return cls.bytes_per_item
 
@@ -965,7 +1000,24 @@ class Problem(abc.ABC):
             raise InputError(
                 f"{cls.name}: --backend must be one of {', '.join(BACKENDS)}, got {backend!r}{hint}"
             )
+        if value == "dask" and not cls.chunked:
+            raise InputError(
+                f"{cls.name}: --backend dask is for problems whose loss is a sum over many "
+                f"points (median); {cls.name} runs on python or numpy"
+            )
         return value
+
+    @classmethod
+    def parse_chunk_size(cls, chunk_size: Any) -> int | None:
+        """``chunk_size`` checked: None, or a whole number of points >= 1."""
+        if chunk_size is None:
+            return None
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise InputError(
+                f"{cls.name}: --chunk-size must be a whole number of points >= 1, "
+                f"got {chunk_size!r}"
+            )
+        return chunk_size
 
     @property
     def backend(self) -> str:
@@ -1007,9 +1059,12 @@ class Problem(abc.ABC):
         in the problem's backend (:attr:`backend`): the one place where a problem's data
         become engine data. numpy: a float64 array (the engine's own copy, except of a
         read-only float64 array, which cannot change under it and is held as it is);
-        python: the standard library's array (an array is converted by its ``tolist``)."""
+        python: the standard library's array (an array is converted by its ``tolist``);
+        dask: the dask array as it is (checked when it was read, :mod:`.sources`)."""
         if self._backend is None:
             self._backend = choose_backend(self.backend_request, _length(values))
+        if self._backend == "dask":
+            return Tensor.from_data(values)
         if self._backend == "numpy":
             import numpy as np
 

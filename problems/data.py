@@ -607,8 +607,20 @@ def column_range(column: Any) -> tuple[float, float]:
     return float(min(column)), float(max(column))
 
 
+def column_ranges(columns: Sequence[Sequence[float]] | Any) -> list[tuple[float, float]]:
+    """(min, max) of each coordinate of points given column by column: lists, a (d, n)
+    array, or a (d, n) dask array (all of them in one pass over the chunks)."""
+    from .chunked import is_chunked
+
+    if is_chunked(columns):
+        from .chunked import column_ranges as chunked_ranges
+
+        return chunked_ranges(columns)
+    return [column_range(c) for c in columns]
+
+
 def extent(columns: Sequence[Sequence[float]] | Any) -> float:
     """The largest coordinate extent of points given column by column (1 when they coincide);
-    ``columns`` may be a list of sequences or a (d, n) array."""
-    spread = max(hi - lo for lo, hi in map(column_range, columns))
+    ``columns`` may be a list of sequences or a (d, n) array (numpy's or dask's)."""
+    spread = max(hi - lo for lo, hi in column_ranges(columns))
     return spread if spread > 0 else 1.0

@@ -138,6 +138,7 @@ import geograd.functional as F
 from geograd import Tensor
 from geograd.errors import InputError
 
+from . import chunked as C
 from .base import Option, Problem, Reference, bounding_box, check_points_near
 from .data import (
     NumpyRandom,
@@ -205,6 +206,7 @@ class GeometricMedianCore(Problem):
     bytes_per_item_numpy = 120
     size_options = ("n", "dim")
     size_unit = "coordinates"
+    chunked = True
     options = (
         Option("n", int, 1000, "number of generated points", min=1, metavar="N", generator=True),
         Option("dim", int, 2, "dimension of generated points", min=1, metavar="D", generator=True),
@@ -255,6 +257,10 @@ class GeometricMedianCore(Problem):
             n = len(columns[0]) if len(columns) else 0
             s.update(n=n, dim=len(columns))
             self.decide_backend(n)
+        elif s["points"] is not None and self.backend_request == "dask":
+            self.decide_backend(None)
+            columns, weights, names = self._open_chunked(s["points"])
+            self.source = str(s["points"])
         elif s["points"] is not None:
             ps = self.load_points(s["points"])  # in the backend decided for its size
             columns = ps.data if ps.is_array else ps.columns()
@@ -262,10 +268,12 @@ class GeometricMedianCore(Problem):
             self.source = str(s["points"])
         else:
             n, d = s["n"], s["dim"]
-            if self.decide_backend(n) == "numpy":
+            if self.decide_backend(n) in ("numpy", "dask"):
                 columns, weights = generate_arrays(
                     s["seed"], n, d, s["distribution"], s["weights"] == "random"
                 )
+                if self.backend == "dask":  # drawn here, then held by the cluster
+                    columns, weights = self._to_cluster(columns, weights)
             else:
                 r = random.Random(s["seed"])
                 columns = generate(r, n, d, s["distribution"])
@@ -276,6 +284,59 @@ class GeometricMedianCore(Problem):
             self.source = "generated"
         self.set_data(columns, weights, names)
 
+    # ------------------------------------------------------------- the dask backend
+
+    #: Where chunked data came from and how they are chunked (:meth:`LazyPoints.describe`
+    #: or :func:`geograd.cluster.describe_chunks`), for reports and ``--json``; None off dask.
+    chunking: dict[str, Any] | None = None
+
+    def _open_chunked(self, path: Any) -> tuple[Any, Any, tuple[str, ...]]:
+        """The file ``path`` opened lazily by :func:`~.sources.open_points`, checked and
+        persisted in one pass (on the cluster when a client is active): the columns as
+        one (d, n) dask array of whole-point chunks, the weights, the names."""
+        from .sources import open_points
+
+        lazy = open_points(path, self.chunk_size).validate()
+        self.chunking = lazy.describe()
+        import dask.array as da
+
+        return da.stack(lazy.columns), lazy.weights, lazy.names
+
+    def _to_cluster(self, columns: Any, weights: Any) -> tuple[Any, Any]:
+        """Arrays made on the client, chunked by :attr:`chunk_size` points and persisted (on
+        the cluster's workers when a client is active)."""
+        import dask.array as da
+
+        from geograd import backend as B
+        from geograd.cluster import describe_chunks
+
+        from .sources import DEFAULT_CHUNK
+
+        chunk = self.chunk_size or DEFAULT_CHUNK
+        cols = da.from_array(columns, chunks=(columns.shape[0], chunk))
+        w = None if weights is None else da.from_array(weights, chunks=(chunk,))
+        kept = B.persist(cols, *([] if w is None else [w]))
+        self.chunking = {
+            "source": "generated",
+            "chunk_size": chunk,
+            **describe_chunks(kept[0][0]),
+            "bytes": int(cols.nbytes + (0 if w is None else w.nbytes)),
+        }
+        return kept[0], (None if w is None else kept[1])
+
+    @property
+    def on_dask(self) -> bool:
+        """True when the data are chunked dask arrays (the dask backend)."""
+        return C.is_chunked(self.columns)
+
+    def _point(self, k: int) -> list[float]:
+        """Data point ``k``'s coordinates (from the one chunk that holds it on dask)."""
+        if self.on_dask:
+            return C.point(self.columns, k)
+        if self.arrays:
+            return [float(v) for v in self.columns[:, k].tolist()]
+        return [float(v) for v in self.points[k]]
+
     def set_data(
         self,
         columns: Sequence[Sequence[float]] | Any,
@@ -283,7 +344,7 @@ class GeometricMedianCore(Problem):
         names: Sequence[str] | None = None,
     ) -> None:
         """Install data given column by column (``columns[j][i]`` = coordinate j of point i;
-        a (d, n) array on the numpy backend)."""
+        a (d, n) array on the numpy and dask backends)."""
         self._install_columns(columns)
         self.weights = self._checked_weights(weights)
         if self.weights is None:
@@ -301,7 +362,7 @@ class GeometricMedianCore(Problem):
         self._reference = None
         self._length: float | None = None
         self._scale = extent(self.columns)
-        self._uniqueness: tuple[bool, str] | None = None
+        self._uniqueness: tuple[bool | None, str] | None = None
         self._scans: dict[tuple[float, ...], Scan] = {}
         self._blocks: list[tuple[tuple[Tensor, ...], Tensor | None]] | None = None
 
@@ -310,7 +371,9 @@ class GeometricMedianCore(Problem):
         """True when the data are numpy arrays (the numpy backend): ``columns`` a float64
         array of shape (d, n), ``weights`` a float64 array, and every computation on them
         (objective, gradient, certificate, uniqueness, reference) numpy's, a block of
-        points at a time; else lists of floats and the standard library."""
+        points at a time; dask arrays too (the dask backend, :attr:`on_dask`: the same
+        numpy kernels, a chunk at a time on the workers); else lists of floats and the
+        standard library."""
         return not isinstance(self.columns, list)
 
     @property
@@ -325,6 +388,13 @@ class GeometricMedianCore(Problem):
         """Check and install the user's points, given column by column: ``columns``, ``d``
         and ``n`` (the attributes both classes keep), as lists of floats, or on the numpy
         backend as one float64 array of shape (d, n) (no copy when it is one already)."""
+        if C.is_chunked(columns):  # the dask backend: shapes known, values on the cluster
+            self.d, self.n = (int(v) for v in columns.shape)
+            if self.n == 0:
+                raise InputError(f"{self.name}: no points")
+            self.columns = C.whole_points(columns)
+            self._points = None
+            return
         lengths = {len(c) for c in columns}
         self.d = len(columns)
         self.n = len(columns[0]) if self.d else 0
@@ -346,6 +416,10 @@ class GeometricMedianCore(Problem):
         backend); one per point, finite, >= 0, not all 0, or an input error."""
         if weights is None:
             return None
+        if self.on_dask:  # checked where they were read (sources.LazyPoints.validate)
+            if weights.ndim != 1 or weights.shape[0] != self.n:
+                raise InputError(f"{self.name}: {weights.size} weights for {self.n} points")
+            return weights.rechunk((self.columns.chunks[1],))
         if self.arrays:
             import numpy as np
 
@@ -409,6 +483,8 @@ class GeometricMedianCore(Problem):
                     sums = self.columns.sum(axis=1) / self.n
                 else:
                     sums = (self.columns @ self.weights) / self.total_weight
+                if self.on_dask:
+                    (sums,) = C.compute(sums)
             return [float(v) for v in sums.tolist()]
         if self.weights is None:
             return [math.fsum(c) / self.n for c in self.columns]
@@ -452,7 +528,7 @@ class GeometricMedianCore(Problem):
     def _engine_blocks(self) -> list[tuple[tuple[Tensor, ...], Tensor | None]] | None:
         """The engine's data of the numpy backend in blocks of :data:`ENGINE_BLOCK` points
         (views, built once), or None for data of one block (and the python backend)."""
-        if not self.arrays or self.n <= ENGINE_BLOCK:
+        if not self.arrays or self.on_dask or self.n <= ENGINE_BLOCK:
             return None
         if self._blocks is None:
             step, w = ENGINE_BLOCK, self.weights
@@ -472,7 +548,10 @@ class GeometricMedianCore(Problem):
         p = tuple(float(v) for v in x)
         found = self._scans.get(p)
         if found is None:
-            found = scan_arrays(self.columns, self.weights, p)
+            if self.on_dask:
+                found = C.scan_chunks(self.columns, self.weights, p)
+            else:
+                found = scan_arrays(self.columns, self.weights, p)
             if len(self._scans) >= 8:
                 self._scans.pop(next(iter(self._scans)))
             self._scans[p] = found
@@ -506,7 +585,7 @@ class GeometricMedianCore(Problem):
     def vertex_test(self, k: int) -> tuple[float, float]:
         """(||R_k||, w_k) at data point k: it is the median iff ||R_k|| <= w_k (unnormalised)."""
         if self.arrays:
-            at = self.scan(self.columns[:, k].tolist())  # R_k = -(the pull at a_k)
+            at = self.scan(self._point(k))  # R_k = -(the pull at a_k)
             return math.hypot(*at.pull), at.weight_at
         ak = self.points[k]
         w = self.weights if self.weights is not None else [1.0] * self.n
@@ -545,7 +624,7 @@ class GeometricMedianCore(Problem):
             r, wk = self.vertex_test(k)
             value = max(0.0, r - wk) / self.total_weight
             if self.arrays:
-                ak = self.columns[:, k].tolist()
+                ak = self._point(k)
                 reach_k = self.scan(ak).reach
             else:
                 ak = list(self.points[k])
@@ -589,7 +668,7 @@ class GeometricMedianCore(Problem):
         """Data point ``k`` (0-based) in words: "data point 3 (index 2)"."""
         return f"data point {k + 1} (index {k})"
 
-    def uniqueness(self) -> tuple[bool, str]:
+    def uniqueness(self) -> tuple[bool | None, str]:
         """Whether the median is unique, and why (computed once per data set).
 
         L is strictly convex unless the points of positive weight lie on one line, so
@@ -605,7 +684,11 @@ class GeometricMedianCore(Problem):
         positive weight, give a unique median.
         """
         if self._uniqueness is None:
-            if self.arrays:
+            if self.on_dask:
+                self._uniqueness = C.uniqueness_chunks(
+                    self.columns, self.weights, self.point_label, COLLINEAR_RTOL
+                )
+            elif self.arrays:
                 self._uniqueness = median_uniqueness_arrays(
                     self.columns, self.weights, self.point_label
                 )
@@ -626,8 +709,14 @@ class GeometricMedianCore(Problem):
     # ------------------------------------------------------------- reference
 
     def compute_reference(self) -> Reference:
-        block = max(1, BLOCK_NUMBERS // self.d) if self.arrays else None
-        x, details = weiszfeld(self.columns, self.weights, x0=self.default_x0(), block=block)
+        if self.on_dask:
+            spread = max(hi - lo for lo, hi in C.column_ranges(self.columns))
+            x, details = C.weiszfeld_scans(
+                self.scan, self._point, self.default_x0(), spread, vertex_rtol=VERTEX_RTOL
+            )
+        else:
+            block = max(1, BLOCK_NUMBERS // self.d) if self.arrays else None
+            x, details = weiszfeld(self.columns, self.weights, x0=self.default_x0(), block=block)
         details["certificate"] = self.certificate(x)
         return Reference(
             x=x, loss=self.objective(x), method="weiszfeld-vardi-zhang", details=details
@@ -814,7 +903,11 @@ class GeometricMedian(Normalised, GeometricMedianCore):
             # Weights near 1e308 would overflow their sum: the unit copy's are divided by a
             # power of two (exactly; the weighted mean does not change).
             e = self._weight_exponent = weight_exponent(w)
-            if self.arrays:
+            if self.on_dask:
+                unit_weights = w if e == 0 else w * math.ldexp(1.0, -e)  # exact, lazily
+                (total,) = C.compute(unit_weights.sum())
+                total = float(total)
+            elif self.arrays:
                 import numpy as np
 
                 unit_weights = w if e == 0 else frozen_array(np.ldexp(w, -e))
@@ -891,7 +984,7 @@ class GeometricMedian(Normalised, GeometricMedianCore):
             if key in cert:
                 cert[key] = self.length_to_user(cert[key])
         if "point_index" in cert:
-            cert["point"] = [float(v) for v in self.points[cert["point_index"]]]
+            cert["point"] = self._point(cert["point_index"])
         return cert
 
 
@@ -1131,7 +1224,8 @@ class Scan:
     ``total`` = Σ w_i ||a_i - p||; ``pull`` = Σ_{a_i ≠ p} w_i (p - a_i)/||p - a_i|| (the
     gradient times W; minus R_k at p = a_k); ``nearest`` the index of the first data
     point nearest p and ``nearest_distance`` its distance; ``reach`` = max_i ||a_i - p||;
-    ``weight_at`` = Σ_{a_i = p} w_i.
+    ``weight_at`` = Σ_{a_i = p} w_i; ``inv_sum`` = Σ_{a_i ≠ p} w_i/||a_i - p|| (Weiszfeld's
+    denominator: its step is p - pull/inv_sum).
     """
 
     total: float
@@ -1140,6 +1234,7 @@ class Scan:
     nearest_distance: float
     reach: float
     weight_at: float
+    inv_sum: float = 0.0
 
 
 #: Squared distances outside [TINY, HUGE] lose digits (subnormal squares) or overflow:
@@ -1172,7 +1267,7 @@ def scan_arrays(columns: Any, weights: Any, p: Sequence[float]) -> Scan:
     size = max(1, BLOCK_NUMBERS // d)
     at = np.asarray(p, dtype=np.float64)[:, None]
     pull = np.zeros(d)
-    total, best, nearest, reach, weight_at = 0.0, math.inf, 0, 0.0, 0.0
+    total, best, nearest, reach, weight_at, inv_sum = 0.0, math.inf, 0, 0.0, 0.0, 0.0
     with np.errstate(all="ignore"):
         for s in range(0, n, size):
             diff = at - columns[:, s : s + size]
@@ -1189,7 +1284,9 @@ def scan_arrays(columns: Any, weights: Any, p: Sequence[float]) -> Scan:
                 q[zero] = 0.0
                 weight_at += float(zero.sum() if w is None else w[zero].sum())
             pull += diff @ q
-    return Scan(total, tuple(float(v) for v in pull.tolist()), nearest, best, reach, weight_at)
+            inv_sum += float(q.sum())
+    pull_values = tuple(float(v) for v in pull.tolist())
+    return Scan(total, pull_values, nearest, best, reach, weight_at, inv_sum)
 
 
 # --------------------------------------------------------------------------- Weiszfeld

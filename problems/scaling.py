@@ -68,7 +68,7 @@ from geograd import Tensor
 from geograd.errors import InputError
 
 from .base import Problem, Reference
-from .data import _default_names, column_range, is_array
+from .data import _default_names, column_ranges, is_array
 
 #: The largest float (about 1.8e308).
 FLOAT_MAX = sys.float_info.max
@@ -183,7 +183,7 @@ class Frame:
         the origin) and scales by the largest |coordinate| instead. ``lengths`` are
         other lengths of the data (ranges) that the scale must also cover.
         """
-        ranges = [column_range(c) for c in columns]
+        ranges = column_ranges(columns)
         lo = tuple(a for a, _ in ranges)
         hi = tuple(b for _, b in ranges)
         spans = [b - a for a, b in zip(lo, hi)]
@@ -222,6 +222,15 @@ class Frame:
         """Data columns in the unit frame: lists of floats for lists; for a (d, n) array a
         float64 array computed by numpy, the same numbers (the very array when the frame
         is the identity: nothing to compute, nothing copied)."""
+        from .chunked import is_chunked
+
+        if is_chunked(columns):  # dask: the same numbers, computed chunk by chunk when used
+            if self.identity:
+                return columns
+            import numpy as np
+
+            centre = np.asarray(self.centre, dtype=np.float64)[:, None]
+            return np.ldexp(columns - centre, -self.exponent)
         if is_array(columns):
             return self._array_to_unit(columns)
         return [[coordinate_to_unit(float(v), c, self.exponent) for v in col]
@@ -363,7 +372,7 @@ class Normalised:
         # The unit copy builds the engine's data, in the backend decided for this problem
         # (or, not decided yet, asked of it).
         backend = getattr(self, "_backend", None) or getattr(self, "backend_request", None)
-        Problem.__init__(unit, backend=backend, **options)
+        Problem.__init__(unit, backend=backend, chunk_size=self.chunk_size, **options)
         return unit
 
     def refuse_unrepresentable(self) -> None:

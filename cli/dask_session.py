@@ -78,11 +78,13 @@ def dask_session(
     chunk_size: str | None = None,
     workers: str | None = None,
     memory_limit: str | None = None,
+    streaming: bool = False,
 ) -> Iterator[DaskSession]:
-    """The session of a command (see the module docstring): checks, then the cluster."""
+    """The session of a command (see the module docstring): checks, then the cluster.
+    ``streaming`` (``--stream``): ``--chunk-size`` is the stream's, on any backend."""
     given = {
         "--scheduler": scheduler,
-        "--chunk-size": chunk_size,
+        "--chunk-size": None if streaming else chunk_size,
         "--workers": workers,
         "--memory-limit": memory_limit,
     }
@@ -91,7 +93,7 @@ def dask_session(
         flags = [flag for flag, value in given.items() if value is not None]
         if flags:
             raise InputError(f"{', '.join(flags)}: only with --backend dask")
-        yield DaskSession()
+        yield DaskSession(check_count("--chunk-size", chunk_size) if streaming else None)
         return
     if scheduler is not None and (workers is not None or memory_limit is not None):
         local = [f for f in ("--workers", "--memory-limit") if given[f] is not None]

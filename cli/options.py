@@ -217,6 +217,24 @@ def solve_options(
     chunk_size: OptChunkSize = None,
     workers: OptWorkers = None,
     memory_limit: OptMemoryLimit = None,
+    stream: Annotated[
+        bool,
+        typer.Option(
+            "--stream",
+            help="median --points FILE only: estimate the median in one pass over the file, "
+            "a chunk at a time (averaged stochastic gradient; memory of one chunk).",
+            rich_help_panel=SOLVER,
+        ),
+    ] = False,
+    stream_check: Annotated[
+        bool,
+        typer.Option(
+            "--stream-check",
+            help="With --stream: then compute the exact median (more passes over the data) "
+            "and report the estimate's distance from it.",
+            rich_help_panel=SOLVER,
+        ),
+    ] = False,
     schedule: Annotated[
         str | None,
         typer.Option(

@@ -222,6 +222,8 @@ def run_solve(
     chunk_size: str | None = None,
     workers: str | None = None,
     memory_limit: str | None = None,
+    stream: bool = False,
+    stream_check: bool = False,
 ) -> None:
     """``geograd solve NAME``: see the module docstring; the exit code is :func:`verdict`'s."""
     began = time.perf_counter()
@@ -230,6 +232,29 @@ def run_solve(
     gtol = check_nonnegative("--tol", tol)
     pictures = check_outputs(name, problem_args, out, plot, animate, fps, frames)
     refuse_pictures(backend, plot, animate)
+    if stream_check and not stream:
+        raise InputError("--stream-check: only with --stream")
+    if stream:
+        from .stream import print_stream, refuse_stream_flags, run_stream
+
+        path = refuse_stream_flags(
+            name, problem_args, **{"--optimizer": optimizer, "--lr": lr, "--steps": steps,
+            "--tol": tol, "--x0": x0, "--schedule": schedule, "--plot": plot,
+            "--animate": animate},
+        )  # fmt: skip
+        with (
+            dask_session(
+                backend, scheduler=scheduler, chunk_size=chunk_size, workers=workers,
+                memory_limit=memory_limit, streaming=True,
+            ) as session,
+            WorkProgress(enabled=not quiet) as work,
+        ):  # fmt: skip
+            doc = run_stream(
+                name, problem_args, path, check=stream_check, backend=backend,
+                session=session, json_output=json_output, quiet=quiet, work=work,
+            )  # fmt: skip
+        finish(doc, doc, out, json_output, quiet, print_stream, "estimate")
+        return
     opt_name = check_optimizer(optimizer) if optimizer is not None else None
 
     with dask_session(

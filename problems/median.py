@@ -127,6 +127,7 @@ Solver defaults (``solver_defaults()``)
 
 from __future__ import annotations
 
+import importlib
 import math
 import random
 from collections.abc import Sequence
@@ -298,14 +299,13 @@ class GeometricMedianCore(Problem):
 
         lazy = open_points(path, self.chunk_size).validate()
         self.chunking = lazy.describe()
-        import dask.array as da
-
+        da: Any = importlib.import_module("dask.array")  # (dask's hints are partial)
         return da.stack(lazy.columns), lazy.weights, lazy.names
 
     def _to_cluster(self, columns: Any, weights: Any) -> tuple[Any, Any]:
         """Arrays made on the client, chunked by :attr:`chunk_size` points and persisted (on
         the cluster's workers when a client is active)."""
-        import dask.array as da
+        da: Any = importlib.import_module("dask.array")
 
         from geograd import backend as B
         from geograd.cluster import describe_chunks
@@ -388,7 +388,10 @@ class GeometricMedianCore(Problem):
         """Check and install the user's points, given column by column: ``columns``, ``d``
         and ``n`` (the attributes both classes keep), as lists of floats, or on the numpy
         backend as one float64 array of shape (d, n) (no copy when it is one already)."""
+        self.columns: Any
+        self._points: Any
         if C.is_chunked(columns):  # the dask backend: shapes known, values on the cluster
+            columns = cast(Any, columns)
             self.d, self.n = (int(v) for v in columns.shape)
             if self.n == 0:
                 raise InputError(f"{self.name}: no points")
@@ -403,8 +406,8 @@ class GeometricMedianCore(Problem):
         if len(lengths) > 1:
             raise InputError(f"{self.name}: coordinate columns of different lengths")
         if self.backend == "numpy":
-            self.columns: Any = frozen_array(columns)
-            self._points: Any = None
+            self.columns = frozen_array(columns)
+            self._points = None
         else:
             if is_array(columns):
                 columns = cast(Any, columns).tolist()
@@ -417,9 +420,10 @@ class GeometricMedianCore(Problem):
         if weights is None:
             return None
         if self.on_dask:  # checked where they were read (sources.LazyPoints.validate)
-            if weights.ndim != 1 or weights.shape[0] != self.n:
-                raise InputError(f"{self.name}: {weights.size} weights for {self.n} points")
-            return weights.rechunk((self.columns.chunks[1],))
+            lazy: Any = weights
+            if lazy.ndim != 1 or lazy.shape[0] != self.n:
+                raise InputError(f"{self.name}: {lazy.size} weights for {self.n} points")
+            return lazy.rechunk((self.columns.chunks[1],))
         if self.arrays:
             import numpy as np
 

@@ -372,7 +372,9 @@ class Normalised:
         # The unit copy builds the engine's data, in the backend decided for this problem
         # (or, not decided yet, asked of it).
         backend = getattr(self, "_backend", None) or getattr(self, "backend_request", None)
-        Problem.__init__(unit, backend=backend, chunk_size=self.chunk_size, **options)
+        Problem.__init__(
+            unit, backend=backend, chunk_size=getattr(self, "chunk_size", None), **options
+        )
         return unit
 
     def refuse_unrepresentable(self) -> None:

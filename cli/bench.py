@@ -20,7 +20,8 @@ def bench_command(
             "--sizes",
             metavar="N,N,...",
             help="Numbers of points, comma-separated "
-            "(default: 100,1000,10000,100000,1000000,10000000).",
+            "(default: 100,1000,10000,100000,1000000,10000000); with --modes, the numbers "
+            "of inputs n (default: 1,2,5,10,20,50,100,200,500,1000; at most 10000).",
         ),
     ] = None,
     methods: Annotated[
@@ -56,7 +57,8 @@ def bench_command(
         typer.Option(
             "--plot",
             metavar="FILE",
-            help="Save time against N (log-log) and the ratios at the largest N (.png/.svg/.pdf).",
+            help="Save time against N (log-log) and the ratios at the largest N "
+            "(.png/.svg/.pdf); with --modes, time against n for both modes and their ratio.",
         ),
     ] = None,
     to_solution: Annotated[
@@ -66,6 +68,14 @@ def bench_command(
             help="Race whole solves instead: each method solves the median of --n seeded "
             "points from the same start, timed until its objective is within --tol "
             "(relative) of the reference; ratios to geograd's standard-library time.",
+        ),
+    ] = False,
+    modes: Annotated[
+        bool,
+        typer.Option(
+            "--modes",
+            help="Forward mode against reverse mode instead: the full gradient of f: R^n -> R "
+            "by n JVPs and by one VJP, for each n of --sizes, with their ratio.",
         ),
     ] = False,
     n: Annotated[
@@ -130,6 +140,10 @@ def bench_command(
     here (the engine on each backend, a Python loop, numpy, torch, jax, HIPS
     autograd), side by side in one run, with ratios and peak memory.
 
+    With --modes, forward mode against reverse mode: the full gradient of
+    f(x) = log sum exp(x) + sum x tanh(x), f: R^n -> R, by n JVPs (one per basis
+    vector) and by one VJP, for n = 1 to 1000 (--sizes), with their ratio: about n.
+
     With --to-solution, whole solves instead: geograd's default median solve on the
     standard-library and numpy backends, torch autograd + Adam (lr 0.01, float64; only
     where torch is installed) and scipy's L-BFGS-B on the numpy closed form, all on the
@@ -144,6 +158,19 @@ def bench_command(
     from geograd import bench
 
     say = None if quiet else lambda s: print(s, file=sys.stderr)
+    if modes:
+        other: list[tuple[str, object]] = [
+            ("--to-solution", to_solution or None), ("--methods", methods), ("--budget", budget),
+            ("--n", n), ("--seed", seed), ("--tol", tol), ("--max-steps", max_steps),
+            ("--time-budget", time_budget), ("--optimizer", optimizer), ("--adam-lr", adam_lr),
+        ]  # fmt: skip
+        for option, given in other:
+            if given is not None:
+                raise InputError(
+                    f"{option} is not for --modes (which takes --sizes, --rounds, --plot, --json)"
+                )
+        _modes(sizes, rounds, plot, json_output, say)
+        return
     if to_solution:
         for flag, value in (("--sizes", sizes), ("--budget", budget), ("--plot", plot)):
             if value is not None:
@@ -190,6 +217,40 @@ def bench_command(
         print_json(result.to_dict())
     else:
         print(bench.table(result))
+        if plot is not None:
+            print(f"saved the figure to {plot}")
+
+
+def _modes(
+    sizes: str | None, rounds: str | None, plot: Path | None, json_output: bool, say: Any
+) -> None:
+    """``geograd bench --modes``: check the flags, time both modes, print (and draw)."""
+    from geograd import modes
+
+    ns = (
+        [_count("--sizes", v) for v in split_names("--sizes", sizes, "size")]
+        if sizes
+        else list(modes.SIZES)
+    )
+    if max(ns) > modes.MAX_N:
+        raise InputError(
+            f"--sizes: with --modes, n is at most {modes.MAX_N:,} (forward mode evaluates f "
+            f"n times, n² work in all), got {max(ns):,}"
+        )
+    r = _count("--rounds", rounds or str(modes.ROUNDS))
+    if plot is not None:
+        from .plotting import check_figure_path
+
+        check_figure_path(plot, "--plot")
+    result = modes.study(ns, r, progress=say)
+    if plot is not None:
+        modes.plot(result, str(plot))
+    if json_output:
+        from .report import print_json
+
+        print_json(result.to_dict())
+    else:
+        print(modes.table(result))
         if plot is not None:
             print(f"saved the figure to {plot}")
 

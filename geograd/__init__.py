@@ -8,9 +8,10 @@ problems (``geograd.problems``) with a command-line tool (``geograd``).
 Importing geograd imports the engine, the layers that make ``Tensor`` whole
 (:mod:`geograd.functional` installs its operators, as ``autograd.numpy`` assembles
 HIPS autograd), and whichever geograd module is imported, this comes first.
-``minimize``, ``Result`` and the derivatives are imported on first use (with the
-optimizers, the solve loop and their dataclasses they are two thirds of the import
-time, which ``geograd --help`` and every program that only builds tensors would pay).
+``minimize``, ``Result``, the derivatives and forward mode (``jvp``, ``vjp``) are
+imported on first use (with the optimizers, the solve loop and their dataclasses
+they are two thirds of the import time, which ``geograd --help`` and every program
+that only builds tensors would pay).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from geograd.tensor import Tensor, enable_grad, is_grad_enabled, no_grad
 
 if TYPE_CHECKING:
     from geograd.derivatives import hessian, hvp, jacobian
+    from geograd.forward import jvp, vjp
+    from geograd.graphs import graph
     from geograd.solve import Result, minimize
 
 __version__ = "0.1.0"
@@ -47,6 +50,9 @@ _ON_FIRST_USE = {
     "hessian": "geograd.derivatives",
     "hvp": "geograd.derivatives",
     "jacobian": "geograd.derivatives",
+    "jvp": "geograd.forward",
+    "vjp": "geograd.forward",
+    "graph": "geograd.graphs",
 }
 
 
@@ -80,11 +86,14 @@ __all__ = [
     "enable_grad",
     "functional",
     "grad",
+    "graph",
     "hessian",
     "hvp",
     "is_grad_enabled",
     "jacobian",
+    "jvp",
     "minimize",
     "no_grad",
     "value_and_grad",
+    "vjp",
 ]

@@ -41,6 +41,9 @@ default) from its start, the centroid, timed until the objective is within 1e-9
 its own stopping rule) is reported as not reached and its time as a lower bound.
 The ratios are each time over geograd's standard-library time.
 
+Forward mode against reverse mode (``geograd bench --modes``, :mod:`geograd.modes`): the
+full gradient of f: R^n -> R by n JVPs and by one VJP, for n = 1 to 1000.
+
 Only the standard library is imported here; numpy, matplotlib and the
 comparison libraries are imported by the methods and the plot that need them.
 """
@@ -952,7 +955,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--to-solution", action="store_true", help="race whole solves")
     parser.add_argument("--n", type=int, default=RACE_N, help="--to-solution: points")
     parser.add_argument("--tol", type=float, default=RACE_TOL, help="--to-solution: tolerance")
+    parser.add_argument("--modes", action="store_true", help="forward against reverse mode")
     args = parser.parse_args(argv)
+    if args.modes:
+        from geograd import modes
+
+        given = "--sizes" in (argv or sys.argv)
+        rounds = args.rounds if "--rounds" in (argv or sys.argv) else modes.ROUNDS
+        say = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
+        measured = modes.study(args.sizes if given else modes.SIZES, rounds, progress=say)
+        if args.plot:
+            modes.plot(measured, args.plot)
+        if args.json:
+            import json
+
+            print(json.dumps(measured.to_dict(), indent=2))
+        else:
+            print(modes.table(measured))
+        return
     if args.to_solution:
         rounds = args.rounds if "--rounds" in (argv or sys.argv) else 3
         found = race(args.n, args.methods, rounds, args.tol,

@@ -1,14 +1,22 @@
-"""Layer 3: the differentiable primitives, each one forward and one VJP, in one table.
+"""Layer 3: the differentiable primitives, each one forward, one VJP and one JVP, in one table.
 
 Read a row as: name, forward (on plain data: the name of the
 :class:`~geograd.backend.Backend` method that computes it on the inputs' backend,
 or a function of that backend and the data), then the vector-Jacobian product for
-each argument, written with differentiable Tensor operations, so that the same row
-gives first-order gradients (run under ``no_grad``) and higher-order ones
-(``create_graph=True``) on every backend. ``g`` is the gradient
-of the output, ``out`` the output itself. A new operation is one more row.
+each argument (``vjps``: reverse mode), then the Jacobian-vector product for each
+argument (``jvps``: forward mode, :mod:`geograd.forward`). Both are written with
+differentiable Tensor operations, so that the same row gives first-order
+derivatives (run under ``no_grad``) and higher-order ones (``create_graph=True``,
+a JVP of a VJP, ...) on every backend. ``g`` is the gradient of the output (a
+cotangent, shaped like the output), ``t`` the tangent of one argument (shaped like
+that argument), ``out`` the output itself. A VJP computes g·∂out/∂a_i, a JVP
+∂out/∂a_i·t: for an elementwise operation the Jacobian is diagonal, so the two
+read alike, but a VJP undoes broadcasting (sums a 0-D argument's gradient) where
+a JVP spreads a 0-D argument's tangent. A new operation is one more row.
 
-Non-smooth points take the minimal-norm subgradient: ``abs``, ``norm``,
+Non-smooth points take the minimal-norm subgradient (and forward mode the same
+element of it: a JVP is the product with the same Jacobian the VJP transposes, so
+<u, J v> = <J^T u, v> holds at kinks too): ``abs``, ``norm``,
 ``hypot`` and ``vector_norm`` have gradient 0 at the origin, ``relu`` has gradient
 0 at 0, ``clip`` passes the gradient to ``x`` on its closed interval [lo, hi] and
 to the bound where ``x`` lies beyond it. Ties share: ``max``/``min`` split the
@@ -21,6 +29,10 @@ derivative, because VJPs multiply by it with ``mul_masked`` (``0 · inf = 0``) a
 divide with ``div_masked`` (``0 / 0 = 0``). So ``sqrt(x)[1]`` has gradient
 ``[0, 1/(2 sqrt(x_1))]`` at ``x = [0, x_1]``, and the gradient of an unselected
 branch of ``where`` or of indexing is exactly 0 even where that branch overflowed.
+JVPs follow suit with the tangent in place of the cotangent: a zero tangent gives a
+zero tangent of the output whatever the local derivative, a nonzero one meeting an
+infinite derivative raises a DomainError naming the primitive (``in the tangent of
+sqrt``).
 
 Indexing (``take``) is marked ``gather=scatter_add``: backward sums all the indexing of
 one tensor with a single ``scatter_add`` (see :mod:`geograd.tensor`), so ``unbind(x)``,
@@ -43,11 +55,11 @@ import math
 import operator
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from geograd import backend as B
 from geograd.backend import NAN_HINT, PYTHON, Backend, Data, Index, Mask
-from geograd.errors import BackendError, DomainError, NaNError, ShapeError
+from geograd.errors import BackendError, DomainError, GeogradError, NaNError, ShapeError
 from geograd.tensor import (
     Tensor,
     _GradMode,
@@ -60,6 +72,22 @@ from geograd.tensor import (
 )
 
 VJP = Callable[..., Tensor]
+JVP = Callable[..., Tensor]
+
+
+class _ForwardMode:
+    """Forward mode's state, read by every primitive call (one test while it is off).
+
+    ``stores``: the tangent stores of the :func:`geograd.forward.jvp` calls in progress,
+    outermost first (each maps a Tensor to its tangent, a Tensor too: ``get`` and
+    ``put``); ``visible``: how many of them see primitive calls now. A JVP rule of level
+    k runs with ``visible = k``, so that the outer levels differentiate the rule's own
+    operations (a tangent of a tangent: nested forward mode) while its own level and
+    the inner ones do not (no perturbation confusion, no infinite regress).
+    """
+
+    stores: ClassVar[list[Any]] = []
+    visible = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,6 +108,17 @@ class Primitive:
     argument that was broadcast come back 1-D and are summed here
     (:meth:`parent_gradients`, with :func:`_sum_to`).
 
+    Forward mode, the transpose: ``jvps[i](t, out, *inputs, **static)`` is the
+    tangent of the output due to the tangent ``t`` of argument i (∂out/∂a_i · t), and
+    ``jvp_all(ts, out, *inputs, **static)`` the whole tangent given the list ``ts`` of
+    the arguments' tangents (None for an argument without one: a zero that costs
+    nothing). They are Tensor operations like the VJPs, not code on plain data: slower
+    by a primitive call per operation, but then a JVP rule is differentiable like any
+    other computation, so forward over reverse (``jvp`` of ``grad``: a Hessian-vector
+    product), reverse over forward and forward over forward need nothing more, on
+    every backend, and the rules read like the VJPs beside them. A 0-D tangent of the
+    output of a broadcasting operation is spread here (:meth:`push_tangents`).
+
     ``gather=scatter_add`` marks indexing (``take``): its VJP is ``scatter(g, index,
     n)``, which ``backprop`` does not build once per use but gathers, for all the
     indexing of one tensor, into one ``scatter_add`` (static ``index``, parent 0).
@@ -94,6 +133,8 @@ class Primitive:
     vjps: tuple[VJP, ...] = ()
     vjp_all: Callable[..., Sequence[Tensor]] | None = field(default=None)
     gather: Callable[..., Tensor] | None = None
+    jvps: tuple[JVP, ...] = ()
+    jvp_all: Callable[..., Tensor] | None = None
     _method: str = field(init=False, repr=False, default="")
 
     def __post_init__(self) -> None:
@@ -129,7 +170,49 @@ class Primitive:
                     out.op = self
                     out.static = static
                     break
+        if _ForwardMode.visible:  # forward mode is on (geograd.forward.jvp): tangents follow
+            self.push_tangents(inputs, out, static)
         return out
+
+    def push_tangents(self, inputs: Sequence[Tensor], out: Tensor, static: dict[str, Any]) -> None:
+        """Forward mode: the tangent of ``out`` at each visible level where an input has
+        one, Σ_i ∂out/∂input_i · tangent_i by the JVP rules, shaped like ``out``."""
+        mode = _ForwardMode
+        visible = mode.visible
+        for level in range(visible):
+            store = mode.stores[level]
+            tangents = [store.get(t) for t in inputs]
+            if all(t is None for t in tangents):
+                continue  # a constant at this level: its tangent is 0, stored as nothing
+            mode.visible = level  # the rule's operations are seen by the outer levels only
+            try:
+                tangent = self._tangent(tangents, out, inputs, static)
+            except GeogradError as exc:
+                raise type(exc)(f"{exc} (in the tangent of {self.name})") from None
+            finally:
+                mode.visible = visible
+            store.put(out, tangent)
+
+    def _tangent(
+        self,
+        tangents: list[Tensor | None],
+        out: Tensor,
+        inputs: Sequence[Tensor],
+        static: dict[str, Any],
+    ) -> Tensor:
+        if self.jvp_all is not None:
+            total = self.jvp_all(tangents, out, *inputs, **static)
+        else:
+            found: Tensor | None = None
+            for rule, t in zip(self.jvps, tangents):
+                if t is not None:
+                    term = rule(t, out, *inputs, **static)
+                    found = term if found is None else found + term
+            assert found is not None  # some input has a tangent, or this is not called
+            total = found
+        if total.shape != out.shape:  # a broadcast 0-D argument's tangent: spread it
+            total = broadcast_to(total, shape=out.shape, like=B.backend_of(out.data))
+        return total
 
     def _adopt_literals(
         self, args: tuple[Any, ...], inputs: list[Tensor], exc: BackendError
@@ -162,6 +245,20 @@ class Primitive:
                 yield parent, _sum_to(vjp(g, out, *parents, **out.static), parent)
 
 
+def carry_tangents(new: Tensor, old: Any) -> None:
+    """Forward mode across a re-wrapping: ``new`` (a leaf that ``grad`` makes of the
+    argument ``old``, or a detached copy of a value) holds the same value as ``old``,
+    so it gets the same tangent at every visible jvp level. Thanks to this,
+    ``jvp(grad(f), (x,), (v,))`` is the Hessian-vector product (forward over reverse).
+    Nothing to do, at the cost of one test, while no jvp runs."""
+    if not _ForwardMode.visible or not isinstance(old, Tensor):
+        return
+    for store in _ForwardMode.stores[: _ForwardMode.visible]:
+        tangent = store.get(old)
+        if tangent is not None:
+            store.put(new, tangent)
+
+
 def _sum_to(g: Tensor, like: Tensor) -> Tensor:
     """Undo broadcasting: the gradient ``g`` as shaped like ``like`` -- a 1-D gradient of a
     0-D input is summed; a 0-D one is spread, in the backend of ``like``."""
@@ -182,7 +279,8 @@ _NOTHING = Tensor.from_data(0.0)
 
 
 def _gmul(g: Tensor, d: Any) -> Tensor:
-    """g · d for a VJP: cotangent times local derivative, 0 where g is 0 even if d is inf."""
+    """g · d: a cotangent (or, in a JVP, a tangent) times a local derivative, exactly 0
+    where g is 0 even if d is inf."""
     return mul_masked(g, d)
 
 
@@ -366,95 +464,233 @@ def _concat_forward(be: Backend, *pieces: Data, like: Backend | None = None) -> 
     return (like or be).concat(pieces)
 
 
+# ------------------------------------------------------ the JVPs of the n-ary primitives
+
+
+def _zero(x: Tensor) -> Tensor:
+    """The zero tangent of ``x``: 0.0, or zeros shaped like it in its backend."""
+    return _const(B.zeros_like(x.data))
+
+
+def _add_terms(terms: Sequence[Tensor]) -> Tensor:
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+def _norm_jvp(ts: Sequence[Tensor | None], out: Tensor, *coords: Tensor) -> Tensor:
+    """d||c|| = Σ_i c_i dc_i / ||c||, taken as 0 at the origin (as the gradient is)."""
+    terms = [_gmul(c, t) for c, t in zip(coords, ts) if t is not None]
+    return divide_no_nan(_add_terms(terms), out)
+
+
+def _concat_jvp(
+    ts: Sequence[Tensor | None], out: Tensor, *pieces: Tensor, like: Any = None
+) -> Tensor:
+    """Linear: the pieces' tangents concatenated (zeros for a piece without one)."""
+    return _concat(*[_zero(p) if t is None else t for p, t in zip(pieces, ts)], like=like)
+
+
+def _scatter_add_jvp(
+    ts: Sequence[Tensor | None],
+    out: Tensor,
+    *pieces: Tensor,
+    indices: Any,
+    n: int,
+    like: Backend | None = None,
+) -> Tensor:
+    """Linear: the pieces' tangents added at their indices (a piece without one left out)."""
+    kept = [(t, index) for t, index in zip(ts, indices) if t is not None]
+    return scatter_add(
+        *[t for t, _ in kept], indices=tuple(index for _, index in kept), n=n, like=like
+    )
+
+
+def _distances_jvp(ts: Sequence[Tensor | None], out: Tensor, *args: Tensor) -> Tensor:
+    """dd_i = Σ_j (x_ij − c_j)(dx_ij − dc_j) / d_i, taken as 0 where d_i = 0."""
+    d = len(args) // 2
+    terms = []
+    for j in range(d):
+        tx, tc = ts[j], ts[d + j]
+        if tx is None and tc is None:
+            continue
+        move = -tc if tx is None else tx if tc is None else tx - tc  # type: ignore[operator]
+        terms.append(_gmul(args[j] - args[d + j], move))
+    return divide_no_nan(_add_terms(terms), out)
+
+
+def _offset_sum_jvp(
+    ts: Sequence[Tensor | None], out: Tensor, g: Tensor, dist: Tensor, x: Tensor, c: Tensor
+) -> Tensor:
+    """ds = Σ_i [dg_i (c − x_i)/d_i − g_i (c − x_i) dd_i/d_i² + g_i (dc − dx_i)/d_i], every
+    term 0 where d_i = 0: the partial derivatives of :func:`_offset_sum_vjp`, applied."""
+    tg, td, tx, tc = ts
+    terms = []
+    if tg is not None or td is not None:
+        unit = divide_no_nan(c - x, dist)  # (c − x_i)/d_i, 0 at d_i = 0
+        if tg is not None:
+            terms.append(sum(_gmul(tg, unit)))
+        if td is not None:
+            terms.append(-sum(_gmul(td, divide_no_nan(g * unit, dist))))
+    if tx is not None or tc is not None:
+        w = divide_no_nan(g, dist)  # g_i/d_i, 0 at d_i = 0
+        if tx is not None:
+            terms.append(-sum(_gmul(w, tx)))
+        if tc is not None:
+            terms.append(_gmul(tc, reduce_sum(w)))
+    return _add_terms(terms)
+
+
 P = Primitive
 # fmt: off
 # ---------------------------------------------------------------------------------------
-#  name = P(name, forward on data, (VJP of each argument: (g, out, *args) -> its gradient))
+#  name = P(name, forward on data,
+#           vjps=(VJP of each argument: (g, out, *args) -> g · ∂out/∂arg, its gradient),
+#           jvps=(JVP of each argument: (t, out, *args) -> ∂out/∂arg · t, its tangent's part))
 # ---------------------------------------------------------------------------------------
-add: Primitive = P("add", "add", (
-    lambda g, out, a, b: g,
-    lambda g, out, a, b: g))
-sub: Primitive = P("sub", "sub", (
-    lambda g, out, a, b: g,
-    lambda g, out, a, b: -_sum_to(g, b)))  # reduce, then negate: one pass fewer
-mul: Primitive = P("mul", "mul", (
-    lambda g, out, a, b: _gmul(g, b),
-    lambda g, out, a, b: _gmul(g, a)))
-div: Primitive = P("div", "div", (
-    lambda g, out, a, b: div_masked(g, b),
-    lambda g, out, a, b: -div_masked(_gmul(g, out), b)))
-power: Primitive = P("pow", "power", (
-    lambda g, out, a, b: _pow_base_vjp(g, a, b),
-    # d a^b / db = a^b log a, taken as 0 where a <= 0 (there a^b only exists for constant b)
-    lambda g, out, a, b: _gmul(g, out * log(where(a > 0.0, a, 1.0)))))
-divide_no_nan: Primitive = P("divide_no_nan", "divide_no_nan", (
-    lambda g, out, a, b: divide_no_nan(g, b),
-    lambda g, out, a, b: -divide_no_nan(_gmul(g, out), b)))
-maximum: Primitive = P("maximum", "maximum", (
-    lambda g, out, a, b: _gmul(g, _tie_weights(a.data, b.data)),
-    lambda g, out, a, b: _gmul(g, _tie_weights(b.data, a.data))))
-minimum: Primitive = P("minimum", "minimum", (
-    lambda g, out, a, b: _gmul(g, _tie_weights(b.data, a.data)),
-    lambda g, out, a, b: _gmul(g, _tie_weights(a.data, b.data))))
-clip: Primitive = P("clip", "clip", (
-    lambda g, out, a, lo, hi: _gmul(g, _inside(a.data, lo.item(), hi.item())),
-    lambda g, out, a, lo, hi: _gmul(g, _below(a.data, lo.item())),
-    lambda g, out, a, lo, hi: _gmul(g, _above(a.data, hi.item()))))
-_where: Primitive = P("where", _where_forward, (
-    lambda g, out, a, b, cond: _where(g, 0.0, cond=cond),
-    lambda g, out, a, b, cond: _where(0.0, g, cond=cond)))
+add: Primitive = P("add", "add",
+    vjps=(lambda g, out, a, b: g,
+          lambda g, out, a, b: g),
+    jvps=(lambda t, out, a, b: t,
+          lambda t, out, a, b: t))
+sub: Primitive = P("sub", "sub",
+    vjps=(lambda g, out, a, b: g,
+          lambda g, out, a, b: -_sum_to(g, b)),  # reduce, then negate: one pass fewer
+    jvps=(lambda t, out, a, b: t,
+          lambda t, out, a, b: -t))
+mul: Primitive = P("mul", "mul",
+    vjps=(lambda g, out, a, b: _gmul(g, b),
+          lambda g, out, a, b: _gmul(g, a)),
+    jvps=(lambda t, out, a, b: _gmul(t, b),
+          lambda t, out, a, b: _gmul(t, a)))
+div: Primitive = P("div", "div",
+    vjps=(lambda g, out, a, b: div_masked(g, b),
+          lambda g, out, a, b: -div_masked(_gmul(g, out), b)),
+    jvps=(lambda t, out, a, b: div_masked(t, b),
+          lambda t, out, a, b: -div_masked(_gmul(t, out), b)))
+power: Primitive = P("pow", "power",
+    vjps=(lambda g, out, a, b: _pow_base_vjp(g, a, b),
+          # d a^b / db = a^b log a, taken as 0 where a <= 0 (there a^b only exists for constant b)
+          lambda g, out, a, b: _gmul(g, out * log(where(a > 0.0, a, 1.0)))),
+    jvps=(lambda t, out, a, b: _pow_base_vjp(t, a, b),  # elementwise: t · b a^(b-1), masked
+          lambda t, out, a, b: _gmul(t, out * log(where(a > 0.0, a, 1.0)))))
+divide_no_nan: Primitive = P("divide_no_nan", "divide_no_nan",
+    vjps=(lambda g, out, a, b: divide_no_nan(g, b),
+          lambda g, out, a, b: -divide_no_nan(_gmul(g, out), b)),
+    jvps=(lambda t, out, a, b: divide_no_nan(t, b),
+          lambda t, out, a, b: -divide_no_nan(_gmul(t, out), b)))
+maximum: Primitive = P("maximum", "maximum",
+    vjps=(lambda g, out, a, b: _gmul(g, _tie_weights(a.data, b.data)),
+          lambda g, out, a, b: _gmul(g, _tie_weights(b.data, a.data))),
+    jvps=(lambda t, out, a, b: _gmul(t, _tie_weights(a.data, b.data)),
+          lambda t, out, a, b: _gmul(t, _tie_weights(b.data, a.data))))
+minimum: Primitive = P("minimum", "minimum",
+    vjps=(lambda g, out, a, b: _gmul(g, _tie_weights(b.data, a.data)),
+          lambda g, out, a, b: _gmul(g, _tie_weights(a.data, b.data))),
+    jvps=(lambda t, out, a, b: _gmul(t, _tie_weights(b.data, a.data)),
+          lambda t, out, a, b: _gmul(t, _tie_weights(a.data, b.data))))
+clip: Primitive = P("clip", "clip",
+    vjps=(lambda g, out, a, lo, hi: _gmul(g, _inside(a.data, lo.item(), hi.item())),
+          lambda g, out, a, lo, hi: _gmul(g, _below(a.data, lo.item())),
+          lambda g, out, a, lo, hi: _gmul(g, _above(a.data, hi.item()))),
+    jvps=(lambda t, out, a, lo, hi: _gmul(t, _inside(a.data, lo.item(), hi.item())),
+          lambda t, out, a, lo, hi: _gmul(t, _below(a.data, lo.item())),
+          lambda t, out, a, lo, hi: _gmul(t, _above(a.data, hi.item()))))
+_where: Primitive = P("where", _where_forward,
+    vjps=(lambda g, out, a, b, cond: _where(g, 0.0, cond=cond),
+          lambda g, out, a, b, cond: _where(0.0, g, cond=cond)),
+    jvps=(lambda t, out, a, b, cond: _where(t, 0.0, cond=cond),
+          lambda t, out, a, b, cond: _where(0.0, t, cond=cond)))
 # a·b and a/b with an exact zero (0·inf = 0, 0/0 = 0): what VJPs multiply and divide with
-mul_masked: Primitive = P("mul_masked", "mul_masked", (
-    lambda g, out, a, b: _gmul(g, b),
-    lambda g, out, a, b: _gmul(g, a)))
-div_masked: Primitive = P("div_masked", "div_masked", (
-    lambda g, out, a, b: div_masked(g, b),
-    lambda g, out, a, b: -div_masked(_gmul(g, out), b)))
+mul_masked: Primitive = P("mul_masked", "mul_masked",
+    vjps=(lambda g, out, a, b: _gmul(g, b),
+          lambda g, out, a, b: _gmul(g, a)),
+    jvps=(lambda t, out, a, b: _gmul(t, b),
+          lambda t, out, a, b: _gmul(t, a)))
+div_masked: Primitive = P("div_masked", "div_masked",
+    vjps=(lambda g, out, a, b: div_masked(g, b),
+          lambda g, out, a, b: -div_masked(_gmul(g, out), b)),
+    jvps=(lambda t, out, a, b: div_masked(t, b),
+          lambda t, out, a, b: -div_masked(_gmul(t, out), b)))
 
-neg: Primitive = P("neg", "neg", (lambda g, out, a: -g,))
-abs: Primitive = P("abs", "absolute", (lambda g, out, a: _gmul(g, sign(a)),))
-sign: Primitive = P("sign", "sign", (lambda g, out, a: _gmul(g, 0.0),))
-exp: Primitive = P("exp", "exp", (lambda g, out, a: _gmul(g, out),))
-log: Primitive = P("log", "log", (lambda g, out, a: g / a,))  # a > 0: no 0/0 to mask
-sqrt: Primitive = P("sqrt", "sqrt", (lambda g, out, a: div_masked(g, 2.0 * out),))
-sin: Primitive = P("sin", "sin", (lambda g, out, a: _gmul(g, cos(a)),))
-cos: Primitive = P("cos", "cos", (lambda g, out, a: -_gmul(g, sin(a)),))
-tan: Primitive = P("tan", "tan", (lambda g, out, a: _gmul(g, 1.0 + out * out),))
-tanh: Primitive = P("tanh", "tanh", (lambda g, out, a: _gmul(g, 1.0 - out * out),))
-sigmoid: Primitive = P("sigmoid", "sigmoid", (lambda g, out, a: _gmul(g, out * (1.0 - out)),))
-softplus: Primitive = P("softplus", "softplus", (lambda g, out, a: _gmul(g, sigmoid(a)),))
+# elementwise, one argument: the JVP is the VJP with t for g (a diagonal Jacobian)
+neg: Primitive = P("neg", "neg", vjps=(lambda g, out, a: -g,),
+                                 jvps=(lambda t, out, a: -t,))
+abs: Primitive = P("abs", "absolute", vjps=(lambda g, out, a: _gmul(g, sign(a)),),
+                                      jvps=(lambda t, out, a: _gmul(t, sign(a)),))
+sign: Primitive = P("sign", "sign", vjps=(lambda g, out, a: _gmul(g, 0.0),),
+                                    jvps=(lambda t, out, a: _gmul(t, 0.0),))
+exp: Primitive = P("exp", "exp", vjps=(lambda g, out, a: _gmul(g, out),),
+                                 jvps=(lambda t, out, a: _gmul(t, out),))
+log: Primitive = P("log", "log", vjps=(lambda g, out, a: g / a,),  # a > 0: no 0/0 to mask
+                                 jvps=(lambda t, out, a: t / a,))
+sqrt: Primitive = P("sqrt", "sqrt", vjps=(lambda g, out, a: div_masked(g, 2.0 * out),),
+                                    jvps=(lambda t, out, a: div_masked(t, 2.0 * out),))
+sin: Primitive = P("sin", "sin", vjps=(lambda g, out, a: _gmul(g, cos(a)),),
+                                 jvps=(lambda t, out, a: _gmul(t, cos(a)),))
+cos: Primitive = P("cos", "cos", vjps=(lambda g, out, a: -_gmul(g, sin(a)),),
+                                 jvps=(lambda t, out, a: -_gmul(t, sin(a)),))
+tan: Primitive = P("tan", "tan", vjps=(lambda g, out, a: _gmul(g, 1.0 + out * out),),
+                                 jvps=(lambda t, out, a: _gmul(t, 1.0 + out * out),))
+tanh: Primitive = P("tanh", "tanh", vjps=(lambda g, out, a: _gmul(g, 1.0 - out * out),),
+                                    jvps=(lambda t, out, a: _gmul(t, 1.0 - out * out),))
+sigmoid: Primitive = P("sigmoid", "sigmoid",
+    vjps=(lambda g, out, a: _gmul(g, out * (1.0 - out)),),
+    jvps=(lambda t, out, a: _gmul(t, out * (1.0 - out)),))
+softplus: Primitive = P("softplus", "softplus", vjps=(lambda g, out, a: _gmul(g, sigmoid(a)),),
+                                                jvps=(lambda t, out, a: _gmul(t, sigmoid(a)),))
 
 # reductions; sum is correctly rounded (fsum), reduce_sum is the engine's blocked sum for the
-# gradient of a broadcast operand; max/min split the gradient among ties
-sum: Primitive = P("sum", "total", (lambda g, out, a: _spread(g, a),))
-reduce_sum: Primitive = P("reduce_sum", "blocked_total", (lambda g, out, a: _spread(g, a),))
+# gradient of a broadcast operand; max/min split the gradient among ties. A reduction's VJP
+# spreads g over the argument, its JVP reduces the tangent: Σ_i ∂out/∂a_i t_i
+sum: Primitive = P("sum", "total", vjps=(lambda g, out, a: _spread(g, a),),
+                                   jvps=(lambda t, out, a: sum(t),))
+reduce_sum: Primitive = P("reduce_sum", "blocked_total", vjps=(lambda g, out, a: _spread(g, a),),
+                                                         jvps=(lambda t, out, a: reduce_sum(t),))
 # a 0-D value spread to ``shape`` in the backend ``like`` (default: the value's own)
-broadcast_to: Primitive = P("broadcast_to", _broadcast_forward, (
-    lambda g, out, a, shape, like=None: sum(g),))
-max: Primitive = P("max", "amax", (lambda g, out, a: _gmul(g, _share(a.data, out.item())),))
-min: Primitive = P("min", "amin", (lambda g, out, a: _gmul(g, _share(a.data, out.item())),))
-logsumexp: Primitive = P("logsumexp", _logsumexp, (lambda g, out, a: _gmul(g, exp(a - out)),))
+broadcast_to: Primitive = P("broadcast_to", _broadcast_forward,
+    vjps=(lambda g, out, a, shape, like=None: sum(g),),
+    jvps=(lambda t, out, a, shape, like=None: broadcast_to(t, shape=shape, like=like),))
+max: Primitive = P("max", "amax",
+    vjps=(lambda g, out, a: _gmul(g, _share(a.data, out.item())),),
+    jvps=(lambda t, out, a: sum(_gmul(t, _share(a.data, out.item()))),))
+min: Primitive = P("min", "amin",
+    vjps=(lambda g, out, a: _gmul(g, _share(a.data, out.item())),),
+    jvps=(lambda t, out, a: sum(_gmul(t, _share(a.data, out.item()))),))
+# d logsumexp(a) = Σ_i softmax(a)_i t_i
+logsumexp: Primitive = P("logsumexp", _logsumexp,
+    vjps=(lambda g, out, a: _gmul(g, exp(a - out)),),
+    jvps=(lambda t, out, a: sum(_gmul(t, exp(a - out))),))
 # the Euclidean length of one 1-D tensor, sqrt(Σ x_i²); gradient x / length, 0 at 0
-vector_norm: Primitive = P("vector_norm", "vector_norm", (
-    lambda g, out, a: _gmul(divide_no_nan(g, out), a),))
+vector_norm: Primitive = P("vector_norm", "vector_norm",
+    vjps=(lambda g, out, a: _gmul(divide_no_nan(g, out), a),),
+    jvps=(lambda t, out, a: divide_no_nan(sum(_gmul(t, a)), out),))
 
-# any number of arguments: one VJP returns all their gradients
+# any number of arguments: one VJP returns all their gradients, one JVP the output's tangent
 # the Euclidean norm of coordinate tensors: sqrt(Σ c_i²); gradient c_i / norm, 0 at the origin
-norm: Primitive = P("norm", "hypot", vjp_all=_norm_vjp)
-_concat: Primitive = P("concat", _concat_forward, vjp_all=_concat_vjp)
+norm: Primitive = P("norm", "hypot", vjp_all=_norm_vjp, jvp_all=_norm_jvp)
+_concat: Primitive = P("concat", _concat_forward, vjp_all=_concat_vjp, jvp_all=_concat_jvp)
 # Σ_k pieces[k] placed at indices[k] in zeros(n); gradient of piece k: g[indices[k]]
-scatter_add: Primitive = P("scatter_add", _scatter_add_forward, vjp_all=_scatter_add_vjp)
-# indexing and its adjoint; backward gathers all indexing of one tensor into one scatter_add
-take: Primitive = P("take", "take", (
-    lambda g, out, a, index: scatter(
-        g, index=index, n=a.shape[0], like=B.backend_of(a.data)),), gather=scatter_add)
-scatter: Primitive = P("scatter", _scatter_forward, (
-    lambda g, out, a, index, n, like=None: take(g, index=index),))
+scatter_add: Primitive = P("scatter_add", _scatter_add_forward,
+    vjp_all=_scatter_add_vjp, jvp_all=_scatter_add_jvp)
+# indexing and its adjoint, both linear (each one's JVP is itself on the tangent); backward
+# gathers all indexing of one tensor into one scatter_add
+take: Primitive = P("take", "take",
+    vjps=(lambda g, out, a, index: scatter(
+              g, index=index, n=a.shape[0], like=B.backend_of(a.data)),),
+    jvps=(lambda t, out, a, index: take(t, index=index),),
+    gather=scatter_add)
+scatter: Primitive = P("scatter", _scatter_forward,
+    vjps=(lambda g, out, a, index, n, like=None: take(g, index=index),),
+    jvps=(lambda t, out, a, index, n, like=None: scatter(t, index=index, n=n, like=like),))
 # the Euclidean distances from a centre to n points, fused: args (x_1, ..., x_d, c_1, ...,
 # c_d), the data coordinates 1-D and the centre's 0-D; see distances() below
-_distances: Primitive = P("distances", _distances_forward, vjp_all=_distances_vjp)
+_distances: Primitive = P("distances", _distances_forward,
+    vjp_all=_distances_vjp, jvp_all=_distances_jvp)
 # Σ_i g_i (c − x_i)/d_i, the distances' gradient for one coordinate of the centre, fused
-offset_sum: Primitive = P("offset_sum", _offset_sum_forward, vjp_all=_offset_sum_vjp)
+offset_sum: Primitive = P("offset_sum", _offset_sum_forward,
+    vjp_all=_offset_sum_vjp, jvp_all=_offset_sum_jvp)
 # fmt: on
 
 
@@ -597,6 +833,7 @@ def value_and_grad(
             # an argument that carries a graph is used as it is, to keep the gradient on it
             if not (recording and isinstance(xs[i], Tensor) and xs[i].requires_grad):
                 xs[i] = Tensor(xs[i], requires_grad=True)
+                carry_tangents(xs[i], args[i])  # inside a jvp: jvp(grad(f)) is H v
                 mine.add(id(xs[i]))
         with enable_grad():
             out = as_tensor(f(*xs))
@@ -612,6 +849,8 @@ def value_and_grad(
         for i, g in zip(nums, result):
             check_gradient(xs[i], g)
         value = out if nested else out.detach()
+        if value is not out:
+            carry_tangents(value, out)
         return value, result[0] if isinstance(argnums, int) else tuple(result)
 
     return wrapped

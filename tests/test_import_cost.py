@@ -24,6 +24,8 @@ NOT_FOR_HELP = (
     "geograd.solve",
     "geograd.optim",
     "geograd.derivatives",
+    "geograd.forward",
+    "geograd.modes",
     "geograd.check",
     "geograd.plot",
     "geograd.fileio",

@@ -31,8 +31,9 @@ ENGINE = [
     "geograd.arrayapi",
     "geograd.tensor",
     "geograd.functional",
+    "geograd.forward",
 ]
-UPPER = ["geograd.optim", "geograd.solve", "geograd.check", "geograd.bench"]
+UPPER = ["geograd.optim", "geograd.solve", "geograd.check", "geograd.bench", "geograd.modes"]
 
 BLOCKER = textwrap.dedent(
     f"""
@@ -64,6 +65,9 @@ GRAPH = textwrap.dedent(
     loss.backward()
     assert p.grad is not None and len(p.grad.tolist()) == 2
     assert abs(grad(grad(F.sin))(1.0).item() + math.sin(1.0)) < 1e-15
+    from geograd.forward import jvp, vjp
+    assert abs(jvp(grad(F.sin), (1.0,), (1.0,))[1].item() + math.sin(1.0)) < 1e-15
+    assert vjp(F.sin, (p,))[1]([1.0, 0.0])[0].tolist()[0] == math.cos(0.3)
     assert p.grad.backend.name == "python"
 
     # a whole solve: the median of the three points, by every registered optimizer

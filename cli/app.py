@@ -434,6 +434,50 @@ def plot_command(
     run_plot(result, plot=plot, animate=animate, fps=fps, frames=frames, quiet=quiet)
 
 
+@app.command("grad", cls=Command)
+def grad_command(
+    expression: Annotated[
+        str,
+        typer.Argument(
+            metavar="EXPR",
+            help="An expression in the variables of --at: numbers, + - * / **, and the "
+            "engine's functions (sqrt, log, exp, tanh, ...). Nothing else is accepted; "
+            "it is parsed, never run as Python. One that starts with '-': put '--' before it.",
+            show_default=False,
+        ),
+    ],
+    at: Annotated[
+        str | None,
+        typer.Option("--at", metavar="NAME=VALUE,...", help="The variables and their values."),
+    ] = None,
+    hessian: Annotated[
+        bool, typer.Option("--hessian", help="Also print the Hessian (second derivatives).")
+    ] = False,
+    graph: Annotated[
+        Path | None,
+        typer.Option(
+            "--graph",
+            metavar="FILE",
+            help="Draw the graph with values and gradients (.png/.svg/.pdf; .dot: DOT text).",
+        ),
+    ] = None,
+    trace: Annotated[
+        bool,
+        typer.Option(
+            "--trace",
+            help="Print the backward pass node by node, in reverse topological order.",
+        ),
+    ] = False,
+    json_output: JsonFlag = False,
+) -> None:
+    """Differentiate an expression: its value, gradient (and Hessian) at a point."""
+    from .grad import run_grad
+
+    run_grad(
+        expression, at, hessian=hessian, graph_file=graph, trace=trace, json_output=json_output
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the CLI on ``argv`` (default: ``sys.argv[1:]``) and exit with its code."""
     command = typer.main.get_command(app)

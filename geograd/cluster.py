@@ -244,6 +244,25 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Cluster:
     return Cluster(client, None, text)
 
 
+def active_memory_limit() -> int | None:
+    """The memory limit of all the workers of the active dask.distributed client (bytes),
+    or None when no client is active (dask's threads then compute, in this process's
+    memory) or a worker has no limit."""
+    import sys
+
+    distributed = sys.modules.get("distributed")  # no client without the module imported
+    if distributed is None:
+        return None
+    try:
+        client = distributed.default_client()
+    except ValueError:  # no client
+        return None
+    info = Cluster(client, None, "").info()  # a view of it: closing is not ours
+    if not info["per_worker"] or any(w["memory_limit"] == 0 for w in info["per_worker"]):
+        return None
+    return int(info["memory_limit"])
+
+
 def describe_chunks(x: Any) -> dict[str, Any]:
     """The chunking of a 1-D dask array ``x`` (or of a Tensor holding one), for
     ``--json``: its points, chunks, the smallest and largest chunk, and its bytes."""

@@ -187,6 +187,24 @@ BLOCK_NUMBERS = 1 << 15
 ENGINE_BLOCK = 1 << 20
 
 
+#: The dask backend persists data read from files on the cluster when they take at most
+#: this share of its workers' memory (a worker spills to disk from 60 % and pauses at 80 %;
+#: the passes need room for their chunks' temporaries too).
+PERSIST_SHARE = 0.5
+
+
+def _persist_words(persist: bool, room: int | None) -> str:
+    """Where the dask backend keeps data read from a file, and why (see PERSIST_SHARE)."""
+    if room is None:
+        return "held in this process's memory (no cluster)"
+    if persist:
+        return "held in the workers' memory"
+    return (
+        f"larger than {PERSIST_SHARE:g} of the cluster's memory ({room / 2**30:.3g} GiB): "
+        "read from the file at every pass"
+    )
+
+
 class GeometricMedianCore(Problem):
     """The median's mathematics over its data as they are given (see the module docstring).
 
@@ -292,13 +310,31 @@ class GeometricMedianCore(Problem):
     chunking: dict[str, Any] | None = None
 
     def _open_chunked(self, path: Any) -> tuple[Any, Any, tuple[str, ...]]:
-        """The file ``path`` opened lazily by :func:`~.sources.open_points`, checked and
-        persisted in one pass (on the cluster when a client is active): the columns as
-        one (d, n) dask array of whole-point chunks, the weights, the names."""
+        """The file ``path`` opened lazily by :func:`~.sources.open_points` and checked in
+        one pass: the columns as one (d, n) dask array of whole-point chunks, the
+        weights, the names.
+
+        On the way the data are persisted on the cluster's workers when they take at
+        most :data:`PERSIST_SHARE` of its memory (every later pass then starts from the
+        workers' memory); larger data are left in the file, and each pass reads its
+        chunks again (from the page cache, when the machine has room for it), so that
+        a cluster smaller than its data still solves, at the cost of a read a pass.
+        Without a distributed client (dask's threads in this process) they are persisted
+        in this process's memory."""
+        from geograd.cluster import active_memory_limit
+
         from .sources import open_points
 
-        lazy = open_points(path, self.chunk_size).validate()
-        self.chunking = lazy.describe()
+        lazy = open_points(path, self.chunk_size)
+        nbytes = lazy.describe()["bytes"]
+        room = active_memory_limit()
+        persist = room is None or nbytes <= PERSIST_SHARE * room
+        lazy = lazy.validate(persist=persist)
+        self.chunking = {
+            **lazy.describe(),
+            "persisted": persist,
+            "persisted_why": _persist_words(persist, room),
+        }
         da: Any = importlib.import_module("dask.array")  # (dask's hints are partial)
         return da.stack(lazy.columns), lazy.weights, lazy.names
 

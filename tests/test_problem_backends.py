@@ -53,7 +53,7 @@ def test_weights_are_built_in_the_backend_too() -> None:
 
 
 def test_an_unknown_backend_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="--backend must be one of python, numpy, auto"):
+    with pytest.raises(InputError, match="--backend must be one of python, numpy, dask, auto"):
         get_problem("median", n=10, backend="torchy")
 
 
@@ -134,4 +134,4 @@ def test_cli_check_and_compare_take_backend() -> None:
 def test_cli_refuses_an_unknown_backend() -> None:
     code, _, err = cli("solve", "median", "--n", "20", "--backend", "cuda")
     assert code == 2
-    assert "--backend must be one of python, numpy, auto" in err
+    assert "--backend must be one of python, numpy, dask, auto" in err

@@ -13,6 +13,7 @@ session, at the cost of a few comparisons.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -109,6 +110,11 @@ def dask_session(
     count = check_count("--workers", workers) or max(1, os.cpu_count() or 1)
     limit: int | str = "auto" if memory_limit is None else _memory_limit(memory_limit)
     from geograd.cluster import connect, local_cluster
+
+    # A Ctrl-C can end the client while distributed's tasks still wait on it; asyncio
+    # then logs "Task exception was never retrieved" with a traceback at exit. The
+    # interrupt is reported in one line by the CLI: those logs say nothing more.
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
 
     cluster = (
         connect(scheduler)

@@ -155,7 +155,8 @@ def _holding_interrupts() -> Iterator[None]:
 def _quiet_workers_plugin(distributed: Any) -> Any:
     """A worker plugin that turns off numpy's RuntimeWarnings in the workers (also in a
     worker a nanny restarts): geograd's deferred checks raise for the cases it warns of,
-    and the workers' stderr is the user's terminal for a local cluster."""
+    and the workers' stderr is the user's terminal for a local cluster; and makes the
+    workers ignore SIGINT (see ``setup``)."""
 
     class QuietNumpy(distributed.WorkerPlugin):  # type: ignore[misc]
         name = "geograd-quiet-numpy"
@@ -164,6 +165,11 @@ def _quiet_workers_plugin(distributed: Any) -> Any:
             import warnings
 
             warnings.filterwarnings("ignore", category=RuntimeWarning)
+            # Ctrl-C at a terminal goes to the whole process group, the workers too: they
+            # leave it to the client, which interrupts the solve and then closes them
+            # (a worker killed by it would leave the rest of the command without workers).
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     return QuietNumpy()
 

@@ -64,17 +64,21 @@ def hvp_from_graph(
     for g, v in zip(grads, vs):
         if not g.requires_grad:
             continue  # a gradient that is constant in x: its part of H is zero
+        # v in the gradient's backend: a parameter's gradient made from lazy data is lazy
+        w = Tensor.from_data(B.convert(v, g.data))
         with enable_grad():
-            term = (g * Tensor.from_data(v)).sum() if g.shape else g * Tensor.from_data(v)
+            term = (g * w).sum() if g.shape else g * w
             total = term if total is None else total + term
     found: dict[int, Tensor] = {}
     if total is not None and total.requires_grad:
         found = backprop(total, Tensor.from_data(1.0), create_graph=False)[1]
-    out: list[Data] = []
-    for p in params:
-        h = found.get(id(p))
-        out.append(B.zeros_like(p.data) if h is None else h.data)
-    return out
+    hs = [found.get(id(p)) for p in params]
+    # one pass over lazy data for every parameter's product, each back in its backend
+    computed = B.materialize(*(None if h is None else h.data for h in hs))
+    return [
+        B.zeros_like(p.data) if h is None else B.convert(c, p.data)
+        for p, h, c in zip(params, hs, computed)
+    ]
 
 
 def _leaf(x: Any) -> Tensor:

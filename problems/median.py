@@ -130,6 +130,7 @@ from __future__ import annotations
 import importlib
 import math
 import random
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,6 +138,7 @@ from typing import Any, cast
 
 import geograd.functional as F
 from geograd import Tensor
+from geograd import backend as B
 from geograd.errors import InputError
 
 from . import chunked as C
@@ -343,7 +345,6 @@ class GeometricMedianCore(Problem):
         the cluster's workers when a client is active)."""
         da: Any = importlib.import_module("dask.array")
 
-        from geograd import backend as B
         from geograd.cluster import describe_chunks
 
         from .sources import DEFAULT_CHUNK
@@ -351,9 +352,13 @@ class GeometricMedianCore(Problem):
         chunk = self.chunk_size or DEFAULT_CHUNK
         cols = da.from_array(columns, chunks=(columns.shape[0], chunk))
         w = None if weights is None else da.from_array(weights, chunks=(chunk,))
-        kept = B.persist(cols, *([] if w is None else [w]))
+        with warnings.catch_warnings():
+            # The points travel to the workers once, inside this graph, by design (they
+            # are drawn here): distributed's "large graph" advice is for graphs sent often.
+            warnings.filterwarnings("ignore", message="Sending large graph")
+            kept = B.persist(cols, *([] if w is None else [w]))
         self.chunking = {
-            "source": "generated",
+            "source": "given" if self._given is not None else "generated",
             "chunk_size": chunk,
             **describe_chunks(kept[0][0]),
             "bytes": int(cols.nbytes + (0 if w is None else w.nbytes)),
@@ -441,6 +446,9 @@ class GeometricMedianCore(Problem):
             raise InputError(f"{self.name}: no points")
         if len(lengths) > 1:
             raise InputError(f"{self.name}: coordinate columns of different lengths")
+        if self.backend == "dask":  # given in memory: chunked and sent to the cluster
+            self._install_columns(self._to_cluster(frozen_array(columns), None)[0])
+            return
         if self.backend == "numpy":
             self.columns = frozen_array(columns)
             self._points = None
@@ -455,22 +463,18 @@ class GeometricMedianCore(Problem):
         backend); one per point, finite, >= 0, not all 0, or an input error."""
         if weights is None:
             return None
-        if self.on_dask:  # checked where they were read (sources.LazyPoints.validate)
+        if self.on_dask and C.is_chunked(weights):  # checked where they were read
             lazy: Any = weights
             if lazy.ndim != 1 or lazy.shape[0] != self.n:
                 raise InputError(f"{self.name}: {lazy.size} weights for {self.n} points")
             return lazy.rechunk((self.columns.chunks[1],))
+        if self.on_dask:  # given in memory: checked here, then held as the points are
+            da: Any = importlib.import_module("dask.array")
+            checked = self._checked_weight_array(weights)
+            (kept,) = B.persist(da.from_array(checked, chunks=(self.columns.chunks[1],)))
+            return kept
         if self.arrays:
-            import numpy as np
-
-            w = frozen_array(weights)
-            if w.ndim != 1 or len(w) != self.n:
-                raise InputError(f"{self.name}: {w.size} weights for {self.n} points")
-            with np.errstate(invalid="ignore"):
-                good = bool(np.isfinite(w).all() and (w >= 0).all() and (w > 0).any())
-            if not good:
-                raise InputError(f"{self.name}: weights must be finite, >= 0, not all 0")
-            return w
+            return self._checked_weight_array(weights)
         if is_array(weights):
             weights = cast(Any, weights).tolist()
         out = [float(v) for v in weights]
@@ -479,6 +483,19 @@ class GeometricMedianCore(Problem):
         if any(not math.isfinite(v) or v < 0 for v in out) or not any(v > 0 for v in out):
             raise InputError(f"{self.name}: weights must be finite, >= 0, not all 0")
         return out
+
+    def _checked_weight_array(self, weights: Any) -> Any:
+        """The weights as a read-only float64 array, checked (see _checked_weights)."""
+        import numpy as np
+
+        w = frozen_array(weights)
+        if w.ndim != 1 or len(w) != self.n:
+            raise InputError(f"{self.name}: {w.size} weights for {self.n} points")
+        with np.errstate(invalid="ignore"):
+            good = bool(np.isfinite(w).all() and (w >= 0).all() and (w > 0).any())
+        if not good:
+            raise InputError(f"{self.name}: weights must be finite, >= 0, not all 0")
+        return w
 
     @classmethod
     def from_points(

@@ -290,6 +290,7 @@ def run_solve(
                 callback = step_report(bar, work, label, budget_steps)
                 result = problem.solve(opt_name, x0=start, callback=callback, **overrides)
             cached_before = bool(getattr(problem, "reference_cached", False))
+            ref_error: str | None
             if result.reason == "interrupted" and session.cluster is not None:
                 # on a cluster the reference is many passes over the data: not after Ctrl-C
                 ref, reference_s, ref_error = None, 0.0, "interrupted"

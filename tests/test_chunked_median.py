@@ -13,12 +13,12 @@ processes (the data persisted on its workers), others on dask's threaded schedul
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from processes import gone
 
 from geograd.errors import InputError
 
@@ -31,26 +31,6 @@ pytest.importorskip("array_api_compat")
 from geograd.cluster import Cluster, local_cluster  # noqa: E402
 from geograd.problems import chunked as C  # noqa: E402
 from geograd.problems.median import GeometricMedian, scan_arrays  # noqa: E402
-
-
-def alive(pid: int) -> bool:
-    """Whether process ``pid`` runs (a zombie does not)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def gone(pids: list[int], within: float = 30.0) -> bool:
-    """Whether every process of ``pids`` has ended (waiting up to ``within`` s for it)."""
-    end = time.monotonic() + within
-    while any(alive(p) for p in pids):
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.05)
-    return True
-
 
 N = 20_000
 CHUNK = 6_000  # 4 chunks of N: 6000, 6000, 6000, 2000

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from processes import alive, gone
 from typer.testing import CliRunner
 
 from geograd.cli.app import app
@@ -38,25 +39,6 @@ from geograd.problems.median import GeometricMedian  # noqa: E402
 runner = CliRunner()
 MiB = 2**20
 LOCAL = ["--workers", "2", "--memory-limit", "512MiB"]
-
-
-def alive(pid: int) -> bool:
-    """Whether process ``pid`` runs (a zombie does not)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def gone(pids: list[int], within: float = 30.0) -> bool:
-    """Whether every process of ``pids`` has ended (waiting up to ``within`` s for it)."""
-    end = time.monotonic() + within
-    while any(alive(p) for p in pids):
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def descendants(pid: int) -> list[int]:

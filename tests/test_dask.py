@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from processes import alive, gone
 
 import geograd.functional as F
 from geograd import Tensor, minimize
@@ -38,32 +39,6 @@ pytest.importorskip("array_api_compat")
 N = 2_000_000
 CHUNKS = 4
 SEED = 2013
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return not os.path.exists(f"/proc/{pid}") or _not_zombie(pid)
-
-
-def _not_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def gone(pids: list[int], within: float = 30.0) -> bool:
-    """Whether every process of ``pids`` has ended (waiting up to ``within`` s for it)."""
-    end = time.monotonic() + within
-    while any(alive(p) for p in pids):
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def test_a_cluster_interrupted_by_ctrl_c_shuts_down_and_leaves_no_process() -> None:

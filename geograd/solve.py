@@ -65,7 +65,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal, TypeAlias
 
 from geograd import backend as B
@@ -237,6 +237,23 @@ class Result:
                 values[key] = float(values[key])
         return cls(**values)
 
+    # ------------------------------------------- what a solve made of several runs needs
+    def map_x(self, fn: Callable[[Any], Any]) -> Result:
+        """The same run with every point mapped by ``fn`` (a change of coordinates, a
+        canonical representative): ``x``, ``best_x`` and the recorded path."""
+        history = dict(self.history)
+        history["x"] = [fn(v) for v in self.history.get("x", [])]
+        return replace(self, x=fn(self.x), best_x=fn(self.best_x), history=history)
+
+    def restated(self, reason: Reason, message: str | None = None) -> Result:
+        """The same run ended for ``reason`` (``converged`` follows from it)."""
+        return replace(
+            self,
+            reason=reason,
+            converged=reason in CONVERGED,
+            message=self.message if message is None else message,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The result as plain, JSON-ready data (a copy)."""
         return {
@@ -258,6 +275,62 @@ class Result:
             "grad": _copy(self.grad),
             "options": {k: _copy(v) for k, v in self.options.items()},
         }
+
+
+class BestOf:
+    """The runs of a solve from several starts, kept as they come: the best one (a
+    divergence counts as worse than any finished run, then the lowest loss), the totals,
+    and the first :data:`SHOWN_LOSSES` losses for the message -- not every run, so that
+    many starts take no more memory than one."""
+
+    SHOWN_LOSSES = 8
+
+    def __init__(self) -> None:
+        self.best: Result | None = None
+        self.best_k = -1
+        self.count = self.steps = self.evaluations = 0
+        self.time_s = 0.0
+        self.losses: list[float] = []
+        self.last_reason = ""
+
+    def add(self, res: Result) -> None:
+        key = (res.reason == "diverged", res.loss)
+        best = self.best
+        if best is None or key < (best.reason == "diverged", best.loss):
+            self.best, self.best_k = res, self.count
+        self.count += 1
+        self.steps += res.steps
+        self.evaluations += res.evaluations
+        self.time_s += res.time_s
+        if len(self.losses) < self.SHOWN_LOSSES:
+            self.losses.append(res.loss)
+        self.last_reason = res.reason
+
+    def result(self, asked: int) -> Result:
+        """The best run, with the totals of all and a message naming it among the
+        ``asked`` starts; reason ``interrupted`` when the last run was (the starts
+        after it were not made)."""
+        best = self.best
+        if best is None:
+            raise InputError("no run to choose from")
+        if self.count == 1 and asked == 1:
+            return best
+        shown = ", ".join(f"{v:.9f}" for v in self.losses)
+        if self.count > len(self.losses):
+            shown += f", ... ({self.count} in all)"
+        out = replace(
+            best,
+            steps=self.steps,
+            evaluations=self.evaluations,
+            time_s=self.time_s,
+            message=(
+                f"Best of {self.count} start{'s' if self.count > 1 else ''} (of {asked}): "
+                f"start {self.best_k} ({best.steps} steps; losses {shown}). {best.message}"
+            ),
+        )
+        if self.last_reason == "interrupted" and best.reason != "interrupted":
+            out = out.restated("interrupted")
+        return out
 
 
 @dataclass(frozen=True)
@@ -299,6 +372,7 @@ def minimize(
     record_every: int = 1,
     schedule: Schedule | None = None,
     clip_norm: float | None = None,
+    project: Callable[[list[float]], Sequence[float]] | None = None,
     **optimizer_options: Any,
 ) -> Result:
     """Minimize ``fun(x)`` over a 0-D or 1-D parameter x by a gradient method.
@@ -360,7 +434,11 @@ def minimize(
     ``schedule(step)`` scales each group's learning rate (see
     :mod:`geograd.optim.schedules`); ``clip_norm`` clips the gradient's global
     norm before each step; ``callback(progress)`` is called after each step and
-    stops the run (reason ``interrupted``) by returning True. The stopping
+    stops the run (reason ``interrupted``) by returning True. ``project(x)`` (a list of
+    floats in, the point to continue from out) runs after each step, before x is
+    evaluated: a projection back onto the set the parameter lives on (unit vectors,
+    ...) for a loss that is invariant along the way there (see :meth:`Problem.solve
+    <geograd.problems.Problem.solve>`'s ``projection`` hook). The stopping
     rules are described in this module's docstring; the history kept, in
     :class:`Result`'s.
     """
@@ -460,6 +538,9 @@ def minimize(
                     opt.step(closure)
                 else:
                     opt.step()
+                if project is not None and x.shape:
+                    moved_to = [float(v) for v in project(B.tolist(x.data, "project"))]
+                    x.data = B.to_data(moved_to, "project", like=B.backend_of(x.data))
                 new = evaluate(good.step + 1)
             except (DomainError, ArithmeticError) as exc:
                 reason, detail = "diverged", f"step {good.step + 1} failed: {exc}"

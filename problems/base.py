@@ -1293,34 +1293,144 @@ class Problem(abc.ABC):
             )
 
     def _solve(self, optimizer: Any = None, **overrides: Any) -> Any:
-        """The solve itself, called by :meth:`solve` (which handles interrupts around it):
-        :func:`geograd.minimize` on :meth:`loss` from :attr:`x0`, or ``overrides["x0"]``,
-        with :meth:`solver_defaults` and ``overrides``.
+        """The solve template, called by :meth:`solve` (which handles interrupts around it).
 
-        A subclass that solves otherwise overrides this hook. Its contract: pass
-        ``overrides["callback"]`` on to every minimize run, calling it (or making
-        minimize call it) after each step with a :class:`~geograd.solve.Progress`
-        whose ``x`` is in the problem's parameter space (map it back from a solver's
-        own frame) and whose ``step`` counts the steps of the whole solve; call
-        :meth:`_new_stage` when the loss it reports changes meaning (a new
-        temperature); stop at a run that returns with reason ``"interrupted"``, and
-        start no long work after one. It need not catch KeyboardInterrupt: what
-        escapes it is turned into a Result by :meth:`solve`.
+        From each start (:meth:`start_points`: :attr:`x0` or ``overrides["x0"]`` first, then as
+        many more as ``restarts`` asks, default :meth:`restarts`), :func:`geograd.minimize`
+        runs on :meth:`solver_loss` in the solver's coordinates (:meth:`to_solver`), with
+        :meth:`solver_defaults` and ``overrides``, projected after each step by
+        :meth:`projection`; each run is mapped back (:meth:`from_solver`), the best is
+        kept (:class:`geograd.solve.BestOf`), and its points are put in the canonical form
+        of the problem's symmetry (:meth:`canonical_map`). Every hook has an identity
+        default, so a problem declares only what differs: its coordinates, a projection,
+        starts, a canonical form.
+
+        Overrides besides the settings: ``restarts=K``; ``project=False`` (no projection
+        between steps); ``canonical=False`` (the points as the optimizer left them);
+        ``reparametrise=False`` (run on :meth:`loss` in the problem's own coordinates). An
+        optimizer instance, or a Tensor ``x0``, holds its own parameter in the problem's
+        coordinates: one start, on :meth:`loss`.
+
+        A subclass that solves otherwise (a continuation over stages) may still override
+        this hook. Its contract: pass ``overrides["callback"]`` on to every minimize
+        run with Progress in the problem's parameter space and step counts of the whole
+        solve; call :meth:`_new_stage` when the loss it reports changes meaning; stop at
+        a run that returns with reason ``"interrupted"``. What escapes it is turned into a
+        Result by :meth:`solve`.
         """
-        from geograd.solve import minimize
+        from geograd.solve import BestOf, minimize
 
+        overrides = dict(overrides)
+        asked = overrides.pop("restarts", None)
+        count = self.restarts() if asked is None else asked
+        declared = next((o for o in self.options if o.name == "restarts"), None)
+        if declared is not None:  # the problem's own option says what a count may be
+            count = declared.parse(count, self.name)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise InputError(f"{self.name}: restarts must be a whole number >= 1, got {count!r}")
+        project = bool(overrides.pop("project", True))
+        canonical = bool(overrides.pop("canonical", True))
+        reparametrise = bool(overrides.pop("reparametrise", True))
         settings, x0 = self._solve_settings(optimizer, overrides)
-        start: Any
-        if isinstance(x0, Tensor):
-            start = x0
-        elif hasattr(optimizer, "param_groups"):
-            # An optimizer instance works on its own parameter: the first one is x.
-            start = optimizer.param_groups[0]["params"][0]
+        own: Tensor | None = None  # a parameter the caller holds: solved as it is
+        if hasattr(optimizer, "param_groups"):
+            own = optimizer.param_groups[0]["params"][0]
             if x0 is not None:
-                start.data = Tensor(self.check_point(x0, "x0")).data
-        else:
-            start = self.x0 if x0 is None else self.check_point(x0, "x0")
-        return minimize(self.loss, start, **settings)
+                own.data = Tensor(self.check_point(x0, "x0")).data
+        elif isinstance(x0, Tensor):
+            own = x0
+        if own is not None and count > 1:
+            raise InputError(
+                f"{self.name}: restarts need an optimizer name or class and a start given as "
+                "numbers, not a parameter of your own (each start builds a fresh one)"
+            )
+        first = own.tolist() if own is not None else (
+            self.x0 if x0 is None else self.check_point(x0, "x0")
+        )  # fmt: skip
+        mapped = reparametrise and own is None
+        # the projection is in the solver's coordinates: in the problem's too when they are
+        # the same (no reparametrisation declared)
+        same = type(self).to_solver is Problem.to_solver
+        plain_projection = self.projection() if project and same else None
+        runs = BestOf()
+        callback = settings.pop("callback", None)
+        for k, start in enumerate(self.start_points(count, first)):
+            hold_point("start")
+            if own is not None or not mapped:
+                res = minimize(
+                    self.loss, start if own is None else own, callback=callback,
+                    project=plain_projection, **settings,
+                )  # fmt: skip
+            else:
+                res = minimize(
+                    self.solver_loss,
+                    self.to_solver(start),
+                    callback=self._mapped_callback(callback),
+                    project=self.projection() if project else None,
+                    **settings,
+                ).map_x(self.from_solver)
+            runs.add(res)
+            if res.reason == "interrupted" or k + 1 >= count:
+                break
+        result = runs.result(count)
+        if canonical:
+            hold_point("canonical")
+            move = self.canonical_map(result.x, compute=not self.solve_interrupted)
+            if move is not None:
+                result = result.map_x(move)
+        return result
+
+    # ------------------------------------------------------------ the template's hooks
+
+    def solver_loss(self, z: Tensor) -> Tensor:
+        """The loss in the solver's coordinates (:meth:`to_solver`); default :meth:`loss`."""
+        return self.loss(z)
+
+    def to_solver(self, x: Sequence[float]) -> list[float]:
+        """A point in the solver's coordinates (a better-conditioned parametrisation);
+        default: the problem's own."""
+        return [float(v) for v in x]
+
+    def from_solver(self, z: Any) -> Any:
+        """A point of the solver's coordinates back in the problem's (the inverse of
+        :meth:`to_solver`); default: as it is."""
+        return z
+
+    def projection(self) -> Callable[[list[float]], Sequence[float]] | None:
+        """Where each step lands, put back on the parameter's set in the solver's
+        coordinates (unit vectors, ...), for a solver loss invariant along the way; None
+        (the default): no projection."""
+        return None
+
+    def restarts(self) -> int:
+        """How many starts a solve makes unless told (default 1)."""
+        return 1
+
+    def start_points(self, count: int, first: Sequence[float]) -> Iterator[list[float]]:
+        """The starts of a solve, drawn one at a time: ``first``, then ``count - 1`` more.
+        By default a problem has one: more is an input error."""
+        if count > 1:
+            raise InputError(f"{self.name}: restarts need random starts, which it does not draw")
+        yield list(first)
+
+    def canonical_map(
+        self, x: Sequence[float], *, compute: bool = True
+    ) -> Callable[[Any], Any] | None:
+        """The map that puts ``x``, and every point of the run that found it, in the
+        canonical form of the problem's symmetry (the representative of its orbit, used
+        by assess, baselines and plots); None (the default): the points as they are.
+        ``compute`` False after an interrupt: start no long work to find it."""
+        return None
+
+    def _mapped_callback(self, callback: Any) -> Any:
+        """``callback`` shown each step's point in the problem's coordinates."""
+        if callback is None:
+            return None
+
+        def in_problem(progress: Any) -> Any:
+            return callback(dataclasses.replace(progress, x=self.from_solver(progress.x)))
+
+        return in_problem
 
     def _new_stage(self) -> None:
         """For a :meth:`_solve` hook: the steps it reports from now on minimise another
@@ -1413,10 +1523,10 @@ class Problem(abc.ABC):
         return "outside the optimizer's loop"
 
     def _finish_interrupted(self, result: Any) -> Any:
-        """Hook: put a Result built by :meth:`_interrupted_result` in the problem's
-        canonical form (Thomson aligns it onto a reference it already has). It must be
-        quick and start no long work: the user asked to stop. By default: as it is."""
-        return result
+        """A Result built by :meth:`_interrupted_result` in the problem's canonical form
+        (:meth:`canonical_map`, told to compute nothing long: the user asked to stop)."""
+        move = self.canonical_map(result.x, compute=False)
+        return result if move is None else result.map_x(move)
 
     def _optimizer_label(self, optimizer: Any) -> str:
         if isinstance(optimizer, str):

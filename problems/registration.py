@@ -127,10 +127,9 @@ Solver defaults (``solver_defaults()``, for :meth:`Registration.solver_loss`)
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -608,54 +607,11 @@ class RegistrationCore(Problem):
             out["weight_decay"] = 0.0  # decay towards z = 0 would bias the answer
         return out
 
-    def _solve(self, optimizer: Any = None, **overrides: Any) -> Any:
-        """The hook of :meth:`Problem.solve` (which keeps the run on Ctrl-C):
-        :func:`geograd.minimize` on :meth:`solver_loss` from ``to_solver(x0)`` with
-        :meth:`solver_defaults`; the result (x, best_x and the recorded path) mapped back
-        by :meth:`from_solver`, with θ moved by whole turns into (-π, π] as the
-        reference's is. The loss values are L's; the callback sees (θ, t) too.
-
-        ``centred=False`` runs on :meth:`loss` over (θ, t) itself instead (as does an
-        optimizer instance, which holds its own (θ, t) parameter); ``overrides`` as for
-        the base class (``x0`` is a point (θ, t)).
-        """
-        from geograd.optim import Optimizer
-        from geograd.solve import minimize
-
-        centred = bool(overrides.pop("centred", True))
-        if not centred or isinstance(optimizer, Optimizer):
-            return self._wrapped(super()._solve(optimizer, **overrides))
-        settings, x0 = self._solve_settings(optimizer, overrides)
-        given = x0 if isinstance(x0, Tensor) else None
-        start = self.x0 if x0 is None else self.check_point(x0, "x0")
-        callback = settings.get("callback")
-        if callback is not None:
-
-            def in_theta_t(progress: Any) -> Any:
-                return callback(dataclasses.replace(progress, x=self.from_solver(progress.x)))
-
-            settings["callback"] = in_theta_t
-        res: Any = minimize(self.solver_loss, self.to_solver(start), **settings)
-        history = dict(res.history)
-        history["x"] = [self.from_solver(z) for z in res.history["x"]]
-        res = dataclasses.replace(
-            res, x=self.from_solver(res.x), best_x=self.from_solver(res.best_x), history=history
-        )
-        if given is not None:
-            given.data = Tensor(res.x).data
-        return self._wrapped(res)
-
-    def _finish_interrupted(self, result: Any) -> Any:
-        """θ moved by whole turns into (-π, π], as a finished solve's is."""
-        return self._wrapped(result)
-
-    @staticmethod
-    def _wrapped(res: Any) -> Any:
-        x, best = list(res.x), list(res.best_x)
-        if wrap_angle(x[0]) == x[0] and wrap_angle(best[0]) == best[0]:
-            return res
-        x[0], best[0] = wrap_angle(x[0]), wrap_angle(best[0])
-        return dataclasses.replace(res, x=x, best_x=best)
+    def canonical_map(
+        self, x: Sequence[float], *, compute: bool = True
+    ) -> Callable[[Any], Any] | None:
+        """θ moved by whole turns into (-π, π], as the reference's is (the same motion)."""
+        return _wrapped_angle
 
     def check_points(self, count: int = 8, seed: int = 0) -> list[list[float]]:
         """Random rigid motions: θ uniform in (-π, π], t within the data's reach."""
@@ -910,3 +866,10 @@ def kabsch(
         "rotation_matrix": rot.tolist(),
     }
     return theta, [float(t[0]), float(t[1])], details
+
+
+def _wrapped_angle(x: Any) -> list[float]:
+    """A motion (θ, t_x, t_y) with θ moved by whole turns into (-π, π]."""
+    out = [float(v) for v in x]
+    out[0] = wrap_angle(out[0])
+    return out

@@ -25,18 +25,17 @@ Riemannian steps: renormalisation after every step (``solve``)
     lengthens x_i (Pythagoras), which shrinks that charge's gradient by 1/r_i and
     its effective step by 1/r_i²: the charges that moved most early on freeze.
     Steepest descent on L alone from seed 5's N = 20 start let r_i grow to 6.4 and
-    took 2653 steps (gtol 1e-10). So :meth:`Thomson.solve` evaluates the loss
-    through a wrapper (:meth:`Thomson.retracting_loss`) that first puts every x_i
-    of the parameter back on the sphere (x_i ← x_i/||x_i||, which leaves L
-    unchanged). A step is then a Riemannian gradient step with the projective
-    retraction, whichever optimizer takes it; with ``gd`` the Armijo line search
-    runs along the retracted curve. The same N = 20 run then takes 749 steps. That
-    is the choice: the loss normalises (so that it is a plain function of R^{3N}
-    for everything else: autograd, scipy, checks), and the solver retracts (so that
-    its steps are Riemannian). The retraction rescales the parameters, never
-    changes the loss, costs no extra evaluation (minimize evaluates after each step
-    anyway) and is on for every optimizer, names, classes and instances alike;
-    ``solve(..., retract=False)`` switches it off.
+    took 2653 steps (gtol 1e-10). So the solve puts every x_i back on the sphere
+    after each step (x_i ← x_i/||x_i||, which leaves L unchanged; the base class's
+    solve template calls the :meth:`Thomson.projection` hook). A step is then a
+    Riemannian gradient step with the projective retraction, whichever optimizer
+    takes it. The same N = 20 run then takes about 750 steps. That is the choice: the
+    loss normalises (so that it is a plain function of R^{3N} for everything else:
+    autograd, scipy, checks), and the solver retracts (so that its steps are
+    Riemannian). The retraction rescales the parameters, never changes the loss,
+    costs no extra evaluation (minimize evaluates after each step anyway) and is on
+    for every optimizer, names and classes alike; ``solve(..., project=False)``
+    switches it off.
 
 Data
     The starting configuration: N points uniform on the sphere from
@@ -81,7 +80,7 @@ Symmetry: solutions in the reference's frame
     of ``Reference.x``, and one stuck in another local minimum is visibly far from
     it. :meth:`Thomson.baselines` and :meth:`Thomson.assess` do the same.
 
-Solver defaults (``solver_defaults()``, for ``retracting_loss()``)
+Solver defaults (``solver_defaults()``, with the projection after each step)
     ``trust-ncg`` — Steihaug-CG trust region on exact Hessian-vector products —
     with first trust radius ``lr = 0.01`` (:data:`TRUST_RADIUS`, radians; 0.01 to 1
     take about the same steps), ``gtol = 1e-9`` and ``max_steps = 1000``. Chosen
@@ -137,7 +136,6 @@ Solver defaults (``solver_defaults()``, for ``retracting_loss()``)
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import random
 import time
@@ -242,7 +240,6 @@ ADAPTIVE = {
 }
 
 #: A restarted solve's message lists the energies of this many starts at most.
-SHOWN_ENERGIES = 20
 
 #: Drawing: the orthographic view (elevation, azimuth in degrees).
 VIEW = (20.0, -60.0)
@@ -661,127 +658,34 @@ class Thomson(Problem):
             out["weight_decay"] = 0.0  # decay would pull the charges off the sphere
         return out
 
-    def retracting_loss(self) -> Callable[[Tensor], Tensor]:
-        """The loss, evaluated after putting every charge of the parameter back on the sphere.
+    # ------------------------------------------------ the solve template's hooks
 
-        minimize calls it with the parameter Tensor itself, so the renormalisation
-        (which leaves the loss unchanged) becomes part of every step: the
-        retraction of a Riemannian gradient method.
-        """
+    def restarts(self) -> int:
+        """The ``restarts`` option: the solve keeps the lowest energy of that many starts."""
+        return int(self.settings["restarts"])
 
-        def fun(x: Tensor) -> Tensor:
-            if x.shape and x.is_leaf:
-                values = x.tolist()
-                unit = normalise(values)
-                if unit != values:
-                    x.data = Tensor(unit).data
-            return self.loss(x)
+    def start_points(self, count: int, first: Sequence[float]) -> Iterator[list[float]]:
+        """:meth:`iter_starts`: ``first``, then seeded random configurations."""
+        return self.iter_starts(count, first)
 
-        return fun
+    def projection(self) -> Callable[[list[float]], Sequence[float]]:
+        """Every charge back on the sphere after each step (x_i ← x_i/||x_i||, which leaves
+        the loss unchanged): the retraction of a Riemannian method (module docstring)."""
+        return normalise
 
-    def _solve(self, optimizer: Any = None, **overrides: Any) -> Any:
-        """:func:`geograd.minimize` from ``restarts`` starts with :meth:`solver_defaults`,
-        keeping the lowest energy, the solution mapped onto the reference (see the module
-        docstring). The hook of :meth:`Problem.solve`, which keeps the run on Ctrl-C.
-
-        Besides the base class's overrides: ``restarts=K`` (default: the option),
-        ``retract=False`` (no renormalisation between steps), ``align=False`` (return
-        the iterates as the optimizer left them). The returned Result is the best
-        start's, with ``steps``, ``evaluations`` and ``time_s`` summed over all starts
-        and the message naming the start; its history is the best start's.
-
-        The starts are drawn one at a time and only the best run is kept, so that many
-        restarts take no more memory than one. The answer is aligned onto the reference
-        when there is one to be had cheaply: N in the table (a second or so), or a
-        reference already computed, or asked for with the ``reference`` option; after
-        an interrupt only onto one already computed.
-        """
-        from geograd.optim import Optimizer
-        from geograd.solve import minimize
-
-        given = overrides.pop("restarts", None)
-        restarts = self.settings["restarts"] if given is None else given
-        restarts = self.option("restarts").parse(restarts, self.name)
-        retract = bool(overrides.pop("retract", True))
-        align = bool(overrides.pop("align", True))
-        settings, x0 = self._solve_settings(optimizer, overrides)
-        fun = self.retracting_loss() if retract else self.loss
-
-        first: Any
-        if isinstance(optimizer, Optimizer):
-            if restarts > 1:
-                raise InputError(
-                    f"{self.name}: restarts need an optimizer name or class, not an instance "
-                    "(each start builds a fresh optimizer)"
-                )
-            first = optimizer.param_groups[0]["params"][0]
-            if x0 is not None:
-                first.data = Tensor(self.check_point(x0, "x0")).data
-        elif isinstance(x0, Tensor):
-            first = x0
-        else:
-            first = self.x0 if x0 is None else self.check_point(x0, "x0")
-        start0 = first.tolist() if isinstance(first, Tensor) else first
-
-        runs = _Runs()
-        for k, start in enumerate(self.iter_starts(restarts, start0)):
-            hold_point("start")
-            res = minimize(fun, first if k == 0 else start, **settings)
-            runs.add(res)
-            if res.reason == "interrupted":
-                break
-        return self._combine(runs, restarts, align)
-
-    def _combine(self, runs: _Runs, restarts: int, align: bool) -> Any:
-        best_k, best = runs.best_k, runs.best
-        assert best is not None
-        changes: dict[str, Any] = {}
-        if runs.count > 1 or restarts > 1:
-            shown = ", ".join(f"{e:.9f}" for e in runs.energies)
-            if runs.count > len(runs.energies):
-                shown += f", ... ({runs.count} in all)"
-            changes.update(
-                steps=runs.steps,
-                evaluations=runs.evaluations,
-                time_s=runs.time_s,
-                message=(
-                    f"Best of {runs.count} start{'s' if runs.count > 1 else ''} "
-                    f"(of {restarts}): start {best_k} ({best.steps} steps; energies "
-                    + shown
-                    + f"). {best.message}"
-                ),
-            )
-            if runs.last_reason == "interrupted" and best.reason != "interrupted":
-                changes.update(reason="interrupted", converged=False)
-        if align:
-            hold_point("align")
-            interrupted = runs.last_reason == "interrupted" or self.solve_interrupted
-            move = self._aligner(best.x, compute=not interrupted)
-            if move is not None:
-                history = dict(best.history)
-                history["x"] = [move(normalise(v)) for v in best.history["x"]]
-                changes.update(
-                    x=move(normalise(best.x)),
-                    best_x=move(normalise(best.best_x)),
-                    history=history,
-                )
-        return dataclasses.replace(best, **changes) if changes else best
+    def canonical_map(
+        self, x: Sequence[float], *, compute: bool = True
+    ) -> Callable[[Any], Any] | None:
+        """Unit charges mapped onto the reference configuration (a rotation, a reflection
+        and an order of the charges), when a reference is cheap to have: N in the table,
+        one already computed, or asked for; after an interrupt, only one computed."""
+        move = self._aligner(x, compute=compute)
+        if move is None:
+            return None
+        return lambda v: move(normalise(v))
 
     def _interrupt_place(self) -> str:
         return "outside the optimizer's loop (between starts, or aligning the answer)"
-
-    def _finish_interrupted(self, result: Any) -> Any:
-        """The best iterate mapped onto the reference, when one was computed already (no
-        reference is computed after an interrupt)."""
-        move = self._aligner(result.x, compute=False)
-        if move is None:
-            return result
-        history = dict(result.history)
-        history["x"] = [move(normalise(v)) for v in result.history["x"]]
-        return dataclasses.replace(
-            result, x=move(normalise(result.x)), best_x=move(normalise(result.best_x)),
-            history=history,
-        )  # fmt: skip
 
     def baselines(
         self,
@@ -926,33 +830,6 @@ class Thomson(Problem):
             mfc=color, mec="black", mew=0.6, alpha=alpha, zorder=4, label=label,
         )  # fmt: skip
         return artists
-
-
-class _Runs:
-    """The runs of a solve's starts, kept as they come: the best one (a divergence counts
-    as worse than any finished run, then the lowest loss), the totals, and the first
-    :data:`SHOWN_ENERGIES` energies for the message (not every run: many restarts must not
-    take memory in proportion)."""
-
-    def __init__(self) -> None:
-        self.best: Any = None
-        self.best_k = -1
-        self.count = self.steps = self.evaluations = 0
-        self.time_s = 0.0
-        self.energies: list[float] = []
-        self.last_reason = ""
-
-    def add(self, res: Any) -> None:
-        key = (res.reason == "diverged", res.loss)
-        if self.best is None or key < (self.best.reason == "diverged", self.best.loss):
-            self.best, self.best_k = res, self.count
-        self.count += 1
-        self.steps += res.steps
-        self.evaluations += res.evaluations
-        self.time_s += res.time_s
-        if len(self.energies) < SHOWN_ENERGIES:
-            self.energies.append(res.loss)
-        self.last_reason = res.reason
 
 
 # ------------------------------------------------------------------------------ helpers

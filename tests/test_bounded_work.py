@@ -26,6 +26,7 @@ from geograd.problems import Problem, Reference, get_problem
 from geograd.problems import base as problem_base
 from geograd.problems.base import ReferenceUnavailable, available_memory, format_seconds
 from geograd.problems.thomson import KNOWN_ENERGIES, UNTABULATED_STARTS, Thomson
+from geograd.solve import BestOf
 
 LIMIT = 2 * 1024**3  # the child's address space: old code fails fast within it
 
@@ -209,8 +210,8 @@ def test_solve_thomson_beyond_the_table_does_not_compute_a_reference() -> None:
 def test_many_restarts_keep_only_the_best_run() -> None:
     res = Thomson(n=4).solve(restarts=60, max_steps=2)
     assert res.steps == 120
-    energies = res.message.split("energies ")[1].split(")")[0]
-    assert energies.count(", ") == 20 and energies.endswith("... (60 in all")
+    losses = res.message.split("losses ")[1].split(")")[0]
+    assert losses.count(", ") == BestOf.SHOWN_LOSSES and losses.endswith("... (60 in all")
 
 
 # -------------------------------------------------------------------- progress lines

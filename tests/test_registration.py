@@ -259,7 +259,7 @@ def test_data_far_from_the_origin(offset: float) -> None:
     assert p.gap(res.x) < 1e-12 * offset**2
     if offset == 10.0:
         # in (θ, t) the coupling of angle and shift stalls steepest descent
-        plain = p.solve("gd", centred=False)
+        plain = p.solve("gd", reparametrise=False)
         assert not plain.converged and math.dist(plain.x, ref.x) > 1e-3
 
 
@@ -285,8 +285,12 @@ def test_solutions_are_reported_in_the_reference_turn(angle: float) -> None:
 
 def test_a_start_a_turn_away_is_wrapped(seed5: Registration) -> None:
     res = seed5.solve(x0=[4 * math.pi, 0.0, 0.0])
-    assert res.history["x"][-1][0] > 3 * math.pi  # the optimizer stayed in its own turn
+    raw = seed5.solve(x0=[4 * math.pi, 0.0, 0.0], canonical=False)
+    assert raw.history["x"][-1][0] > 3 * math.pi  # the optimizer stayed in its own turn
     assert math.dist(res.x, seed5.reference().x) < 1e-9
+    # the canonical form is the whole run's: its path too is in the reference's turn
+    assert all(-math.pi < v[0] <= math.pi for v in res.history["x"][1:])  # [0]: x0 as given
+    assert res.history["x"][-1] == res.x
 
 
 def test_scipy_baselines(seed5: Registration) -> None:

@@ -45,14 +45,14 @@ def test_solver_defaults_drive_minimize_directly(twelve: Thomson) -> None:
     nag = twelve.solver_defaults("nag")
     assert nag["momentum"] == 0.95
     assert nag["lr"] == pytest.approx(1.0 / (0.2 * 12**1.5 + 1.0))
-    res = minimize(twelve.retracting_loss(), twelve.x0, **settings)
-    again = twelve.solve(align=False)
+    res = minimize(twelve.loss, twelve.x0, project=twelve.projection(), **settings)
+    again = twelve.solve(canonical=False)
     assert res.x == again.x and res.steps == again.steps
 
 
 def test_the_solution_is_aligned_path_and_all(twelve: Thomson) -> None:
     res = twelve.solve()
-    raw = twelve.solve(align=False)
+    raw = twelve.solve(canonical=False)
     assert raw.loss == res.loss and raw.steps == res.steps
     assert math.dist(raw.x, twelve.reference().x) > 0.1  # the optimizer's own frame
     assert res.history["x"][-1] == pytest.approx(res.x, abs=1e-14)
@@ -86,9 +86,9 @@ def test_tuned_settings_cover_our_optimizers() -> None:
 
 def test_retraction_keeps_the_charges_on_the_sphere() -> None:
     p = Thomson(n=20)
-    with_it = p.solve("gd", max_steps=300, align=False)
+    with_it = p.solve("gd", max_steps=300, canonical=False)
     assert radii(with_it.x) == pytest.approx([1.0] * 20, abs=1e-14)
-    without = p.solve("gd", max_steps=300, align=False, retract=False)
+    without = p.solve("gd", max_steps=300, canonical=False, project=False)
     assert max(radii(without.x)) > 1.5  # tangential steps lengthen x_i: they freeze
     assert with_it.loss < without.loss
     assert without.loss == pytest.approx(p.objective(without.x), abs=1e-12)
@@ -128,10 +128,10 @@ def test_interrupt_stops_the_restarts() -> None:
 
 def test_overrides_instances_and_classes() -> None:
     p = Thomson(n=4)
-    res = p.solve(max_steps=3, align=False)
+    res = p.solve(max_steps=3, canonical=False)
     assert res.steps == 3 and res.reason == "max_steps"
     start = normalise([1, 0, 0, 0, 1, 0, 0, 0, 1, -1, -1, -1])
-    res = p.solve("gd", x0=start, max_steps=2, align=False)
+    res = p.solve("gd", x0=start, max_steps=2, canonical=False)
     assert res.history["x"][0] == pytest.approx(start)
     x = Tensor(p.x0)
     res = p.solve(NAG([x], lr=0.05), max_steps=2000)

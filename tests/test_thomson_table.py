@@ -15,6 +15,6 @@ def test_the_solver_reaches_every_shipped_energy(n: int) -> None:
     # gtol 1e-6 leaves the energy within g²/(2 λ_min) <= 1e-10 of the minimum even for
     # the softest N in the table (N = 19, λ_min = 0.0049), and keeps this test fast
     p = Thomson(n=n)
-    res = p.solve(gtol=1e-6, align=False, restarts=RESTARTS.get(n, 1))
+    res = p.solve(gtol=1e-6, canonical=False, restarts=RESTARTS.get(n, 1))
     assert res.converged, res.message
     assert abs(res.loss - KNOWN_ENERGIES[n]) <= TABLE_TOL, (n, res.loss)

@@ -1375,7 +1375,7 @@ class Problem(abc.ABC):
         result = runs.result(count)
         if canonical:
             hold_point("canonical")
-            move = self.canonical_map(result.x, compute=not self.solve_interrupted)
+            move = self.canonical_map(_as_point(result.x), compute=not self.solve_interrupted)
             if move is not None:
                 result = result.map_x(move)
         return result
@@ -1525,7 +1525,7 @@ class Problem(abc.ABC):
     def _finish_interrupted(self, result: Any) -> Any:
         """A Result built by :meth:`_interrupted_result` in the problem's canonical form
         (:meth:`canonical_map`, told to compute nothing long: the user asked to stop)."""
-        move = self.canonical_map(result.x, compute=False)
+        move = self.canonical_map(_as_point(result.x), compute=False)
         return result if move is None else result.map_x(move)
 
     def _optimizer_label(self, optimizer: Any) -> str:
@@ -1992,6 +1992,11 @@ class Problem(abc.ABC):
                 markeredgecolor="black", label=label, zorder=5,
             )  # fmt: skip
         return artists
+
+
+def _as_point(x: float | Sequence[float]) -> list[float]:
+    """A Result's x as a list (a 0-D parameter's float as one coordinate)."""
+    return [float(x)] if isinstance(x, (int, float)) else [float(v) for v in x]
 
 
 def _length(values: Any) -> int | None:

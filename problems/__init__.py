@@ -25,56 +25,24 @@ Importing this package imports neither numpy, scipy nor matplotlib.
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass, field
-from importlib import import_module
 from typing import Any
 
-from geograd.errors import GeogradError, InputError
+from geograd.errors import InputError
+from geograd.registry import Entry, Listing, Registry
 
 from .base import Baseline, Option, Problem, Reference, ReferenceUnavailable
 from .data import PointSet, load_points
 
 ENTRY_POINT_GROUP = "geograd.problems"
 
-# Ours, so that a source checkout without installed metadata still finds them;
-# installed entry points take precedence.
+# Ours, so that a source checkout without installed metadata still finds them (read at
+# each listing; geograd's own entries come first, as every rule in geograd.registry says).
 _BUILTIN = {"median": "geograd.problems.median:GeometricMedian"}
 
-# Problems registered at run time with register_problem (scripts, tests).
-_REGISTERED: dict[str, type[Problem]] = {}
 
-
-@dataclass
-class ProblemEntry:
-    """One registered problem: its name, where it lives (``module:Class``), its package."""
-
-    name: str
-    target: str
-    distribution: str | None = None
-    _cls: type[Problem] | None = field(default=None, repr=False, compare=False)
-
-    def load(self) -> type[Problem]:
-        """Import the problem class (once); a broken plugin is a clear error."""
-        if self._cls is None:
-            module_name, _, attr = self.target.partition(":")
-            origin = f" from package {self.distribution}" if self.distribution else ""
-            try:
-                obj: Any = import_module(module_name)
-                for part in attr.split(".") if attr else ():
-                    obj = getattr(obj, part)
-            except Exception as exc:
-                raise GeogradError(
-                    f"problem {self.name!r}{origin}: cannot load {self.target} "
-                    f"({type(exc).__name__}: {exc})"
-                ) from exc
-            if not (isinstance(obj, type) and issubclass(obj, Problem)):
-                raise GeogradError(
-                    f"problem {self.name!r}{origin}: {self.target} is not a "
-                    "geograd.problems.Problem subclass"
-                )
-            self._cls = obj
-        return self._cls
+class ProblemEntry(Entry[type[Problem]]):
+    """One registered problem: its name, where it lives (``module:Class``), its package;
+    :meth:`load` imports the class once (a broken plugin is one InputError naming it)."""
 
     @property
     def description(self) -> str:
@@ -85,38 +53,34 @@ class ProblemEntry:
         return self.load().options
 
 
-def entry_points(group: str) -> Any:
-    """``importlib.metadata.entry_points(group=...)``, imported when the registry is first
-    read: importing it (with email, zipfile, ...) costs ~15 ms that ``import geograd``
-    need not pay."""
-    from importlib.metadata import entry_points as read
-
-    return read(group=group)
+def _is_problem(obj: object) -> bool:
+    return isinstance(obj, type) and issubclass(obj, Problem)
 
 
-def available_problems() -> dict[str, ProblemEntry]:
-    """Every known problem by name, sorted, without importing any of them."""
-    found: dict[str, ProblemEntry] = {
-        name: ProblemEntry(name, target, "geograd") for name, target in _BUILTIN.items()
-    }
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        dist = getattr(getattr(ep, "dist", None), "name", None)
-        found[ep.name] = ProblemEntry(ep.name, ep.value, dist)
-    for name, cls in _REGISTERED.items():
-        found[name] = ProblemEntry(name, f"{cls.__module__}:{cls.__qualname__}", None, cls)
-    return dict(sorted(found.items()))
+REGISTRY: Registry[type[Problem]] = Registry(
+    "problem",
+    ENTRY_POINT_GROUP,
+    accepts=_is_problem,
+    expected="a geograd.problems.Problem subclass",
+    builtins=_BUILTIN,
+    entry_type=ProblemEntry,
+)
+
+
+def refresh() -> None:
+    """Forget the cached entry points (after installing a plugin in a running process)."""
+    REGISTRY.refresh()
+
+
+def available_problems() -> Listing[ProblemEntry]:
+    """Every known problem by name, sorted, without importing any of them (lookups in
+    the listing accept any spelling the registry does: ``" Median "`` is ``median``)."""
+    return REGISTRY.entries()  # type: ignore[return-value]
 
 
 def problem_class(name: str) -> type[Problem]:
     """The Problem class registered as ``name``; an unknown name is an input error."""
-    problems = available_problems()
-    entry = problems.get(name)
-    if entry is None:
-        known = ", ".join(problems) or "none"
-        close = difflib.get_close_matches(str(name), list(problems), n=1, cutoff=0.5)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        raise InputError(f"unknown problem {name!r}; {hint}known problems: {known}")
-    return entry.load()
+    return REGISTRY.get(name)
 
 
 def get_problem(name: str, **options: Any) -> Problem:
@@ -135,19 +99,21 @@ def problem_from_dict(data: dict[str, Any]) -> Problem:
 
 
 def register_problem(cls: type[Problem], name: str | None = None) -> type[Problem]:
-    """Register a Problem subclass at run time (no packaging needed); usable as a decorator."""
-    if not (isinstance(cls, type) and issubclass(cls, Problem)):
+    """Register a Problem subclass at run time (no packaging needed); usable as a decorator.
+
+    A name of geograd's own, or one registered to another class, is refused
+    (ValueError); an installed plugin's name is taken over in this process."""
+    if not _is_problem(cls):
         raise TypeError(f"register_problem needs a Problem subclass, got {cls!r}")
     key = name or cls.name
     if not key:
         raise ValueError(f"{cls.__qualname__} has no name; set its class attribute name")
-    _REGISTERED[key] = cls
-    return cls
+    return REGISTRY.register(cls, key)
 
 
 def unregister_problem(name: str) -> None:
     """Undo :func:`register_problem` (installed entry points stay)."""
-    _REGISTERED.pop(name, None)
+    REGISTRY.unregister(name)
 
 
 __all__ = [

@@ -16,7 +16,7 @@ import pytest
 import geograd.functional as F
 import geograd.problems as problems
 from geograd import Tensor
-from geograd.errors import GeogradError, InputError
+from geograd.errors import InputError
 from geograd.problems import (
     Baseline,
     Option,
@@ -200,20 +200,27 @@ def test_third_party_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = EntryPoint(name="shifted", value=f"{__name__}:Shifted", group="geograd.problems")
     broken = EntryPoint(name="broken", value="no_such_module_xyz:Thing", group="geograd.problems")
     wrong = EntryPoint(name="wrong", value="math:pi", group="geograd.problems")
-    real = entry_points
+    import geograd.registry
+
+    real = geograd.registry.entry_points
 
     def patched(group: str) -> Any:
-        return [*real(group=group), fake, broken, wrong]
+        return [*real(group), fake, broken, wrong]
 
-    monkeypatch.setattr(problems, "entry_points", patched)
-    found = available_problems()
-    assert {"median", "shifted", "broken", "wrong"} <= set(found)
-    p = get_problem("shifted", shift=2.0)
-    assert isinstance(p, Shifted) and p.reference().x == [0.0, 2.0]
-    with pytest.raises(GeogradError, match=r"problem .broken.*cannot load no_such_module_xyz"):
-        get_problem("broken")
-    with pytest.raises(GeogradError, match=r"not a geograd\.problems\.Problem subclass"):
-        get_problem("wrong")
+    monkeypatch.setattr(geograd.registry, "entry_points", patched)
+    problems.refresh()
+    try:
+        found = available_problems()
+        assert {"median", "shifted", "broken", "wrong"} <= set(found)
+        p = get_problem("shifted", shift=2.0)
+        assert isinstance(p, Shifted) and p.reference().x == [0.0, 2.0]
+        with pytest.raises(InputError, match=r"problem .broken.*cannot load no_such_module_xyz"):
+            get_problem("broken")
+        with pytest.raises(InputError, match=r"not a geograd\.problems\.Problem subclass"):
+            get_problem("wrong")
+    finally:
+        monkeypatch.undo()
+        problems.refresh()
 
 
 def test_register_problem(shifted: type[Shifted]) -> None:

@@ -26,6 +26,7 @@ BLOCKED = ("numpy", "scipy", "matplotlib", "array_api_compat", "array_api_strict
 ENGINE = [
     "geograd",
     "geograd.errors",
+    "geograd.registry",
     "geograd.floatarray",
     "geograd.backend",
     "geograd.arrayapi",

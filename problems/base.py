@@ -1331,7 +1331,11 @@ class Problem(abc.ABC):
         project = bool(overrides.pop("project", True))
         canonical = bool(overrides.pop("canonical", True))
         reparametrise = bool(overrides.pop("reparametrise", True))
-        settings, x0 = self._solve_settings(optimizer, overrides)
+        staged = type(self).stages is not Problem.stages
+        if staged:  # a continuation: the stages take the settings (see run_stages)
+            settings, x0 = {"callback": overrides.pop("callback", None)}, overrides.pop("x0", None)
+        else:
+            settings, x0 = self._solve_settings(optimizer, overrides)
         own: Tensor | None = None  # a parameter the caller holds: solved as it is
         if hasattr(optimizer, "param_groups"):
             own = optimizer.param_groups[0]["params"][0]
@@ -1356,7 +1360,10 @@ class Problem(abc.ABC):
         callback = settings.pop("callback", None)
         for k, start in enumerate(self.start_points(count, first)):
             hold_point("start")
-            if own is not None or not mapped:
+            if staged:
+                x = own if own is not None else Tensor(start)
+                res = self._run_stages(optimizer, x, overrides, callback)
+            elif own is not None or not mapped:
                 res = minimize(
                     self.loss, start if own is None else own, callback=callback,
                     project=plain_projection, **settings,
@@ -1380,7 +1387,41 @@ class Problem(abc.ABC):
                 result = result.map_x(move)
         return result
 
+    def _run_stages(
+        self, optimizer: Any, x: Tensor, overrides: dict[str, Any], callback: Any
+    ) -> Any:
+        """One start of a continuation (:meth:`stages`, run by
+        :func:`~geograd.problems.continuation.run_stages`) from ``x``."""
+        from .continuation import run_stages
+
+        rest = dict(overrides)
+        total = rest.pop("max_steps", None)
+        total = self.stage_budget if total is None else int(total)
+        time_limit = rest.pop("time_limit", None)
+        key = optimizer.strip().lower() if isinstance(optimizer, str) else None
+        plan = self.stages(key, total, rest)  # takes the overrides it adapts per stage
+        return run_stages(
+            self, plan, x, optimizer, total=total, reserve=self.stage_reserve,
+            stage_key=self.stage_key, callback=callback, time_limit=time_limit,
+            overrides=rest,
+        )  # fmt: skip
+
     # ------------------------------------------------------------ the template's hooks
+
+    #: A continuation's step budget over all its stages unless told, the steps each stage
+    #: keeps in reserve for each later one, and the history's name for a stage's tag.
+    stage_budget: ClassVar[int] = 20000
+    stage_reserve: ClassVar[int] = 200
+    stage_key: ClassVar[str] = "stage"
+
+    def stages(self, optimizer: str | None, total: int, overrides: dict[str, Any]) -> list[Any]:
+        """A continuation: the :class:`~geograd.problems.continuation.Stage` list a solve
+        with ``optimizer`` (a name; None: the problem's; an optimizer class or instance:
+        None too, only the loop settings then apply) and ``total`` steps runs, each
+        started where the previous ended. The problem pops from ``overrides`` what it
+        adapts stage by stage (an lr scaled per stage, a tolerance with a floor); the
+        rest apply to every stage. Not declared (the default): one minimize run."""
+        raise NotImplementedError
 
     def solver_loss(self, z: Tensor) -> Tensor:
         """The loss in the solver's coordinates (:meth:`to_solver`); default :meth:`loss`."""

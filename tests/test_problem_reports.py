@@ -326,7 +326,7 @@ def test_dim_is_the_parameter_count_and_data_dim_the_points() -> None:
 
 
 def test_plot_titles_say_what_dim_means() -> None:
-    from geograd.plot import _problem_title
+    from geograd.plot.common import problem_title as _problem_title
 
     assert _problem_title(get_problem("circle-fit")) == "circle-fit (n = 100 in R^2, 3 parameters)"
     assert _problem_title(get_problem("median", n=30)) == "median (n = 30 in R^2)"

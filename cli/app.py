@@ -359,17 +359,12 @@ def problems_command(json_output: JsonFlag = False) -> None:
 
     rows: list[dict[str, Any]] = []
     for name, entry in available_problems().items():
-        try:
-            cls = entry.load()
-        except Exception as exc:  # a broken plugin must not break the listing
+        if entry.error is not None:  # a broken plugin must not break the listing
             rows.append(
-                {
-                    "name": name,
-                    "description": f"(cannot be loaded: {errors.one_line(str(exc))})",
-                    "options": [],
-                }
+                {"name": name, "description": f"(cannot be loaded: {entry.error})", "options": []}
             )
             continue
+        cls = entry.load()
         options = []
         for opt in cls.options:
             d = opt.to_dict()

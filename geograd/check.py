@@ -5,17 +5,26 @@ O(h²) and rounding error O(ε/h), so the best step is about ε^(1/3) ≈ 6e-6
 relative to |x_i|; :func:`gradcheck` uses ``eps * max(1, |x_i|)``.
 :func:`finite_difference_sweep` gives the error as a function of h (the V-shaped
 curve of rounding against truncation).
+
+On a manifold (pymanopt's and Manopt's diagnostics): :func:`check_riemannian_gradient`
+fits the log-log slope of the Taylor remainder f(R_x(t u)) - f(x) - t <grad f(x), u>
+(2 for a right Riemannian gradient, 1 for a wrong one), and :func:`check_retraction`
+the slope of the distance between the retraction and the exponential map (3 for a
+second-order retraction, at least 2 for any retraction).
 """
 
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from geograd import backend as B
-from geograd.errors import GeogradError
+from geograd.backend import Data
+from geograd.errors import GeogradError, InputError
+from geograd.manifolds import Manifold
 from geograd.tensor import Tensor, as_tensor, backprop, no_grad
 
 
@@ -231,3 +240,259 @@ def finite_difference_sweep(
                 numeric.append((fp - fm) / (2.0 * h))
             out.append((h, max(abs(a - b) for a, b in zip(numeric, ref))))
     return out
+
+
+# ------------------------------------------------------------------ on a manifold
+
+
+def _logspace(lo: float, hi: float, n: int) -> list[float]:
+    return [10.0 ** (lo + (hi - lo) * k / (n - 1)) for k in range(n)]
+
+
+def _fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """Least-squares line y = a x + b through the points: (a, root-mean-square residual)."""
+    n = len(xs)
+    mx, my = math.fsum(xs) / n, math.fsum(ys) / n
+    sxx = math.fsum((x - mx) ** 2 for x in xs)
+    a = math.fsum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+    b = my - a * mx
+    rms = math.sqrt(math.fsum((a * x + b - y) ** 2 for x, y in zip(xs, ys)) / n)
+    return a, rms
+
+
+def _slope_of(
+    ts: list[float], errors: list[float], floors: list[float], window: int
+) -> tuple[float, tuple[float, float]]:
+    """The slope of log10(error) against log10(t) over the most linear run of ``window``
+    consecutive points whose error is above its rounding floor (pymanopt's
+    ``identify_linear_piece``); (nan, (nan, nan)) when there is no such run."""
+    best: tuple[float, float, int] | None = None
+    for k in range(len(ts) - window + 1):
+        run = range(k, k + window)
+        if not all(errors[i] > floors[i] for i in run):
+            continue
+        a, rms = _fit([math.log10(ts[i]) for i in run], [math.log10(errors[i]) for i in run])
+        if best is None or rms < best[1]:
+            best = (a, rms, k)
+    if best is None:
+        return math.nan, (math.nan, math.nan)
+    return best[0], (ts[best[2]], ts[best[2] + window - 1])
+
+
+def _as_point(x: Any) -> Data:
+    if isinstance(x, Tensor):
+        return x.data
+    if isinstance(x, (list, tuple)):
+        return B.to_data([float(v) for v in x], "x")
+    return B.to_data(x, "x")
+
+
+@dataclass
+class RiemannianGradientReport:
+    """The outcome of :func:`check_riemannian_gradient`.
+
+    ``slope``: the fitted log-log slope of |f(R_x(t u)) - f(x) - t <g, u>| against t
+    (2 expected; 1 when the gradient is wrong; 3 or more when the curve's second-order
+    term vanishes); ``window``: the t range of the fit; ``exact``: the remainder stays
+    at the rounding level for every t (the first-order model is exact, the slope is
+    meaningless and the check passes); ``tangent_residual``: |g - proj(x, g)| / |g|,
+    0 for a gradient in the tangent space (relative to the larger of |g| and the
+    Euclidean gradient's length).
+    """
+
+    manifold: str
+    slope: float
+    window: tuple[float, float]
+    exact: bool
+    tangent_residual: float
+    directional_derivative: float
+    ts: list[float]
+    errors: list[float]
+    min_slope: float
+    passed: bool
+
+    def __str__(self) -> str:
+        verdict = "pass" if self.passed else "FAIL"
+        fit = "exact first-order model" if self.exact else f"slope {self.slope:.3f}"
+        return (
+            f"Riemannian gradient on {self.manifold}: {fit} (2 expected, >= "
+            f"{self.min_slope:g} passes) over t in [{self.window[0]:.1e}, "
+            f"{self.window[1]:.1e}], tangent residual {self.tangent_residual:.1e}: {verdict}"
+        )
+
+
+def check_riemannian_gradient(
+    f: Callable[[Tensor], Any],
+    manifold: Manifold,
+    x: Any,
+    *,
+    u: Any = None,
+    egrad: Callable[[Data], Any] | None = None,
+    rng: random.Random | None = None,
+    ts: Sequence[float] | None = None,
+    window: int = 10,
+    min_slope: float = 1.8,
+) -> RiemannianGradientReport:
+    """Check the Riemannian gradient of ``f`` at the point x of ``manifold`` along
+    retraction curves, as pymanopt's ``check_gradient``.
+
+    g = manifold.egrad2rgrad(x, ∇f(x)), with ∇f(x) by autograd (or ``egrad(x)``, a
+    closed form to test); u a unit tangent vector (random, or ``u`` projected). For t
+    in ``ts`` (51 values from 1e-8 to 1, log-spaced) the remainder
+    e(t) = |f(R_x(t u)) - f(x) - t <g, u>_x| is O(t²) when g is right and O(t) when
+    not: the report gives the slope of log e against log t over the most linear run
+    of ``window`` points above the rounding level (64 ε max(|f(x)|, |f(R_x(tu))|)).
+    Passes when that slope is >= ``min_slope`` (or the model is exact) and g is
+    tangent (residual <= 1e-10).
+    """
+    point = _as_point(x)
+    manifold.check_point(point, "check_riemannian_gradient: x")
+    r = rng or random.Random(0)
+    if egrad is None:
+        xt = Tensor.from_data(point).requires_grad_()
+        out = _scalar(f(xt), "check_riemannian_gradient")
+        f0 = out.item()
+        grads = backprop(out, Tensor(1.0), create_graph=False)[1] if out.requires_grad else {}
+        g = grads[id(xt)].data if id(xt) in grads else B.zeros_like(point)
+    else:
+        with no_grad():
+            f0 = _scalar(f(Tensor.from_data(point)), "check_riemannian_gradient").item()
+        g = B.convert(_as_point(egrad(point)), point)
+    rgrad = manifold.egrad2rgrad(point, g)
+    size = manifold.norm(point, rgrad)
+    residual = B.backend_of(point).vector_norm(rgrad - manifold.proj(point, rgrad))
+    scale = max(size, B.backend_of(point).vector_norm(g))
+    tangent_residual = residual / scale if scale > 0 else residual
+    if u is None:
+        direction = manifold.random_tangent(point, r)
+    else:
+        direction = manifold.proj(point, B.convert(_as_point(u), point))
+        n = manifold.norm(point, direction)
+        if n == 0.0:
+            raise InputError("check_riemannian_gradient: u has no tangent component at x")
+        direction = direction * (1.0 / n)
+    df0 = manifold.inner(point, rgrad, direction)
+    steps = list(ts) if ts is not None else _logspace(-8.0, 0.0, 51)
+    errors: list[float] = []
+    floors: list[float] = []
+    eps = 2.220446049250313e-16
+    with no_grad():
+        for t in steps:
+            y = manifold.retr(point, direction * t)
+            ft = _scalar(f(Tensor.from_data(y)), "check_riemannian_gradient").item()
+            errors.append(abs(ft - f0 - t * df0))
+            floors.append(64.0 * eps * max(abs(f0), abs(ft), abs(t * df0), 1e-300))
+    slope, span = _slope_of(steps, errors, floors, window)
+    exact = all(e <= fl for e, fl in zip(errors, floors))
+    passed = (exact or slope >= min_slope) and tangent_residual <= 1e-10
+    return RiemannianGradientReport(
+        manifold.spec, slope, span, exact, tangent_residual, df0, steps, errors, min_slope, passed
+    )
+
+
+@dataclass
+class RetractionReport:
+    """The outcome of :func:`check_retraction`.
+
+    ``reference``: "exp" (the distance from the exponential map: slope >= 2 for a
+    retraction, 3 for a second-order one) or "ambient" (the distance from the
+    straight line x + t u: slope 2 for any retraction, which agrees with it to first
+    order); ``slope`` over the most linear run in ``window``; ``centering_error``:
+    |R_x(0) - x|; ``exact``: the curves agree to rounding for every t (the
+    retraction is the exponential map: Euclidean).
+    """
+
+    manifold: str
+    reference: str
+    slope: float
+    window: tuple[float, float]
+    exact: bool
+    second_order: bool
+    centering_error: float
+    ts: list[float]
+    errors: list[float]
+    min_slope: float
+    passed: bool
+
+    def __str__(self) -> str:
+        verdict = "pass" if self.passed else "FAIL"
+        fit = "identical curves" if self.exact else f"slope {self.slope:.3f}"
+        order = " (second order)" if self.second_order else ""
+        return (
+            f"retraction on {self.manifold} against the {self.reference} curve: {fit}{order} "
+            f"(>= {self.min_slope:g} passes), |R_x(0) - x| = {self.centering_error:.1e}: {verdict}"
+        )
+
+
+def check_retraction(
+    manifold: Manifold,
+    x: Any = None,
+    u: Any = None,
+    *,
+    rng: random.Random | None = None,
+    reference: str = "auto",
+    ts: Sequence[float] | None = None,
+    window: int = 10,
+) -> RetractionReport:
+    """Check that ``manifold.retr`` is a retraction, as pymanopt's ``check_retraction``.
+
+    With x (random point) and a unit tangent u (random, or ``u`` projected),
+    e(t) = |R_x(t u) - c(t)| for t in ``ts`` (61 values from 1e-6 to 1), where c is
+    the exponential map's geodesic exp_x(t u) (``reference="exp"``; the default when
+    the manifold has one) or the straight line x + t u (``"ambient"``). Against exp,
+    pymanopt's rule: slope >= 2 for a retraction (agreement to first order), 3 for a
+    second-order one; against the line, slope 2 (a retraction leaves the tangent
+    line at second order). The distance is the ambient one (the geodesic distance to
+    first order). Passes when the slope is >= 1.8, or the curves are identical to
+    rounding, and R_x(0) = x to rounding.
+    """
+    r = rng or random.Random(0)
+    point = manifold.random_point(r) if x is None else _as_point(x)
+    manifold.check_point(point, "check_retraction: x")
+    if u is None:
+        direction = manifold.random_tangent(point, r)
+    else:
+        direction = manifold.proj(point, B.convert(_as_point(u), point))
+        n = manifold.norm(point, direction)
+        if n == 0.0:
+            raise InputError("check_retraction: u has no tangent component at x")
+        direction = direction * (1.0 / n)
+    if reference not in ("auto", "exp", "ambient"):
+        raise InputError(
+            f"check_retraction: reference must be auto, exp or ambient, not {reference!r}"
+        )
+    if reference == "auto":
+        try:
+            manifold.exp(point, direction * 1e-3)
+            reference = "exp"
+        except NotImplementedError:
+            reference = "ambient"
+    be = B.backend_of(point)
+    centering = be.vector_norm(manifold.retr(point, direction * 0.0) - point)
+    steps = list(ts) if ts is not None else _logspace(-6.0, 0.0, 61)
+    scale = max(1.0, be.vector_norm(point))
+    eps = 2.220446049250313e-16
+    errors: list[float] = []
+    for t in steps:
+        step = direction * t
+        target = manifold.exp(point, step) if reference == "exp" else point + step
+        errors.append(be.vector_norm(manifold.retr(point, step) - target))
+    floors = [64.0 * eps * scale] * len(steps)
+    slope, span = _slope_of(steps, errors, floors, window)
+    exact = all(e <= fl for e, fl in zip(errors, floors))
+    min_slope = 1.8
+    passed = (exact or slope >= min_slope) and centering <= 64.0 * eps * scale
+    second_order = reference == "exp" and (exact or slope >= 2.8)
+    return RetractionReport(
+        manifold.spec,
+        reference,
+        slope,
+        span,
+        exact,
+        second_order,
+        centering,
+        steps,
+        errors,
+        min_slope,
+        passed,
+    )

@@ -33,6 +33,7 @@ ENGINE = [
     "geograd.tensor",
     "geograd.functional",
     "geograd.forward",
+    "geograd.manifolds",
 ]
 UPPER = ["geograd.optim", "geograd.solve", "geograd.check", "geograd.bench", "geograd.modes"]
 

@@ -12,8 +12,15 @@ and follows its update rule step for step::
         opt.step()
 
 By name: ``get_optimizer("adam")`` (entry-point group ``geograd.optimizers``).
+
+On a manifold (Riemannian steps: gradient projected, step retracted, momentum
+transported)::
+
+    from geograd.optim import Adam, Sphere
+    opt = Adam([x], lr=0.05, manifold=Sphere(3))     # or {"params": [x], "manifold": ...}
 """
 
+from geograd.manifolds import SO, Euclidean, Manifold, Product, Sphere, Spheres, manifold_from_spec
 from geograd.optim.adagrad import Adagrad
 from geograd.optim.adam import Adam, Adamax, AdamW
 from geograd.optim.clip import clip_grad_norm_
@@ -42,21 +49,27 @@ __all__ = [
     "NAG",
     "SCHEDULES",
     "SGD",
+    "SO",
     "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",
     "Constant",
     "Cosine",
+    "Euclidean",
     "Exponential",
     "GradientDescent",
     "InverseSqrt",
     "InverseTime",
+    "Manifold",
     "Momentum",
     "NewtonCG",
     "Optimizer",
+    "Product",
     "RMSprop",
     "Schedule",
+    "Sphere",
+    "Spheres",
     "StepDecay",
     "TrustNCG",
     "Warmup",
@@ -65,5 +78,6 @@ __all__ = [
     "clip_grad_norm_",
     "describe",
     "get_optimizer",
+    "manifold_from_spec",
     "optimizer_names",
 ]

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from geograd import backend as B
 from geograd.backend import Data
+from geograd.manifolds import Manifold
 from geograd.optim.optimizer import (
     Optimizer,
     ParamGroup,
@@ -13,6 +14,7 @@ from geograd.optim.optimizer import (
     StateKind,
     check_nonnegative,
     full_like,
+    with_manifold,
 )
 
 
@@ -27,6 +29,11 @@ class Adagrad(Optimizer):
         x_t = x_{t-1} − lr_t · g_t / (sqrt(s_t) + eps)
 
     State per parameter: ``step`` and ``sum``.
+
+    On a ``manifold``: g_t is the Riemannian gradient, s_t accumulates its
+    coordinatewise squares (kept as it is from point to point, like Riemannian
+    Adam's second moment: there is no tangent buffer to transport), and the step
+    −lr_t · g_t/(sqrt(s_t) + eps) is projected and retracted.
     """
 
     description = "Adagrad (torch.optim.Adagrad): steps scaled by accumulated squared gradients"
@@ -35,6 +42,7 @@ class Adagrad(Optimizer):
         "sum": "nonneg_like_param",
     }
     required_state = ("step", "sum")
+    riemannian = True
 
     def __init__(
         self,
@@ -46,6 +54,7 @@ class Adagrad(Optimizer):
         eps: float = 1e-10,
         *,
         maximize: bool = False,
+        manifold: Manifold | str | None = None,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -55,7 +64,7 @@ class Adagrad(Optimizer):
             "eps": eps,
             "maximize": maximize,
         }
-        super().__init__(params, defaults)
+        super().__init__(params, with_manifold(defaults, manifold))
 
     def _check_group(self, group: ParamGroup) -> None:
         super()._check_group(group)
@@ -68,16 +77,19 @@ class Adagrad(Optimizer):
         )
 
     def update(self, param: Data, grad: Data, state: dict[str, Any], group: ParamGroup) -> Data:
-        if not state:
-            state["step"] = 0
-            state["sum"] = full_like(param, group["initial_accumulator_value"])
-        step = state["step"] = state["step"] + 1
         if group["maximize"]:
             grad = -grad
         if group["weight_decay"] != 0:
             grad = grad + group["weight_decay"] * param
+        return param + self.direction(param, grad, state, group)
+
+    def direction(self, param: Data, grad: Data, state: dict[str, Any], group: ParamGroup) -> Data:
+        if not state:
+            state["step"] = 0
+            state["sum"] = full_like(param, group["initial_accumulator_value"])
+        step = state["step"] = state["step"] + 1
         clr: float = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         total = state["sum"] = state["sum"] + grad * grad
         eps: float = group["eps"]
         std = B.backend_of(param).sqrt(total) + eps
-        return param + (-clr) * grad / std
+        return (-clr) * grad / std

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from geograd import backend as B
 from geograd.backend import Data
+from geograd.manifolds import Manifold
 from geograd.optim.optimizer import (
     Optimizer,
     ParamGroup,
@@ -21,6 +22,7 @@ from geograd.optim.optimizer import (
     check_flags,
     check_nonnegative,
     lerp,
+    with_manifold,
     zeros_like,
 )
 
@@ -39,6 +41,13 @@ class Adam(Optimizer):
 
     m_0 = v_0 = v̂_0 = 0. State per parameter: ``step``, ``exp_avg``,
     ``exp_avg_sq`` and, with amsgrad, ``max_exp_avg_sq``.
+
+    On a ``manifold`` (Riemannian Adam, as geoopt's RiemannianAdam): g_t is the
+    Riemannian gradient at x_{t-1}; m_t and v_t are updated as above (v_t with the
+    coordinatewise squares g_t², geoopt's ``component_inner`` for embedded
+    manifolds); the step s = −(lr/(1 − β1^t)) m_t/denom is projected onto the tangent
+    space (the coordinatewise division takes it out of it) and x_t = retr(x_{t-1}, s);
+    m_t is transported to x_t, v_t (and v̂_t) are kept as they are.
     """
 
     description = "Adam (torch.optim.Adam): bias-corrected moment estimates, amsgrad option"
@@ -49,6 +58,8 @@ class Adam(Optimizer):
         "max_exp_avg_sq": "nonneg_like_param",
     }
     required_state = ("step", "exp_avg", "exp_avg_sq")
+    riemannian = True
+    transported = ("exp_avg",)
 
     def __init__(
         self,
@@ -61,6 +72,7 @@ class Adam(Optimizer):
         *,
         maximize: bool = False,
         decoupled_weight_decay: bool = False,
+        manifold: Manifold | str | None = None,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -71,7 +83,7 @@ class Adam(Optimizer):
             "maximize": maximize,
             "decoupled_weight_decay": decoupled_weight_decay,
         }
-        super().__init__(params, defaults)
+        super().__init__(params, with_manifold(defaults, manifold))
 
     def _check_group(self, group: ParamGroup) -> None:
         super()._check_group(group)
@@ -84,24 +96,28 @@ class Adam(Optimizer):
 
     def update(self, param: Data, grad: Data, state: dict[str, Any], group: ParamGroup) -> Data:
         lr: float = group["lr"]
+        weight_decay: float = group["weight_decay"]
+        if group["maximize"]:
+            grad = -grad
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                param = param * (1 - lr * weight_decay)
+            else:
+                grad = grad + weight_decay * param
+        return param + self.direction(param, grad, state, group)
+
+    def direction(self, param: Data, grad: Data, state: dict[str, Any], group: ParamGroup) -> Data:
+        lr: float = group["lr"]
         beta1: float = group["betas"][0]
         beta2: float = group["betas"][1]
-        weight_decay: float = group["weight_decay"]
         if not state:
             state["step"] = 0
             state["exp_avg"] = zeros_like(param)
             state["exp_avg_sq"] = zeros_like(param)
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = zeros_like(param)
-        if group["maximize"]:
-            grad = -grad
         step: int = state["step"] + 1
         state["step"] = step
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                param = param * (1 - lr * weight_decay)
-            else:
-                grad = grad + weight_decay * param
         exp_avg: Data = lerp(state["exp_avg"], grad, 1 - beta1)
         exp_avg_sq: Data = state["exp_avg_sq"] * beta2 + (1 - beta2) * grad * grad
         state["exp_avg"], state["exp_avg_sq"] = exp_avg, exp_avg_sq
@@ -115,7 +131,7 @@ class Adam(Optimizer):
             exp_avg_sq = state["max_exp_avg_sq"] = B.backend_of(param).maximum(previous, exp_avg_sq)
         eps: float = group["eps"]
         denom = B.backend_of(param).sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
-        return param + (-step_size) * exp_avg / denom
+        return (-step_size) * exp_avg / denom
 
 
 class AdamW(Adam):
@@ -140,6 +156,7 @@ class AdamW(Adam):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        manifold: Manifold | str | None = None,
     ) -> None:
         super().__init__(
             params,
@@ -150,6 +167,7 @@ class AdamW(Adam):
             amsgrad,
             maximize=maximize,
             decoupled_weight_decay=True,
+            manifold=manifold,
         )
 
 
@@ -164,6 +182,10 @@ class Adamax(Optimizer):
         x_t = x_{t-1} − (lr / (1 − β1^t)) · m_t / u_t
 
     m_0 = u_0 = 0. State per parameter: ``step``, ``exp_avg``, ``exp_inf``.
+
+    On a ``manifold``: as Riemannian Adam: g_t is the Riemannian gradient, the step
+    −(lr/(1 − β1^t)) m_t/u_t is projected and retracted, m_t is transported and the
+    coordinatewise u_t kept as it is.
     """
 
     description = "Adamax (torch.optim.Adamax): Adam with the infinity norm"
@@ -173,6 +195,8 @@ class Adamax(Optimizer):
         "exp_inf": "nonneg_like_param",
     }
     required_state = ("step", "exp_avg", "exp_inf")
+    riemannian = True
+    transported = ("exp_avg",)
 
     def __init__(
         self,
@@ -183,6 +207,7 @@ class Adamax(Optimizer):
         weight_decay: float = 0.0,
         *,
         maximize: bool = False,
+        manifold: Manifold | str | None = None,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -191,7 +216,7 @@ class Adamax(Optimizer):
             "weight_decay": weight_decay,
             "maximize": maximize,
         }
-        super().__init__(params, defaults)
+        super().__init__(params, with_manifold(defaults, manifold))
 
     def _check_group(self, group: ParamGroup) -> None:
         super()._check_group(group)
@@ -200,22 +225,25 @@ class Adamax(Optimizer):
         check_betas(name, group["betas"])
 
     def update(self, param: Data, grad: Data, state: dict[str, Any], group: ParamGroup) -> Data:
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * param
+        return param + self.direction(param, grad, state, group)
+
+    def direction(self, param: Data, grad: Data, state: dict[str, Any], group: ParamGroup) -> Data:
         beta1: float = group["betas"][0]
         beta2: float = group["betas"][1]
         if not state:
             state["step"] = 0
             state["exp_avg"] = zeros_like(param)
             state["exp_inf"] = zeros_like(param)
-        if group["maximize"]:
-            grad = -grad
         step = state["step"] + 1
         state["step"] = step
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
         exp_avg = state["exp_avg"] = lerp(state["exp_avg"], grad, 1 - beta1)
         be = B.backend_of(param)
         exp_inf = state["exp_inf"] = be.maximum(
             state["exp_inf"] * beta2, be.absolute(grad) + group["eps"]
         )
         clr: float = group["lr"] / (1 - beta1**step)
-        return param + (-clr) * exp_avg / exp_inf
+        return (-clr) * exp_avg / exp_inf

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from geograd import backend as B
 from geograd.backend import Data
 from geograd.errors import DomainError, InputError
+from geograd.manifolds import Manifold
 from geograd.optim.optimizer import (
     Closure,
     Optimizer,
@@ -21,6 +22,7 @@ from geograd.optim.optimizer import (
     StateKind,
     check_nonnegative,
     is_real,
+    with_manifold,
     zeros_like,
 )
 from geograd.tensor import Tensor, enable_grad
@@ -58,6 +60,11 @@ class GradientDescent(Optimizer):
     kept: the next step does not call the closure again at the same point unless
     the parameters or their gradients were changed meanwhile.
 
+    On a ``manifold`` (``GradientDescent([x], manifold=Sphere(3))``) the search runs
+    along the retraction curve: g is the Riemannian gradient egrad2rgrad(x, ∇f(x)),
+    x(t) = retr(x, −t · g), ‖g‖² its squared norm, and the slope test uses
+    ∇f(x(t)) · transp(x, x(t), g) (the derivative along the curve, to first order).
+
     One parameter group only (as torch's LBFGS). State (on the first parameter):
     ``step_size``, ``first_try``, ``lr``, ``n_iter``, ``func_evals``,
     ``line_search_failed``.
@@ -74,6 +81,7 @@ class GradientDescent(Optimizer):
         "lr": "nonneg",
     }
     required_state = ("n_iter", "func_evals", "line_search_failed")
+    riemannian = True
 
     def __init__(
         self,
@@ -83,6 +91,8 @@ class GradientDescent(Optimizer):
         shrink: float = 0.5,
         grow: float = 2.0,
         max_backtracks: int = 60,
+        *,
+        manifold: Manifold | str | None = None,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -91,7 +101,7 @@ class GradientDescent(Optimizer):
             "grow": grow,
             "max_backtracks": max_backtracks,
         }
-        super().__init__(params, defaults)
+        super().__init__(params, with_manifold(defaults, manifold))
         self._cache: tuple[Any, float, list[Data], list[Tensor | None]] | None = None
 
     def add_param_group(self, param_group: ParamGroup) -> None:
@@ -150,6 +160,13 @@ class GradientDescent(Optimizer):
         x0 = [p.data for p in params]
         g0 = [p.grad for p in params]
         grads = [zeros_like(p.data) if g is None else g.data for p, g in zip(params, g0)]
+        manifold: Manifold | None = group.get("manifold")
+        if manifold is not None and manifold.is_euclidean:
+            manifold = None
+        if manifold is not None:
+            for i, x in enumerate(x0):
+                manifold.check_point(x, f"GradientDescent.step(): parameter {i}")
+            grads = [manifold.egrad2rgrad(x, B.convert(g, x)) for x, g in zip(x0, grads)]
         g2 = _squared_norm(grads)
         if not (math.isfinite(f0) and math.isfinite(g2)) or g2 == 0.0:
             self._remember(loss, f0, params)
@@ -172,7 +189,7 @@ class GradientDescent(Optimizer):
         for k in range(int(group["max_backtracks"]) + 1):
             for p, x, g in zip(params, x0, grads):
                 with B.quiet(x):
-                    p.data = x + (-t) * g
+                    p.data = x + (-t) * g if manifold is None else manifold.retr(x, (-t) * g)
             if not all(B.is_finite(p.data) for p in params):
                 # a step so long that a coordinate overflowed: shorter, without evaluating
                 t *= shrink
@@ -185,7 +202,8 @@ class GradientDescent(Optimizer):
                 trial, f = None, math.nan
             state["func_evals"] += 1
             if (f <= f0 - c1 * t * g2 and f0 - f > _NOISE * abs(f0)) or (
-                f <= f0 + _NOISE * abs(f0) and _slope(params, grads) >= -(1 - 2 * c1) * g2
+                f <= f0 + _NOISE * abs(f0)
+                and _slope(params, self._moved(manifold, x0, params, grads)) >= -(1 - 2 * c1) * g2
             ):
                 state.update(step_size=t, first_try=k == 0, line_search_failed=False)
                 state["n_iter"] += 1
@@ -197,6 +215,15 @@ class GradientDescent(Optimizer):
         state.update(line_search_failed=True, first_try=False)
         self._remember(loss, f0, params)
         return loss
+
+    @staticmethod
+    def _moved(
+        manifold: Manifold | None, x0: list[Data], params: list[Tensor], grads: list[Data]
+    ) -> list[Data]:
+        """The search direction at the trial point: itself in flat space, else transported."""
+        if manifold is None:
+            return grads
+        return [manifold.transp(x, p.data, g) for x, p, g in zip(x0, params, grads)]
 
 
 _NOISE = 1e-10

@@ -29,6 +29,24 @@ state a state dict brings is checked against the optimizer's declared
 parameter, counts non-negative integers, ...), so a bad state dict is an
 InputError when it is loaded, not a TypeError steps later.
 
+Manifolds: a parameter group whose ``manifold`` option is a non-Euclidean
+:class:`~geograd.manifolds.Manifold` (``Adam([x], lr=0.1, manifold=Sphere(3))`` or
+``{"params": [x], "manifold": Sphere(3)}``; None, the default, and ``Euclidean()``
+mean the flat space, stepped exactly as without the option) is stepped
+Riemannian-style by the optimizers that declare :attr:`Optimizer.riemannian`::
+
+    g_R  = egrad2rgrad(x, g)                (−g_R when maximize)
+    s    = proj(x, direction(x, g_R))       (the optimizer's own rule, on g_R)
+    x⁺   = retr(x, s)
+    b    ← transp(x, x⁺, b)                 for each buffer in ``transported``
+
+The other state (second moments, accumulators) is kept as it is, coordinatewise,
+as geoopt's RiemannianAdam keeps its second moment. weight_decay must be 0 on a
+manifold. Each step first checks that x is on the manifold (within 1e-8) and
+refuses (InputError) otherwise: start from ``manifold.projx(x)``. An optimizer
+that does not declare ``riemannian`` (L-BFGS, Newton-CG, trust-ncg, plugins)
+refuses a manifold group. ``state_dict()`` writes the manifold as its spec string.
+
 No silent divergence: :meth:`Optimizer.step` computes every parameter's new value
 and state first and refuses the step with :class:`~geograd.errors.DivergenceError`
 (a DomainError, so :func:`geograd.minimize` reports ``diverged``) if any would be
@@ -46,6 +64,7 @@ from typing import Any, ClassVar, Literal, TypeAlias
 from geograd import backend as B
 from geograd.backend import Data
 from geograd.errors import DivergenceError, InputError
+from geograd.manifolds import Manifold, as_manifold
 from geograd.tensor import Tensor, enable_grad
 
 ParamGroup: TypeAlias = dict[str, Any]
@@ -96,6 +115,13 @@ class Optimizer:
 
     required_state: ClassVar[tuple[str, ...]] = ()
     """The entries a non-empty state must have (the rest are optional)."""
+
+    riemannian: ClassVar[bool] = False
+    """True when the optimizer steps on manifolds: it implements :meth:`direction` and
+    names in :attr:`transported` the state buffers that are tangent vectors."""
+
+    transported: ClassVar[tuple[str, ...]] = ()
+    """The state entries moved to the new point by vector transport on a manifold."""
 
     def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
         self._step_calls = 0
@@ -162,6 +188,26 @@ class Optimizer:
                 )
         if "maximize" in group:
             check_flags(name, maximize=group["maximize"])
+        if "manifold" in group:
+            manifold = group["manifold"] = as_manifold(group["manifold"], f"{name}: manifold")
+            if manifold is not None and not manifold.is_euclidean:
+                self._check_manifold_group(group, manifold)
+
+    def _check_manifold_group(self, group: ParamGroup, manifold: Manifold) -> None:
+        """InputError unless this optimizer can step this group on ``manifold``."""
+        name = type(self).__name__
+        if not self.riemannian:
+            raise InputError(
+                f"{name} does not step on manifolds (a parameter group is on {manifold.spec}); "
+                "use a first-order optimizer, which steps Riemannian-style: sgd, momentum, "
+                "nag, adam, adamax, rmsprop, adagrad or gd"
+            )
+        wd = group.get("weight_decay", 0.0)
+        if wd != 0:
+            raise InputError(
+                f"{name}: weight_decay must be 0 on a manifold (the group on {manifold.spec} "
+                f"has weight_decay={wd!r}): decay pulls towards the origin, off the manifold"
+            )
 
     # --------------------------------------------------------------- gradients
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -200,8 +246,12 @@ class Optimizer:
                     saved.append((state, dict(state)))
                     # the update runs in the parameter's own backend, and its arithmetic
                     # warns of nothing (numpy would on an overflow: refused just below)
+                    manifold: Manifold | None = group.get("manifold")
                     with B.quiet(p.data):
-                        new = self.update(p.data, p.grad.data, state, group)
+                        if manifold is None or manifold.is_euclidean:
+                            new = self.update(p.data, p.grad.data, state, group)
+                        else:
+                            new = self._riemannian_update(p, manifold, state, group, index)
                     self._refuse_nonfinite(p, new, state, index, group_index)
                     updates.append((p, new))
         except BaseException:
@@ -239,6 +289,32 @@ class Optimizer:
             "and no parameter or state was changed. Lower the learning rate, clip the "
             "gradients (clip_grad_norm_, or minimize(clip_norm=...)), or keep the loss finite there"
         )
+
+    def _riemannian_update(
+        self, p: Tensor, manifold: Manifold, state: dict[str, Any], group: ParamGroup, index: int
+    ) -> Data:
+        """The new value of a parameter on ``manifold``: egrad2rgrad, the optimizer's own
+        :meth:`direction`, projected, retracted; the :attr:`transported` buffers follow."""
+        assert p.grad is not None
+        x = p.data
+        manifold.check_point(x, f"{type(self).__name__}.step(): parameter {index}")
+        grad = B.convert(p.grad.data, x)
+        rgrad = manifold.egrad2rgrad(x, grad)
+        if group.get("maximize", False):
+            rgrad = -rgrad
+        step = manifold.proj(x, self.direction(x, rgrad, state, group))
+        new = manifold.retr(x, step)
+        for key in self.transported:
+            buf = state.get(key)
+            if buf is not None and B.is_array(buf):
+                state[key] = manifold.transp(x, new, buf)
+        return new
+
+    def direction(self, param: Data, grad: Data, state: dict[str, Any], group: ParamGroup) -> Data:
+        """The step of one parameter, an ambient vector (new point = param + step in flat
+        space), from the gradient ``grad`` (sign and weight decay already applied),
+        updating ``state``: what a :attr:`riemannian` optimizer implements."""
+        raise NotImplementedError(f"{type(self).__name__} does not step on manifolds")
 
     def update(self, param: Data, grad: Data, state: dict[str, Any], group: ParamGroup) -> Data:
         """The new value of one parameter after one step (override in subclasses).
@@ -391,6 +467,14 @@ def describe(cls: type[Optimizer]) -> str:
 # ----------------------------------------------------------------------- helpers
 
 
+def with_manifold(defaults: dict[str, Any], manifold: Manifold | str | None) -> dict[str, Any]:
+    """``defaults`` with the ``manifold`` option when one is given (without it when None,
+    so that a Euclidean optimizer's groups and state dict are what they always were)."""
+    if manifold is not None:
+        defaults["manifold"] = manifold
+    return defaults
+
+
 def zeros_like(x: Data) -> Data:
     """0.0, or an array of zeros shaped like ``x``, in its backend."""
     return B.zeros_like(x)
@@ -473,6 +557,8 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, Tensor):
         return _plain(value.data)
+    if isinstance(value, Manifold):
+        return value.spec
     raise InputError(f"cannot put a {type(value).__name__} into a state dict")
 
 

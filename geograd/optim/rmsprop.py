@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from geograd import backend as B
 from geograd.backend import Data
 from geograd.errors import InputError
+from geograd.manifolds import Manifold
 from geograd.optim.optimizer import (
     Optimizer,
     ParamGroup,
@@ -15,6 +16,7 @@ from geograd.optim.optimizer import (
     check_flags,
     check_nonnegative,
     lerp,
+    with_manifold,
     zeros_like,
 )
 
@@ -33,6 +35,12 @@ class RMSprop(Optimizer):
 
     v_0 = ḡ_0 = b_0 = 0. State per parameter: ``step``, ``square_avg`` and, as
     needed, ``momentum_buffer`` and ``grad_avg``.
+
+    On a ``manifold``: g_t is the Riemannian gradient; v_t (coordinatewise squares)
+    and ḡ_t (which only centres v_t) are kept as they are, as Riemannian Adam keeps
+    its second moment (transporting ḡ_t alone could make v_t − ḡ_t² negative); the
+    step −lr · b_t (or −lr · g_t/a_t) is projected and retracted, and the momentum
+    buffer b_t, a tangent vector, is transported to x_t.
     """
 
     description = "RMSprop (torch.optim.RMSprop): running RMS of gradients, centered option"
@@ -43,6 +51,8 @@ class RMSprop(Optimizer):
         "grad_avg": "like_param",
     }
     required_state = ("step", "square_avg")
+    riemannian = True
+    transported = ("momentum_buffer",)
 
     def __init__(
         self,
@@ -55,6 +65,7 @@ class RMSprop(Optimizer):
         centered: bool = False,
         *,
         maximize: bool = False,
+        manifold: Manifold | str | None = None,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -65,7 +76,7 @@ class RMSprop(Optimizer):
             "centered": centered,
             "maximize": maximize,
         }
-        super().__init__(params, defaults)
+        super().__init__(params, with_manifold(defaults, manifold))
 
     def _check_group(self, group: ParamGroup) -> None:
         super()._check_group(group)
@@ -82,17 +93,20 @@ class RMSprop(Optimizer):
         check_flags(name, centered=group["centered"])
 
     def update(self, param: Data, grad: Data, state: dict[str, Any], group: ParamGroup) -> Data:
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * param
+        return param + self.direction(param, grad, state, group)
+
+    def direction(self, param: Data, grad: Data, state: dict[str, Any], group: ParamGroup) -> Data:
         lr: float = group["lr"]
         alpha: float = group["alpha"]
         momentum: float = group["momentum"]
         if not state:
             state["step"] = 0
             state["square_avg"] = zeros_like(param)
-        if group["maximize"]:
-            grad = -grad
         state["step"] += 1
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
         square_avg = state["square_avg"] = state["square_avg"] * alpha + (1 - alpha) * grad * grad
         if group["centered"]:
             grad_avg = state["grad_avg"] = lerp(
@@ -107,5 +121,5 @@ class RMSprop(Optimizer):
             buf: Data = state.get("momentum_buffer", zeros_like(param))
             buf = buf * momentum + grad / avg
             state["momentum_buffer"] = buf
-            return param + (-lr) * buf
-        return param + (-lr) * grad / avg
+            return (-lr) * buf
+        return (-lr) * grad / avg

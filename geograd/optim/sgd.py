@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from geograd.backend import Data
 from geograd.errors import InputError
+from geograd.manifolds import Manifold
 from geograd.optim.optimizer import (
     Optimizer,
     ParamGroup,
@@ -18,6 +19,7 @@ from geograd.optim.optimizer import (
     check_finite,
     check_flags,
     check_nonnegative,
+    with_manifold,
 )
 
 
@@ -34,10 +36,16 @@ class SGD(Optimizer):
     The momentum buffer starts as the first gradient itself (no dampening on the
     first step), as in torch. ``nesterov`` needs ``momentum > 0`` and
     ``dampening == 0``. State per parameter: ``momentum_buffer``.
+
+    On a ``manifold`` (Riemannian SGD, as geoopt's RiemannianSGD): g_t is the
+    Riemannian gradient, x_t = retr(x_{t-1}, −lr · g_t) and the momentum buffer is
+    transported to x_t after each step.
     """
 
     description = "stochastic gradient descent (torch.optim.SGD): momentum, nesterov, decay"
     state_kinds: ClassVar[dict[str, StateKind] | None] = {"momentum_buffer": "like_param_or_none"}
+    riemannian = True
+    transported = ("momentum_buffer",)
 
     def __init__(
         self,
@@ -49,6 +57,7 @@ class SGD(Optimizer):
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        manifold: Manifold | str | None = None,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -58,7 +67,7 @@ class SGD(Optimizer):
             "nesterov": nesterov,
             "maximize": maximize,
         }
-        super().__init__(params, defaults)
+        super().__init__(params, with_manifold(defaults, manifold))
 
     def _check_group(self, group: ParamGroup) -> None:
         super()._check_group(group)
@@ -70,19 +79,22 @@ class SGD(Optimizer):
             raise InputError(f"{name}: Nesterov momentum requires a momentum and zero dampening")
 
     def update(self, param: Data, grad: Data, state: dict[str, Any], group: ParamGroup) -> Data:
-        lr: float = group["lr"]
-        momentum: float = group["momentum"]
         if group["maximize"]:
             grad = -grad
         if group["weight_decay"] != 0:
             grad = grad + group["weight_decay"] * param
+        return param + self.direction(param, grad, state, group)
+
+    def direction(self, param: Data, grad: Data, state: dict[str, Any], group: ParamGroup) -> Data:
+        lr: float = group["lr"]
+        momentum: float = group["momentum"]
         if momentum != 0:
             buf: Data | None = state.get("momentum_buffer")
             # torch starts the buffer as the first gradient itself, undamped
             buf = grad if buf is None else buf * momentum + (1 - group["dampening"]) * grad
             state["momentum_buffer"] = buf
             grad = grad + momentum * buf if group["nesterov"] else buf
-        return param + (-lr) * grad
+        return (-lr) * grad
 
 
 class Momentum(SGD):
@@ -106,8 +118,18 @@ class Momentum(SGD):
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        manifold: Manifold | str | None = None,
     ) -> None:
-        super().__init__(params, lr, momentum, dampening, weight_decay, nesterov, maximize=maximize)
+        super().__init__(
+            params,
+            lr,
+            momentum,
+            dampening,
+            weight_decay,
+            nesterov,
+            maximize=maximize,
+            manifold=manifold,
+        )
 
 
 class NAG(SGD):
@@ -131,5 +153,15 @@ class NAG(SGD):
         nesterov: bool = True,
         *,
         maximize: bool = False,
+        manifold: Manifold | str | None = None,
     ) -> None:
-        super().__init__(params, lr, momentum, dampening, weight_decay, nesterov, maximize=maximize)
+        super().__init__(
+            params,
+            lr,
+            momentum,
+            dampening,
+            weight_decay,
+            nesterov,
+            maximize=maximize,
+            manifold=manifold,
+        )

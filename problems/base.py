@@ -1356,6 +1356,13 @@ class Problem(abc.ABC):
         # the same (no reparametrisation declared)
         same = type(self).to_solver is Problem.to_solver
         plain_projection = self.projection() if project and same else None
+        manifold = self.manifold() if project and own is None else None
+        if manifold is not None and _steps_on_manifolds(settings.get("optimizer")):
+            # a first-order optimizer steps on the manifold itself (Riemannian gradient,
+            # retraction, transported state): no projection after its steps
+            settings["manifold"] = manifold
+            project = False
+            plain_projection = None
         runs = BestOf()
         callback = settings.pop("callback", None)
         for k, start in enumerate(self.start_points(count, first)):
@@ -1436,6 +1443,15 @@ class Problem(abc.ABC):
         """A point of the solver's coordinates back in the problem's (the inverse of
         :meth:`to_solver`); default: as it is."""
         return z
+
+    def manifold(self) -> Any:
+        """The manifold the parameter lives on, in the solver's coordinates (a
+        :class:`geograd.manifolds.Manifold`: ``Spheres(n, 3)`` for charges on the
+        sphere), or None (the default: R^dim). An optimizer that steps on manifolds (the
+        first-order ones) then steps Riemannian-style; the others take their steps in
+        R^dim and :meth:`projection` puts each back. ``geograd check`` adds the
+        Riemannian gradient check and the retraction check on it."""
+        return None
 
     def projection(self) -> Callable[[list[float]], Sequence[float]] | None:
         """Where each step lands, put back on the parameter's set in the solver's
@@ -2033,6 +2049,15 @@ class Problem(abc.ABC):
                 markeredgecolor="black", label=label, zorder=5,
             )  # fmt: skip
         return artists
+
+
+def _steps_on_manifolds(optimizer: Any) -> bool:
+    """Whether ``optimizer`` (a name or an Optimizer class) steps on manifolds itself."""
+    if isinstance(optimizer, str):
+        from geograd.optim.registry import get_optimizer
+
+        optimizer = get_optimizer(optimizer)
+    return bool(getattr(optimizer, "riemannian", False))
 
 
 def _as_point(x: float | Sequence[float]) -> list[float]:

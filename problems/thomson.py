@@ -668,6 +668,12 @@ class Thomson(Problem):
         """:meth:`iter_starts`: ``first``, then seeded random configurations."""
         return self.iter_starts(count, first)
 
+    def manifold(self) -> Any:
+        """N unit vectors in R^3: a first-order optimizer steps on the spheres itself."""
+        from geograd.manifolds import Spheres
+
+        return Spheres(self.n, 3)
+
     def projection(self) -> Callable[[list[float]], Sequence[float]]:
         """Every charge back on the sphere after each step (x_i ← x_i/||x_i||, which leaves
         the loss unchanged): the retraction of a Riemannian method (module docstring)."""

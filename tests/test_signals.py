@@ -129,12 +129,12 @@ def test_sigterm_between_stages_keeps_the_run_too(tmp_path: Path) -> None:
     assert "(SIGTERM)" in printed["message"] and "KeyboardInterrupt" not in printed["message"]
 
 
-@pytest.mark.parametrize("hold", ["solve:1", "start:2", "step:3", "align:1"])
+@pytest.mark.parametrize("hold", ["solve:1", "start:2", "step:3", "canonical:1"])
 def test_ctrl_c_between_thomson_restarts_keeps_the_best_start(tmp_path: Path, hold: str) -> None:
     out = tmp_path / "r.json"
     proc, marker = held_run(hold, ["thomson", "--n", "12", "--restarts", "3"], out)
     printed = assert_kept(proc, marker, hold, out)
-    if hold in ("start:2", "align:1"):
+    if hold in ("start:2", "canonical:1"):
         # at least the first start's whole run: the icosahedron's energy
         assert printed["steps"] >= 10  # trust-ncg's first start: 16 steps
         assert printed["loss"] == pytest.approx(49.165253058, abs=1e-8)

@@ -258,8 +258,8 @@ def test_alignment_undoes_rotations_reflections_and_relabelling(n: int) -> None:
 
 def test_alignment_of_another_minimum_stays_far() -> None:
     # N = 16 has a local minimum (E = 92.9203...) besides the global one (92.9116...)
-    p = Thomson(n=16)
-    res = p.solve("nag", restarts=1)  # nag's seed-5 start ends there
+    p = Thomson(n=16, seed=1)
+    res = p.solve("trust-ncg", restarts=1)  # seed 1's start ends there
     assert res.loss == pytest.approx(92.920353962, abs=1e-8)
     assert math.dist(res.x, p.reference().x) > 0.1
     assert p.assess(res.x)["distance"] > 0.1

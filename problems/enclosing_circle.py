@@ -1,6 +1,8 @@
-"""The minimum enclosing circle: the smallest circle that contains every point.
+"""The minimum enclosing circle: the smallest circle that contains every point, and in
+any dimension (``dim``, 1 to 20) the minimum enclosing ball.
 
-Objective, for points p_1..p_n in the plane, over the centre x = c = (cx, cy):
+Objective, for points p_1..p_n in R^d (the plane by default), over the centre
+x = c = (c_1, ..., c_d) (the whole parameter, in any d):
 
     f(c) = max_i ||p_i - c||        (the radius of the smallest circle about c holding all)
 
@@ -9,7 +11,7 @@ the farthest point p_k, and where several points tie for farthest it is any conv
 combination of theirs; the closed form (and geograd's ``max``, which shares a tie
 evenly) takes their mean. The minimum is where 0 is such a combination: the centre
 lies in the convex hull of the farthest points, 2 of them on a diameter or 3 around
-an acute (or right) triangle.
+an acute (or right) triangle (in R^d, 2 to d + 1 of them).
 
 Smoothing. Gradient descent on f itself zigzags between the farthest points and
 stalls. We minimise instead the log-sum-exp smoothing at a temperature t,
@@ -47,6 +49,8 @@ minimum enclosing circle — depend only on the hull's vertices. With ``hull=Tru
 (the default) the loss runs over them alone, computed once (Andrew's monotone
 chain): the same objective at every point, and each evaluation costs O(h) instead
 of O(n) (h is about 30 for 1000 uniform points). ``hull=False`` uses every point.
+In 1-D the "hull" is the two end points; in 3-D and beyond no hull is computed (it
+would cost more than it saves) and the loss runs over the distinct points.
 
 Data
     Generated from ``random.Random(seed)`` (seed 5 by default): ``uniform`` in the
@@ -57,30 +61,68 @@ Data
     farthest). Or ``points=FILE`` loads (x, y) points (see
     :mod:`geograd.problems.data`; no weights); n, distribution and seed describe
     generated points, so giving one of them with a file is an input error. One
-    point, repeated points and collinear points are all fine.
+    point, repeated points and collinear points are all fine. With ``dim`` = d the
+    same in R^d: uniform in the unit cube, gaussian per coordinate (the median's
+    again), ``disc`` uniform in the ball of radius 0.5 about (0.5, ..., 0.5) (a
+    direction from d normal draws, then a radius 0.5·U^(1/d); in the plane the
+    draws above, unchanged); a file must have d columns (``dim`` is not replaced by
+    it: a 3-column file with the default dim 2 is an error that suggests --dim 3).
 
 Reference
-    Welzl's algorithm in its iterative randomized incremental form (Welzl 1991; de
-    Berg et al., *Computational Geometry*, §4.7): shuffle the points (seeded, so
-    repeatable), keep the smallest circle of the points so far, and when a point
-    falls outside, rebuild the circle with that point on its boundary by the same
-    loop over the earlier points, and again with two fixed points: three nested
-    loops, no recursion (so no RecursionError at any n), expected O(n) time. A
-    point counts as inside when within 1e-12 of the radius (rounding). Plain
-    Python. The reference radius is f at the centre found (the largest distance,
-    recomputed); the details give the support points (2 or 3 on the boundary) and
-    the check that every point is inside.
+    Welzl's algorithm (Welzl 1991) in Gärtner's move-to-front form with pivoting
+    (Gärtner, "Fast and robust smallest enclosing balls", ESA 1999), in any d
+    (:func:`miniball`): the points shuffled (seeded, so repeatable) in a
+    move-to-front list; the ball of the points so far with a set B of points fixed
+    on its boundary; a point outside is pushed onto B and the ball rebuilt over the
+    points before it, then moved to the front. B grows by one point a level, so the
+    recursion is at most d + 1 deep at any n. The circumsphere of B is updated
+    incrementally (a Gram–Schmidt step on p - q_0 per push, O(d·|B|)); a push whose
+    new point is affinely dependent on B to rounding (‖(I - P)(p - q_0)‖² below
+    1e-32 r²) is refused, as Gärtner does, which is what degenerate data (collinear
+    points in 3-D, cospherical ones: the corners of a cube) need. The outer pivoting
+    loop takes the farthest point outside as the next fixed point and stops when no
+    point is outside or the radius stops growing. Expected linear time in n for
+    fixed d (2000 points: 2 ms in the plane, 10 ms in R^5, about 1 s in R^20).
+
+    The floats find the ball; exactness then comes from its support. Among the
+    points within 1e-10 (relative) of the float radius, non-negative least squares
+    (Lawson–Hanson, :func:`nnls_weights`) picks affinely independent points whose
+    convex hull holds the centre (the move-to-front's last pushed set need not:
+    three adjacent corners of a regular pentagon have the right circle but the
+    centre outside their triangle). Their circumcentre and barycentric weights are
+    then solved in rational arithmetic (:class:`fractions.Fraction`, exact on the
+    floats as given), a point of non-positive weight dropped and the rest solved
+    again, and the centre rounded once. The reference radius is the largest
+    distance from that centre, recomputed. The details are the certificate of
+    optimality: ``support`` (indices) and ``support_points``, their
+    ``support_distances`` (equal to the radius to rounding: ``on_sphere``), their
+    ``weights`` (>= 0, summing to 1, reproducing the centre to ``residual``:
+    ``centre_in_hull``, the optimality condition of the minimum enclosing ball) and
+    ``all_inside`` (every point within 1e-12 of the radius). The reference runs on
+    the centred unit copy (below), so that its floats lose nothing to a far origin.
 
 Scale
     :class:`EnclosingCircle` keeps the points as given and computes on a unit copy:
     the points centred and divided by the power of two nearest their extent (see
     :mod:`geograd.problems.scaling`). The temperatures τ are dimensionless and the
     same in both; the centre, the radius and :attr:`EnclosingCircle.scale` map back
-    as lengths. So points at 1e-320 or near 1e308 are solved as points at 1 are.
+    as lengths. So points at 1e-320 or near 1e308 are solved as points at 1 are,
+    and data far from the origin compared with their spread (survey data in UTM
+    metres, ~1e6 with a spread of metres) are centred at their bounding box's middle
+    (exactly: see :meth:`~geograd.problems.scaling.Frame.fit`): the reference and the
+    solve run on the same numbers as for the data at 0, and only the final centre,
+    mapped back, rounds to the spacing of floats there (2^-32 near 1e6).
 
 Certificate
     The gap to the exact radius, f(x) - r*, and the relative gap (f(x) - r*)/r*;
-    ``optimal`` is True when the relative gap is at most 1e-12.
+    ``optimal`` is True when the relative gap is at most 1e-12. It also names the
+    exact ball's ``support``, ``support_points`` and ``weights`` (see Reference).
+
+Drawing
+    In the plane as always; in 3-D the projection on the first two coordinates with
+    the ball's outline (the projection of a ball is the disc of its radius); in 4-D
+    and beyond the projected points and centre only; in 1-D the points on a line
+    with the interval [c - r, c + r].
 
 Solver defaults (``solver_defaults()`` and ``solve()``)
     ``trust-ncg`` (Steihaug-CG trust region on exact Hessian-vector products) at
@@ -161,6 +203,9 @@ import math
 import random
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +215,7 @@ from geograd.errors import InputError
 
 from .base import (
     LOOP_SETTINGS,
+    Component,
     Option,
     Problem,
     Reference,
@@ -182,6 +228,9 @@ from .data import extent, load_points, xy_columns
 from .scaling import Frame, Normalised, times_pow2
 
 DISTRIBUTIONS = ("uniform", "gaussian", "disc")
+#: The largest dimension ``--dim`` takes (the exact reference's move-to-front grows fast
+#: with d: about 1 s for 2000 points in R^20).
+MAX_DIM = 20
 DEFAULT_OPTIMIZER = "trust-ncg"
 #: trust-ncg's first trust radius at each stage, in units of s/τ (the width of f_t's
 #: valley across a diameter); the radius then follows the model's agreement.
@@ -224,6 +273,16 @@ class EnclosingCircleCore(Problem):
     options = (
         Option("n", int, 1000, "number of generated points", min=1, metavar="N", generator=True),
         Option(
+            "dim",
+            int,
+            2,
+            "dimension of the points (generated, or the columns of --points): the minimum "
+            "enclosing ball in R^D",
+            min=1,
+            max=MAX_DIM,
+            metavar="D",
+        ),
+        Option(
             "seed", int, 5, "random seed of the generated points", metavar="SEED", generator=True
         ),
         Option(
@@ -254,13 +313,13 @@ class EnclosingCircleCore(Problem):
             "points",
             Path,
             None,
-            "load (x, y) points from a CSV/TSV/text or .npy file",
+            "load points (D columns: x, y by default) from a CSV/TSV/text or .npy file",
             metavar="FILE",
         ),
     )
 
-    # Points given in code (from_points) instead of generated or loaded.
-    _given: list[list[float]] | None = None
+    # Points given in code (from_points) instead of generated or loaded: the columns.
+    _given: Sequence[Sequence[float]] | None = None
 
     component_names = ("centre x", "centre y")
     optimum_unique = True
@@ -270,42 +329,65 @@ class EnclosingCircleCore(Problem):
 
     def setup(self) -> None:
         s = self.settings
+        d = s["dim"]
         if self._given is not None:
-            xs, ys = self._given
+            columns = [list(c) for c in self._given]
             self.source = "given"
         elif s["points"] is not None:
-            ps = load_points(s["points"], weights=False, dim=2)
-            xs, ys = ps.columns()
+            ps = load_points(s["points"], weights=False)
+            if ps.dim != d:
+                hint = "" if d != 2 else f" (give --dim {ps.dim} for these points)"
+                raise InputError(
+                    f"{s['points']}: points have {ps.dim} coordinate{'s' if ps.dim != 1 else ''}; "
+                    f"this problem needs {d}{hint}"
+                )
+            columns = ps.columns()
             self.source = str(s["points"])
         else:
-            xs, ys = generate(random.Random(s["seed"]), s["n"], s["distribution"])
+            columns = generate(random.Random(s["seed"]), s["n"], s["distribution"], d)
             self.source = "generated"
-        self.set_data(xs, ys)
+        self.set_data(*columns)
 
-    def set_data(self, xs: Sequence[float], ys: Sequence[float]) -> None:
-        """Install the points (coordinate lists) and build the hull and the engine's tensors."""
-        self._install(xs, ys)
-        self.hull_points = convex_hull(list(zip(self.xs, self.ys)))
-        used = self.hull_points if self.settings["hull"] else list(zip(self.xs, self.ys))
-        self._ux = [p[0] for p in used]
-        self._uy = [p[1] for p in used]
-        self._tx = self.as_data(self._ux)
-        self._ty = self.as_data(self._uy)
-        self._extent = extent([self.xs, self.ys])
+    def set_data(self, *columns: Sequence[float]) -> None:
+        """Install the points (one coordinate list per dimension: xs, ys, ...) and build the
+        hull (:func:`candidate_points`) and the engine's tensors."""
+        self._install(columns)
+        self.hull_points = candidate_points(self.rows)
+        self._use(self.hull_points if self.settings["hull"] else self.rows)
+        self._extent = extent(self.columns)
         radius = self.objective(self.default_x0())
         self._radius0 = radius if radius > 0 else 1.0
 
-    def _install(self, xs: Sequence[float], ys: Sequence[float]) -> None:
+    def _use(self, used: Sequence[tuple[float, ...]]) -> None:
+        """The points the loss runs over (the hull's, or all), as rows and columns."""
+        self._urows = list(used)
+        self._ucols = [[p[j] for p in self._urows] for j in range(self.d)]
+        self._tcols = [self.as_data(c) for c in self._ucols]
+
+    def _install(self, columns: Sequence[Sequence[float]]) -> None:
         """Check and install the user's points (the attributes both classes keep)."""
-        self.xs = [float(v) for v in xs]
-        self.ys = [float(v) for v in ys]
-        self.n = len(self.xs)
-        self.columns = [self.xs, self.ys]
-        if self.n == 0 or len(self.ys) != self.n:
-            raise InputError(f"{self.name}: give at least one point, each with x and y")
-        if not all(math.isfinite(v) for v in self.xs + self.ys):
+        d = int(self.settings["dim"])
+        if len(columns) != d:
+            raise InputError(f"{self.name}: points of {len(columns)} coordinates; --dim is {d}")
+        self.columns = [[float(v) for v in c] for c in columns]
+        self.d = d
+        self.n = len(self.columns[0]) if d else 0
+        if self.n == 0 or any(len(c) != self.n for c in self.columns):
+            raise InputError(f"{self.name}: give at least one point, each with {d} coordinates")
+        if not all(math.isfinite(v) for c in self.columns for v in c):
             raise InputError(f"{self.name}: the points must be finite numbers")
+        self.rows = list(zip(*self.columns))
         self._reference = None
+
+    @property
+    def xs(self) -> list[float]:
+        """The first coordinates of the points."""
+        return self.columns[0]
+
+    @property
+    def ys(self) -> list[float]:
+        """The second coordinates of the points (0 for 1-D points, drawn on a line)."""
+        return self.columns[1] if self.d >= 2 else [0.0] * self.n
 
     @classmethod
     def from_points(
@@ -314,12 +396,38 @@ class EnclosingCircleCore(Problem):
         x0: Sequence[float] | None = None,
         **options: Any,
     ) -> EnclosingCircleCore:
-        """An enclosing-circle problem over the given (x, y) points, for scripts and tests."""
-        return cls._from_given(xy_columns(points, "enclosing-circle"), x0=x0, **options)
+        """An enclosing-circle problem over the given points (rows of ``dim`` coordinates,
+        2 by default), for scripts and tests."""
+        d = cls.option("dim").parse(options.get("dim"), cls.name)
+        d = 2 if d is None else d
+        if d == 2:
+            columns = xy_columns(points, "enclosing-circle")
+        else:
+            rows = [[float(v) for v in p] for p in points]
+            if any(len(p) != d for p in rows):
+                raise InputError(f"enclosing-circle: each point needs {d} coordinates (--dim {d})")
+            columns = [[p[j] for p in rows] for j in range(d)]
+        return cls._from_given(columns, x0=x0, **options)
 
     @property
     def dim(self) -> int:
-        return 2
+        return int(getattr(self, "d", self.settings["dim"]))
+
+    @classmethod
+    def item_bytes(cls, settings: dict[str, Any]) -> float | None:
+        """:attr:`bytes_per_item` per point in the plane; per point and coordinate beyond."""
+        per = super().item_bytes(settings)
+        d = settings.get("dim")
+        if per is None or not isinstance(d, int) or d <= 2:
+            return per
+        return per * d / 2.0
+
+    def component_specs(self) -> list[Component]:
+        """The centre's coordinates: "centre x", "centre y" (and "centre z" in 3-D), or
+        "centre x1" ... beyond."""
+        if self.dim <= 3:
+            return [Component(f"centre {a}") for a in "xyz"[: self.dim]]
+        return [Component(f"centre x{j + 1}") for j in range(self.dim)]
 
     @property
     def scale(self) -> float:
@@ -328,7 +436,7 @@ class EnclosingCircleCore(Problem):
 
     def default_x0(self) -> list[float]:
         """The centroid of the points."""
-        return [math.fsum(self.xs) / self.n, math.fsum(self.ys) / self.n]
+        return [math.fsum(c) / self.n for c in self.columns]
 
     def temperatures(self) -> list[float]:
         """The continuation's dimensionless temperatures τ: 1, 10, 100, ... up to the final."""
@@ -345,7 +453,7 @@ class EnclosingCircleCore(Problem):
     def _distances(self, x: Tensor) -> Tensor:
         if not isinstance(x, Tensor):
             x = Tensor(x)
-        return F.distances((self._tx, self._ty), (x[0], x[1]))
+        return F.distances(self._tcols, x)
 
     def loss(self, x: Tensor) -> Tensor:
         """max_i ||p_i - c|| through the engine (over the hull's vertices when ``hull``)."""
@@ -366,31 +474,31 @@ class EnclosingCircleCore(Problem):
         return fun
 
     def objective(self, x: Sequence[float]) -> float:
-        cx, cy = float(x[0]), float(x[1])
-        return max(math.hypot(px - cx, py - cy) for px, py in zip(self._ux, self._uy))
+        c = [float(v) for v in x]
+        return max(map(math.dist, self._urows, repeat(c)))
 
     def gradient(self, x: Sequence[float]) -> list[float]:
         """The mean of (c - p_k)/||c - p_k|| over the farthest points p_k (0 where c = p_k)."""
-        cx, cy = float(x[0]), float(x[1])
-        d = [math.hypot(px - cx, py - cy) for px, py in zip(self._ux, self._uy)]
+        c = [float(v) for v in x]
+        d = list(map(math.dist, self._urows, repeat(c)))
         top = max(d)
         if top == 0.0:
-            return [0.0, 0.0]
-        far = [i for i, v in enumerate(d) if v == top]
-        gx = math.fsum((cx - self._ux[i]) / top for i in far) / len(far)
-        gy = math.fsum((cy - self._uy[i]) / top for i in far) / len(far)
-        return [gx, gy]
+            return [0.0] * self.dim
+        far = [self._urows[i] for i, v in enumerate(d) if v == top]
+        return [math.fsum((c[j] - p[j]) / top for p in far) / len(far) for j in range(self.dim)]
 
     def smoothed_gradient(self, x: Sequence[float], t: float) -> list[float]:
         """Σ w_i (c - p_i)/||c - p_i||, w = softmax(t d) (computed with the max shift)."""
-        cx, cy = float(x[0]), float(x[1])
-        d = [math.hypot(px - cx, py - cy) for px, py in zip(self._ux, self._uy)]
+        c = [float(v) for v in x]
+        d = list(map(math.dist, self._urows, repeat(c)))
         top = max(d)
         w = [math.exp(t * (v - top)) for v in d]
         total = math.fsum(w)
-        gx = [wi * (cx - px) / v for wi, v, px in zip(w, d, self._ux) if v > 0.0]
-        gy = [wi * (cy - py) / v for wi, v, py in zip(w, d, self._uy) if v > 0.0]
-        return [math.fsum(gx) / total, math.fsum(gy) / total]
+        return [
+            math.fsum(wi * (c[j] - p[j]) / v for wi, v, p in zip(w, d, self._urows) if v > 0.0)
+            / total
+            for j in range(self.dim)
+        ]
 
     def certificate(self, x: Sequence[float]) -> dict[str, Any]:
         """The gap to the exact (Welzl) radius: ``value`` = f(x) - r*, ``relative_gap`` =
@@ -409,27 +517,32 @@ class EnclosingCircleCore(Problem):
             "radius": radius,
             "exact_radius": ref.loss,
             "relative_gap": rel,
+            "support": list(ref.details["support"]),
+            "support_points": [list(p) for p in ref.details["support_points"]],
+            "weights": list(ref.details["weights"]),
         }
 
     # ------------------------------------------------------------- reference
 
     def compute_reference(self) -> Reference:
         t0 = time.perf_counter()
-        (cx, cy, _), support = welzl(self.xs, self.ys)
+        ball = miniball(self.columns)
         elapsed = time.perf_counter() - t0
-        x = [cx, cy]
-        radius = max(math.hypot(px - cx, py - cy) for px, py in zip(self.xs, self.ys))
-        pts = [[self.xs[i], self.ys[i]] for i in support]
         return Reference(
-            x=x,
-            loss=radius,
+            x=list(ball.centre),
+            loss=ball.radius,
             method="welzl",
             details={
-                "support": support,
-                "support_points": pts,
-                "support_distances": [math.hypot(p[0] - cx, p[1] - cy) for p in pts],
-                "all_inside": True,  # radius is the largest distance, recomputed
+                "support": list(ball.support),
+                "support_points": [list(self.rows[i]) for i in ball.support],
+                "support_distances": list(ball.support_distances),
+                "weights": list(ball.weights),
+                "residual": ball.residual,
+                "centre_in_hull": ball.in_hull,
+                "on_sphere": ball.on_sphere,
+                "all_inside": ball.all_inside,
                 "hull_vertices": len(self.hull_points),
+                "pivots": ball.pivots,
                 "time_s": elapsed,
             },
         )
@@ -653,8 +766,7 @@ class EnclosingCircleCore(Problem):
         direction (kinks of the max); each kept only where the two largest distances
         differ by more than 1e-5 of the extent, far more than a difference step."""
         r = random.Random(seed)
-        lo_x, hi_x = min(self.xs), max(self.xs)
-        lo_y, hi_y = min(self.ys), max(self.ys)
+        box = [(min(c), max(c)) for c in self.columns]
         e = self._extent
         centre = self.reference().x
         pts: list[list[float]] = []
@@ -662,17 +774,15 @@ class EnclosingCircleCore(Problem):
         while len(pts) < count and tries < 100 * count:
             tries += 1
             if len(pts) % 2 == 0:
-                p = [
-                    r.uniform(lo_x - 0.1 * e, hi_x + 0.1 * e),
-                    r.uniform(lo_y - 0.1 * e, hi_y + 0.1 * e),
-                ]
-            else:
+                p = [r.uniform(lo - 0.1 * e, hi + 0.1 * e) for lo, hi in box]
+            elif self.dim == 2:  # an angle (the plane's draws, kept)
                 a = r.uniform(0.0, 2.0 * math.pi)
                 p = [centre[0] + 1e-3 * e * math.cos(a), centre[1] + 1e-3 * e * math.sin(a)]
-            d = sorted(
-                (math.hypot(px - p[0], py - p[1]) for px, py in zip(self._ux, self._uy)),
-                reverse=True,
-            )
+            else:
+                u = [r.normalvariate(0.0, 1.0) for _ in range(self.dim)]
+                norm = math.hypot(*u) or 1.0
+                p = [c + 1e-3 * e * v / norm for c, v in zip(centre, u)]
+            d = sorted(map(math.dist, self._urows, repeat(p)), reverse=True)
             if len(d) == 1 or d[0] - d[1] > 1e-5 * e:
                 pts.append(p)
         return pts
@@ -685,7 +795,7 @@ class EnclosingCircleCore(Problem):
         out = super().to_dict()
         out["data"] = {"source": self.source, "n": self.n, "hull_vertices": len(self.hull_points)}
         if self.source == "given":
-            out["data"]["points"] = [[x, y] for x, y in zip(self.xs, self.ys)]
+            out["data"]["points"] = [list(p) for p in self.rows]
         return out
 
     @classmethod
@@ -699,23 +809,31 @@ class EnclosingCircleCore(Problem):
 
     # ------------------------------------------------------------------ drawing
 
+    def plot_xy(self, x: Sequence[float]) -> tuple[float, float] | None:
+        """The first two coordinates (the drawing is the projection on them); in 1-D the
+        coordinate on the line y = 0."""
+        return float(x[0]), (float(x[1]) if self.dim >= 2 else 0.0)
+
     def plot_bounds(
         self, extra: Sequence[Sequence[float]] = (), margin: float = 0.05
     ) -> tuple[float, float, float, float]:
         """The data, the ``extra`` points and the circle about x0 (which holds all the data)."""
-        cx, cy = self.x0
-        r0 = self.objective([cx, cy])
+        cx, cy = self.plot_xy(self.x0)  # type: ignore[misc]
+        r0 = self.objective(self.x0)
         xs = list(self.xs) + [float(p[0]) for p in extra] + [cx - r0, cx + r0]
         ys = list(self.ys) + [float(p[1]) for p in extra] + [cy - r0, cy + r0]
         return bounding_box(xs, ys, margin)
 
     def objective_grid(self, xs: Sequence[float], ys: Sequence[float]) -> list[list[float]]:
-        """f on the grid (xs[j], ys[i]): the largest distance to a hull vertex, in numpy."""
+        """f on the grid (xs[j], ys[i]): the largest distance to a hull vertex, in numpy
+        (points in the plane only: a projection has no contours)."""
+        if self.dim != 2:
+            raise InputError(f"{self.name}: contours need points in the plane (--dim 2)")
         import numpy as np
 
         gx, gy = np.meshgrid(np.asarray(xs, float), np.asarray(ys, float))
         z = np.zeros_like(gx)
-        for px, py in zip(self._ux, self._uy):
+        for px, py in self._urows:
             np.maximum(z, np.hypot(gx - px, gy - py), out=z)
         out: list[list[float]] = z.tolist()
         return out
@@ -731,15 +849,29 @@ class EnclosingCircleCore(Problem):
         marker: str = "o",
         alpha: float = 1.0,
     ) -> list[Any]:
-        """The smallest circle about ``x`` holding every point (radius f(x)), unfilled."""
+        """The smallest circle about ``x`` holding every point (radius f(x)), unfilled; in
+        3-D the outline of the ball's projection (the same circle), in 1-D the interval
+        on the line; in 4-D and beyond nothing (the path shows the centre)."""
+        radius = self.objective(x)
+        if self.dim == 1:
+            c = float(x[0])
+            artists: list[Any] = ax.plot(
+                [c - radius, c + radius], [0.0, 0.0], color=color, linestyle=linestyle,
+                alpha=alpha, lw=2.5, marker="|", ms=14, zorder=3,
+            )  # fmt: skip
+            if label is not None:
+                artists[0].set_label(label)
+            return artists
+        if self.dim > 3:
+            return []
         cx, cy = float(x[0]), float(x[1])
         return draw_circle(
-            ax, (cx, cy), self.objective([cx, cy]), color=color, linestyle=linestyle,
-            alpha=alpha, label=label,
+            ax, (cx, cy), radius, color=color, linestyle=linestyle, alpha=alpha, label=label,
         )  # fmt: skip
 
     def draw(self, ax: Any, x: Sequence[float] | None = None, label: str = "estimate") -> list[Any]:
-        """The points (grey; the hull's vertices outlined) and, for ``x``, its circle and centre."""
+        """The points (grey; the hull's vertices outlined in the plane) and, for ``x``, its
+        circle and centre; beyond the plane, the projection on the first two coordinates."""
         artists = [
             ax.scatter(
                 self.xs, self.ys, s=min(30.0, max(3.0, 3000.0 / self.n)), c="0.45",
@@ -747,15 +879,21 @@ class EnclosingCircleCore(Problem):
                 label=f"points (n={self.n})", zorder=2,
             )
         ]  # fmt: skip
-        hx = [p[0] for p in self.hull_points]
-        hy = [p[1] for p in self.hull_points]
-        if len(hx) > 1:
-            artists += ax.plot(
-                hx + hx[:1], hy + hy[:1], color="0.3", lw=0.8, ls="-", marker=".", ms=4,
-                label=f"convex hull ({len(hx)} vertices)", zorder=2,
-            )  # fmt: skip
-        ax.set_xlabel("x")
-        ax.set_ylabel("y")
+        if self.dim == 2:
+            hx = [p[0] for p in self.hull_points]
+            hy = [p[1] for p in self.hull_points]
+            if len(hx) > 1:
+                artists += ax.plot(
+                    hx + hx[:1], hy + hy[:1], color="0.3", lw=0.8, ls="-", marker=".", ms=4,
+                    label=f"convex hull ({len(hx)} vertices)", zorder=2,
+                )  # fmt: skip
+            ax.set_xlabel("x")
+            ax.set_ylabel("y")
+        elif self.dim == 1:
+            ax.set_xlabel("x")
+        else:
+            ax.set_xlabel("x1 (projection)")
+            ax.set_ylabel("x2 (projection)")
         if x is not None:
             artists += self.draw_estimate(ax, x, color="#d62728", label=f"{label} circle")
         artists += super().draw(ax, x, label=label)
@@ -784,19 +922,19 @@ class EnclosingCircle(Normalised, EnclosingCircleCore):
 
     objective_words = "radius"
 
-    def set_data(self, xs: Sequence[float], ys: Sequence[float]) -> None:
-        """Install the points (coordinate lists) and build the unit copy."""
-        self._install(xs, ys)
+    def set_data(self, *columns: Sequence[float]) -> None:
+        """Install the points (one coordinate list per dimension) and build the unit copy
+        (centred: far from the origin, the data's middle is its origin)."""
+        self._install(columns)
         self.frame = Frame.fit(self.columns)
-        ux, uy = self.frame.columns_to_unit(self.columns)
-        self.unit = self.make_unit(EnclosingCircleCore, (ux, uy))
+        unit_columns = self.frame.columns_to_unit(self.columns)
+        self.unit = self.make_unit(EnclosingCircleCore, tuple(unit_columns))
         # The hull is found on the unit copy (where its cross products cannot overflow)
         # and reported as the user's own points.
-        user_point = dict(zip(zip(ux, uy), zip(self.xs, self.ys)))
+        user_point = dict(zip(zip(*unit_columns), self.rows))
         self.hull_points = [user_point[p] for p in self.unit.hull_points]
-        used = self.hull_points if self.settings["hull"] else list(zip(self.xs, self.ys))
-        self._ux = [p[0] for p in used]
-        self._uy = [p[1] for p in used]
+        used = self.hull_points if self.settings["hull"] else self.rows
+        self._urows = list(used)
 
     @property
     def scale(self) -> float:
@@ -851,10 +989,13 @@ class EnclosingCircle(Normalised, EnclosingCircleCore):
         return cert
 
     def reference_details(self, details: dict[str, Any], x: list[float]) -> dict[str, Any]:
-        details["support_points"] = [[self.xs[i], self.ys[i]] for i in details["support"]]
+        """The support points as the user's, their distances to the mapped centre (the
+        unit copy's, times s), the residual as a length; the weights have no unit."""
+        details["support_points"] = [list(self.rows[i]) for i in details["support"]]
         details["support_distances"] = [
             self.length_to_user(v) for v in details["support_distances"]
         ]
+        details["residual"] = self.length_to_user(details["residual"])
         return super().reference_details(details, x)
 
 
@@ -883,23 +1024,31 @@ def _stage_callback(
 
 
 # ------------------------------------------------------------------------ data makers
+# ------------------------------------------------------------------------ data makers
 
 
-def generate(r: random.Random, n: int, distribution: str) -> tuple[list[float], list[float]]:
-    """n points from ``r`` (see the module docstring)."""
+def generate(r: random.Random, n: int, distribution: str, d: int = 2) -> list[list[float]]:
+    """n points in R^d from ``r``, column by column (see the module docstring); in the
+    plane exactly the points this function has always made."""
     if distribution == "uniform":
-        return [r.uniform(a=0, b=1) for _ in range(n)], [r.uniform(a=0, b=1) for _ in range(n)]
+        return [[r.uniform(a=0, b=1) for _ in range(n)] for _ in range(d)]
     if distribution == "gaussian":
-        xs = [r.normalvariate(0.5, 0.15) for _ in range(n)]
-        return xs, [r.normalvariate(0.5, 0.15) for _ in range(n)]
+        return [[r.normalvariate(0.5, 0.15) for _ in range(n)] for _ in range(d)]
     if distribution == "disc":
-        xs, ys = [], []
+        cols: list[list[float]] = [[] for _ in range(d)]
         for _ in range(n):
-            a = r.uniform(0.0, 2.0 * math.pi)
-            rho = 0.5 * math.sqrt(r.random())
-            xs.append(0.5 + rho * math.cos(a))
-            ys.append(0.5 + rho * math.sin(a))
-        return xs, ys
+            if d == 2:  # an angle, then a radius (the plane's own order, kept)
+                a = r.uniform(0.0, 2.0 * math.pi)
+                rho = 0.5 * math.sqrt(r.random())
+                u = [math.cos(a), math.sin(a)]
+            else:  # a direction (normalised normal draws), then a radius 0.5·U^(1/d)
+                u = [r.normalvariate(0.0, 1.0) for _ in range(d)]
+                norm = math.hypot(*u) or 1.0
+                u = [v / norm for v in u]
+                rho = 0.5 * r.random() ** (1.0 / d)
+            for j in range(d):
+                cols[j].append(0.5 + rho * u[j])
+        return cols
     raise InputError(f"enclosing-circle: unknown distribution {distribution!r}")
 
 
@@ -929,69 +1078,330 @@ def convex_hull(points: Sequence[tuple[float, float]]) -> list[tuple[float, floa
     return lower[:-1] + upper[:-1]
 
 
+def candidate_points(rows: Sequence[tuple[float, ...]]) -> list[tuple[float, ...]]:
+    """The points that can be farthest from some centre, as far as is cheap to know: in
+    1-D the two ends, in the plane the convex hull's vertices, in 3-D and beyond every
+    distinct point (a hull there costs more than it saves)."""
+    if not rows:
+        return []
+    d = len(rows[0])
+    if d == 1:
+        return sorted({min(rows), max(rows)})
+    if d == 2:
+        return list(convex_hull(rows))  # type: ignore[arg-type]
+    return list(dict.fromkeys(rows))
+
+
 Circle3 = tuple[float, float, float]
 
 
-def _inside(c: Circle3, x: float, y: float) -> bool:
-    return math.hypot(x - c[0], y - c[1]) <= c[2] * (1.0 + INSIDE_RTOL)
+@dataclass(frozen=True)
+class Ball:
+    """The minimum enclosing ball of a point set, with its certificate.
+
+    ``centre`` is the exact circumcentre of the ``support`` points (rational arithmetic
+    on the floats as given), rounded once per coordinate; ``radius`` the largest
+    distance from it to any point (recomputed); ``weights`` the support points'
+    barycentric coordinates of the centre (exact, then rounded; all >= 0, summing to 1
+    when the ball is the minimum one: the centre lies in the support's convex hull);
+    ``support_distances`` their distances to the rounded centre; ``residual``
+    ‖Σ w_i p_i - c‖; ``all_inside`` whether every point lies within
+    radius·(1 + :data:`INSIDE_RTOL`) (true by construction of ``radius``, and
+    checked); ``pivots`` the outer iterations of the pivoting loop.
+    """
+
+    centre: tuple[float, ...]
+    radius: float
+    support: tuple[int, ...]
+    weights: tuple[float, ...]
+    support_distances: tuple[float, ...]
+    residual: float
+    all_inside: bool
+    pivots: int
+
+    @property
+    def in_hull(self) -> bool:
+        """The optimality condition: weights >= 0 summing to 1, reproducing the centre."""
+        scale = max(self.radius, 1e-300)
+        return (
+            all(w >= 0.0 for w in self.weights)
+            and abs(math.fsum(self.weights) - 1.0) <= 1e-12
+            and self.residual <= 1e-12 * scale
+        )
+
+    @property
+    def on_sphere(self) -> bool:
+        """Every support point at the radius, to rounding (1e-12 relative)."""
+        return all(abs(v - self.radius) <= 1e-12 * self.radius for v in self.support_distances)
 
 
-def _diametral(ax: float, ay: float, bx: float, by: float) -> Circle3:
-    cx, cy = (ax + bx) / 2.0, (ay + by) / 2.0
-    return cx, cy, max(math.hypot(ax - cx, ay - cy), math.hypot(bx - cx, by - cy))
+class _MoveToFront:
+    """Gärtner's move-to-front miniball with pivoting ("Fast and robust smallest
+    enclosing balls", ESA 1999), in floats: the incremental circumsphere of the pushed
+    points by a Gram–Schmidt update of their differences (a push is refused when the new
+    point is affinely dependent on those already pushed, to rounding), recursion depth
+    at most d + 1 (the pushed set grows by one a level), the move-to-front list and the
+    outer pivoting loop, which ends when no point lies outside or the radius stops
+    growing (rounding)."""
+
+    def __init__(self, rows: Sequence[tuple[float, ...]], order: list[int]) -> None:
+        self.rows = rows
+        self.d = d = len(rows[0])
+        self.L = order
+        self.fsize = 0
+        self.q0: tuple[float, ...] = rows[order[0]]
+        self.v: list[list[float]] = [[0.0] * d for _ in range(d + 1)]
+        self.z = [0.0] * (d + 1)
+        self.c: list[list[float]] = [[0.0] * d for _ in range(d + 1)]
+        self.r2 = [0.0] * (d + 1)
+        self.centre: list[float] = [0.0] * d
+        self.sqr_r = -1.0
+        self.support_end = 0
+        self.pivots = 0
+
+    def excess(self, i: int) -> float:
+        return math.dist(self.rows[i], self.centre) ** 2 - self.sqr_r
+
+    def push(self, i: int) -> bool:
+        p, d, k = self.rows[i], self.d, self.fsize
+        if k == 0:
+            self.q0 = p
+            self.c[0] = list(p)
+            self.r2[0] = 0.0
+        else:
+            q0, v = self.q0, self.v
+            vk = [p[j] - q0[j] for j in range(d)]
+            for m in range(1, k):  # orthogonalise against the earlier differences
+                a = 2.0 * math.fsum(v[m][j] * vk[j] for j in range(d)) / self.z[m]
+                vk = [vk[j] - a * v[m][j] for j in range(d)]
+            z = 2.0 * math.fsum(x * x for x in vk)
+            if z < 1e-32 * self.sqr_r or z == 0.0:
+                return False  # affinely dependent (to rounding): no sphere through them all
+            prev = self.c[k - 1]
+            e = math.dist(p, prev) ** 2 - self.r2[k - 1]
+            f = e / z
+            self.v[k] = vk
+            self.z[k] = z
+            self.c[k] = [prev[j] + f * vk[j] for j in range(d)]
+            self.r2[k] = self.r2[k - 1] + e * f / 2.0
+        self.centre = self.c[k]
+        self.sqr_r = self.r2[k]
+        self.fsize = k + 1
+        return True
+
+    def move_to_front(self, j: int) -> None:
+        if self.support_end <= j:
+            self.support_end += 1
+        self.L.insert(0, self.L.pop(j))
+
+    def mtf(self, end: int) -> None:
+        """The smallest ball holding L[:end] with the pushed points on its boundary."""
+        self.support_end = 0
+        if self.fsize == self.d + 1:
+            return
+        k = 0
+        while k < end:
+            j = k
+            k += 1
+            if self.excess(self.L[j]) > 0.0 and self.push(self.L[j]):
+                self.mtf(j)
+                self.fsize -= 1
+                self.move_to_front(j)
+
+    def pivot(self) -> None:
+        n = len(self.L)
+        t = 1
+        self.mtf(t)
+        while True:
+            rows, c, L = self.rows, self.centre, self.L
+            if t >= n:
+                return
+            dists = list(map(math.dist, map(rows.__getitem__, L[t:]), repeat(c)))
+            top = max(dists)
+            if top * top - self.sqr_r <= 0.0:
+                return
+            where = t + dists.index(top)
+            self.pivots += 1
+            old = self.sqr_r
+            t = self.support_end
+            if t == where:
+                t += 1
+            self.push(L[where])
+            self.mtf(self.support_end)
+            self.fsize -= 1
+            self.move_to_front(where)
+            if not self.sqr_r > old:
+                return
 
 
-def _circumcircle(
-    ax: float, ay: float, bx: float, by: float, cx: float, cy: float
-) -> Circle3 | None:
-    """The circle through three points (None when they are collinear), computed relative
-    to the first point for accuracy."""
-    ux, uy, vx, vy = bx - ax, by - ay, cx - ax, cy - ay
-    d = 2.0 * (ux * vy - uy * vx)
-    if d == 0.0:
-        return None
-    u2, v2 = ux * ux + uy * uy, vx * vx + vy * vy
-    ox = ax + (vy * u2 - uy * v2) / d
-    oy = ay + (ux * v2 - vx * u2) / d
-    r = max(
-        math.hypot(ax - ox, ay - oy), math.hypot(bx - ox, by - oy), math.hypot(cx - ox, cy - oy)
+def _circumcentre(
+    points: Sequence[Sequence[float]],
+) -> tuple[list[Fraction], list[Fraction]] | None:
+    """The exact centre of the smallest sphere through ``points`` (the one in their affine
+    hull) and its barycentric weights, in rational arithmetic on the floats as given;
+    None when the points are affinely dependent."""
+    q = [[Fraction(v) for v in p] for p in points]
+    p0, d = q[0], len(q[0])
+    vs = [[a - b for a, b in zip(p, p0)] for p in q[1:]]
+    k = len(vs)
+    # Gram system 2 VᵀV λ = diag(VᵀV): c = p0 + V λ is equidistant from every point.
+    g = [[sum((a * b for a, b in zip(vi, vj)), Fraction(0)) for vj in vs] for vi in vs]
+    m = [[2 * g[i][j] for j in range(k)] + [g[i][i]] for i in range(k)]
+    for col in range(k):  # Gaussian elimination, exact: a zero pivot is a true dependence
+        piv = next((r for r in range(col, k) if m[r][col] != 0), None)
+        if piv is None:
+            return None
+        m[col], m[piv] = m[piv], m[col]
+        for r in range(k):
+            if r != col and m[r][col] != 0:
+                factor = m[r][col] / m[col][col]
+                m[r] = [a - factor * b for a, b in zip(m[r], m[col])]
+    lam = [m[i][k] / m[i][i] for i in range(k)]
+    centre = [p0[j] + sum((lam[i] * vs[i][j] for i in range(k)), Fraction(0)) for j in range(d)]
+    return centre, [1 - sum(lam, Fraction(0)), *lam]
+
+
+def nnls_weights(
+    rows: Sequence[Sequence[float]], centre: Sequence[float], scale: float
+) -> list[float]:
+    """Convex weights w >= 0, Σ w = 1, with Σ w_i p_i = c as nearly as they go: the
+    Lawson–Hanson non-negative least squares on the columns ((p_i - c)/scale, 1) against
+    (0, ..., 0, 1). Its positive weights sit on affinely independent points (at most
+    d + 1 of them)."""
+    m = len(centre) + 1
+    cols = [[(p[j] - centre[j]) / scale for j in range(m - 1)] + [1.0] for p in rows]
+    b = [0.0] * (m - 1) + [1.0]
+    w = [0.0] * len(cols)
+    passive: list[int] = []
+
+    def solve(idx: list[int]) -> list[float]:
+        g = [[math.fsum(a * c for a, c in zip(cols[i], cols[j])) for j in idx] for i in idx]
+        rhs = [math.fsum(a * c for a, c in zip(cols[i], b)) for i in idx]
+        k = len(idx)
+        for c in range(k):
+            piv = max(range(c, k), key=lambda r: abs(g[r][c]))
+            g[c], g[piv], rhs[c], rhs[piv] = g[piv], g[c], rhs[piv], rhs[c]
+            if g[c][c] == 0.0:
+                return [0.0] * k
+            for r in range(c + 1, k):
+                f = g[r][c] / g[c][c]
+                g[r] = [a - f * e for a, e in zip(g[r], g[c])]
+                rhs[r] -= f * rhs[c]
+        out = [0.0] * k
+        for r in reversed(range(k)):
+            out[r] = (rhs[r] - math.fsum(g[r][j] * out[j] for j in range(r + 1, k))) / g[r][r]
+        return out
+
+    for _ in range(3 * len(cols) + 10):
+        resid = [b[j] - math.fsum(w[i] * cols[i][j] for i in passive) for j in range(m)]
+        grads = [math.fsum(a * r for a, r in zip(col, resid)) for col in cols]
+        free = [i for i in range(len(cols)) if i not in passive and grads[i] > 1e-14]
+        if not free or len(passive) >= m:
+            break
+        passive.append(max(free, key=grads.__getitem__))
+        while True:
+            z = solve(passive)
+            if all(v > 0.0 for v in z):
+                for i, v in zip(passive, z):
+                    w[i] = v
+                break
+            alpha = min(w[i] / (w[i] - v) for i, v in zip(passive, z) if v <= 0.0)
+            for i, v in zip(passive, z):
+                w[i] += alpha * (v - w[i])
+            passive = [i for i in passive if w[i] > 1e-15]
+            for i in range(len(w)):
+                if i not in passive:
+                    w[i] = 0.0
+            if not passive:
+                break
+    return w
+
+
+def miniball(columns: Sequence[Sequence[float]], seed: int = 0) -> Ball:
+    """The minimum enclosing ball of points given column by column (``columns[j][i]`` is
+    coordinate j of point i; any dimension d >= 1), exact to rounding, with its
+    certificate (see :class:`Ball` and the module docstring).
+
+    Move-to-front with pivoting (:class:`_MoveToFront`) on the points shuffled by
+    ``random.Random(seed)`` finds the ball in floats. Its support is then chosen and
+    made exact: among the points within 1e-10 (relative) of its radius, non-negative
+    least squares (:func:`nnls_weights`) picks affinely independent ones whose convex
+    hull holds the centre (with cospherical points, the corners of a square, the
+    move-to-front's own last pushed set need not); their circumcentre and barycentric
+    weights are computed in rational arithmetic on the floats, and while a weight is
+    not positive (a point only rounding put there) that point is dropped and the rest
+    solved again. The centre is the exact circumcentre rounded once. Compute on
+    centred data (the problem does, on its unit copy): the float stage then loses
+    nothing to a far origin.
+    """
+    d = len(columns)
+    n = len(columns[0]) if d else 0
+    if d == 0 or n == 0:
+        raise InputError("enclosing-circle: give at least one point")
+    rows = list(zip(*(list(map(float, c)) for c in columns)))
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    mtf = _MoveToFront(rows, order)
+    mtf.pivot()
+    float_centre = tuple(mtf.centre)
+    dists = list(map(math.dist, rows, repeat(float_centre)))
+    far = max(dists)
+    # Distinct points near the sphere: the move-to-front's support first (usually enough),
+    # then every point within 1e-10 of the radius.
+    firsts: dict[tuple[float, ...], int] = {}
+    for i in mtf.L[: max(1, mtf.support_end)]:
+        firsts.setdefault(rows[i], i)
+    support = list(firsts.values())
+    if far > 0.0:
+        for pool in (support, [i for i in range(n) if dists[i] >= far * (1.0 - 1e-10)]):
+            unique = list(dict.fromkeys(pool, None))
+            unique = list({rows[i]: i for i in reversed(unique)}.values())
+            w = nnls_weights([rows[i] for i in unique], float_centre, far)
+            chosen = [i for i, v in zip(unique, w) if v > 0.0]
+            total = math.fsum(w)
+            back = [
+                math.fsum(v * rows[i][j] for i, v in zip(unique, w)) - float_centre[j] * total
+                for j in range(d)
+            ]
+            if chosen and math.hypot(*back) <= 1e-12 * far and abs(total - 1.0) <= 1e-12:
+                support = chosen
+                break
+    exact: tuple[list[Fraction], list[Fraction]] | None = None
+    while support:
+        exact = _circumcentre([rows[i] for i in support])
+        if exact is None:  # dependent (rounding let it in): drop the newest
+            support.pop()
+            continue
+        weights = exact[1]
+        low = min(range(len(support)), key=weights.__getitem__)
+        if weights[low] > 0 or len(support) == 1:
+            break
+        support.pop(low)
+    assert exact is not None
+    centre = tuple(float(v) for v in exact[0])
+    radius = max(map(math.dist, rows, repeat(centre)))
+    if not radius <= far * (1.0 + 1e-12):  # a wrong support (rounding): keep the float ball
+        centre, radius = float_centre, far
+    ws = [float(v) for v in exact[1]]
+    sup_rows = [rows[i] for i in support]
+    residual = math.hypot(
+        *(math.fsum(v * p[j] for v, p in zip(ws, sup_rows)) - centre[j] for j in range(d))
     )
-    return ox, oy, r
+    inside = all(v <= radius * (1.0 + INSIDE_RTOL) for v in map(math.dist, rows, repeat(centre)))
+    return Ball(
+        centre=centre,
+        radius=radius,
+        support=tuple(support),
+        weights=tuple(ws),
+        support_distances=tuple(math.dist(p, centre) for p in sup_rows),
+        residual=residual,
+        all_inside=inside,
+        pivots=mtf.pivots,
+    )
 
 
 def welzl(xs: Sequence[float], ys: Sequence[float], seed: int = 0) -> tuple[Circle3, list[int]]:
-    """The minimum enclosing circle (cx, cy, r) and the indices of its support points.
-
-    Welzl's randomized incremental algorithm with its recursion unrolled into three
-    loops (see the module docstring); the points are shuffled by
-    ``random.Random(seed)``. Expected O(n) time, O(1) extra depth.
-    """
-    n = len(xs)
-    order = list(range(n))
-    random.Random(seed).shuffle(order)
-    first = order[0]
-    c: Circle3 = (xs[first], ys[first], 0.0)
-    support = [first]
-    for a in range(1, n):
-        i = order[a]
-        if _inside(c, xs[i], ys[i]):
-            continue
-        c, support = (xs[i], ys[i], 0.0), [i]
-        for b in range(a):
-            j = order[b]
-            if _inside(c, xs[j], ys[j]):
-                continue
-            c, support = _diametral(xs[i], ys[i], xs[j], ys[j]), [i, j]
-            for e in range(b):
-                k = order[e]
-                if _inside(c, xs[k], ys[k]):
-                    continue
-                three = _circumcircle(xs[i], ys[i], xs[j], ys[j], xs[k], ys[k])
-                if three is None:  # collinear (only by rounding): the widest pair's circle
-                    pairs = [(i, j), (i, k), (j, k)]
-                    circles = [_diametral(xs[p], ys[p], xs[q], ys[q]) for p, q in pairs]
-                    m = max(range(3), key=lambda z: circles[z][2])
-                    c, support = circles[m], list(pairs[m])
-                else:
-                    c, support = three, [i, j, k]
-    return c, support
+    """The minimum enclosing circle (cx, cy, r) and the indices of its support points: the
+    plane's case of :func:`miniball`."""
+    ball = miniball([xs, ys], seed)
+    return (ball.centre[0], ball.centre[1], ball.radius), list(ball.support)

@@ -51,8 +51,8 @@ def seed5() -> Registration:
 
 def test_defaults_are_the_documented_data(seed5: Registration) -> None:
     assert seed5.settings == {
-        "n": 50, "angle": 30.0, "shift": "0.5,-0.25", "noise": 0.01, "seed": 5,
-        "source": None, "target": None,
+        "n": 50, "dim": 2, "angle": 30.0, "axis": None, "shift": "0.5,-0.25", "noise": 0.01,
+        "seed": 5, "source": None, "target": None,
     }  # fmt: skip
     source, target = seed_data(50, 5, 30.0, (0.5, -0.25), 0.01)
     assert seed5.source == source

@@ -30,8 +30,9 @@ dimensionless) takes the values 1, 10, 100, ... up to ``temperature`` (1e9 by
 default), and each stage is one :func:`geograd.minimize` run on f_t, t = τ/s,
 started where the previous stage ended.
 
-Why a solve hook (``_solve``) and not a schedule inside one run. A temperature that
-rose within one minimize run would change the function under the optimizer's
+Why stages (the :meth:`EnclosingCircle.stages` hook of the base class's solve
+template, run by :mod:`geograd.problems.continuation`) and not a schedule inside one
+run. A temperature that rose within one minimize run would change the function under the optimizer's
 feet: a line search compares losses of different functions, momentum carries
 steps meant for a wider valley, and the stopping rules (gtol, ftol) mean nothing
 while the target moves. Stages keep each run an ordinary minimisation of one
@@ -214,15 +215,12 @@ from geograd import Tensor
 from geograd.errors import InputError
 
 from .base import (
-    LOOP_SETTINGS,
     Component,
     Option,
     Problem,
     Reference,
     bounding_box,
     draw_circle,
-    held,
-    hold_point,
 )
 from .data import extent, load_points, xy_columns
 from .scaling import Frame, Normalised, times_pow2
@@ -602,160 +600,39 @@ class EnclosingCircleCore(Problem):
         settings["gtol"] = 1e-8
         return settings
 
-    def _solve(self, optimizer: Any = None, **overrides: Any) -> Any:
-        """The temperature continuation: one :func:`geograd.minimize` run per temperature
-        (the hook of :meth:`Problem.solve`, which keeps the run on Ctrl-C at any moment:
-        in a stage, between stages, while a stage evaluates its start).
+    # ---------------------------------------------- the continuation (solve template)
 
-        Arguments as :meth:`Problem.solve`. Overrides apply to every stage, except
-        ``lr`` (the last stage's; earlier stages get it times their ratio of default
-        learning rates), ``gtol`` (the tolerance before the rounding floor
-        64 ε τ), ``max_steps`` and ``time_limit`` (totals over the stages) and
-        ``callback`` (called with the step count of the whole run). Returns one
-        :class:`~geograd.solve.Result`: its history joins the stages' (``loss`` is
-        the true objective f at each recorded iterate, ``grad_norm`` the smoothed
-        gradient's norm, and an extra list ``temperature`` says which stage each
-        entry belongs to); ``loss`` and ``best_loss`` are f too.
+    stage_key = "temperature"
+    stage_reserve = RESERVE
+
+    def stages(self, optimizer: str | None, total: int, overrides: dict[str, Any]) -> list[Any]:
+        """The temperature continuation: one stage per τ of :meth:`temperatures`, each
+        with :meth:`stage_settings` (the hook of the base class's solve template, which
+        runs the stages and keeps the run on Ctrl-C at any moment).
+
+        Overrides apply to every stage, except ``lr`` (the last stage's; earlier stages
+        get it times their ratio of default learning rates) and ``gtol`` (the tolerance
+        before the rounding floor 64 ε τ), which this takes from ``overrides``;
+        ``max_steps`` and ``time_limit`` are totals over the stages. The Result's history
+        joins the stages' (``loss`` the true objective f at each recorded iterate,
+        ``grad_norm`` the smoothed gradient's norm, ``temperature`` each entry's τ).
         """
-        from geograd.optim.registry import get_optimizer
-        from geograd.solve import CONVERGED, Result, minimize
+        from .continuation import Stage
 
-        overrides = dict(overrides)
-        user_callback = overrides.pop("callback", None)
-        total_steps = overrides.pop("max_steps", None)
-        time_limit = overrides.pop("time_limit", None)
         base_gtol = overrides.pop("gtol", None)
         user_lr = overrides.pop("lr", None)
-        x0 = overrides.pop("x0", None)
-
-        # A name (or None) gets its tuned settings per stage; a class or an instance gets
-        # the loop settings only (an instance keeps its own options and state throughout).
-        tuned = optimizer is None or isinstance(optimizer, str)
-        key = (optimizer or DEFAULT_OPTIMIZER).strip().lower() if tuned else None
-        instance = optimizer if hasattr(optimizer, "param_groups") else None
-        if instance is not None:
-            x: Tensor = instance.param_groups[0]["params"][0]
-            if x0 is not None:
-                x.data = Tensor(self.check_point(x0, "x0")).data
-        elif isinstance(x0, Tensor):
-            x = x0
-        else:
-            x = Tensor(self.x0 if x0 is None else self.check_point(x0, "x0"))
-        label = key or (
-            optimizer.__name__ if isinstance(optimizer, type) else type(optimizer).__name__
-        )
-
-        total = 20000 if total_steps is None else int(total_steps)
         taus = self.temperatures()
-        last_lr = self.stage_settings(taus[-1], key, total).get("lr") if tuned else None
-        history: dict[str, list[Any]] = {
-            k: [] for k in ("step", "loss", "grad_norm", "x", "lr", "temperature")
-        }
-        used = evaluations = 0
-        started = time.perf_counter()
-        result: Any = None
-        # The first stage that ended unconverged, its lr and its result: where the
-        # continuation went wrong, which the advice must name (not the last stage's).
-        first_failed: tuple[int, Any, Any] | None = None
-        cut_short = False
-        for k, tau in enumerate(taus):
-            settings = self.stage_settings(tau, key, total)
-            if not tuned:
-                settings = {n: v for n, v in settings.items() if n in LOOP_SETTINGS}
-            final_stage = k == len(taus) - 1
-            left = total - used
-            # A stage may use the budget left, less a reserve for the stages after it.
-            settings["max_steps"] = max(min(left, 1), left - RESERVE * (len(taus) - 1 - k))
+        last_lr = self.stage_settings(taus[-1], optimizer, total).get("lr")
+        plan = []
+        for tau in taus:
+            settings = self.stage_settings(tau, optimizer, total)
             if base_gtol is not None:
                 settings["gtol"] = max(float(base_gtol), ROUNDING_FLOOR * _EPS * tau)
             if user_lr is not None:
-                ratio = settings["lr"] / last_lr if tuned and "lr" in settings and last_lr else 1.0
+                ratio = settings["lr"] / last_lr if "lr" in settings and last_lr else 1.0
                 settings["lr"] = float(user_lr) * ratio
-            if time_limit is not None:
-                settings["time_limit"] = max(
-                    float(time_limit) - (time.perf_counter() - started), 1e-9
-                )
-            settings.update(overrides)
-            settings.pop("optimizer", None)
-            loop = {n: v for n, v in settings.items() if n in LOOP_SETTINGS}
-            options = {n: v for n, v in settings.items() if n not in LOOP_SETTINGS}
-            if instance is not None:
-                opt: Any = instance
-            else:
-                cls = get_optimizer(key) if key is not None else optimizer
-                opt = cls([x], **options)
-            restart = tuned and key in _MOMENTUM
-            callback = _stage_callback(x, opt, used, user_callback, restart=restart)
-            self._new_stage()  # the losses of f_t at another t are not comparable
-            hold_point("stage")
-            fun = held(self.stage_loss(tau), "stage-evaluate")
-            result = minimize(fun, x, opt, callback=callback, **loop)
-            hold_point("stage-end")
-            for j, step in enumerate(result.history["step"]):
-                if history["step"] and used + step == history["step"][-1]:
-                    continue  # a stage starts at the previous stage's last iterate
-                xj = result.history["x"][j]
-                history["step"].append(used + step)
-                history["loss"].append(self.objective(xj))
-                history["grad_norm"].append(result.history["grad_norm"][j])
-                history["x"].append(xj)
-                history["lr"].append(result.history["lr"][j])
-                history["temperature"].append(tau)
-            used += result.steps
-            evaluations += result.evaluations
-            if first_failed is None and not result.converged and result.reason != "interrupted":
-                first_failed = (k, settings.get("lr"), result)
-            if result.reason in ("interrupted", "diverged", "time_limit"):
-                break
-            if not final_stage and used >= total:
-                cut_short = True
-                break
-        assert result is not None
-        final_x = x.tolist()
-        best = min(range(len(history["loss"])), key=history["loss"].__getitem__)
-        reason: Any = "max_steps" if cut_short else result.reason
-        where = f"stage {k + 1} of {len(taus)} (temperature {taus[k]:g})"
-        if cut_short:
-            message = (
-                f"Stopped after {used} steps, in {where}: the step budget max_steps = "
-                f"{total} ran out before the last temperature."
-            )
-        elif reason in CONVERGED:
-            message = (
-                f"Converged after {used} steps of a temperature continuation over "
-                f"{len(taus)} stages (temperature {taus[0]:g} to {taus[-1]:g}); the last "
-                f"stage: {result.message}"
-            )
-        else:
-            message = f"Stopped after {used} steps in all, in {where}: {result.message}"
-        if reason not in CONVERGED and first_failed is not None:
-            j, stage_lr, failed = first_failed
-            lr_text = "" if stage_lr is None else f", lr={stage_lr:.3g}"
-            if j != k:
-                message += (
-                    f" The continuation went wrong earlier: stage {j + 1} (temperature "
-                    f"{taus[j]:g}{lr_text}) did not converge: {failed.message}"
-                )
-            message += (
-                " (Each stage runs at its own lr: the problem scales --lr by the temperature; "
-                "an lr named above is that stage's, change --lr by the same factor.)"
-            )
-        return Result(
-            x=final_x,
-            loss=self.objective(final_x),
-            grad_norm=result.grad_norm,
-            steps=used,
-            evaluations=evaluations,
-            converged=reason in CONVERGED,
-            reason=reason,
-            message=message,
-            time_s=time.perf_counter() - started,
-            best_x=list(history["x"][best]),
-            best_loss=history["loss"][best],
-            best_step=history["step"][best],
-            optimizer=label,
-            history=history,
-        )
+            plan.append(Stage(self.stage_loss(tau), settings, f"temperature {tau:g}", tau))
+        return plan
 
     def _interrupt_place(self) -> str:
         return "outside a stage's optimizer loop (between temperatures, or as a stage began)"
@@ -997,30 +874,6 @@ class EnclosingCircle(Normalised, EnclosingCircleCore):
         ]
         details["residual"] = self.length_to_user(details["residual"])
         return super().reference_details(details, x)
-
-
-def _stage_callback(
-    x: Tensor, opt: Any, offset: int, user: Callable[[Any], Any] | None, *, restart: bool
-) -> Callable[[Any], Any]:
-    """The stage's minimize callback: the adaptive restart of the momentum (when the loss
-    rose) and the caller's callback, told the step count of the whole run."""
-    from geograd.solve import Progress
-
-    last = [math.inf]
-
-    def callback(progress: Any) -> Any:
-        # The loss rose (beyond rounding): the momentum overshot; start it afresh.
-        if restart and progress.loss > last[0] + RESTART_RTOL * abs(last[0]):
-            opt.state[x].pop("momentum_buffer", None)
-        last[0] = progress.loss
-        if user is not None:
-            return user(
-                Progress(offset + progress.step, progress.x, progress.loss,
-                         progress.grad_norm, progress.lr)
-            )  # fmt: skip
-        return None
-
-    return callback
 
 
 # ------------------------------------------------------------------------ data makers

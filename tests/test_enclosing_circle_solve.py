@@ -62,7 +62,7 @@ def test_the_joined_history(default: EnclosingCircle, solved: Result) -> None:
     for k in range(0, len(h["x"]), 97):  # the recorded loss is the true radius
         assert h["loss"][k] == default.objective(h["x"][k])
     assert solved.best_loss == min(h["loss"]) <= h["loss"][0]
-    assert "over 10 stages (temperature 1 to 1e+09)" in solved.message
+    assert "over 10 stages (temperature 1 to temperature 1e+09)" in solved.message
     # lr falls as the temperature rises: trust-ncg's first radius is 0.1 s/τ
     for k in range(1, len(h["lr"]), 5):
         assert h["lr"][k] == pytest.approx(0.1 * default.scale / h["temperature"][k])
@@ -135,7 +135,7 @@ def test_budget_and_time_limit() -> None:
     p = get_problem("enclosing-circle", n=200)
     res = p.solve(max_steps=3)
     assert res.steps == 3 and res.reason == "max_steps" and not res.converged
-    assert "ran out before the last temperature" in res.message
+    assert "ran out before the last stage" in res.message
     res = p.solve(max_steps=0)
     assert res.steps == 0 and res.reason == "max_steps"
     res = p.solve(time_limit=1e-6)

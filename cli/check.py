@@ -88,13 +88,62 @@ def run_check(
             "passed": failed == 0,
         }
     )
+    riemannian = riemannian_checks(problem, points)
+    if riemannian is not None:
+        doc["riemannian"] = riemannian
+        doc["passed"] = doc["passed"] and riemannian["passed"]
     if h_sweep_file is not None:
         doc["h_sweep"] = h_sweep(problem, points, h_sweep_file)
     if json_output:
         report.print_json(doc)
     elif not quiet:
         report.print_check(doc)
+        if riemannian is not None:
+            for line in riemannian["summary"]:
+                report.note(line)
         if h_sweep_file is not None:
             report.note(f"saved the h sweep to {h_sweep_file}")
-    if failed:
+    if failed or not doc["passed"]:
         raise typer.Exit(EXIT_FINDING)
+
+
+def riemannian_checks(problem: Any, points: list[list[float]]) -> dict[str, Any] | None:
+    """For a problem whose parameter lives on a manifold (``Problem.manifold()``): at each
+    check point, put on the manifold in the solver's coordinates, the Riemannian
+    gradient check (f along retraction curves: the remainder of its first-order model
+    falls like t², slope 2) and the retraction check (pymanopt's). None without one."""
+    import random
+
+    from geograd import Tensor
+    from geograd.check import check_retraction, check_riemannian_gradient
+
+    manifold = problem.manifold()
+    if manifold is None:
+        return None
+    gradients, retractions = [], []
+    for i, x in enumerate(points):
+        z = manifold.projx(Tensor(problem.to_solver(x)).data)
+        g = check_riemannian_gradient(problem.solver_loss, manifold, z, rng=random.Random(i))
+        r = check_retraction(manifold, z, rng=random.Random(i))
+        gradients.append({"slope": g.slope, "exact": g.exact, "tangent_residual":
+                          g.tangent_residual, "passed": g.passed})  # fmt: skip
+        retractions.append({"slope": r.slope, "exact": r.exact, "reference": r.reference,
+                            "passed": r.passed})  # fmt: skip
+    passed = all(row["passed"] for row in (*gradients, *retractions))
+    worst_g = min(gradients, key=lambda row: (row["passed"], row["exact"] or row["slope"]))
+    worst_r = min(retractions, key=lambda row: (row["passed"], row["exact"] or row["slope"]))
+    summary = [
+        f"Riemannian gradient check on {manifold.spec} at {len(points)} points: "
+        f"{sum(row['passed'] for row in gradients)} pass (lowest slope "
+        f"{worst_g['slope']:.3f}, 2 expected)",
+        f"retraction check on {manifold.spec}: {sum(row['passed'] for row in retractions)} "
+        f"of {len(points)} pass (lowest slope {worst_r['slope']:.3f} against the "
+        f"{worst_r['reference']} curve)",
+    ]
+    return {
+        "manifold": manifold.spec,
+        "gradient": gradients,
+        "retraction": retractions,
+        "passed": passed,
+        "summary": summary,
+    }

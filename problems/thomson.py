@@ -50,8 +50,9 @@ Data
 
 Reference
     The published table of smallest known energies, :data:`KNOWN_ENERGIES`,
-    N = 2..32 (Wikipedia, "Thomson problem", table "Configurations of smallest
-    known energy"; for N >= 7 these are the putative global minima of Wales and
+    N = 2..100 (:mod:`~geograd.problems.known_optima`; Wikipedia, "Thomson
+    problem", table "Configurations of smallest known energy"; for N >= 7 these are
+    the putative global minima of Wales and
     Ulker, Phys. Rev. B 74, 212101 (2006), and the Cambridge Cluster Database),
     nine decimals, the last one sometimes truncated rather than rounded, so
     comparisons use an absolute tolerance of 1e-8. Every value was checked before
@@ -160,46 +161,12 @@ from .base import (
     hold_point,
 )
 from .data import load_points
+from .known_optima import SOURCES, THOMSON_ENERGIES
 
-#: Smallest known energies E(N) of N unit charges on the unit sphere (see the module
-#: docstring for the source). N = 11's last digit is the rounded 40.5964505082.
-KNOWN_ENERGIES: dict[int, float] = {
-    2: 0.500000000,
-    3: 1.732050808,
-    4: 3.674234614,
-    5: 6.474691495,
-    6: 9.985281374,
-    7: 14.452977414,
-    8: 19.675287861,
-    9: 25.759986531,
-    10: 32.716949460,
-    11: 40.596450508,
-    12: 49.165253058,
-    13: 58.853230612,
-    14: 69.306363297,
-    15: 80.670244114,
-    16: 92.911655303,
-    17: 106.050404829,
-    18: 120.084467447,
-    19: 135.089467557,
-    20: 150.881568334,
-    21: 167.641622399,
-    22: 185.287536149,
-    23: 203.930190663,
-    24: 223.347074052,
-    25: 243.812760299,
-    26: 265.133326317,
-    27: 287.302615033,
-    28: 310.491542358,
-    29: 334.634439920,
-    30: 359.603945904,
-    31: 385.530838063,
-    32: 412.261274651,
-}
-TABLE_SOURCE = (
-    'Wikipedia, "Thomson problem", configurations of smallest known energy '
-    "(Wales & Ulker, Phys. Rev. B 74, 212101 (2006); Cambridge Cluster Database)"
-)
+#: Smallest known energies E(N) of N unit charges on the unit sphere, N = 2..100 (see
+#: :mod:`geograd.problems.known_optima` for the sources and how each was reproduced).
+KNOWN_ENERGIES: dict[int, float] = THOMSON_ENERGIES
+TABLE_SOURCE = SOURCES["wikipedia-thomson"]
 #: The table is given to 9 decimals, the last one sometimes truncated.
 TABLE_TOL = 1e-8
 

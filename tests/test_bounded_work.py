@@ -166,27 +166,27 @@ def test_check_count_is_refused_by_the_command(tmp_path: Path) -> None:
 
 
 def test_thomson_beyond_the_table_has_no_reference_unless_asked() -> None:
-    p = Thomson(n=40)
+    p = Thomson(n=110)
     with pytest.raises(ReferenceUnavailable) as info:
         p.reference()
     estimate = format_seconds(p.reference_estimate())
     assert str(info.value) == (
-        "unavailable: N=40 is beyond the published table (N<=32); pass --reference "
+        "unavailable: N=110 is beyond the published table (N<=100); pass --reference "
         f"(reference=True) to compute it (best of {UNTABULATED_STARTS} L-BFGS starts, "
         f"estimated {estimate})"
     )
     res = p.solve(max_steps=5)  # the solve does not compute one to align onto either
     assert res.steps == 5 and not p.reference_cached
-    assert max(KNOWN_ENERGIES) == 32
+    assert max(KNOWN_ENERGIES) == 100
 
 
 def test_a_reference_asked_for_beyond_the_table_reports_its_progress() -> None:
-    p = Thomson(n=33, reference=True)
+    p = Thomson(n=101, reference=True)
     reports: list[tuple[str, float, float | None]] = []
     p.on_work = lambda what, done, total: reports.append((what, done, total))
     ref = p.reference()
     assert "not in the table" in ref.method and ref.details["starts"] == UNTABULATED_STARTS
-    assert reports[0] == ("thomson reference, N=33: seeded L-BFGS starts", 0, 10)
+    assert reports[0] == ("thomson reference, N=101: seeded L-BFGS starts", 0, 10)
     assert reports[-1][1:] == (10, 10)
     done = [d for _, d, _ in reports]
     assert done == sorted(done) and len(reports) > 2 * UNTABULATED_STARTS  # each iteration
@@ -194,7 +194,7 @@ def test_a_reference_asked_for_beyond_the_table_reports_its_progress() -> None:
 
 def test_solve_thomson_beyond_the_table_does_not_compute_a_reference() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "geograd", "solve", "thomson", "--n", "60", "--steps", "5",
+        [sys.executable, "-m", "geograd", "solve", "thomson", "--n", "120", "--steps", "5",
          "--json"],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
@@ -203,7 +203,7 @@ def test_solve_thomson_beyond_the_table_does_not_compute_a_reference() -> None:
     doc = json.loads(proc.stdout)
     assert doc["steps"] == 5 and doc["reference"] is None
     assert doc["reference_error"].startswith(
-        "unavailable: N=60 is beyond the published table (N<=32); pass --reference"
+        "unavailable: N=120 is beyond the published table (N<=100); pass --reference"
     )
 
 

@@ -120,7 +120,8 @@ def riemannian_checks(problem: Any, points: list[list[float]]) -> dict[str, Any]
     manifold = problem.manifold()
     if manifold is None:
         return None
-    gradients, retractions = [], []
+    gradients: list[dict[str, Any]] = []
+    retractions: list[dict[str, Any]] = []
     for i, x in enumerate(points):
         z = manifold.projx(Tensor(problem.to_solver(x)).data)
         g = check_riemannian_gradient(problem.solver_loss, manifold, z, rng=random.Random(i))

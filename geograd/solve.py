@@ -431,6 +431,11 @@ def minimize(
     minimize accepts, and the closest accepted name (scipy's ``jac``, ``method``,
     ``tol``, ``maxiter``, ... get their equivalent here).
 
+    A parameter whose optimizer steps it on a manifold (a parameter group's
+    ``manifold``, :mod:`geograd.manifolds`) is judged by its Riemannian gradient: the
+    gradient norm of the stopping rules, the history and the Result is the norm of the
+    Euclidean gradient projected on the tangent space (0 at a constrained minimum).
+
     ``schedule(step)`` scales each group's learning rate (see
     :mod:`geograd.optim.schedules`); ``clip_norm`` clips the gradient's global
     norm before each step; ``callback(progress)`` is called after each step and
@@ -459,6 +464,14 @@ def minimize(
             "drop the schedule"
         )
     params = [p for g in opt.param_groups for p in g["params"]]
+    # a parameter on a manifold converges when its Riemannian gradient (the Euclidean one
+    # projected on the tangent space) vanishes: the gradient norm is that one's
+    on_manifolds = [
+        None if m is None or getattr(m, "is_euclidean", True) else m
+        for g in opt.param_groups
+        for m in [g.get("manifold")]
+        for _ in g["params"]
+    ]
     at = next(i for i, p in enumerate(params) if p is x)
     for p in params:  # parameters stay small and in memory, whatever the data
         if B.is_lazy(p.data):
@@ -491,7 +504,10 @@ def minimize(
         ):
             closure()
         assert last is not None
-        grad_norm = _hypot(*(_norm(g) for g in last.grads))
+        grad_norm = _hypot(
+            *(_norm(g) if m is None else _riemannian_norm(m, d, g)
+              for g, d, m in zip(last.grads, last.datas, on_manifolds))
+        )  # fmt: skip
         return _Iterate(step, last.datas, last.grads, last.loss, grad_norm)
 
     def row(it: _Iterate, lr: float | None) -> tuple[Any, ...]:
@@ -1295,6 +1311,15 @@ def _hypot(*values: float) -> float:
         return math.hypot(*values)
     except OverflowError:
         return math.inf
+
+
+def _riemannian_norm(manifold: Any, x: Data, g: Tensor | Data | None) -> float:
+    """‖grad f‖ on the manifold at x: the norm of the Euclidean gradient ``g`` projected
+    on the tangent space there."""
+    if g is None:
+        return 0.0
+    data = g.data if isinstance(g, Tensor) else g
+    return _norm(manifold.egrad2rgrad(x, data))
 
 
 def _norm(g: Tensor | Data | None) -> float:

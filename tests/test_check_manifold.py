@@ -50,3 +50,84 @@ def test_a_wrong_retraction_fails_the_check(monkeypatch: pytest.MonkeyPatch) -> 
     assert code == 1 and not doc["passed"]
     assert not doc["riemannian"]["passed"]
     assert all(not row["passed"] for row in doc["riemannian"]["retraction"])
+
+
+# --------------------------------------------- a plugin problem on a manifold, no CLI change
+
+
+def direction_class() -> Any:
+    """A plugin Problem: the unit vector of R^3 nearest to a, the minimiser of -<u, a>
+    over the sphere, with its parameter declared on the sphere."""
+    import math
+    from collections.abc import Sequence
+
+    import geograd.functional as F
+    from geograd import Tensor
+    from geograd.manifolds import Sphere
+    from geograd.problems import Option, Problem, Reference
+
+    class Direction(Problem):
+        name = "direction"
+        description = "the unit vector nearest to a (a plugin on the sphere)"
+        options = (Option("tilt", float, 0.3, "a's z component, before normalising"),)
+
+        def setup(self) -> None:
+            a = [1.0, 2.0, self.settings["tilt"]]
+            self.a = [v / math.hypot(*a) for v in a]
+
+        @property
+        def dim(self) -> int:
+            return 3
+
+        def default_x0(self) -> list[float]:
+            return [0.0, 0.0, 1.0]
+
+        def loss(self, x: Tensor) -> Tensor:
+            return -F.dot(x, Tensor(self.a))
+
+        def gradient(self, x: Sequence[float]) -> list[float]:
+            return [-v for v in self.a]
+
+        def compute_reference(self) -> Reference:
+            return Reference(list(self.a), -1.0, "closed form")
+
+        def manifold(self) -> Any:
+            return Sphere(3)
+
+        def solver_defaults(
+            self, optimizer: str | None = None, max_steps: int | None = None
+        ) -> dict[str, Any]:
+            return {"optimizer": optimizer or "sgd", "lr": 0.5, "max_steps": max_steps or 500,
+                    "gtol": 1e-10}  # fmt: skip
+
+    return Direction
+
+
+@pytest.fixture
+def direction() -> Any:
+    from geograd.problems import register_problem, unregister_problem
+
+    cls = direction_class()
+    register_problem(cls)
+    yield cls
+    unregister_problem(cls.name)
+
+
+def test_a_plugin_on_a_manifold_gets_solve_check_compare_and_plots(
+    direction: Any, tmp_path: Any
+) -> None:
+    result = runner.invoke(app, ["solve", "direction", "--json"])
+    assert result.exit_code == 0, result.stdout
+    doc = json.loads(result.stdout)
+    assert doc["matches_reference"] and abs(sum(v * v for v in doc["solution"]) - 1.0) < 1e-12
+    code, checked = check("direction", "--count", "3")
+    assert code == 0 and checked["riemannian"]["manifold"] == "sphere(3)"
+    compared = runner.invoke(
+        app, ["compare", "direction", "--optimizers", "sgd,adam", "--baselines", "none", "--json"]
+    )
+    assert compared.exit_code == 0, compared.stdout
+    runs = json.loads(compared.stdout)["runs"]
+    assert {r["method"] for r in runs} >= {"sgd", "adam"}
+    picture = tmp_path / "direction.png"
+    drawn = runner.invoke(app, ["solve", "direction", "--plot", str(picture), "-q"])
+    assert drawn.exit_code == 0 and picture.stat().st_size > 0

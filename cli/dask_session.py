@@ -73,16 +73,18 @@ def _memory_limit(text: str) -> int:
 
 @contextmanager
 def dask_session(
-    backend: str | None,
-    *,
-    scheduler: str | None = None,
-    chunk_size: str | None = None,
-    workers: str | None = None,
-    memory_limit: str | None = None,
-    streaming: bool = False,
+    backend: str | None, flags: dict[str, str | None] | None = None, *, streaming: bool = False
 ) -> Iterator[DaskSession]:
     """The session of a command (see the module docstring): checks, then the cluster.
-    ``streaming`` (``--stream``): ``--chunk-size`` is the stream's, on any backend."""
+    ``flags``: the values of ``--scheduler``, ``--chunk-size``, ``--workers`` and
+    ``--memory-limit`` (keys ``scheduler``, ``chunk_size``, ``workers``,
+    ``memory_limit``; None where not given). ``streaming`` (``--stream``):
+    ``--chunk-size`` is the stream's, on any backend."""
+    given_flags = flags or {}
+    scheduler = given_flags.get("scheduler")
+    chunk_size = given_flags.get("chunk_size")
+    workers = given_flags.get("workers")
+    memory_limit = given_flags.get("memory_limit")
     given = {
         "--scheduler": scheduler,
         "--chunk-size": None if streaming else chunk_size,
@@ -91,9 +93,9 @@ def dask_session(
     }
     on_dask = (backend or "").strip().lower() == "dask"
     if not on_dask:
-        flags = [flag for flag, value in given.items() if value is not None]
-        if flags:
-            raise InputError(f"{', '.join(flags)}: only with --backend dask")
+        named = [flag for flag, value in given.items() if value is not None]
+        if named:
+            raise InputError(f"{', '.join(named)}: only with --backend dask")
         yield DaskSession(check_count("--chunk-size", chunk_size) if streaming else None)
         return
     if scheduler is not None and (workers is not None or memory_limit is not None):

@@ -72,6 +72,18 @@ def solve_help_defaults(cls: Any) -> dict[str, str]:
 # ----------------------------------------------------------------------------- helpers
 
 
+def _dask_flags(
+    scheduler: str | None, chunk_size: str | None, workers: str | None, memory_limit: str | None
+) -> dict[str, str | None]:
+    """The dask flags of solve and compare, for :func:`~.dask_session.dask_session`."""
+    return {
+        "scheduler": scheduler,
+        "chunk_size": chunk_size,
+        "workers": workers,
+        "memory_limit": memory_limit,
+    }
+
+
 def build_problem(
     name: str,
     problem_args: dict[str, Any],
@@ -226,6 +238,7 @@ def run_solve(
     stream_check: bool = False,
 ) -> None:
     """``geograd solve NAME``: see the module docstring; the exit code is :func:`verdict`'s."""
+    dask_flags = _dask_flags(scheduler, chunk_size, workers, memory_limit)
     began = time.perf_counter()
     rate = check_positive("--lr", lr)
     budget = check_count("--steps", steps)
@@ -243,10 +256,7 @@ def run_solve(
             "--animate": animate},
         )  # fmt: skip
         with (
-            dask_session(
-                backend, scheduler=scheduler, chunk_size=chunk_size, workers=workers,
-                memory_limit=memory_limit, streaming=True,
-            ) as session,
+            dask_session(backend, dask_flags, streaming=True) as session,
             WorkProgress(enabled=not quiet) as work,
         ):  # fmt: skip
             doc = run_stream(
@@ -257,13 +267,7 @@ def run_solve(
         return
     opt_name = check_optimizer(optimizer) if optimizer is not None else None
 
-    with dask_session(
-        backend,
-        scheduler=scheduler,
-        chunk_size=chunk_size,
-        workers=workers,
-        memory_limit=memory_limit,
-    ) as session:
+    with dask_session(backend, dask_flags) as session:
         problem, setup_s = build_problem(name, problem_args, backend, session)
         start = problem.check_point(x0, "--x0") if x0 is not None else problem.x0
 
@@ -477,6 +481,7 @@ def run_compare(
     memory_limit: str | None = None,
 ) -> None:
     """``geograd compare NAME``: our optimizers, scipy's methods and the reference side by side."""
+    dask_flags = _dask_flags(scheduler, chunk_size, workers, memory_limit)
     from geograd.optim.registry import optimizer_names
     from geograd.problems.base import DEFAULT_BASELINES, SCIPY_METHODS
 
@@ -489,13 +494,7 @@ def run_compare(
     )
     methods = _scipy_methods(baselines, SCIPY_METHODS, DEFAULT_BASELINES)
 
-    with dask_session(
-        backend,
-        scheduler=scheduler,
-        chunk_size=chunk_size,
-        workers=workers,
-        memory_limit=memory_limit,
-    ) as session:
+    with dask_session(backend, dask_flags) as session:
         problem, setup_s = build_problem(name, problem_args, backend, session)
         if optimizers is None:
             own = problem.solver_defaults()["optimizer"]

@@ -145,7 +145,7 @@ def test_ctrl_c_while_thomson_computes_its_reference_is_not_swallowed(tmp_path: 
     # solve. Ctrl-C there ends the solve (exit 130, the run kept), and the reference is
     # not started again afterwards.
     out = tmp_path / "r.json"
-    args = ["thomson", "--n", "40", "--reference", "--steps", "50", "--optimizer", "nag"]
+    args = ["thomson", "--n", "110", "--reference", "--steps", "50", "--optimizer", "nag"]
     proc, marker = held_run("reference-start:2", args, out)
     printed = assert_kept(proc, marker, "reference-start:2", out)
     assert printed["steps"] == 50

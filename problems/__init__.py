@@ -38,6 +38,7 @@ ENTRY_POINT_GROUP = "geograd.problems"
 # Ours, so that a source checkout without installed metadata still finds them (read at
 # each listing; geograd's own entries come first, as every rule in geograd.registry says).
 _BUILTIN = {"median": "geograd.problems.median:GeometricMedian"}
+_BUILTIN["tammes"] = "geograd.problems.tammes:Tammes"  # new since the last install
 
 
 class ProblemEntry(Entry[type[Problem]]):

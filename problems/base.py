@@ -1369,7 +1369,7 @@ class Problem(abc.ABC):
             hold_point("start")
             if staged:
                 x = own if own is not None else Tensor(start)
-                res = self._run_stages(optimizer, x, overrides, callback)
+                res = self._run_stages(optimizer, x, overrides, callback, project and same)
             elif own is not None or not mapped:
                 res = minimize(
                     self.loss, start if own is None else own, callback=callback,
@@ -1395,10 +1395,11 @@ class Problem(abc.ABC):
         return result
 
     def _run_stages(
-        self, optimizer: Any, x: Tensor, overrides: dict[str, Any], callback: Any
+        self, optimizer: Any, x: Tensor, overrides: dict[str, Any], callback: Any, on_set: bool
     ) -> Any:
         """One start of a continuation (:meth:`stages`, run by
-        :func:`~geograd.problems.continuation.run_stages`) from ``x``."""
+        :func:`~geograd.problems.continuation.run_stages`) from ``x``; ``on_set``: keep
+        the parameter on its manifold (:meth:`manifold`, :meth:`projection`)."""
         from .continuation import run_stages
 
         rest = dict(overrides)
@@ -1410,7 +1411,8 @@ class Problem(abc.ABC):
         return run_stages(
             self, plan, x, optimizer, total=total, reserve=self.stage_reserve,
             stage_key=self.stage_key, callback=callback, time_limit=time_limit,
-            overrides=rest,
+            overrides=rest, manifold=self.manifold() if on_set else None,
+            project=self.projection() if on_set else None,
         )  # fmt: skip
 
     # ------------------------------------------------------------ the template's hooks

@@ -88,6 +88,8 @@ def run_stages(
     callback: Callable[[Any], Any] | None = None,
     time_limit: float | None = None,
     overrides: dict[str, Any] | None = None,
+    manifold: Any = None,
+    project: Callable[[list[float]], Sequence[float]] | None = None,
 ) -> Any:
     """Run ``stages`` in turn from ``x`` (a Tensor, which ends at the last iterate).
 
@@ -96,7 +98,9 @@ def run_stages(
     ``total`` steps in all, each stage keeping ``reserve`` steps per later stage;
     ``overrides`` (settings the caller gave, that the problem did not adapt) replace
     each stage's.
-    ``stage_key`` names the history's extra list (``"temperature"``).
+    ``stage_key`` names the history's extra list (``"temperature"``). ``manifold``: the
+    parameter's (a stage whose optimizer steps on manifolds steps on it); ``project``:
+    the projection after each step of the other stages (as the template's single run).
     """
     from geograd.optim.registry import get_optimizer
     from geograd.solve import CONVERGED, Result, minimize
@@ -128,7 +132,11 @@ def run_stages(
             opt: Any = instance
         else:
             cls = get_optimizer(name) if by_name else optimizer
+            on_manifold = manifold is not None and getattr(cls, "riemannian", False)
+            if on_manifold:
+                options["manifold"] = manifold
             opt = cls([x], **options)
+        stage_project = project if instance is None and "manifold" not in options else None
         restart = by_name and isinstance(name, str) and name in MOMENTUM
         problem._new_stage()  # the losses of another stage's function are not comparable
         hold_point("stage")
@@ -137,6 +145,7 @@ def run_stages(
             x,
             opt,
             callback=_stage_callback(x, opt, used, callback, restart=restart),
+            project=stage_project,
             **loop,
         )
         hold_point("stage-end")

@@ -1311,12 +1311,14 @@ class Problem(abc.ABC):
         optimizer instance, or a Tensor ``x0``, holds its own parameter in the problem's
         coordinates: one start, on :meth:`loss`.
 
-        A subclass that solves otherwise (a continuation over stages) may still override
-        this hook. Its contract: pass ``overrides["callback"]`` on to every minimize
-        run with Progress in the problem's parameter space and step counts of the whole
-        solve; call :meth:`_new_stage` when the loss it reports changes meaning; stop at
-        a run that returns with reason ``"interrupted"``. What escapes it is turned into a
-        Result by :meth:`solve`.
+        A continuation declares :meth:`stages` (run by
+        :func:`~geograd.problems.continuation.run_stages` from each start). A subclass
+        that solves otherwise still may override this hook. Its contract: pass
+        ``overrides["callback"]`` on to every minimize run with Progress in the
+        problem's parameter space and step counts of the whole solve; call
+        :meth:`_new_stage` when the loss it reports changes meaning; stop at a run that
+        returns with reason ``"interrupted"``. What escapes it is turned into a Result
+        by :meth:`solve`.
         """
         from geograd.solve import BestOf, minimize
 
@@ -1356,7 +1358,8 @@ class Problem(abc.ABC):
         # the same (no reparametrisation declared)
         same = type(self).to_solver is Problem.to_solver
         plain_projection = self.projection() if project and same else None
-        manifold = self.manifold() if project and own is None else None
+        # the manifold is in the solver's coordinates: used where the run is in them
+        manifold = self.manifold() if project and own is None and (mapped or same) else None
         if manifold is not None and _steps_on_manifolds(settings.get("optimizer")):
             # a first-order optimizer steps on the manifold itself (Riemannian gradient,
             # retraction, transported state): no projection after its steps

@@ -265,23 +265,17 @@ class FermatPointCore(Problem):
 
     def sides(self) -> list[float]:
         """[a, b, c]: the side opposite each vertex (a = |BC|, ...)."""
-        p = self.points
-        return [math.dist(p[1], p[2]), math.dist(p[2], p[0]), math.dist(p[0], p[1])]
+        return triangle_sides(self.points)
 
     def angles(self) -> list[float]:
         """The interior angles at the vertices, in radians (NaN at a repeated vertex)."""
-        p = self.points
-        return [angle_between(p[i], p[(i + 1) % 3], p[(i + 2) % 3]) for i in range(3)]
+        return triangle_angles(self.points)
 
     # ------------------------------------------------------------------ maths
 
     def loss(self, x: Tensor) -> Tensor:
         """||a_1 - x|| + ||a_2 - x|| + ||a_3 - x|| through the engine (the median's distances)."""
         return F.sum(self.median.distances(x))
-
-    def objective(self, x: Sequence[float]) -> float:
-        p = [float(v) for v in x]
-        return math.fsum(math.dist(a, p) for a in self.points)
 
     def gradient(self, x: Sequence[float]) -> list[float]:
         """Σ (x - a_i)/||x - a_i||, with 0 for a vertex equal to x."""
@@ -474,17 +468,6 @@ class FermatPointCore(Problem):
         # Room for the vertex labels (angles) drawn just outside the triangle.
         return bounding_box([p[0] for p in pts], [p[1] for p in pts], margin + 0.08)
 
-    def objective_grid(self, xs: Sequence[float], ys: Sequence[float]) -> list[list[float]]:
-        """L on the grid (xs[j], ys[i]) with numpy (2-D triangles only)."""
-        if self.d != 2:
-            raise InputError(f"{self.name}: contours need a 2-D triangle, this one is {self.d}-D")
-        import numpy as np
-
-        gx, gy = np.meshgrid(np.asarray(xs, float), np.asarray(ys, float))
-        z = sum(np.hypot(gx - a[0], gy - a[1]) for a in self.points)
-        out: list[list[float]] = np.asarray(z).tolist()
-        return out
-
     def draw(self, ax: Any, x: Sequence[float] | None = None, label: str = "estimate") -> list[Any]:
         """The triangle (its vertices labelled A, B, C with their angles), Torricelli's
         construction (faint, dotted: the outer equilateral triangles and the lines from
@@ -641,6 +624,17 @@ def angle_between(p: Sequence[float], q: Sequence[float], r: Sequence[float]) ->
     return 2.0 * math.atan2(diff, total)
 
 
+def triangle_sides(p: Sequence[Sequence[float]]) -> list[float]:
+    """[a, b, c]: the side opposite each vertex of the triangle p (a = |BC|, ...)."""
+    return [math.dist(p[1], p[2]), math.dist(p[2], p[0]), math.dist(p[0], p[1])]
+
+
+def triangle_angles(p: Sequence[Sequence[float]]) -> list[float]:
+    """The interior angles at the vertices of the triangle p, in radians (NaN at a
+    repeated vertex)."""
+    return [angle_between(p[i], p[(i + 1) % 3], p[(i + 2) % 3]) for i in range(3)]
+
+
 def torricelli(points: Sequence[Sequence[float]]) -> tuple[list[float], dict[str, Any]]:
     """The Fermat point of a triangle by the exact construction (see the module docstring).
 
@@ -649,8 +643,7 @@ def torricelli(points: Sequence[Sequence[float]]) -> tuple[list[float], dict[str
     (two vertices coincide), and the angles in degrees.
     """
     pts = [[float(v) for v in p] for p in points]
-    a = [math.dist(pts[1], pts[2]), math.dist(pts[2], pts[0]), math.dist(pts[0], pts[1])]
-    angles = [angle_between(pts[i], pts[(i + 1) % 3], pts[(i + 2) % 3]) for i in range(3)]
+    a, angles = triangle_sides(pts), triangle_angles(pts)
     if min(a) == 0.0:
         # Two vertices coincide: that point carries weight 2 >= 1 and is optimal.
         k = next(i for i in range(3) if a[(i + 1) % 3] == 0.0 or a[(i + 2) % 3] == 0.0)
@@ -677,9 +670,6 @@ def draw_triangle(r: random.Random, case: str) -> list[list[float]]:
         rows = [[cols[0][i], cols[1][i]] for i in range(3)]
         if case == "random":
             return rows
-        biggest = max(
-            angle_between(rows[i], rows[(i + 1) % 3], rows[(i + 2) % 3]) for i in range(3)
-        )
-        if (biggest >= TWO_THIRDS_PI) == (case == "vertex"):
+        if (max(triangle_angles(rows)) >= TWO_THIRDS_PI) == (case == "vertex"):
             return rows
     raise InputError(f"fermat: no {case} triangle in {MAX_DRAWS} draws")  # pragma: no cover

@@ -354,10 +354,6 @@ class TrilaterationCore(Problem):
         r = F.distances(self._coords, x)
         return F.sum(F.square(r - self._rho))
 
-    def objective(self, x: Sequence[float]) -> float:
-        p = [float(v) for v in x]
-        return math.fsum((math.dist(a, p) - rho) ** 2 for a, rho in zip(self.anchors, self.ranges))
-
     def residuals(self, x: Sequence[float]) -> list[float]:
         """r_i - ρ_i: distance minus measured range, per anchor."""
         p = [float(v) for v in x]
@@ -612,19 +608,6 @@ class TrilaterationCore(Problem):
             xs.append(float(p[0]))
             ys.append(float(p[1]))
         return bounding_box(xs, ys, margin)
-
-    def objective_grid(self, xs: Sequence[float], ys: Sequence[float]) -> list[list[float]]:
-        """L on the grid (xs[j], ys[i]) with numpy (2-D only)."""
-        if self.d != 2:
-            raise InputError(f"{self.name}: contours need 2-D anchors, these are {self.d}-D")
-        import numpy as np
-
-        gx, gy = np.meshgrid(np.asarray(xs, float), np.asarray(ys, float))
-        z = np.zeros_like(gx)
-        for (ax, ay), rho in zip(self.anchors, self.ranges):
-            z += (np.hypot(gx - ax, gy - ay) - rho) ** 2
-        out: list[list[float]] = z.tolist()
-        return out
 
     def draw(self, ax: Any, x: Sequence[float] | None = None, label: str = "estimate") -> list[Any]:
         """The anchors (triangles), their range circles (dashed), the true position when

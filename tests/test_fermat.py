@@ -369,7 +369,7 @@ def test_torricelli_lines_meet_at_the_point(seed5: FermatPoint) -> None:
 def test_objective_grid(seed5: FermatPoint) -> None:
     z = seed5.objective_grid([0.6, 0.7, 0.8], [0.8, 0.9])
     assert z[1][2] == pytest.approx(seed5.objective([0.8, 0.9]), abs=1e-14)
-    with pytest.raises(InputError, match="2-D triangle"):
+    with pytest.raises(InputError, match="contours need 2 parameters"):
         FermatPoint.from_points([(0, 0, 0), (1, 0, 0), (0, 1, 0)]).objective_grid([0], [0])
 
 

@@ -471,10 +471,6 @@ class EnclosingCircleCore(Problem):
 
         return fun
 
-    def objective(self, x: Sequence[float]) -> float:
-        c = [float(v) for v in x]
-        return max(map(math.dist, self._urows, repeat(c)))
-
     def gradient(self, x: Sequence[float]) -> list[float]:
         """The mean of (c - p_k)/||c - p_k|| over the farthest points p_k (0 where c = p_k)."""
         c = [float(v) for v in x]
@@ -701,20 +697,6 @@ class EnclosingCircleCore(Problem):
         ys = list(self.ys) + [float(p[1]) for p in extra] + [cy - r0, cy + r0]
         return bounding_box(xs, ys, margin)
 
-    def objective_grid(self, xs: Sequence[float], ys: Sequence[float]) -> list[list[float]]:
-        """f on the grid (xs[j], ys[i]): the largest distance to a hull vertex, in numpy
-        (points in the plane only: a projection has no contours)."""
-        if self.dim != 2:
-            raise InputError(f"{self.name}: contours need points in the plane (--dim 2)")
-        import numpy as np
-
-        gx, gy = np.meshgrid(np.asarray(xs, float), np.asarray(ys, float))
-        z = np.zeros_like(gx)
-        for px, py in self._urows:
-            np.maximum(z, np.hypot(gx - px, gy - py), out=z)
-        out: list[list[float]] = z.tolist()
-        return out
-
     def draw_estimate(
         self,
         ax: Any,
@@ -810,8 +792,6 @@ class EnclosingCircle(Normalised, EnclosingCircleCore):
         # and reported as the user's own points.
         user_point = dict(zip(zip(*unit_columns), self.rows))
         self.hull_points = [user_point[p] for p in self.unit.hull_points]
-        used = self.hull_points if self.settings["hull"] else self.rows
-        self._urows = list(used)
 
     @property
     def scale(self) -> float:

@@ -463,9 +463,6 @@ class RegistrationCore(Problem):
             for p, q in zip(self.source, self.target)
         ]
 
-    def objective(self, x: Sequence[float]) -> float:
-        return math.fsum(a * a + b * b for a, b in self.residuals(x))
-
     def gradient(self, x: Sequence[float]) -> list[float]:
         """(2 Σ r_i · R'(θ) p_i, 2 Σ r_i), with R'(θ) p = (-s p_x - c p_y, c p_x - s p_y)."""
         c, s = math.cos(float(x[0])), math.sin(float(x[0]))
@@ -595,14 +592,21 @@ class RegistrationCore(Problem):
         rounding, but the SVD can leave a rounding-level rotation where the data have
         none (θ = 1e-17 for a pure shift, where atan2(0, A) gives 0), and at scales
         beyond 1e154 that rounding is what decides whether the objective, a sum of
-        squares, is 0 or beyond the largest float."""
+        squares, is 0 or beyond the largest float. The two are weighed by the plain sum
+        of squared residuals, not by :meth:`objective` (the engine's loss without a
+        graph): the reference stays independent of the engine, and a choice made at the
+        rounding level does not follow the engine's rounding."""
         theta, shift, details = kabsch(self.source, self.target)
         x = [theta, shift[0], shift[1]]
         cf = self.closed_form()
         details["closed_form_theta"] = cf["theta"]
         method = "kabsch-svd"
         exact = [cf["theta"], cf["shift"][0], cf["shift"][1]]
-        if self.objective(exact) < self.objective(x):
+
+        def plain(z: Sequence[float]) -> float:
+            return math.fsum(v * v for r in self.residuals(z) for v in r)
+
+        if plain(exact) < plain(x):
             details["kabsch"] = x
             x, method = exact, "closed-form"
         return Reference(x=x, loss=self.objective(x), method=method, details=details)
@@ -1236,9 +1240,6 @@ class Registration3DCore(RegistrationCore):
             tuple(a + b - c for a, b, c in zip(_apply(m, p), t, q))
             for p, q in zip(self.source, self.target)
         ]
-
-    def objective(self, x: Sequence[float]) -> float:
-        return math.fsum(v * v for r in self.residuals(x) for v in r)
 
     def gradient(self, x: Sequence[float]) -> list[float]:
         """(2 J(w)ᵀ Σ (R p_i) × r_i, 2 Σ r_i), J the left Jacobian (see the class)."""

@@ -171,7 +171,9 @@ ADAPTIVE = {"adam": 0.1, "adamw": 0.1, "adamax": 0.3, "rmsprop": 0.03, "adagrad"
 
 
 def cosines(x: Sequence[float]) -> list[tuple[float, int, int]]:
-    """(cos, i, j) of every pair i < j of the normalised points of ``x``."""
+    """(cos, i, j) of every pair i < j of the normalised points of ``x``, in plain floats
+    (each dot product by fsum): for what needs the pairs themselves (the closed-form
+    gradient, the contacts, the canonical form); the objective is the engine's loss."""
     u = normalise(x)
     n = len(u) // 3
     pts = [u[3 * i : 3 * i + 3] for i in range(n)]
@@ -180,11 +182,6 @@ def cosines(x: Sequence[float]) -> list[tuple[float, int, int]]:
         for i in range(n)
         for j in range(i + 1, n)
     ]
-
-
-def separation_deg(x: Sequence[float]) -> float:
-    """The smallest angular separation of the normalised points of ``x``, in degrees."""
-    return to_degrees(max(c for c, _, _ in cosines(x)))
 
 
 def to_degrees(c: float) -> float:
@@ -299,7 +296,8 @@ class Tammes(Problem):
         return ux[i] * ux[j] + uy[i] * uy[j] + uz[i] * uz[j]
 
     def loss(self, x: Tensor) -> Tensor:
-        """max_{i<j} <u_i, u_j> through the engine (the largest cosine of a pair)."""
+        """max_{i<j} <u_i, u_j> through the engine (the largest cosine of a pair); also the
+        plain objective (the base class's: evaluated without a graph)."""
         return F.max(self._cosines(x))
 
     def smoothed_loss(self, x: Tensor, t: float) -> Tensor:
@@ -314,13 +312,10 @@ class Tammes(Problem):
 
         return fun
 
-    def objective(self, x: Sequence[float]) -> float:
-        """The largest cosine of a pair, in plain floats (each dot product by fsum)."""
-        return max(c for c, _, _ in cosines(x))
-
     def separation(self, x: Sequence[float]) -> float:
-        """The smallest angular separation of ``x``'s points, in degrees."""
-        return separation_deg(x)
+        """The smallest angular separation of ``x``'s points, in degrees: the arccos of
+        :meth:`objective` (the largest cosine)."""
+        return to_degrees(self.objective(x))
 
     def _pair_gradients(
         self, x: Sequence[float], weights: Sequence[tuple[float, int, int]]

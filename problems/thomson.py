@@ -406,6 +406,11 @@ class Thomson(Problem):
         return F.sum(1.0 / d)
 
     def objective(self, x: Sequence[float]) -> float:
+        """:func:`energy`: the same float as :meth:`loss` evaluated without a graph (both
+        sum by fsum; measured bit-identical for N = 2..100, random, near-optimal and off
+        the sphere), kept because it is 4-10 times faster: scipy's Nelder-Mead baseline
+        evaluates it 30000 times, and through the engine ``geograd compare thomson --n 50``
+        took 1.6 times as long (67 s against 42; Nelder-Mead 34 s against 6)."""
         return energy(x)
 
     def gradient(self, x: Sequence[float]) -> list[float]:
@@ -867,7 +872,9 @@ def hull_edges(u: Sequence[float], towards: Sequence[float]) -> list[tuple[int, 
 
 
 def _energy_grad_np(z: Any, n: int) -> tuple[float, Any]:
-    """(E, ∂L/∂x) of the normalised loss at the flat vector z, in numpy."""
+    """(E, ∂L/∂x) of the normalised loss at the flat vector z, in numpy: the reference
+    search's own (N = 50: 412 evaluations a start, 0.3 ms each, the engine's value and
+    gradient 4 ms)."""
     import numpy as np
 
     x = z.reshape(n, 3)

@@ -19,7 +19,6 @@ from geograd.problems.tammes import (
     MATCH_TOL_DEG,
     Tammes,
     cosines,
-    separation_deg,
 )
 from geograd.problems.thomson import normalise
 
@@ -43,7 +42,7 @@ def test_default_solve_reaches_the_closed_form(n: int) -> None:
     p = Tammes(n=n)  # the default seed, one start: no restart needed for these
     result = p.solve()
     assert result.converged, result.message
-    assert separation_deg(result.x) == pytest.approx(CLOSED_FORMS[n], abs=MATCH_TOL_DEG)
+    assert p.separation(result.x) == pytest.approx(CLOSED_FORMS[n], abs=MATCH_TOL_DEG)
     assert unit_vectors(list(result.x))
     # the table agrees with the closed form to its 7 decimals
     assert TAMMES_DEGREES[n] == pytest.approx(CLOSED_FORMS[n], abs=1e-7)
@@ -56,9 +55,10 @@ def test_default_solve_reaches_the_closed_form(n: int) -> None:
 def test_restarts_keep_the_largest_separation() -> None:
     one = Tammes(n=13).solve()
     more = Tammes(n=13, restarts=6).solve()  # seed 5: start 5 is the first to reach it
-    assert separation_deg(more.x) >= separation_deg(one.x)
-    assert TAMMES_DEGREES[13] - separation_deg(more.x) <= MATCH_TOL_DEG
-    assert TAMMES_DEGREES[13] - separation_deg(one.x) > 0.1  # a local optimum
+    separation = Tammes(n=13).separation
+    assert separation(more.x) >= separation(one.x)
+    assert TAMMES_DEGREES[13] - separation(more.x) <= MATCH_TOL_DEG
+    assert TAMMES_DEGREES[13] - separation(one.x) > 0.1  # a local optimum
 
 
 # ------------------------------------------------------------------------- gradients
@@ -154,7 +154,7 @@ def test_canonical_form_puts_a_closest_pair_at_the_pole() -> None:
     assert move is not None
     y = move(x)
     assert unit_vectors(y)
-    assert separation_deg(y) == pytest.approx(separation_deg(x), abs=1e-10)
+    assert p.separation(y) == pytest.approx(p.separation(x), abs=1e-10)
     _, a, b = max(cosines(y))
     assert y[3 * a : 3 * a + 3] == pytest.approx([0.0, 0.0, 1.0], abs=1e-12)
     assert y[3 * b + 1] == pytest.approx(0.0, abs=1e-12) and y[3 * b] > 0.0

@@ -118,9 +118,9 @@ Certificate
     :data:`CONTACT_TOL_DEG` of the smallest separation.
 
 Drawing
-    thomson's sphere and points (its :meth:`~geograd.problems.thomson.Thomson.draw` and
-    :meth:`~geograd.problems.thomson.Thomson.draw_estimate`, called, not copied), with
-    the closest pairs (the contacts) drawn as great-circle arcs, thick.
+    The sphere and its points as thomson draws them (the shared
+    :class:`~geograd.problems.thomson.SphereScene`), with the closest pairs (the
+    contacts) drawn as great-circle arcs, thick.
 """
 
 from __future__ import annotations
@@ -129,19 +129,19 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, cast
+from typing import Any
 
 import geograd.functional as F
 from geograd import Tensor
 
-from .base import Component, Option, Problem, Reference, ReferenceUnavailable, bounding_box
+from .base import Component, Option, Problem, Reference, ReferenceUnavailable
 from .known_optima import (
     PROVEN_OPTIMAL_TAMMES,
     SOURCES,
     TAMMES_DEGREES,
     TAMMES_PROVENANCE,
 )
-from .thomson import Thomson, _view_axes, normalise, random_configuration
+from .thomson import SphereScene, _view_axes, normalise, random_configuration
 
 DEFAULT_OPTIMIZER = "trust-ncg"
 #: The continuation's first temperature and the factor between stages (t in 1/cosine).
@@ -189,7 +189,7 @@ def to_degrees(c: float) -> float:
     return math.degrees(math.acos(max(-1.0, min(1.0, c))))
 
 
-class Tammes(Problem):
+class Tammes(SphereScene, Problem):
     """N points on the sphere maximising the smallest angular separation (module docstring)."""
 
     name = "tammes"
@@ -638,25 +638,6 @@ class Tammes(Problem):
 
     # ------------------------------------------------------------------ drawing
 
-    def plot_xy(self, x: Sequence[float]) -> tuple[float, float] | None:
-        """None: an estimate is a whole configuration, drawn by :meth:`draw_estimate`."""
-        return None
-
-    def plot_bounds(
-        self, extra: Sequence[Sequence[float]] = (), margin: float = 0.05
-    ) -> tuple[float, float, float, float]:
-        """The projected sphere: the unit disc (with ``margin`` around it)."""
-        return bounding_box([-1.0, 1.0], [-1.0, 1.0], margin)
-
-    def project(self, x: Sequence[float]) -> tuple[list[float], list[float], list[float]]:
-        """thomson's orthographic view of the normalised points (screen x, y, depth)."""
-        return Thomson.project(cast(Any, self), x)
-
-    def draw(self, ax: Any, x: Sequence[float] | None = None, label: str = "estimate") -> list[Any]:
-        """thomson's sphere (outline, translucent disc, equator, a meridian) and, with ``x``,
-        the points as :meth:`draw_estimate` draws them."""
-        return list(Thomson.draw(cast(Any, self), ax, x, label))
-
     def draw_estimate(
         self,
         ax: Any,
@@ -670,12 +651,9 @@ class Tammes(Problem):
     ) -> list[Any]:
         """thomson's points (and hull edges) of ``x``, with the closest pairs as thick
         great-circle arcs (near side solid, far side dotted)."""
-        artists = list(
-            Thomson.draw_estimate(
-                cast(Any, self), ax, x, color=color, label=label, linestyle=linestyle,
-                marker=marker, alpha=alpha,
-            )
-        )  # fmt: skip
+        artists = super().draw_estimate(
+            ax, x, color=color, label=label, linestyle=linestyle, marker=marker, alpha=alpha
+        )
         u = normalise(x)
         ex, ey, ev = _view_axes()
         for i, j in self.contacts(u):

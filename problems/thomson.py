@@ -247,7 +247,115 @@ def energy(x: Sequence[float]) -> float:
     )
 
 
-class Thomson(Problem):
+class SphereScene:
+    """The drawing of N points on the unit sphere (a flat 3N parameter, normalised): the
+    sphere in orthographic view, the points filled on the near side and hollow on the far
+    side, the edges of their convex hull. Shared by the problems whose parameter is N
+    points on the sphere (thomson, tammes); the problem has ``n``."""
+
+    n: int
+
+    def plot_xy(self, x: Sequence[float]) -> tuple[float, float] | None:
+        """None: an estimate is a whole configuration, drawn by :meth:`draw_estimate`."""
+        return None
+
+    def plot_bounds(
+        self, extra: Sequence[Sequence[float]] = (), margin: float = 0.05
+    ) -> tuple[float, float, float, float]:
+        """The projected sphere: the unit disc (with ``margin`` around it)."""
+        return bounding_box([-1.0, 1.0], [-1.0, 1.0], margin)
+
+    def project(self, x: Sequence[float]) -> tuple[list[float], list[float], list[float]]:
+        """The normalised charges in the orthographic view :data:`VIEW`: screen x, screen y,
+        and depth (> 0 on the front hemisphere, facing the viewer)."""
+        u = normalise(x)
+        ex, ey, ev = _view_axes()
+        pts = [u[i : i + 3] for i in range(0, len(u), 3)]
+        return (
+            [_dot(p, ex) for p in pts],
+            [_dot(p, ey) for p in pts],
+            [_dot(p, ev) for p in pts],
+        )
+
+    def draw(self, ax: Any, x: Sequence[float] | None = None, label: str = "estimate") -> list[Any]:
+        """The sphere in orthographic view (elevation 20°, azimuth -60°): its outline, a
+        translucent disc, the equator and the meridian of the x-z plane, far halves dotted;
+        with ``x``, the charges as :meth:`draw_estimate` draws them."""
+        from matplotlib.patches import Circle
+
+        artists: list[Any] = []
+        # a translucent disc: what lies behind the sphere shows through it, dimmed
+        disc = Circle((0.0, 0.0), 1.0, facecolor=(0.88, 0.9, 0.93, 0.6), edgecolor="0.35",
+                      lw=1.0, zorder=2)  # fmt: skip
+        ax.add_patch(disc)
+        artists.append(disc)
+        ex, ey, ev = _view_axes()
+        steps = [2.0 * math.pi * k / 120 for k in range(121)]
+        for circle in (
+            [(math.cos(t), math.sin(t), 0.0) for t in steps],  # equator
+            [(math.cos(t), 0.0, math.sin(t)) for t in steps],  # meridian through the x axis
+        ):
+            for front in (True, False):
+                xs, ys = [], []
+                for p in circle:
+                    if (_dot(p, ev) >= 0.0) == front:
+                        xs.append(_dot(p, ex))
+                        ys.append(_dot(p, ey))
+                    else:
+                        xs.append(math.nan)
+                        ys.append(math.nan)
+                artists += ax.plot(
+                    xs, ys, color="0.55", lw=0.7, ls="-" if front else ":",
+                    zorder=2.5 if front else 1.5,
+                )  # fmt: skip
+        ax.set_xlim(-1.08, 1.08)
+        ax.set_ylim(-1.08, 1.08)
+        ax.set_aspect("equal", adjustable="box")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel(f"orthographic view; filled: near side, hollow: far side (N = {self.n})")
+        if x is not None:
+            artists += self.draw_estimate(ax, x, color="#d62728", label=label)
+        return artists
+
+    def draw_estimate(
+        self,
+        ax: Any,
+        x: Sequence[float],
+        *,
+        color: Any,
+        label: str | None = None,
+        linestyle: str = "-",
+        marker: str = "o",
+        alpha: float = 1.0,
+    ) -> list[Any]:
+        """The charges of ``x`` (normalised) in the orthographic view, and the edges of their
+        convex hull: near-side charges filled above the sphere's disc, far-side ones hollow
+        and faint below it; visible edges in ``linestyle``, hidden ones dotted."""
+        sx, sy, depth = self.project(x)
+        artists: list[Any] = []
+        ms = max(3.0, min(8.0, 9.0 - self.n / 12.0))
+        for a, b, visible in hull_edges(normalise(x), _view_axes()[2]):
+            artists += ax.plot(
+                [sx[a], sx[b]], [sy[a], sy[b]], color=color,
+                ls=linestyle if visible else ":", lw=1.0 if visible else 0.7,
+                alpha=alpha * (0.8 if visible else 0.35), zorder=3 if visible else 1,
+            )  # fmt: skip
+        front = [k for k in range(self.n) if depth[k] >= 0.0]
+        back = [k for k in range(self.n) if depth[k] < 0.0]
+        if back:
+            artists += ax.plot(
+                [sx[k] for k in back], [sy[k] for k in back], ls="none", marker=marker,
+                ms=ms * 0.85, mfc="none", mec=color, mew=1.0, alpha=alpha * 0.5, zorder=1.2,
+            )  # fmt: skip
+        artists += ax.plot(
+            [sx[k] for k in front], [sy[k] for k in front], ls="none", marker=marker, ms=ms,
+            mfc=color, mec="black", mew=0.6, alpha=alpha, zorder=4, label=label,
+        )  # fmt: skip
+        return artists
+
+
+class Thomson(SphereScene, Problem):
     """N unit charges on the sphere minimising the Coulomb energy (see the module docstring)."""
 
     name = "thomson"
@@ -707,107 +815,6 @@ class Thomson(Problem):
         out = super().to_dict()
         out["data"] = {"source": self.source, "n": self.n, "known_energy": self.known_energy}
         return out
-
-    # ------------------------------------------------------------------ drawing
-
-    def plot_xy(self, x: Sequence[float]) -> tuple[float, float] | None:
-        """None: an estimate is a whole configuration, drawn by :meth:`draw_estimate`."""
-        return None
-
-    def plot_bounds(
-        self, extra: Sequence[Sequence[float]] = (), margin: float = 0.05
-    ) -> tuple[float, float, float, float]:
-        """The projected sphere: the unit disc (with ``margin`` around it)."""
-        return bounding_box([-1.0, 1.0], [-1.0, 1.0], margin)
-
-    def project(self, x: Sequence[float]) -> tuple[list[float], list[float], list[float]]:
-        """The normalised charges in the orthographic view :data:`VIEW`: screen x, screen y,
-        and depth (> 0 on the front hemisphere, facing the viewer)."""
-        u = normalise(x)
-        ex, ey, ev = _view_axes()
-        pts = [u[i : i + 3] for i in range(0, len(u), 3)]
-        return (
-            [_dot(p, ex) for p in pts],
-            [_dot(p, ey) for p in pts],
-            [_dot(p, ev) for p in pts],
-        )
-
-    def draw(self, ax: Any, x: Sequence[float] | None = None, label: str = "estimate") -> list[Any]:
-        """The sphere in orthographic view (elevation 20°, azimuth -60°): its outline, a
-        translucent disc, the equator and the meridian of the x-z plane, far halves dotted;
-        with ``x``, the charges as :meth:`draw_estimate` draws them."""
-        from matplotlib.patches import Circle
-
-        artists: list[Any] = []
-        # a translucent disc: what lies behind the sphere shows through it, dimmed
-        disc = Circle((0.0, 0.0), 1.0, facecolor=(0.88, 0.9, 0.93, 0.6), edgecolor="0.35",
-                      lw=1.0, zorder=2)  # fmt: skip
-        ax.add_patch(disc)
-        artists.append(disc)
-        ex, ey, ev = _view_axes()
-        steps = [2.0 * math.pi * k / 120 for k in range(121)]
-        for circle in (
-            [(math.cos(t), math.sin(t), 0.0) for t in steps],  # equator
-            [(math.cos(t), 0.0, math.sin(t)) for t in steps],  # meridian through the x axis
-        ):
-            for front in (True, False):
-                xs, ys = [], []
-                for p in circle:
-                    if (_dot(p, ev) >= 0.0) == front:
-                        xs.append(_dot(p, ex))
-                        ys.append(_dot(p, ey))
-                    else:
-                        xs.append(math.nan)
-                        ys.append(math.nan)
-                artists += ax.plot(
-                    xs, ys, color="0.55", lw=0.7, ls="-" if front else ":",
-                    zorder=2.5 if front else 1.5,
-                )  # fmt: skip
-        ax.set_xlim(-1.08, 1.08)
-        ax.set_ylim(-1.08, 1.08)
-        ax.set_aspect("equal", adjustable="box")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_xlabel(f"orthographic view; filled: near side, hollow: far side (N = {self.n})")
-        if x is not None:
-            artists += self.draw_estimate(ax, x, color="#d62728", label=label)
-        return artists
-
-    def draw_estimate(
-        self,
-        ax: Any,
-        x: Sequence[float],
-        *,
-        color: Any,
-        label: str | None = None,
-        linestyle: str = "-",
-        marker: str = "o",
-        alpha: float = 1.0,
-    ) -> list[Any]:
-        """The charges of ``x`` (normalised) in the orthographic view, and the edges of their
-        convex hull: near-side charges filled above the sphere's disc, far-side ones hollow
-        and faint below it; visible edges in ``linestyle``, hidden ones dotted."""
-        sx, sy, depth = self.project(x)
-        artists: list[Any] = []
-        ms = max(3.0, min(8.0, 9.0 - self.n / 12.0))
-        for a, b, visible in hull_edges(normalise(x), _view_axes()[2]):
-            artists += ax.plot(
-                [sx[a], sx[b]], [sy[a], sy[b]], color=color,
-                ls=linestyle if visible else ":", lw=1.0 if visible else 0.7,
-                alpha=alpha * (0.8 if visible else 0.35), zorder=3 if visible else 1,
-            )  # fmt: skip
-        front = [k for k in range(self.n) if depth[k] >= 0.0]
-        back = [k for k in range(self.n) if depth[k] < 0.0]
-        if back:
-            artists += ax.plot(
-                [sx[k] for k in back], [sy[k] for k in back], ls="none", marker=marker,
-                ms=ms * 0.85, mfc="none", mec=color, mew=1.0, alpha=alpha * 0.5, zorder=1.2,
-            )  # fmt: skip
-        artists += ax.plot(
-            [sx[k] for k in front], [sy[k] for k in front], ls="none", marker=marker, ms=ms,
-            mfc=color, mec="black", mew=0.6, alpha=alpha, zorder=4, label=label,
-        )  # fmt: skip
-        return artists
 
 
 # ------------------------------------------------------------------------------ helpers

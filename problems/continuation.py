@@ -52,6 +52,37 @@ class Stage:
     tag: Any = None
 
 
+#: A stage's gradient tolerance never goes below ROUNDING_FLOOR·ε·t: the rounding noise
+#: of the gradient of a log-sum-exp smoothing at temperature t.
+ROUNDING_FLOOR = 64.0
+EPS = 2.0**-52
+
+
+def temperature_stages(
+    problem: Any, temperatures: Sequence[float], optimizer: str | None, total: int,
+    overrides: dict[str, Any],
+) -> list[Stage]:  # fmt: skip
+    """One stage per temperature t, with the problem's ``stage_settings(t, optimizer,
+    total)`` and ``stage_loss(t)``: the plan of a log-sum-exp continuation.
+
+    Takes from ``overrides`` what it adapts per stage: ``lr`` (the last stage's; earlier
+    stages get it times their ratio of default learning rates) and ``gtol`` (never below
+    the rounding floor ROUNDING_FLOOR·ε·t); the rest apply to every stage as they are."""
+    base_gtol = overrides.pop("gtol", None)
+    user_lr = overrides.pop("lr", None)
+    last_lr = problem.stage_settings(temperatures[-1], optimizer, total).get("lr")
+    plan = []
+    for t in temperatures:
+        settings = problem.stage_settings(t, optimizer, total)
+        if base_gtol is not None:
+            settings["gtol"] = max(float(base_gtol), ROUNDING_FLOOR * EPS * t)
+        if user_lr is not None:
+            ratio = settings["lr"] / last_lr if "lr" in settings and last_lr else 1.0
+            settings["lr"] = float(user_lr) * ratio
+        plan.append(Stage(problem.stage_loss(t), settings, f"temperature {t:g}", t))
+    return plan
+
+
 @dataclass
 class _Joined:
     """The stages' histories joined, numbered by the steps of the whole solve."""

@@ -222,6 +222,7 @@ from .base import (
     bounding_box,
     draw_circle,
 )
+from .continuation import EPS, ROUNDING_FLOOR
 from .data import extent, load_points, xy_columns
 from .scaling import Frame, Normalised, times_pow2
 
@@ -240,9 +241,6 @@ TEMPERATURE_FACTOR = 10.0
 INSIDE_RTOL = 1e-12
 #: The relative radius gap below which the certificate calls a centre optimal.
 OPTIMAL_RTOL = 1e-12
-#: Stage gradient tolerances never go below ROUNDING_FLOOR·ε·τ (rounding noise of ∇f_t).
-ROUNDING_FLOOR = 64.0
-_EPS = 2.0**-52
 #: The adaptive optimizers: learning rate in units of s/τ at each stage, and the factor an
 #: exponential schedule lowers it by within each stage.
 ADAPTIVE: dict[str, tuple[float, float]] = {
@@ -558,7 +556,7 @@ class EnclosingCircleCore(Problem):
         stages = len(self.temperatures())
         total = 20000 if total_steps is None else total_steps
         steps = max(1, -(-total // stages)) if total > 0 else 0
-        loop: dict[str, Any] = {"gtol": max(1e-8, ROUNDING_FLOOR * _EPS * tau), "ftol": None,
+        loop: dict[str, Any] = {"gtol": max(1e-8, ROUNDING_FLOOR * EPS * tau), "ftol": None,
                                 "max_steps": steps}  # fmt: skip
         big = t + 2.0 / s
         if name == "trust-ncg":
@@ -613,22 +611,9 @@ class EnclosingCircleCore(Problem):
         joins the stages' (``loss`` the true objective f at each recorded iterate,
         ``grad_norm`` the smoothed gradient's norm, ``temperature`` each entry's τ).
         """
-        from .continuation import Stage
+        from .continuation import temperature_stages
 
-        base_gtol = overrides.pop("gtol", None)
-        user_lr = overrides.pop("lr", None)
-        taus = self.temperatures()
-        last_lr = self.stage_settings(taus[-1], optimizer, total).get("lr")
-        plan = []
-        for tau in taus:
-            settings = self.stage_settings(tau, optimizer, total)
-            if base_gtol is not None:
-                settings["gtol"] = max(float(base_gtol), ROUNDING_FLOOR * _EPS * tau)
-            if user_lr is not None:
-                ratio = settings["lr"] / last_lr if "lr" in settings and last_lr else 1.0
-                settings["lr"] = float(user_lr) * ratio
-            plan.append(Stage(self.stage_loss(tau), settings, f"temperature {tau:g}", tau))
-        return plan
+        return temperature_stages(self, self.temperatures(), optimizer, total, overrides)
 
     def _interrupt_place(self) -> str:
         return "outside a stage's optimizer loop (between temperatures, or as a stage began)"

@@ -135,6 +135,7 @@ import geograd.functional as F
 from geograd import Tensor
 
 from .base import Component, Option, Problem, Reference, ReferenceUnavailable
+from .continuation import EPS, ROUNDING_FLOOR
 from .known_optima import (
     PROVEN_OPTIMAL_TAMMES,
     SOURCES,
@@ -151,10 +152,8 @@ TEMPERATURE_FACTOR = 10.0
 FINAL_TEMPERATURE = 1e10
 #: trust-ncg's first trust radius at each stage, in units of 1/t.
 TRUST_RADIUS = 1.0
-#: Stage gradient tolerance, and its floor ROUNDING_FLOOR·ε·t (rounding noise of ∇L_t).
+#: Stage gradient tolerance (never below ROUNDING_FLOOR·ε·t, the noise of ∇L_t).
 GTOL = 1e-9
-ROUNDING_FLOOR = 64.0
-_EPS = 2.0**-52
 #: Steps each later stage keeps in reserve, and the total budget.
 RESERVE = 200
 BUDGET = 20000
@@ -492,7 +491,7 @@ class Tammes(SphereScene, Problem):
         stages = len(self.temperatures())
         total = BUDGET if total_steps is None else total_steps
         steps = max(1, -(-total // stages)) if total > 0 else 0
-        loop: dict[str, Any] = {"gtol": max(GTOL, ROUNDING_FLOOR * _EPS * t), "ftol": None,
+        loop: dict[str, Any] = {"gtol": max(GTOL, ROUNDING_FLOOR * EPS * t), "ftol": None,
                                 "max_steps": steps}  # fmt: skip
         # the curvature of L_t across its valley: ~t (softmax covariance) plus ~1
         big = t + 1.0
@@ -532,22 +531,9 @@ class Tammes(SphereScene, Problem):
         ``lr`` given is the last stage's (earlier ones scale it as their defaults do);
         ``gtol`` replaces :data:`GTOL` (the rounding floor stays); the rest apply to
         every stage, ``max_steps`` and ``time_limit`` as totals."""
-        from .continuation import Stage
+        from .continuation import temperature_stages
 
-        base_gtol = overrides.pop("gtol", None)
-        user_lr = overrides.pop("lr", None)
-        ts = self.temperatures()
-        last_lr = self.stage_settings(ts[-1], optimizer, total).get("lr")
-        plan = []
-        for t in ts:
-            settings = self.stage_settings(t, optimizer, total)
-            if base_gtol is not None:
-                settings["gtol"] = max(float(base_gtol), ROUNDING_FLOOR * _EPS * t)
-            if user_lr is not None:
-                ratio = settings["lr"] / last_lr if "lr" in settings and last_lr else 1.0
-                settings["lr"] = float(user_lr) * ratio
-            plan.append(Stage(self.stage_loss(t), settings, f"temperature {t:g}", t))
-        return plan
+        return temperature_stages(self, self.temperatures(), optimizer, total, overrides)
 
     def restarts(self) -> int:
         """The ``restarts`` option: the solve keeps the largest separation of that many."""

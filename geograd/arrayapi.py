@@ -800,6 +800,19 @@ def _no_nan(v: float) -> bool:
     return v == v
 
 
+def _nan_replay(error: type[Exception], what: str, hint: str = "") -> Callable[[Any, Any], None]:
+    """A deferred check's replay on the computed value: ``error`` naming ``what`` and the
+    first NaN's index (and ``hint``), when the value holds one."""
+
+    def replay(be: Any, eager: Any) -> None:
+        i = B.find_nan(eager)
+        if i >= 0:
+            where = f" at index {i}" if B.shape_of(eager) else ""
+            raise error(f"{what}: the value{where} is NaN{hint}")
+
+    return replay
+
+
 class DaskBackend(ArrayAPIBackend):
     """The Array API backend on dask arrays: every operation only *describes* its result.
 
@@ -898,12 +911,7 @@ class DaskBackend(ArrayAPIBackend):
         if self._constant(x) is not None:
             return  # a full array of a float that is not NaN
 
-        def replay(be: Any, eager: Any) -> None:
-            i = B.find_nan(eager)
-            if i >= 0:
-                where = f" at index {i}" if B.shape_of(eager) else ""
-                raise NaNError(f"{what}: the value{where} is NaN, {fa.NAN_HINT}")
-
+        replay = _nan_replay(NaNError, what, f", {fa.NAN_HINT}")
         self._defer(self._summed(x), x, replay, (x,), _no_nan)
 
     def find_nan(self, x: Any) -> int:
@@ -1277,12 +1285,7 @@ class DaskBackend(ArrayAPIBackend):
             )
         out = value if value.dtype == self.f64 else xp.astype(value, self.f64)
 
-        def replay(be: Any, eager: Any) -> None:
-            i = B.find_nan(eager)
-            if i >= 0:
-                where = f" at index {i}" if B.shape_of(eager) else ""
-                raise DomainError(f"{name}: the value{where} is NaN")
-
+        replay = _nan_replay(DomainError, name)
         self._defer(self._summed(out), out, replay, (out,), _no_nan)
         self._remember(out)
         return out

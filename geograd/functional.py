@@ -118,6 +118,9 @@ class Primitive:
     product), reverse over forward and forward over forward need nothing more, on
     every backend, and the rules read like the VJPs beside them. A 0-D tangent of the
     output of a broadcasting operation is spread here (:meth:`push_tangents`).
+    ``diagonal=True`` marks an elementwise primitive, whose Jacobian in each argument is
+    diagonal and so its own transpose: its JVPs are its VJPs, applied to the tangent
+    (the broadcast of a 0-D argument is undone by the caller in both directions).
 
     ``gather=scatter_add`` marks indexing (``take``): its VJP is ``scatter(g, index,
     n)``, which ``backprop`` does not build once per use but gathers, for all the
@@ -135,11 +138,16 @@ class Primitive:
     gather: Callable[..., Tensor] | None = None
     jvps: tuple[JVP, ...] = ()
     jvp_all: Callable[..., Tensor] | None = None
+    diagonal: bool = False
     _method: str = field(init=False, repr=False, default="")
 
     def __post_init__(self) -> None:
         if isinstance(self.forward, str):
             object.__setattr__(self, "_method", self.forward)
+        if self.diagonal and not self.jvps:
+            # an elementwise Jacobian is diagonal, so its own transpose: the JVP of each
+            # argument is its VJP applied to the tangent (the row states it once)
+            object.__setattr__(self, "jvps", self.vjps)
 
     def __call__(self, *args: Any, **static: Any) -> Tensor:
         # list comprehensions and plain loops: generators cost twice as much per call here
@@ -551,9 +559,7 @@ P = Primitive
 # ---------------------------------------------------------------------------------------
 add: Primitive = P("add", "add",
     vjps=(lambda g, out, a, b: g,
-          lambda g, out, a, b: g),
-    jvps=(lambda t, out, a, b: t,
-          lambda t, out, a, b: t))
+          lambda g, out, a, b: g), diagonal=True)
 sub: Primitive = P("sub", "sub",
     vjps=(lambda g, out, a, b: g,
           lambda g, out, a, b: -_sum_to(g, b)),  # reduce, then negate: one pass fewer
@@ -561,14 +567,10 @@ sub: Primitive = P("sub", "sub",
           lambda t, out, a, b: -t))
 mul: Primitive = P("mul", "mul",
     vjps=(lambda g, out, a, b: _gmul(g, b),
-          lambda g, out, a, b: _gmul(g, a)),
-    jvps=(lambda t, out, a, b: _gmul(t, b),
-          lambda t, out, a, b: _gmul(t, a)))
+          lambda g, out, a, b: _gmul(g, a)), diagonal=True)
 div: Primitive = P("div", "div",
     vjps=(lambda g, out, a, b: div_masked(g, b),
-          lambda g, out, a, b: -div_masked(_gmul(g, out), b)),
-    jvps=(lambda t, out, a, b: div_masked(t, b),
-          lambda t, out, a, b: -div_masked(_gmul(t, out), b)))
+          lambda g, out, a, b: -div_masked(_gmul(g, out), b)), diagonal=True)
 power: Primitive = P("pow", "power",
     vjps=(lambda g, out, a, b: _pow_base_vjp(g, a, b),
           # d a^b / db = a^b log a, taken as 0 where a <= 0 (there a^b only exists for constant b)
@@ -577,69 +579,46 @@ power: Primitive = P("pow", "power",
           lambda t, out, a, b: _gmul(t, out * log(where(a > 0.0, a, 1.0)))))
 divide_no_nan: Primitive = P("divide_no_nan", "divide_no_nan",
     vjps=(lambda g, out, a, b: divide_no_nan(g, b),
-          lambda g, out, a, b: -divide_no_nan(_gmul(g, out), b)),
-    jvps=(lambda t, out, a, b: divide_no_nan(t, b),
-          lambda t, out, a, b: -divide_no_nan(_gmul(t, out), b)))
+          lambda g, out, a, b: -divide_no_nan(_gmul(g, out), b)), diagonal=True)
 maximum: Primitive = P("maximum", "maximum",
     vjps=(lambda g, out, a, b: _gmul(g, _tie_weights(a.data, b.data)),
-          lambda g, out, a, b: _gmul(g, _tie_weights(b.data, a.data))),
-    jvps=(lambda t, out, a, b: _gmul(t, _tie_weights(a.data, b.data)),
-          lambda t, out, a, b: _gmul(t, _tie_weights(b.data, a.data))))
+          lambda g, out, a, b: _gmul(g, _tie_weights(b.data, a.data))), diagonal=True)
 minimum: Primitive = P("minimum", "minimum",
     vjps=(lambda g, out, a, b: _gmul(g, _tie_weights(b.data, a.data)),
-          lambda g, out, a, b: _gmul(g, _tie_weights(a.data, b.data))),
-    jvps=(lambda t, out, a, b: _gmul(t, _tie_weights(b.data, a.data)),
-          lambda t, out, a, b: _gmul(t, _tie_weights(a.data, b.data))))
+          lambda g, out, a, b: _gmul(g, _tie_weights(a.data, b.data))), diagonal=True)
 clip: Primitive = P("clip", "clip",
     vjps=(lambda g, out, a, lo, hi: _gmul(g, _inside(a.data, lo.item(), hi.item())),
           lambda g, out, a, lo, hi: _gmul(g, _below(a.data, lo.item())),
-          lambda g, out, a, lo, hi: _gmul(g, _above(a.data, hi.item()))),
-    jvps=(lambda t, out, a, lo, hi: _gmul(t, _inside(a.data, lo.item(), hi.item())),
-          lambda t, out, a, lo, hi: _gmul(t, _below(a.data, lo.item())),
-          lambda t, out, a, lo, hi: _gmul(t, _above(a.data, hi.item()))))
+          lambda g, out, a, lo, hi: _gmul(g, _above(a.data, hi.item()))), diagonal=True)
 _where: Primitive = P("where", _where_forward,
     vjps=(lambda g, out, a, b, cond: _where(g, 0.0, cond=cond),
-          lambda g, out, a, b, cond: _where(0.0, g, cond=cond)),
-    jvps=(lambda t, out, a, b, cond: _where(t, 0.0, cond=cond),
-          lambda t, out, a, b, cond: _where(0.0, t, cond=cond)))
+          lambda g, out, a, b, cond: _where(0.0, g, cond=cond)), diagonal=True)
 # a·b and a/b with an exact zero (0·inf = 0, 0/0 = 0): what VJPs multiply and divide with
 mul_masked: Primitive = P("mul_masked", "mul_masked",
     vjps=(lambda g, out, a, b: _gmul(g, b),
-          lambda g, out, a, b: _gmul(g, a)),
-    jvps=(lambda t, out, a, b: _gmul(t, b),
-          lambda t, out, a, b: _gmul(t, a)))
+          lambda g, out, a, b: _gmul(g, a)), diagonal=True)
 div_masked: Primitive = P("div_masked", "div_masked",
     vjps=(lambda g, out, a, b: div_masked(g, b),
-          lambda g, out, a, b: -div_masked(_gmul(g, out), b)),
-    jvps=(lambda t, out, a, b: div_masked(t, b),
-          lambda t, out, a, b: -div_masked(_gmul(t, out), b)))
+          lambda g, out, a, b: -div_masked(_gmul(g, out), b)), diagonal=True)
 
-# elementwise, one argument: the JVP is the VJP with t for g (a diagonal Jacobian)
-neg: Primitive = P("neg", "neg", vjps=(lambda g, out, a: -g,),
-                                 jvps=(lambda t, out, a: -t,))
-abs: Primitive = P("abs", "absolute", vjps=(lambda g, out, a: _gmul(g, sign(a)),),
-                                      jvps=(lambda t, out, a: _gmul(t, sign(a)),))
-sign: Primitive = P("sign", "sign", vjps=(lambda g, out, a: _gmul(g, 0.0),),
-                                    jvps=(lambda t, out, a: _gmul(t, 0.0),))
-exp: Primitive = P("exp", "exp", vjps=(lambda g, out, a: _gmul(g, out),),
-                                 jvps=(lambda t, out, a: _gmul(t, out),))
+# elementwise, one argument (diagonal=True: the JVP is the VJP, applied to the tangent)
+neg: Primitive = P("neg", "neg", vjps=(lambda g, out, a: -g,), diagonal=True)
+abs: Primitive = P("abs", "absolute", vjps=(lambda g, out, a: _gmul(g, sign(a)),), diagonal=True)
+sign: Primitive = P("sign", "sign", vjps=(lambda g, out, a: _gmul(g, 0.0),), diagonal=True)
+exp: Primitive = P("exp", "exp", vjps=(lambda g, out, a: _gmul(g, out),), diagonal=True)
 log: Primitive = P("log", "log", vjps=(lambda g, out, a: g / a,),  # a > 0: no 0/0 to mask
-                                 jvps=(lambda t, out, a: t / a,))
-sqrt: Primitive = P("sqrt", "sqrt", vjps=(lambda g, out, a: div_masked(g, 2.0 * out),),
-                                    jvps=(lambda t, out, a: div_masked(t, 2.0 * out),))
-sin: Primitive = P("sin", "sin", vjps=(lambda g, out, a: _gmul(g, cos(a)),),
-                                 jvps=(lambda t, out, a: _gmul(t, cos(a)),))
-cos: Primitive = P("cos", "cos", vjps=(lambda g, out, a: -_gmul(g, sin(a)),),
-                                 jvps=(lambda t, out, a: -_gmul(t, sin(a)),))
-tan: Primitive = P("tan", "tan", vjps=(lambda g, out, a: _gmul(g, 1.0 + out * out),),
-                                 jvps=(lambda t, out, a: _gmul(t, 1.0 + out * out),))
-tanh: Primitive = P("tanh", "tanh", vjps=(lambda g, out, a: _gmul(g, 1.0 - out * out),),
-                                    jvps=(lambda t, out, a: _gmul(t, 1.0 - out * out),))
+                   diagonal=True)
+sqrt: Primitive = P("sqrt", "sqrt", diagonal=True,
+                    vjps=(lambda g, out, a: div_masked(g, 2.0 * out),))
+sin: Primitive = P("sin", "sin", vjps=(lambda g, out, a: _gmul(g, cos(a)),), diagonal=True)
+cos: Primitive = P("cos", "cos", vjps=(lambda g, out, a: -_gmul(g, sin(a)),), diagonal=True)
+tan: Primitive = P("tan", "tan", vjps=(lambda g, out, a: _gmul(g, 1.0 + out * out),), diagonal=True)
+tanh: Primitive = P("tanh", "tanh", diagonal=True,
+                    vjps=(lambda g, out, a: _gmul(g, 1.0 - out * out),))
 sigmoid: Primitive = P("sigmoid", "sigmoid",
-    vjps=(lambda g, out, a: _gmul(g, out * (1.0 - out)),),
-    jvps=(lambda t, out, a: _gmul(t, out * (1.0 - out)),))
-softplus: Primitive = P("softplus", "softplus", vjps=(lambda g, out, a: _gmul(g, sigmoid(a)),),
-                                                jvps=(lambda t, out, a: _gmul(t, sigmoid(a)),))
+    vjps=(lambda g, out, a: _gmul(g, out * (1.0 - out)),), diagonal=True)
+softplus: Primitive = P("softplus", "softplus", diagonal=True,
+                        vjps=(lambda g, out, a: _gmul(g, sigmoid(a)),))
 
 # reductions; sum is correctly rounded (fsum), reduce_sum is the engine's blocked sum for the
 # gradient of a broadcast operand; max/min split the gradient among ties. A reduction's VJP

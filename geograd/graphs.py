@@ -43,7 +43,7 @@ from typing import Any, Literal, NamedTuple
 
 from geograd import backend as B
 from geograd.errors import InputError, ShapeError
-from geograd.tensor import Tensor, backprop
+from geograd.tensor import Tensor, backprop, topological_order
 
 __all__ = ["MAX_NODES", "Edge", "Graph", "Node", "graph"]
 
@@ -488,7 +488,7 @@ def graph(
         raise InputError(f"graph: expected a Tensor, got {type(root).__name__}")
     if gradients not in ("stored", "root", "none"):
         raise InputError(f"graph: gradients must be 'stored', 'root' or 'none', not {gradients!r}")
-    order = _all_nodes(root)
+    order = topological_order(root, every=True)
     index = {id(t): k for k, t in enumerate(order)}
     labels: dict[int, str] = {}
     if isinstance(names, Mapping):
@@ -535,32 +535,6 @@ def graph(
 
 
 # ------------------------------------------------------------------------- helpers
-
-
-def _all_nodes(root: Tensor) -> list[Tensor]:
-    """Every tensor ``root`` was computed from, parents before children, ``root`` last.
-
-    As :func:`geograd.tensor.topological_order`, with an explicit stack, but through
-    every argument, constants included (a picture shows the ``3`` of ``x + 3``).
-    """
-    order: list[Tensor] = []
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        if node.op is not None:
-            # reversed: the first argument is expanded first, so numbering reads naturally
-            for parent in reversed(node.parents):
-                if id(parent) not in seen:
-                    stack.append((parent, False))
-    return order
 
 
 def _entries(data: Any) -> Value:

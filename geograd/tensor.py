@@ -359,8 +359,10 @@ def _seed(root: Tensor, gradient: Any) -> Tensor:
     return seed
 
 
-def topological_order(root: Tensor) -> list[Tensor]:
-    """The nodes that require grad and lead to ``root``, parents before children.
+def topological_order(root: Tensor, *, every: bool = False) -> list[Tensor]:
+    """The nodes that require grad and lead to ``root``, parents before children; with
+    ``every``, all the tensors it was computed from, constants included (a picture of the
+    graph shows the ``3`` of ``x + 3``), first arguments first.
 
     Depth-first with an explicit stack: each node is pushed once to expand it and
     once more to emit it after all its parents.
@@ -377,8 +379,10 @@ def topological_order(root: Tensor) -> list[Tensor]:
             continue
         seen.add(id(node))
         stack.append((node, True))
-        for parent in node.parents:
-            if parent.requires_grad and id(parent) not in seen:
+        # reversed with every: the first argument is expanded first, so a picture's
+        # numbering reads naturally
+        for parent in reversed(node.parents) if every else node.parents:
+            if (every or parent.requires_grad) and id(parent) not in seen:
                 stack.append((parent, False))
     return order
 

@@ -39,6 +39,7 @@ ENTRY_POINT_GROUP = "geograd.problems"
 # each listing; geograd's own entries come first, as every rule in geograd.registry says).
 _BUILTIN = {"median": "geograd.problems.median:GeometricMedian"}
 _BUILTIN["tammes"] = "geograd.problems.tammes:Tammes"  # new since the last install
+_BUILTIN["spherical-median"] = "geograd.problems.spherical_median:SphericalMedian"
 
 
 class ProblemEntry(Entry[type[Problem]]):

@@ -1,0 +1,574 @@
+"""The geometric median on the sphere: the point nearest, along great circles, to all the data.
+
+Objective, for unit vectors a_1..a_n on S² with weights w_i >= 0 (default 1), W = Σ w_i:
+
+    f(x) = Σ_i w_i θ_i / W,        θ_i = angle(x, a_i) = atan2(||x × a_i||, x · a_i)
+
+in radians (atan2 is accurate at every angle, where arccos(x · a) loses half the digits
+near 0 and π). f(λx) = f(x) for λ > 0: the loss is defined on R³ \\ {0}, so every optimizer,
+scipy method and ``geograd check`` works on it as it is. The engine has no atan2: the module
+adds one elementwise primitive, :data:`atan2` (∂/∂s = c/(s² + c²), ∂/∂c = -s/(s² + c²)).
+
+Gradient. With u_i = Log_x̂(a_i)/θ_i = ((x̂ × a_i) × x̂)/||x̂ × a_i||, the unit tangent at
+x̂ = x/||x|| along the great circle towards a_i,
+
+    ∇f(x) = -Σ_i w_i u_i / (W ||x||)
+
+(no term where a_i is x̂ or its antipode: the minimal-norm subgradient, as the engine's
+``norm`` at 0). At a unit x it is tangent: the Riemannian gradient.
+
+Certificate. Within 1e-6 of the extent of a data point a_k, the exact vertex test of
+Fletcher, Venkatasubramanian & Joshi (NeuroImage 45 (2009) S143-S152): a_k is a (local)
+minimiser iff ||R_k|| <= w_k, R_k = Σ_{i≠k} w_i u_i(a_k) the pull of the others at a_k, w_k
+the weight at a_k (less that of points antipodal to it, whose distance is π - θ_k).
+Elsewhere the Riemannian gradient norm. ``optimal`` is True only where the median is known
+to be unique (local is then global); a passed test elsewhere says "locally optimal".
+
+Uniqueness (their theorem: curvature <= 1, data in a convex set of diameter < π/2, not all
+on one geodesic), tested as: every point of positive weight within π/4 of the data's mean
+direction, and not all on one great circle. Otherwise "not known": a hemisphere is not
+enough (three points 120° apart at latitude 5° have three medians, one at each point).
+
+Data. From ``random.Random(seed)``: a centre within 45° of the drawings' view, then
+``cluster``: Exp_c(g), g normal in the tangent plane, :data:`SPREAD` radians a side;
+``cluster-with-outliers``: n - n//5 such, then n//5 uniform on the sphere; ``hemisphere``:
+uniform on the open hemisphere about the centre. Or ``points=FILE`` (:func:`read_rows`).
+
+Reference. Fletcher et al.'s Riemannian Weiszfeld iteration x ← Exp_x(Σ w_i u_i / Σ w_i/θ_i)
+in numpy (:func:`weiszfeld_sphere`), from the best of the mean direction and 64 data points.
+
+Solver defaults. ``gd`` (Armijo) on the sphere itself (:meth:`manifold`: Riemannian
+gradient, retraction (x + v)/||x + v||) from the normalised weighted mean, first trial step
+the mean angle there (as the Euclidean median's length), ``c1 = 0.5``, ``gtol = 1e-9``,
+``ftol = 4e-16·min(1, length)``: 13 steps, 1.3e-10 rad from the reference (defaults). The
+others get the median's settings in that length; lbfgs and newton, which step in R³, are
+normalised after each step (:meth:`projection`).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import geograd.functional as F
+from geograd import Tensor
+from geograd.errors import InputError
+from geograd.functional import Primitive
+
+from .base import Option, Problem, Reference
+from .median import LR_IN_LENGTHS, NEWTON, VERTEX_RTOL
+from .thomson import SphereScene, _dot, _view_axes, normalise, sphere_point
+
+DISTRIBUTIONS = ("cluster", "cluster-with-outliers", "hemisphere")
+#: Standard deviation (radians per tangent axis) of a generated cluster: 8.6°, ~950 km on Earth.
+SPREAD = 0.15
+#: Header names of a points file's latitude and longitude columns (any case).
+LAT_NAMES, LON_NAMES = ("lat", "latitude"), ("lon", "lng", "long", "longitude")
+#: Data points the reference tries as starts (evenly spaced), besides the mean direction.
+REFERENCE_STARTS = 64
+DEFAULT_OPTIMIZER = "gd"
+
+
+def _atan2_forward(be: Any, s: Any, c: Any) -> Any:
+    if type(s) is float and type(c) is float:
+        return math.atan2(s, c)
+    if be.name == "numpy":
+        import numpy as np
+
+        return np.arctan2(s, c)
+    pairs = zip(be.tolist(s, "atan2"), be.tolist(c, "atan2"))  # 1-D, both (as loss uses it)
+    return be.from_list([math.atan2(a, b) for a, b in pairs])
+
+
+#: atan2(s, c) elementwise, as an engine primitive (its VJPs are Tensor operations).
+atan2 = Primitive(
+    "atan2", _atan2_forward, diagonal=True,
+    vjps=(lambda g, out, s, c: g * c / (s * s + c * c),
+          lambda g, out, s, c: -(g * s) / (s * s + c * c)),
+)  # fmt: skip
+
+
+def _cross(a: Sequence[float], b: Sequence[float]) -> list[float]:
+    return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+
+
+def angle(x: Sequence[float], a: Sequence[float]) -> float:
+    """The angle between two nonzero vectors, atan2(||x × a||, x · a), radians."""
+    return math.atan2(math.hypot(*_cross(x, a)), _dot(x, a))
+
+
+def toward(x: Sequence[float], a: Sequence[float]) -> list[float] | None:
+    """The unit tangent at unit x along the great circle to a, ((x × a) × x)/||x × a||; None
+    where a is x or its antipode (no direction)."""
+    cr = _cross(x, a)
+    s = math.hypot(*cr)
+    return None if s == 0.0 else [v / s for v in _cross(cr, x)]
+
+
+def to_latlon(x: Sequence[float]) -> tuple[float, float]:
+    """(latitude, longitude) in degrees of the direction of x."""
+    lat = math.atan2(x[2], math.hypot(x[0], x[1]))
+    return math.degrees(lat), math.degrees(math.atan2(x[1], x[0]))
+
+
+def from_latlon(lat: float, lon: float) -> list[float]:
+    """The unit vector at latitude ``lat`` and longitude ``lon`` (degrees)."""
+    p, q = math.radians(lat), math.radians(lon)
+    return [math.cos(p) * math.cos(q), math.cos(p) * math.sin(q), math.sin(p)]
+
+
+def exp_map(x: Sequence[float], v: Sequence[float]) -> list[float]:
+    """Exp_x(v) on the unit sphere: cos|v| x + sin|v| v/|v|, normalised."""
+    t = math.hypot(*v)
+    return list(x) if t == 0.0 else normalise([math.cos(t) * a + math.sin(t) / t * b
+                                                for a, b in zip(x, v)])  # fmt: skip
+
+
+def _tangent(c: Sequence[float], t: float, phi: float) -> list[float]:
+    """The tangent vector at unit c of length t and direction phi (in a fixed frame)."""
+    helper = (1.0, 0.0, 0.0) if abs(c[0]) < 0.9 else (0.0, 1.0, 0.0)
+    e1 = normalise(_cross(c, helper))
+    e2 = _cross(c, e1)
+    return [t * (math.cos(phi) * a + math.sin(phi) * b) for a, b in zip(e1, e2)]
+
+
+def generate(r: random.Random, n: int, distribution: str) -> list[list[float]]:
+    """n unit vectors as the module docstring says (the centre drawn first)."""
+    ev = list(_view_axes()[2])
+    c = exp_map(ev, _tangent(ev, r.uniform(0.0, math.pi / 4), r.uniform(0.0, 2 * math.pi)))
+    inliers = n - n // 5 if distribution == "cluster-with-outliers" else n
+    out: list[list[float]] = []
+    for i in range(n):
+        if distribution == "hemisphere":  # polar angle of a uniform z in (0, 1]
+            t = math.acos(1.0 - r.random())
+            out.append(exp_map(c, _tangent(c, t, r.uniform(0.0, 2 * math.pi))))
+        elif i < inliers:
+            g1, g2 = r.gauss(0.0, SPREAD), r.gauss(0.0, SPREAD)
+            out.append(exp_map(c, _tangent(c, math.hypot(g1, g2), math.atan2(g2, g1))))
+        else:
+            out.append(list(sphere_point(r)))
+    return out
+
+
+class SphericalMedian(SphereScene, Problem):
+    """The weighted geometric median on the unit sphere S² (see the module docstring)."""
+
+    name = "spherical-median"
+    description = "geometric median on the sphere: minimise the mean great-circle distance"
+    options = (
+        Option("n", int, 200, "number of generated points", min=1, metavar="N", generator=True),
+        Option("seed", int, 5, "random seed of the generated points", metavar="SEED",
+               generator=True),
+        Option("distribution", str, "cluster", "generated points: cluster (8.6° spread), "
+               "cluster-with-outliers (a fifth uniform on the sphere) or hemisphere (uniform)",
+               choices=DISTRIBUTIONS, generator=True),
+        Option("points", Path, None, "load points from CSV/TSV/text or .npy: lat,lon in "
+               "degrees (or columns named lat/lon), or x,y,z (normalised); a w column gives "
+               "weights", metavar="FILE"),
+    )  # fmt: skip
+
+    # Given in code (from_points): unit vectors, what the rows were, weights.
+    _given: tuple[list[list[float]], str, Sequence[float] | None] | None = None
+    component_names = ("x", "y", "z")
+    reference_modules = ("numpy",)
+    # Peak RSS of a default solve less the interpreter's, measured at n = 200,000: 2.1 kB a
+    # point on python (rows, columns, engine arrays, a loss's graph), 0.64 kB on numpy.
+    bytes_per_item, bytes_per_item_numpy = 3000, 1000
+
+    # ------------------------------------------------------------------ data
+
+    def setup(self) -> None:
+        s = self.settings
+        weights: Sequence[float] | None = None
+        if self._given is not None:
+            rows, self.format, weights = self._given
+            self.source = "given"
+        elif s["points"] is not None:
+            ps = self.load_points(s["points"], what="points file")
+            rows, self.format = read_rows(str(s["points"]), ps.points, ps.names)
+            weights = None if ps.weights is None else [float(v) for v in ps.weights]
+            self.source = str(s["points"])
+        else:
+            rows = generate(random.Random(s["seed"]), s["n"], s["distribution"])
+            self.source, self.format = "generated", "xyz"
+        self.n, self.points = len(rows), [normalise(p) for p in rows]
+        self.columns = [[p[j] for p in self.points] for j in range(3)]
+        self.weights = None if weights is None else [float(v) for v in weights]
+        if self.weights is not None and not (
+            len(self.weights) == self.n and any(v > 0 for v in self.weights)
+            and all(math.isfinite(v) and v >= 0 for v in self.weights)
+        ):  # fmt: skip
+            raise InputError(f"{self.name}: weights must be one a point, finite, >= 0, not all 0")
+        self.total_weight = float(self.n) if self.weights is None else math.fsum(self.weights)
+        self._coords = tuple(self.as_data(c) for c in self.columns)
+        self._w = None if self.weights is None else self.as_data(self.weights)
+        self._unique: tuple[bool | None, str] | None = None
+        self._length: float | None = None
+
+    @classmethod
+    def from_points(
+        cls, points: Sequence[Sequence[float]], weights: Sequence[float] | None = None,
+        x0: Sequence[float] | None = None,
+    ) -> SphericalMedian:  # fmt: skip
+        """The problem over the given points: rows of (lat, lon) degrees or (x, y, z)."""
+        rows = [[float(v) for v in p] for p in points]
+        if not rows or any(len(p) != len(rows[0]) for p in rows):
+            raise InputError(f"{cls.name}: give points of 2 (lat, lon) or 3 (x, y, z) numbers")
+        names = ("lat", "lon") if len(rows[0]) == 2 else ("x", "y", "z")[: len(rows[0])]
+        return cls._from_given((*read_rows(cls.name, rows, names), weights), x0=x0)
+
+    @property
+    def dim(self) -> int:
+        return 3
+
+    def default_x0(self) -> list[float]:
+        """The normalised weighted mean of the data (the heaviest point where it is ~0)."""
+        w = self.weights or [1.0] * self.n
+        m = [math.fsum(wi * p[j] for wi, p in zip(w, self.points)) for j in range(3)]
+        if math.hypot(*m) <= 1e-9 * self.total_weight:
+            return list(self.points[max(range(self.n), key=w.__getitem__)])
+        return normalise(m)
+
+    def data_summary(self) -> str:
+        text = super().data_summary()
+        return text.replace(f"{self.n} points in R^3", f"{self.n} points on the unit sphere", 1)
+
+    def data_notes(self) -> list[str]:
+        notes = ["lat/lon in degrees" if self.format == "latlon" else "x,y,z normalised"]
+        weights = "equal weights" if self.weights is None else "weights from the file"
+        return {"generated": [], "given": notes}.get(self.source, [*notes, weights])
+
+    def components(self, x: Sequence[float]) -> list[dict[str, Any]]:
+        """x, y, z, then the direction's latitude and longitude in degrees."""
+        lat, lon = to_latlon(self.check_point(x, "x"))
+        return [*super().components(x), {"name": "latitude", "value": lat, "unit": "deg"},
+                {"name": "longitude", "value": lon, "unit": "deg"}]  # fmt: skip
+
+    # ------------------------------------------------------------------ maths
+
+    def loss(self, x: Tensor) -> Tensor:
+        """Σ w_i atan2(||x × a_i||, x · a_i) / W through the engine."""
+        x0, x1, x2 = F.unbind(x if isinstance(x, Tensor) else Tensor(x))
+        ax, ay, az = self._coords
+        s = F.norm(x1 * az - x2 * ay, x2 * ax - x0 * az, x0 * ay - x1 * ax)
+        theta = atan2(s, x0 * ax + x1 * ay + x2 * az)
+        return (F.sum(theta) if self._w is None else F.sum(theta * self._w)) / self.total_weight
+
+    def _pull(self, x: Sequence[float], k: int | None = None) -> tuple[list[float], float]:
+        """(Σ w_i u_i at unit x, the weight at x: of the points equal to x, less that of the
+        points antipodal to it); ``k``: x is data point k."""
+        terms: list[list[float]] = [[], [], []]
+        at: list[float] = []
+        for i, (wi, a) in enumerate(zip(self.weights or [1.0] * self.n, self.points)):
+            u = None if i == k else toward(x, a)
+            if u is None:
+                at.append(wi if i == k or _dot(x, a) > 0 else -wi)
+            else:
+                for j in range(3):
+                    terms[j].append(wi * u[j])
+        return [math.fsum(t) for t in terms], math.fsum(at)
+
+    def gradient(self, x: Sequence[float]) -> list[float]:
+        """-Σ w_i u_i / (W ||x||): the Riemannian gradient at a unit x."""
+        r = math.hypot(*x)
+        if r == 0.0:
+            return [0.0, 0.0, 0.0]
+        pull, _ = self._pull([float(v) / r for v in x])
+        return [-v / (self.total_weight * r) for v in pull]
+
+    def vertex_test(self, k: int) -> tuple[float, float]:
+        """(||R_k||, w_k) at data point k: a (local) minimiser iff ||R_k|| <= w_k."""
+        pull, wk = self._pull(self.points[k], k)
+        return math.hypot(*pull), wk
+
+    def distance(self, x: Sequence[float], y: Sequence[float]) -> float:
+        """The great-circle distance between the directions of x and y, radians."""
+        return angle(x, y)
+
+    def uniqueness(self) -> tuple[bool | None, str]:
+        """Fletcher et al.'s sufficient condition, tested as the module docstring says."""
+        if self._unique is None:
+            pts = [p for p, wi in zip(self.points, self.weights or [1.0] * self.n) if wi > 0]
+            c, a = self.default_x0(), pts[0]
+            rho = math.degrees(max(angle(c, p) for p in pts))
+            normal = max((_cross(a, p) for p in pts), key=lambda v: math.hypot(*v))
+            size = math.hypot(*normal)
+            if all(p == a for p in pts):
+                self._unique = (True, "all the points of positive weight coincide")
+            elif size == 0.0 or max(abs(_dot(normal, p)) for p in pts) <= 1e-12 * size:
+                self._unique = (None, "not known: the points lie on one great circle, where "
+                                "the median may be a whole arc (as on a line)")  # fmt: skip
+            elif rho < 45.0:
+                self._unique = (True, f"the points lie within {rho:.3g}° of their mean "
+                                "direction (diameter < 90°) and not on one great circle "
+                                "(Fletcher et al. 2009)")  # fmt: skip
+            else:
+                self._unique = (None, f"not known: the points reach {rho:.3g}° from their "
+                                "mean direction; uniqueness is proved for data of diameter "
+                                "< 90° (Fletcher et al. 2009)")  # fmt: skip
+        return self._unique
+
+    def certificate(self, x: Sequence[float], atol: float | None = None) -> dict[str, Any]:
+        """The exact vertex test near a data point, else the Riemannian gradient norm."""
+        p = normalise(self.check_point(x, "x"))
+        dists = [angle(p, a) for a in self.points]
+        k = min(range(self.n), key=dists.__getitem__)
+        unique = self.uniqueness()[0]
+        if dists[k] <= (1e-6 * self.extent if atol is None else float(atol)):
+            r, wk = self.vertex_test(k)
+            passed = r <= wk * (1.0 + VERTEX_RTOL)
+            optimal = (True if unique else None) if passed else False
+            label, share = f"data point {k + 1} (index {k})", 1.0 / self.total_weight
+            verdict = f"not optimal (pull {r * share:.3g} > weight {wk * share:.3g})"
+            if passed:
+                verdict = "optimal" if optimal else "locally optimal (global: not known)"
+            return {
+                "value": max(0.0, r - wk) * share, "kind": "data_point", "optimal": optimal,
+                "index": k, "label": label, "summary": f"exact vertex test at {label}: {verdict}",
+                "point": list(self.points[k]), "distance_to_point": dists[k],
+                "pull": r * share, "point_weight": wk * share,
+            }  # fmt: skip
+        value = math.hypot(*self.gradient(p))
+        # unique, all within 90° of x: f convex on [x, x*], f(x) - min f <= |grad| d(x, x*)
+        return {"value": value, "kind": "gradient_norm", "optimal": None,
+                "summary": f"Riemannian gradient norm {value:.2g}",
+                "nearest_point_distance": dists[k],
+                "gap_bound": value * max(dists) if unique and max(dists) < math.pi / 2
+                else None}  # fmt: skip
+
+    # ------------------------------------------------------------- reference
+
+    def compute_reference(self) -> Reference:
+        import numpy as np
+
+        pts = np.asarray(self.points, dtype=float)
+        w = np.ones(self.n) if self.weights is None else np.asarray(self.weights, dtype=float)
+        picks = np.unique(np.linspace(0, self.n - 1, min(self.n, REFERENCE_STARTS)).astype(int))
+        start = min([np.asarray(self.default_x0()), *pts[picks]], key=lambda y: _f(pts, w, y))
+        x, details = weiszfeld_sphere(pts, w, start, 1e-12 * self.extent, self.vertex_test)
+        details["certificate"] = self.certificate(x)
+        return Reference(x, self.objective(x), "riemannian-weiszfeld", details)
+
+    # ---------------------------------------------------------------- solving
+
+    @property
+    def length(self) -> float:
+        """f at the default start (the mean angle there, radians; 1 if it is 0)."""
+        if self._length is None:
+            self._length = self.objective(self.default_x0()) or 1.0
+        return self._length
+
+    def solver_defaults(
+        self, optimizer: str | None = None, max_steps: int | None = None
+    ) -> dict[str, Any]:
+        """gd on the sphere, first trial step one :attr:`length` (module docstring); the
+        others the Euclidean median's settings in that length."""
+        from geograd.optim.schedules import Exponential
+
+        name = (optimizer or DEFAULT_OPTIMIZER).strip().lower()
+        length = self.length
+        loop: dict[str, Any] = {"gtol": 1e-9, "ftol": 4e-16 * min(1.0, length)}
+        if name == "gd":
+            return {"optimizer": "gd", "lr": length, "c1": 0.5, "max_steps": max_steps or 1000,
+                    **loop}  # fmt: skip
+        if name in NEWTON:
+            return {"optimizer": name, "lr": length, "max_steps": max_steps or 200, **loop}
+        steps = max_steps or 2000
+        out = {"optimizer": name, "lr": LR_IN_LENGTHS.get(name, 0.01) * length,
+               "max_steps": steps, "schedule": Exponential(1e-6 ** (1.0 / steps)),
+               **loop}  # fmt: skip
+        if name == "adamw":
+            out["weight_decay"] = 0.0
+        return out
+
+    def manifold(self) -> Any:
+        """The unit sphere of R³: a first-order optimizer steps on it itself."""
+        from geograd.manifolds import Sphere
+
+        return Sphere(3)
+
+    def projection(self) -> Callable[[list[float]], Sequence[float]]:
+        """Each step of an optimizer in R³ put back on the sphere (the loss is unchanged)."""
+        return normalise
+
+    def start_points(self, count: int, first: Sequence[float]) -> Iterator[list[float]]:
+        """The start, normalised (one start)."""
+        yield from (normalise(p) for p in super().start_points(count, first))
+
+    def canonical_map(
+        self, x: Sequence[float], *, compute: bool = True
+    ) -> Callable[[Any], Any] | None:
+        """Every reported point normalised."""
+        return lambda v: normalise([float(t) for t in v])
+
+    def check_points(self, count: int = 8, seed: int = 0) -> list[list[float]]:
+        """In turn: random on the sphere, 0.01 rad off a random data point, and random off
+        the sphere (radius in [0.5, 2])."""
+        r = random.Random(seed)
+        pts: list[list[float]] = []
+        for i in range(count):
+            p = list(sphere_point(r))
+            if i % 3 == 1:
+                a = self.points[r.randrange(self.n)]
+                p = exp_map(a, _tangent(a, 0.01, r.uniform(0.0, 2 * math.pi)))
+            elif i % 3 == 2:
+                p = [r.uniform(0.5, 2.0) * v for v in p]
+            pts.append(p)
+        return pts
+
+    # ------------------------------------------------------------- describing
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["data"] = {"source": self.source, "n": self.n, "format": self.format,
+                       "weighted": self.weights is not None}  # fmt: skip
+        if self.source == "given":
+            out["data"].update(points=[list(p) for p in self.points], weights=self.weights)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SphericalMedian:
+        info = data.get("data") or {}
+        if info.get("source") == "given":
+            rows, _ = read_rows(cls.name, info["points"], ("x", "y", "z"))
+            given = (rows, str(info.get("format", "xyz")), info.get("weights"))
+            return cls._from_given(given, x0=data.get("x0"))
+        return cls(x0=data.get("x0"), **cls.options_from_dict(data))
+
+    # ---------------------------------------------------------------- drawing
+
+    def plot_xy(self, x: Sequence[float]) -> tuple[float, float] | None:
+        """x's direction in the orthographic view (paths are drawn there)."""
+        sx, sy, _ = self.project(x)
+        return sx[0], sy[0]
+
+    def draw(self, ax: Any, x: Sequence[float] | None = None, label: str = "estimate") -> list[Any]:
+        """The sphere (:class:`SphereScene`), the data grey (near side filled, far side
+        hollow) and the estimate."""
+        artists = SphereScene.draw(self, ax)
+        sx, sy, depth = self.project([v for p in self.points for v in p])
+        for front in (True, False):
+            ks = [k for k in range(self.n) if (depth[k] >= 0.0) == front]
+            artists += ax.plot(
+                [sx[k] for k in ks], [sy[k] for k in ks], ls="none", marker="o",
+                ms=max(2.0, 7.0 - math.log10(self.n)), mfc="0.45" if front else "none",
+                mec="0.25", mew=0.5, alpha=0.8 if front else 0.35, zorder=3 if front else 1.2,
+                label=f"data ({self.n} points)" if front and ks else None,
+            )  # fmt: skip
+        if x is not None:
+            artists += self.draw_estimate(ax, x, color="#d62728", label=label)
+        return artists
+
+    def draw_estimate(
+        self, ax: Any, x: Sequence[float], *, color: Any, label: str | None = None,
+        linestyle: Any = "-", marker: str = "o", alpha: float = 1.0,
+    ) -> list[Any]:  # fmt: skip
+        """The estimate as a large marker (filled on the near side, hollow on the far)."""
+        sx, sy, depth = self.project(x)
+        front = depth[0] >= 0.0
+        return list(ax.plot(
+            sx, sy, ls="none", marker=marker, ms=12, mfc=color if front else "none",
+            mec="black" if front else color, mew=1.2, alpha=alpha, zorder=6, label=label,
+        ))  # fmt: skip
+
+
+# ------------------------------------------------------------------------------ files
+
+
+def read_rows(
+    where: str, rows: Sequence[Sequence[float]], names: Sequence[str]
+) -> tuple[list[list[float]], str]:
+    """Unit vectors from a file's (or code's) rows, and which they were (``"latlon"`` or
+    ``"xyz"``): latitude, longitude in degrees (two columns, or named lat/lon in any order),
+    or x, y, z (three, normalised). A latitude outside [-90, 90] or a zero vector is one
+    input error naming ``where`` and the point."""
+    low = [str(v).lower() for v in names]
+    lat = next((j for j, v in enumerate(low) if v in LAT_NAMES), None)
+    lon = next((j for j, v in enumerate(low) if v in LON_NAMES), None)
+    if (
+        len(low) not in (2, 3)
+        or (lat is None) != (lon is None)
+        or (lat is not None and len(low) == 3)
+    ):
+        raise InputError(f"{where}: give two columns lat,lon (degrees) or three x,y,z; the "
+                         f"columns are {', '.join(names)}")  # fmt: skip
+    if len(low) == 3:
+        for i, p in enumerate(rows, start=1):
+            if not any(p):
+                raise InputError(
+                    f"{where}: point {i} (counting from 1) is the zero vector; "
+                    "a point needs a direction"
+                )
+        return [normalise(p) for p in rows], "xyz"
+    j, k = (0, 1) if lat is None or lon is None else (lat, lon)
+    for i, p in enumerate(rows, start=1):
+        if not -90.0 <= p[j] <= 90.0:
+            raise InputError(
+                f"{where}: point {i} (counting from 1): latitude {p[j]:g} is outside "
+                "[-90, 90] (the columns are lat,lon in degrees)"
+            )
+    return [from_latlon(p[j], p[k]) for p in rows], "latlon"
+
+
+# --------------------------------------------------------------------- the reference
+
+
+def _f(pts: Any, w: Any, y: Any) -> float:
+    """f(y) in numpy, times W (pts an (n, 3) array, w the weights)."""
+    import numpy as np
+
+    cr = np.cross(y, pts)
+    return float(w @ np.arctan2(np.sqrt((cr * cr).sum(1)), pts @ y))
+
+
+def weiszfeld_sphere(
+    pts: Any, w: Any, start: Any, tol: float,
+    vertex_test: Callable[[int], tuple[float, float]], max_iter: int = 10_000,
+) -> tuple[list[float], dict[str, Any]]:  # fmt: skip
+    """Fletcher et al.'s Riemannian Weiszfeld iteration from ``start``, in numpy: ``pts`` an
+    (n, 3) array of unit vectors, ``w`` the weights. Each step is halved until f does not
+    increase; off a data point that failed its test, Vardi-Zhang's step. The data point
+    nearest each iterate is tested once by ``vertex_test(k)``, so a median on a data point
+    is found exactly. Stops when the distance left, from the rate of the last two steps, is
+    below ``tol`` (radians)."""
+    import numpy as np
+
+    x = np.asarray(start, dtype=float) / np.linalg.norm(start)
+    tested: set[int] = set()
+    prev, done, stopped, iterations = math.inf, False, "the iteration limit", 0
+    for iterations in range(1, max_iter + 1):  # noqa: B007 (reported)
+        cr = np.cross(x, pts)
+        s = np.sqrt((cr * cr).sum(1))
+        theta = np.arctan2(s, pts @ x)
+        k = int(np.argmin(theta))
+        if k not in tested:
+            tested.add(k)
+            r, wk = vertex_test(k)
+            if r <= wk * (1.0 + VERTEX_RTOL):
+                x, done, stopped = pts[k].copy(), True, f"data point {k}: the vertex test passed"
+                break
+        m = s > 0.0
+        pull = w[m] @ (np.cross(cr[m], x) / s[m, None])
+        v = pull / float((w[m] / theta[m]).sum())
+        here = float(w[~m & (pts @ x > 0)].sum())
+        if here > 0.0:  # on a data point that failed its test: the Vardi-Zhang step
+            v = v * max(0.0, 1.0 - here / float(np.linalg.norm(pull)))
+        f0 = float(w @ theta)
+        for _ in range(60):  # halved until f does not increase
+            y = np.asarray(exp_map(x.tolist(), v.tolist()))
+            if _f(pts, w, y) <= f0:
+                break
+            v = v / 2.0
+        step, x = angle(x.tolist(), y.tolist()), y
+        q = step / prev if prev < math.inf else 1.0
+        if step == 0.0 or (q < 1.0 and step * q / (1.0 - q) <= tol):
+            done, stopped = True, "the distance left (from the rate) below the tolerance"
+            break
+        prev = step
+    return [float(v) for v in x], {
+        "iterations": iterations, "converged": done, "stopped": stopped, "tolerance": tol,
+        "start": "the best of the mean direction and evenly spaced data points",
+    }  # fmt: skip

@@ -1,0 +1,281 @@
+"""The geometric median on the sphere: gradients (closed form, autograd, finite differences
+along the sphere), the Weiszfeld reference against independent answers, the vertex test,
+uniqueness, the default solve, files, round trips, drawing, CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from geograd.check import three_way_check
+from geograd.cli.app import app
+from geograd.errors import InputError
+from geograd.problems import get_problem, problem_from_dict
+from geograd.problems.spherical_median import (
+    SphericalMedian,
+    angle,
+    exp_map,
+    from_latlon,
+    to_latlon,
+)
+from geograd.problems.thomson import normalise, sphere_point
+
+runner = CliRunner()
+
+
+def tangent(x: list[float], r: random.Random) -> list[float]:
+    """A random unit tangent vector at the unit vector x."""
+    g = [r.gauss(0.0, 1.0) for _ in range(3)]
+    d = sum(a * b for a, b in zip(g, x))
+    return normalise([a - d * b for a, b in zip(g, x)])
+
+
+# ------------------------------------------------------------------------- gradients
+
+
+@pytest.mark.parametrize("distribution", ["cluster", "cluster-with-outliers", "hemisphere"])
+def test_closed_form_autograd_and_finite_differences(distribution: str) -> None:
+    p = SphericalMedian(n=40, seed=3, distribution=distribution)
+    pts = p.check_points(9, seed=2)
+    for x in pts:
+        report = three_way_check(p.loss, p.gradient, x)
+        assert report.passed(1e-12, 1e-6), (x, report.autograd_vs_closed)
+    assert any(abs(math.hypot(*x) - 1.0) > 0.1 for x in pts)  # off the sphere too
+    assert min(min(angle(x, a) for a in p.points) for x in pts) < 0.011  # near a kink
+
+
+def test_riemannian_gradient_along_great_circles() -> None:
+    p = SphericalMedian.from_points(
+        [[10, 20], [12, 25], [8, 22], [15, 18], [11, 30]], weights=[1, 2, 0.5, 1, 3]
+    )
+    r = random.Random(1)
+    for _ in range(5):
+        x = normalise([a + 0.05 * r.gauss(0, 1) for a in p.x0])
+        g = p.gradient(x)
+        auto = p.autograd_gradient(x)
+        assert sum(a * b for a, b in zip(g, x)) == pytest.approx(0.0, abs=1e-15)  # tangent
+        d = sum(a * b for a, b in zip(auto, x))
+        projected = [a - d * b for a, b in zip(auto, x)]  # autograd, projected on the tangent
+        assert projected == pytest.approx(g, abs=1e-14)
+        v = tangent(x, r)
+        h = 1e-5  # central difference of f along the geodesic through x in direction v
+        slope = (
+            p.objective(exp_map(x, [h * a for a in v]))
+            - p.objective(exp_map(x, [-h * a for a in v]))
+        ) / (2 * h)
+        assert slope == pytest.approx(sum(a * b for a, b in zip(g, v)), abs=1e-7)
+
+
+def test_numpy_backend_gives_the_same_loss_and_gradient() -> None:
+    pytest.importorskip("numpy")
+    a = SphericalMedian(n=50, seed=4, backend="python")
+    b = SphericalMedian(n=50, seed=4, backend="numpy")
+    assert b.backend == "numpy"
+    for x in a.check_points(4):
+        assert b.objective(x) == pytest.approx(a.objective(x), rel=1e-14)
+        assert b.autograd_gradient(x) == pytest.approx(a.autograd_gradient(x), abs=1e-14)
+
+
+# ------------------------------------------------------------------------- reference
+
+
+def test_points_symmetric_about_the_pole_have_the_pole_as_median() -> None:
+    rows = [[60.0, 60.0 * k] for k in range(6)] + [[50.0, 120.0 * k + 30.0] for k in range(3)]
+    p = SphericalMedian.from_points(rows)
+    ref = p.reference()
+    assert angle(ref.x, [0.0, 0.0, 1.0]) <= 1e-10
+    assert ref.details["converged"] is True
+    assert p.uniqueness()[0] is True
+    assert to_latlon(ref.x)[0] == pytest.approx(90.0, abs=1e-8)
+
+
+def test_reference_against_scipy_on_latitude_longitude() -> None:
+    optimize = pytest.importorskip("scipy.optimize")
+    p = SphericalMedian(n=9, seed=11)
+    ref = p.reference()
+
+    def f(z: list[float]) -> float:
+        return p.objective(from_latlon(z[0], z[1]))
+
+    lat, lon = to_latlon(p.x0)
+    res = optimize.minimize(
+        f, [lat, lon], method="Nelder-Mead",
+        options={"xatol": 1e-11, "fatol": 1e-15, "maxiter": 20000},
+    )  # fmt: skip
+    found = from_latlon(*res.x)
+    assert angle(found, ref.x) <= 1e-7
+    assert ref.loss <= p.objective(found) + 1e-14
+
+
+def test_a_heavy_point_is_the_median_and_the_vertex_test_says_so() -> None:
+    rows = [[10, 10], [20, 30], [15, 20], [12, 25], [25, 15]]
+    p = SphericalMedian.from_points(rows, weights=[10, 1, 1, 1, 1])
+    ref = p.reference()
+    assert ref.x == p.points[0]  # exactly: found by the vertex test
+    cert = p.certificate(ref.x)
+    assert cert["kind"] == "data_point" and cert["index"] == 0 and cert["optimal"] is True
+    assert cert["pull"] <= cert["point_weight"]
+    light = p.certificate(p.points[1])  # a light data point fails the test
+    assert light["optimal"] is False and "not optimal" in light["summary"]
+    result = p.solve()
+    assert p.assess(result.x)["matches"] is True
+
+
+def test_a_hemisphere_is_not_enough_for_uniqueness() -> None:
+    # three points 120° apart at latitude 5°: each one is a median (equal objectives)
+    p = SphericalMedian.from_points([[5.0, 0.0], [5.0, 120.0], [5.0, 240.0]])
+    unique, why = p.uniqueness()
+    assert unique is None and why.startswith("not known")
+    values = [p.objective(a) for a in p.points]
+    assert max(values) - min(values) <= 1e-15
+    assert values[0] < p.objective([0.0, 0.0, 1.0])  # the pole, their centre, is worse
+    for a in p.points:
+        cert = p.certificate(a)
+        assert cert["kind"] == "data_point" and cert["optimal"] is None
+        assert "locally optimal" in cert["summary"]
+
+
+# ----------------------------------------------------------------------------- solve
+
+
+def test_default_solve_matches_the_reference() -> None:
+    p = get_problem("spherical-median")
+    result = p.solve()
+    assert result.converged and result.steps <= 100
+    assert abs(math.hypot(*result.x) - 1.0) <= 1e-15
+    judged = p.assess(result.x)
+    assert judged["matches"] is True, judged["match"]
+    assert judged["distance"] <= 1e-8
+    assert judged["certificate"]["unique"] is True
+    assert p.settings_for()["optimizer"] == "gd"
+
+
+def test_an_optimizer_in_r3_is_projected_back_to_the_sphere() -> None:
+    p = SphericalMedian(n=60, seed=2, distribution="cluster-with-outliers")
+    result = p.solve("lbfgs")
+    assert abs(math.hypot(*result.x) - 1.0) <= 1e-15
+    assert p.assess(result.x)["matches"] is True
+
+
+def test_a_start_off_the_sphere_is_normalised_for_the_riemannian_steps() -> None:
+    p = SphericalMedian(n=30)
+    result = p.solve(x0=[0.0, 0.0, 2.0])  # gd on Sphere(3) needs a unit start
+    assert result.converged and p.assess(result.x)["matches"] is True
+
+
+def test_components_give_latitude_and_longitude() -> None:
+    p = SphericalMedian(n=5)
+    x = from_latlon(-33.9, 151.2)
+    comps = {c["name"]: c for c in p.components(x)}
+    assert comps["latitude"]["value"] == pytest.approx(-33.9, abs=1e-12)
+    assert comps["longitude"]["value"] == pytest.approx(151.2, abs=1e-12)
+    assert comps["latitude"]["unit"] == "deg"
+    assert [c["name"] for c in p.components(x)][:3] == ["x", "y", "z"]
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def test_files_of_latitude_longitude_or_unit_vectors(tmp_path: Path) -> None:
+    named = tmp_path / "named.csv"
+    named.write_text("lon,lat,w\n20,10,1\n30,20,2\n25,15,1\n")
+    p = SphericalMedian(points=named)
+    assert p.n == 3 and p.weights == [1.0, 2.0, 1.0] and p.format == "latlon"
+    assert p.points[1] == pytest.approx(from_latlon(20.0, 30.0), abs=1e-15)
+    assert "lat/lon in degrees" in p.data_summary()
+    plain = tmp_path / "plain.txt"
+    plain.write_text("10 20\n20 30\n15 25\n")
+    assert SphericalMedian(points=plain).points[0] == pytest.approx(from_latlon(10, 20))
+    np = pytest.importorskip("numpy")
+    xyz = tmp_path / "xyz.npy"
+    np.save(xyz, np.array([[2.0, 0.0, 0.0], [0.0, 3.0, 0.0], [1.0, 1.0, 1.0]]))
+    q = SphericalMedian(points=xyz)
+    assert q.format == "xyz" and q.points[0] == [1.0, 0.0, 0.0]
+    assert q.data_summary().startswith("3 points on the unit sphere from ")
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("lat,lon\n10,20\n95,3\n", "point 2 (counting from 1): latitude 95 is outside [-90, 90]"),
+        ("1,2,3\n0,0,0\n", "point 2 (counting from 1) is the zero vector"),
+        ("lat,lon\n10,nan\n", "not finite"),
+        ("a,b,c,d\n1,2,3,4\n", "give two columns lat,lon"),
+    ],
+)
+def test_a_bad_file_is_one_line_and_exit_2(tmp_path: Path, text: str, words: str) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(text)
+    result = runner.invoke(app, ["solve", "spherical-median", "--points", str(bad)])
+    assert result.exit_code == 2
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and str(bad) in lines[0] and words in lines[0], result.stderr
+    with pytest.raises(InputError):
+        SphericalMedian(points=bad)
+
+
+# ---------------------------------------------------------------- round trip, drawing
+
+
+def test_to_dict_and_from_dict_round_trip(tmp_path: Path) -> None:
+    for p in (
+        SphericalMedian(n=30, seed=7, distribution="hemisphere", x0=[0.0, 0.0, 1.0]),
+        SphericalMedian.from_points([[1, 2], [3, 4], [5, 7]], weights=[1, 2, 3]),
+    ):
+        doc = json.loads(json.dumps(p.to_dict()))
+        q = problem_from_dict(doc)
+        assert isinstance(q, SphericalMedian) and q.points == p.points and q.x0 == p.x0
+        assert q.weights == p.weights and q.objective(q.x0) == p.objective(p.x0)
+        assert q.data_summary() == p.data_summary()
+
+
+def test_drawing_the_data_and_the_median() -> None:
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    p = SphericalMedian(n=25, distribution="cluster-with-outliers")
+    fig, ax = plt.subplots()
+    try:
+        drawn = p.draw(ax, p.x0)
+        assert drawn and p.has_scene and p.plot_xy(p.x0) is not None
+        marks = p.draw_estimate(ax, p.x0, color="C1", label="median")
+        assert len(marks) == 1 and marks[0].get_label() == "median"
+        far = [-v for v in p.x0]  # the far side: drawn hollow
+        assert p.draw_estimate(ax, far, color="C1")[0].get_markerfacecolor() == "none"
+        assert all(-1.0 <= v <= 1.0 for v in p.plot_xy(sphere_point(random.Random(3))) or ())
+    finally:
+        plt.close(fig)
+
+
+# ------------------------------------------------------------------------------- CLI
+
+
+def test_cli_check_passes_with_the_riemannian_checks() -> None:
+    result = runner.invoke(app, ["check", "spherical-median", "--n", "50", "--json"])
+    assert result.exit_code == 0, result.stdout
+    doc = json.loads(result.stdout)
+    assert doc["passed"] and doc["riemannian"]["manifold"] == "sphere(3)"
+    assert all(row["passed"] for row in doc["riemannian"]["gradient"])
+
+
+def test_cli_solve_reports_latitude_longitude_and_a_match() -> None:
+    result = runner.invoke(app, ["solve", "spherical-median", "--n", "80", "--json"])
+    assert result.exit_code == 0, result.stdout
+    doc = json.loads(result.stdout)
+    assert doc["matches_reference"] is True
+    names = [c["name"] for c in doc["components"]]
+    assert names == ["x", "y", "z", "latitude", "longitude"]
+    assert doc["data"].startswith("80 points on the unit sphere, generated with n=80")
+
+
+def test_registered_and_options_checked() -> None:
+    p = get_problem("spherical-median", n=4)
+    assert isinstance(p, SphericalMedian) and p.dim == 3 and p.n == 4
+    with pytest.raises(InputError, match="did you mean cluster"):
+        get_problem("spherical-median", distribution="clustr")

@@ -142,8 +142,8 @@ import geograd.functional as F
 from geograd import Tensor
 from geograd.errors import InputError
 
-from .base import Option, Problem, Reference, bounding_box, draw_circle
-from .data import extent, load_points, xy_columns
+from .base import Option, Reference, bounding_box, draw_circle
+from .lifecycle import Data, DataShape, PointProblem
 from .scaling import Frame, Normalised, times_pow2
 
 #: The algebraic fits, in the order they are reported; ``hyper`` is the default x0.
@@ -167,7 +167,7 @@ _ROOT_RTOL = 1e-12
 _ROOT_ITER = 50
 
 
-class CircleFitCore(Problem):
+class CircleFitCore(PointProblem):
     """The circle fit's mathematics over the points as they are given (see the module
     docstring); :class:`CircleFit`, the public class, runs it on a copy of the points
     centred and scaled to unit size (see :mod:`geograd.problems.scaling`)."""
@@ -217,10 +217,7 @@ class CircleFitCore(Problem):
         ),
     )
 
-    # Points given in code (from_points) instead of generated or loaded, and what to call
-    # their source in messages (the public class's unit copy names the user's).
-    _given: list[list[float]] | None = None
-    _given_source = "given"
+    data_shape = DataShape(dim=2, min_points=3)
 
     component_names = ("centre x", "centre y", "radius")
     reference_modules = ("numpy", "scipy.optimize")
@@ -228,24 +225,14 @@ class CircleFitCore(Problem):
 
     # ------------------------------------------------------------------ data
 
-    def setup(self) -> None:
+    def generate(self, rng: random.Random) -> Data:
         s = self.settings
-        if self._given is not None:
-            xs, ys = self._given
-            self.source = self._given_source
-        elif s["points"] is not None:
-            ps = load_points(s["points"], weights=False, dim=2, min_points=3)
-            xs, ys = ps.columns()
-            self.source = str(s["points"])
-        else:
-            xs, ys = generate(random.Random(s["seed"]), s["n"], s["arc"], s["noise"])
-            self.source = "generated"
-        self.set_data(xs, ys)
+        return Data(list(generate(rng, s["n"], s["arc"], s["noise"])))
 
-    def set_data(self, xs: Sequence[float], ys: Sequence[float]) -> None:
-        """Install the points (coordinate lists); fewer than 3 or collinear is an input error."""
-        where = self._install(xs, ys)
-        self._scale = extent([self.xs, self.ys])
+    def set_data(self, data: Data) -> None:
+        """Install the points; fewer than 3 or collinear is an input error."""
+        self.install(data)
+        where = self.name if self.source == "generated" else f"{self.name} ({self.source})"
         m = _moments(self.xs, self.ys)
         # Points on a line (all of them, to rounding) fit no circle: the algebraic fits
         # divide by the determinant of their covariance, the geometric fit runs to R = ∞.
@@ -260,22 +247,10 @@ class CircleFitCore(Problem):
         self._fits: dict[str, list[float]] | None = None
         self._curvature: tuple[float, float] | None = None
 
-    def _install(self, xs: Sequence[float], ys: Sequence[float]) -> str:
-        """Check and install the user's points (the attributes both classes keep): fewer
-        than 3 is an input error. Returns where they came from, for messages."""
-        self.xs = [float(v) for v in xs]
-        self.ys = [float(v) for v in ys]
-        self.n = len(self.xs)
-        self.columns = [self.xs, self.ys]
-        where = f"{self.name} ({self.source})" if self.source != "generated" else self.name
-        if len(self.ys) != self.n:
-            raise InputError(f"{where}: {self.n} x-coordinates but {len(self.ys)} y-coordinates")
-        if self.n < 3:
-            raise InputError(f"{where}: {self.n} point(s); a circle fit needs at least 3")
-        if not all(math.isfinite(v) for v in self.xs + self.ys):
-            raise InputError(f"{where}: the points must be finite numbers")
-        self._reference = None
-        return where
+    def install(self, data: Data) -> None:
+        """Install the points as columns and as ``xs``, ``ys``."""
+        super().install(data)
+        self.xs, self.ys = self.columns
 
     @classmethod
     def from_points(
@@ -285,16 +260,11 @@ class CircleFitCore(Problem):
         **options: Any,
     ) -> CircleFitCore:
         """A circle-fit problem over the given (x, y) points, e.g. for scripts and tests."""
-        return cls._from_given(xy_columns(points, "circle-fit"), x0=x0, **options)
+        return cls.given(points, x0=x0, **options)
 
     @property
     def dim(self) -> int:
         return 3
-
-    @property
-    def scale(self) -> float:
-        """The data's extent: the larger side of its bounding box."""
-        return self._scale
 
     def algebraic_fits(self) -> dict[str, list[float]]:
         """The kasa, taubin and hyper fits as [cx, cy, R] (see the module docstring)."""
@@ -501,24 +471,6 @@ class CircleFitCore(Problem):
 
     # ------------------------------------------------------------- describing
 
-    def to_dict(self) -> dict[str, Any]:
-        """Name, options, n, dim, x0, and ``data`` (where the points came from; the points
-        themselves when they were given in code, so that :meth:`from_dict` rebuilds it)."""
-        out = super().to_dict()
-        out["data"] = {"source": self.source, "n": self.n}
-        if self.source == "given":
-            out["data"]["points"] = [[x, y] for x, y in zip(self.xs, self.ys)]
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CircleFitCore:
-        info = data.get("data") or {}
-        options = dict(data.get("options", {}))
-        if info.get("source") == "given":
-            options.pop("points", None)
-            return cls.from_points(info["points"], x0=data.get("x0"), **options)
-        return cls(x0=data.get("x0"), **cls.options_from_dict(data))
-
     # ------------------------------------------------------------------ drawing
 
     def plot_xy(self, x: Sequence[float]) -> tuple[float, float] | None:
@@ -622,13 +574,13 @@ class CircleFit(Normalised, CircleFitCore):
     loss_power = 2
     objective_words = "sum of squared distances to the circle"
 
-    def set_data(self, xs: Sequence[float], ys: Sequence[float]) -> None:
-        """Install the points (coordinate lists) and build the unit copy; fewer than 3 or
-        collinear points are an input error."""
-        self._install(xs, ys)
+    def set_data(self, data: Data) -> None:
+        """Install the points and build the unit copy; fewer than 3 or collinear points are
+        an input error."""
+        self.install(data)
         self.frame = Frame.fit(self.columns)
-        unit_columns = self.frame.columns_to_unit(self.columns)
-        self.unit = self.make_unit(CircleFitCore, unit_columns, _given_source=self.source)
+        unit = Data(self.frame.columns_to_unit(self.columns))
+        self.unit = self.make_unit(CircleFitCore, unit, _given_source=self.source)
         self._moments = self.unit._moments  # the unit copy's (a centred, unit-sized frame)
         self.refuse_unrepresentable()
 
@@ -636,11 +588,6 @@ class CircleFit(Normalised, CircleFitCore):
         """(cx, cy) map as a point of the plane, R as a length."""
         k = self.frame.exponent
         return [(self.frame.centre[0], k), (self.frame.centre[1], k), (0.0, k)]
-
-    @property
-    def scale(self) -> float:
-        """The data's extent: the larger side of its bounding box."""
-        return self.extent
 
     def algebraic_fits(self) -> dict[str, list[float]]:
         """The kasa, taubin and hyper fits as [cx, cy, R] (see the module docstring)."""

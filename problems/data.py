@@ -444,15 +444,6 @@ def as_columns(points: Sequence[Sequence[float]]) -> list[list[float]]:
     return [[float(p[j]) for p in points] for j in range(d)]
 
 
-def xy_columns(points: Sequence[Sequence[float]], owner: str) -> list[list[float]]:
-    """Plane points (rows) as ``[xs, ys]``; a point without exactly 2 coordinates is an
-    input error naming ``owner``."""
-    rows = [[float(v) for v in p] for p in points]
-    if any(len(p) != 2 for p in rows):
-        raise InputError(f"{owner}: each point needs 2 coordinates (x, y)")
-    return [[p[0] for p in rows], [p[1] for p in rows]]
-
-
 # --------------------------------------------------------- random.Random's numbers, in bulk
 
 

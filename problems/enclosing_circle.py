@@ -217,13 +217,13 @@ from geograd.errors import InputError
 from .base import (
     Component,
     Option,
-    Problem,
     Reference,
     bounding_box,
     draw_circle,
 )
 from .continuation import EPS, ROUNDING_FLOOR
-from .data import extent, load_points, xy_columns
+from .data import extent
+from .lifecycle import Data, DataShape, PointProblem
 from .scaling import Frame, Normalised, times_pow2
 
 DISTRIBUTIONS = ("uniform", "gaussian", "disc")
@@ -257,7 +257,7 @@ RESERVE = 200
 RESTART_RTOL = 1e-13
 
 
-class EnclosingCircleCore(Problem):
+class EnclosingCircleCore(PointProblem):
     """The enclosing circle's mathematics over the points as they are given (see the module
     docstring); :class:`EnclosingCircle`, the public class, runs it on a copy of the
     points centred and scaled to unit size (see :mod:`geograd.problems.scaling`)."""
@@ -314,8 +314,7 @@ class EnclosingCircleCore(Problem):
         ),
     )
 
-    # Points given in code (from_points) instead of generated or loaded: the columns.
-    _given: Sequence[Sequence[float]] | None = None
+    data_shape = DataShape(dim="dim")
 
     component_names = ("centre x", "centre y")
     optimum_unique = True
@@ -323,31 +322,14 @@ class EnclosingCircleCore(Problem):
 
     # ------------------------------------------------------------------ data
 
-    def setup(self) -> None:
+    def generate(self, rng: random.Random) -> Data:
         s = self.settings
-        d = s["dim"]
-        if self._given is not None:
-            columns = [list(c) for c in self._given]
-            self.source = "given"
-        elif s["points"] is not None:
-            ps = load_points(s["points"], weights=False)
-            if ps.dim != d:
-                hint = "" if d != 2 else f" (give --dim {ps.dim} for these points)"
-                raise InputError(
-                    f"{s['points']}: points have {ps.dim} coordinate{'s' if ps.dim != 1 else ''}; "
-                    f"this problem needs {d}{hint}"
-                )
-            columns = ps.columns()
-            self.source = str(s["points"])
-        else:
-            columns = generate(random.Random(s["seed"]), s["n"], s["distribution"], d)
-            self.source = "generated"
-        self.set_data(*columns)
+        return Data(generate(rng, s["n"], s["distribution"], s["dim"]))
 
-    def set_data(self, *columns: Sequence[float]) -> None:
-        """Install the points (one coordinate list per dimension: xs, ys, ...) and build the
-        hull (:func:`candidate_points`) and the engine's tensors."""
-        self._install(columns)
+    def set_data(self, data: Data) -> None:
+        """Install the points and build the hull (:func:`candidate_points`) and the engine's
+        tensors."""
+        self.install(data)
         self.hull_points = candidate_points(self.rows)
         self._use(self.hull_points if self.settings["hull"] else self.rows)
         self._extent = extent(self.columns)
@@ -360,25 +342,16 @@ class EnclosingCircleCore(Problem):
         self._ucols = [[p[j] for p in self._urows] for j in range(self.d)]
         self._tcols = [self.as_data(c) for c in self._ucols]
 
-    def _install(self, columns: Sequence[Sequence[float]]) -> None:
-        """Check and install the user's points (the attributes both classes keep)."""
-        d = int(self.settings["dim"])
-        if len(columns) != d:
-            raise InputError(f"{self.name}: points of {len(columns)} coordinates; --dim is {d}")
-        self.columns = [[float(v) for v in c] for c in columns]
-        self.d = d
-        self.n = len(self.columns[0]) if d else 0
-        if self.n == 0 or any(len(c) != self.n for c in self.columns):
-            raise InputError(f"{self.name}: give at least one point, each with {d} coordinates")
-        if not all(math.isfinite(v) for c in self.columns for v in c):
-            raise InputError(f"{self.name}: the points must be finite numbers")
+    def install(self, data: Data) -> None:
+        """Install the points as columns and as rows."""
+        super().install(data)
         self.rows = list(zip(*self.columns))
-        self._reference = None
 
     @property
     def xs(self) -> list[float]:
         """The first coordinates of the points."""
-        return self.columns[0]
+        xs: list[float] = self.columns[0]
+        return xs
 
     @property
     def ys(self) -> list[float]:
@@ -394,20 +367,11 @@ class EnclosingCircleCore(Problem):
     ) -> EnclosingCircleCore:
         """An enclosing-circle problem over the given points (rows of ``dim`` coordinates,
         2 by default), for scripts and tests."""
-        d = cls.option("dim").parse(options.get("dim"), cls.name)
-        d = 2 if d is None else d
-        if d == 2:
-            columns = xy_columns(points, "enclosing-circle")
-        else:
-            rows = [[float(v) for v in p] for p in points]
-            if any(len(p) != d for p in rows):
-                raise InputError(f"enclosing-circle: each point needs {d} coordinates (--dim {d})")
-            columns = [[p[j] for p in rows] for j in range(d)]
-        return cls._from_given(columns, x0=x0, **options)
+        return cls.given(points, x0=x0, **options)
 
     @property
     def dim(self) -> int:
-        return int(getattr(self, "d", self.settings["dim"]))
+        return int(self.settings["dim"])
 
     @classmethod
     def item_bytes(cls, settings: dict[str, Any]) -> float | None:
@@ -647,23 +611,8 @@ class EnclosingCircleCore(Problem):
 
     # ------------------------------------------------------------- describing
 
-    def to_dict(self) -> dict[str, Any]:
-        """Name, options, n, dim, x0, and ``data`` (where the points came from; the points
-        themselves when they were given in code, so that :meth:`from_dict` rebuilds it)."""
-        out = super().to_dict()
-        out["data"] = {"source": self.source, "n": self.n, "hull_vertices": len(self.hull_points)}
-        if self.source == "given":
-            out["data"]["points"] = [list(p) for p in self.rows]
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> EnclosingCircleCore:
-        info = data.get("data") or {}
-        options = dict(data.get("options", {}))
-        if info.get("source") == "given":
-            options.pop("points", None)
-            return cls.from_points(info["points"], x0=data.get("x0"), **options)
-        return cls(x0=data.get("x0"), **cls.options_from_dict(data))
+    def data_facts(self) -> dict[str, Any]:
+        return {"hull_vertices": len(self.hull_points)}
 
     # ------------------------------------------------------------------ drawing
 
@@ -766,13 +715,13 @@ class EnclosingCircle(Normalised, EnclosingCircleCore):
 
     objective_words = "radius"
 
-    def set_data(self, *columns: Sequence[float]) -> None:
-        """Install the points (one coordinate list per dimension) and build the unit copy
-        (centred: far from the origin, the data's middle is its origin)."""
-        self._install(columns)
+    def set_data(self, data: Data) -> None:
+        """Install the points and build the unit copy (centred: far from the origin, the
+        data's middle is its origin)."""
+        self.install(data)
         self.frame = Frame.fit(self.columns)
         unit_columns = self.frame.columns_to_unit(self.columns)
-        self.unit = self.make_unit(EnclosingCircleCore, tuple(unit_columns))
+        self.unit = self.make_unit(EnclosingCircleCore, Data(unit_columns))
         # The hull is found on the unit copy (where its cross products cannot overflow)
         # and reported as the user's own points.
         user_point = dict(zip(zip(*unit_columns), self.rows))

@@ -122,8 +122,9 @@ import geograd.functional as F
 from geograd import Tensor
 from geograd.errors import InputError
 
-from .base import Option, Problem, Reference, bounding_box, check_points_near
-from .data import _default_names, extent, load_points
+from .base import Option, Reference, bounding_box, check_points_near
+from .data import as_columns
+from .lifecycle import Data, DataShape, PointProblem
 from .median import LR_IN_LENGTHS, VERTEX_RTOL, GeometricMedianCore, generate, weiszfeld
 from .scaling import Frame, Normalised
 
@@ -138,7 +139,7 @@ PLAIN_STEP = ("sgd", "momentum", "nag")
 DEFAULT_OPTIMIZER = "lbfgs"
 
 
-class FermatPointCore(Problem):
+class FermatPointCore(PointProblem):
     """The Fermat point's mathematics over the vertices as they are given (see the module
     docstring); :class:`FermatPoint`, the public class, runs it on a copy of the
     triangle centred and scaled to unit size (see :mod:`geograd.problems.scaling`)."""
@@ -166,9 +167,10 @@ class FermatPointCore(Problem):
         ),
     )
 
-    # Vertices given in code (from_points) instead of generated or loaded.
-    _given: list[list[float]] | None = None
-
+    data_shape = DataShape(
+        what="triangle file", min_points=3, count=3, count_words="a triangle has",
+        count_hint=" (for more points use the median problem)", keep_points=True,
+    )  # fmt: skip
     data_items = "vertices"
     reference_modules = ("numpy",)
     # Three points: off a line the sum of distances is strictly convex; on one, the
@@ -178,74 +180,27 @@ class FermatPointCore(Problem):
 
     # ------------------------------------------------------------------ data
 
-    def setup(self) -> None:
-        s = self.settings
-        if self._given is not None:
-            rows = self._given
-            names = _default_names(len(rows[0]))
-            self.source = "given"
-        elif s["points"] is not None:
-            ps = load_points(s["points"], weights=False, min_points=3, what="triangle file")
-            if ps.n != 3:
-                raise InputError(
-                    f"{s['points']}: {ps.n} points; a triangle has exactly 3 "
-                    "(for more points use the median problem)"
-                )
-            rows = [list(p) for p in ps.points]
-            names = ps.names
-            self.source = str(s["points"])
-        else:
-            rows = draw_triangle(random.Random(s["seed"]), s["case"])
-            names = _default_names(2)
-            self.source = "generated"
-        self.set_data(rows, names)
+    def generate(self, rng: random.Random) -> Data:
+        return Data(as_columns(draw_triangle(rng, self.settings["case"])))
 
-    def set_data(self, rows: Sequence[Sequence[float]], names: Sequence[str] | None = None) -> None:
-        """Install the three vertices (rows)."""
-        pts = self._install(rows, names)
+    def set_data(self, data: Data) -> None:
+        """Install the three vertices."""
+        self.install(data)
         # The median of the same points: its distances, vertex test and Weiszfeld are reused.
-        self.median = GeometricMedianCore.from_points(pts, backend=self.backend_request)
-        self._scale = extent(self.columns)
+        self.median = GeometricMedianCore.from_points(self.points, backend=self.backend_request)
         self._length: float | None = None
 
-    def _install(
-        self, rows: Sequence[Sequence[float]], names: Sequence[str] | None
-    ) -> list[list[float]]:
-        """Check and install the user's vertices and axis names (the attributes both classes
-        keep); returns the vertices as rows of floats."""
-        pts = [[float(v) for v in p] for p in rows]
-        if len(pts) != 3:
-            raise InputError(f"{self.name}: a triangle has 3 vertices, got {len(pts)}")
-        self.d = len(pts[0])
-        if self.d == 0 or any(len(p) != self.d for p in pts):
-            raise InputError(f"{self.name}: vertices must have the same, nonzero dimension")
-        if any(not math.isfinite(v) for p in pts for v in p):
-            raise InputError(f"{self.name}: vertex coordinates must be finite")
-        self.n = 3
-        self.points = [tuple(p) for p in pts]
-        self.columns = [[p[j] for p in pts] for j in range(self.d)]
-        self.names = tuple(names) if names is not None else _default_names(self.d)
-        self._reference = None
-        return pts
+    def install(self, data: Data) -> None:
+        """Install the vertices as columns and as rows (``points``)."""
+        super().install(data)
+        self.points = list(zip(*self.columns))
 
     @classmethod
     def from_points(
         cls, points: Sequence[Sequence[float]], x0: Sequence[float] | None = None
     ) -> FermatPointCore:
         """The Fermat point problem of the given three vertices, e.g. for scripts and tests."""
-        rows = [[float(v) for v in p] for p in points]
-        if len(rows) != 3:
-            raise InputError(f"fermat: a triangle has 3 vertices, got {len(rows)}")
-        return cls._from_given(rows, x0=x0)
-
-    @property
-    def dim(self) -> int:
-        return self.d
-
-    @property
-    def scale(self) -> float:
-        """The largest coordinate extent of the triangle (1 when the vertices coincide)."""
-        return self._scale
+        return cls.given(points, x0=x0)
 
     @property
     def length(self) -> float:
@@ -410,25 +365,6 @@ class FermatPointCore(Problem):
 
     # ------------------------------------------------------------- describing
 
-    def to_dict(self) -> dict[str, Any]:
-        """Name, options, n, dim, x0 and ``data``: where the vertices came from, and the
-        vertices themselves (three points are cheap; a given triangle is rebuilt from them)."""
-        out = super().to_dict()
-        out["data"] = {
-            "source": self.source,
-            "dim": self.d,
-            "columns": list(self.names),
-            "points": [list(p) for p in self.points],
-        }
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FermatPointCore:
-        info = data.get("data") or {}
-        if info.get("source") == "given":
-            return cls.from_points(info["points"], x0=data.get("x0"))
-        return cls(x0=data.get("x0"), **cls.options_from_dict(data))
-
     # ---------------------------------------------------------------- drawing
 
     def _xy(self, p: Sequence[float]) -> tuple[float, float]:
@@ -537,17 +473,12 @@ class FermatPoint(Normalised, FermatPointCore):
 
     objective_words = "sum of distances to the vertices"
 
-    def set_data(self, rows: Sequence[Sequence[float]], names: Sequence[str] | None = None) -> None:
-        """Install the three vertices (rows) and build the unit copy."""
-        pts = self._install(rows, names)
+    def set_data(self, data: Data) -> None:
+        """Install the three vertices and build the unit copy."""
+        self.install(data)
         self.frame = Frame.fit(self.columns)
-        self.unit = self.make_unit(FermatPointCore, [self.frame.point_to_unit(p) for p in pts])
+        self.unit = self.make_unit(FermatPointCore, Data(self.frame.columns_to_unit(self.columns)))
         self.refuse_unrepresentable()
-
-    @property
-    def scale(self) -> float:
-        """The largest coordinate extent of the triangle (1 when the vertices coincide)."""
-        return self.extent
 
     @property
     def length(self) -> float:

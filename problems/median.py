@@ -142,16 +142,16 @@ from geograd import backend as B
 from geograd.errors import InputError
 
 from . import chunked as C
-from .base import Option, Problem, Reference, bounding_box, check_points_near
+from .base import Option, Reference, bounding_box, check_points_near
 from .data import (
     NumpyRandom,
     _default_names,
-    as_columns,
     column_range,
     extent,
     is_array,
     numpy_mirrors_random,
 )
+from .lifecycle import Data, DataShape, PointProblem
 from .scaling import Frame, Normalised, times_pow2, weight_exponent
 
 #: Rounding slack of the exact data-point test ||R_k|| <= w_k (relative to w_k).
@@ -207,7 +207,7 @@ def _persist_words(persist: bool, room: int | None) -> str:
     )
 
 
-class GeometricMedianCore(Problem):
+class GeometricMedianCore(PointProblem):
     """The median's mathematics over its data as they are given (see the module docstring).
 
     :class:`GeometricMedian`, the public class, keeps the user's data and runs all of
@@ -259,51 +259,43 @@ class GeometricMedianCore(Problem):
         ),
     )
 
-    # Points given in code (from_points) instead of generated or loaded.
-    _given: tuple[list[list[float]], Sequence[float] | None] | None = None
+    data_shape = DataShape(weights=True, arrays=True)
 
     reference_modules = ("numpy",)
 
     # ------------------------------------------------------------------ data
 
-    def setup(self) -> None:
+    def acquire(self) -> Data:
+        """As for every problem over points (given, loaded, generated), with the backend
+        decided first: by the given points' number, or dask for a file read lazily."""
         s = self.settings
-        weights: Any
-        columns: Any
-        given = self._given
-        if given is not None:
-            columns, weights = given
-            names = _default_names(len(columns))
-            self.source = "given"
-            n = len(columns[0]) if len(columns) else 0
-            s.update(n=n, dim=len(columns))
-            self.decide_backend(n)
-        elif s["points"] is not None and self.backend_request == "dask":
+        if self._given is None and s["points"] is not None and self.backend_request == "dask":
             self.decide_backend(None)
-            columns, weights, names = self._open_chunked(s["points"])
             self.source = str(s["points"])
-        elif s["points"] is not None:
-            ps = self.load_points(s["points"])  # in the backend decided for its size
-            columns = ps.data if ps.is_array else ps.columns()
-            weights, names = ps.weights, ps.names
-            self.source = str(s["points"])
-        else:
-            n, d = s["n"], s["dim"]
-            if self.decide_backend(n) in ("numpy", "dask"):
-                columns, weights = generate_arrays(
-                    s["seed"], n, d, s["distribution"], s["weights"] == "random"
-                )
-                if self.backend == "dask":  # drawn here, then held by the cluster
-                    columns, weights = self._to_cluster(columns, weights)
-            else:
-                r = random.Random(s["seed"])
-                columns = generate(r, n, d, s["distribution"])
-                weights = None
-                if s["weights"] == "random":
-                    weights = [r.uniform(0.1, 1.0) for _ in range(n)]
-            names = _default_names(d)
-            self.source = "generated"
-        self.set_data(columns, weights, names)
+            return Data(*self._open_chunked(s["points"]))
+        data = super().acquire()
+        if self._given is not None:
+            n = len(data.columns[0]) if len(data.columns) else 0
+            s.update(n=n, dim=len(data.columns))
+            self.decide_backend(n)
+        return data
+
+    def generate(self, rng: random.Random) -> Data:
+        """n points (and random weights) from ``rng``, or on the numpy and dask backends
+        the same numbers drawn in bulk from the seed (:func:`generate_arrays`)."""
+        s = self.settings
+        n, d = s["n"], s["dim"]
+        if self.decide_backend(n) in ("numpy", "dask"):
+            columns, weights = generate_arrays(
+                s["seed"], n, d, s["distribution"], s["weights"] == "random"
+            )
+            if self.backend == "dask":  # drawn here, then held by the cluster
+                columns, weights = self._to_cluster(columns, weights)
+            return Data(columns, weights)
+        columns = generate(rng, n, d, s["distribution"])
+        if s["weights"] == "random":
+            return Data(columns, [rng.uniform(0.1, 1.0) for _ in range(n)])
+        return Data(columns)
 
     # ------------------------------------------------------------- the dask backend
 
@@ -378,25 +370,17 @@ class GeometricMedianCore(Problem):
             return [float(v) for v in self.columns[:, k].tolist()]
         return [float(v) for v in self.points[k]]
 
-    def set_data(
-        self,
-        columns: Sequence[Sequence[float]] | Any,
-        weights: Sequence[float] | Any | None = None,
-        names: Sequence[str] | None = None,
-    ) -> None:
+    def set_data(self, data: Data) -> None:
         """Install data given column by column (``columns[j][i]`` = coordinate j of point i;
         a (d, n) array on the numpy and dask backends)."""
-        self._install_columns(columns)
-        self.weights = self._checked_weights(weights)
+        self.install(data)
+        self.weights = self._checked_weights(data.weights)
         if self.weights is None:
             self.total_weight = float(self.n)
         elif self.arrays:
             self.total_weight = float(self.weights.sum())
         else:
             self.total_weight = math.fsum(self.weights)
-        self.names = (
-            tuple(names) if names is not None else tuple(f"x{j + 1}" for j in range(self.d))
-        )
         # The engine's view of the data, built once: one constant Tensor per coordinate.
         self._coords = tuple(self.as_data(c) for c in self.columns)
         self._w = None if self.weights is None else self.as_data(self.weights)
@@ -424,6 +408,13 @@ class GeometricMedianCore(Problem):
         if isinstance(self.columns, list):
             return self._points
         return self.columns.T
+
+    def install(self, data: Data) -> None:
+        """Install the points (:meth:`_install_columns`: lists, or arrays kept as they are)
+        and their names."""
+        self._install_columns(data.columns)
+        self.names = tuple(data.names) if data.names is not None else _default_names(self.d)
+        self._reference = None
 
     def _install_columns(self, columns: Sequence[Sequence[float]] | Any) -> None:
         """Check and install the user's points, given column by column: ``columns``, ``d``
@@ -509,21 +500,7 @@ class GeometricMedianCore(Problem):
         """A median problem over the given points (rows; or an (n, d) array, kept as one on
         the numpy backend), e.g. for scripts and tests; its data in ``backend`` (see
         :class:`~geograd.problems.base.Problem`)."""
-        if is_array(points) and getattr(points, "ndim", 0) == 2:
-            if not points.shape[0] or not points.shape[1]:  # type: ignore[attr-defined]
-                raise InputError("median: no points")
-            return cls._from_given((points.T, weights), x0=x0, backend=backend)  # type: ignore[attr-defined]
-        rows = [[float(v) for v in p] for p in points]
-        if not rows or not rows[0]:
-            raise InputError("median: no points")
-        d = len(rows[0])
-        if any(len(p) != d for p in rows):
-            raise InputError("median: points of different dimensions")
-        return cls._from_given((as_columns(rows), weights), x0=x0, backend=backend)
-
-    @property
-    def dim(self) -> int:
-        return self.d
+        return cls.given(points, x0=x0, weights=weights, backend=backend)
 
     @property
     def scale(self) -> float:
@@ -832,32 +809,8 @@ class GeometricMedianCore(Problem):
 
     # ------------------------------------------------------------- describing
 
-    def to_dict(self) -> dict[str, Any]:
-        """Name, options, n, dim, x0, and ``data`` (where the points came from; the points
-        themselves when they were given in code, so that :meth:`from_dict` rebuilds it)."""
-        out = super().to_dict()
-        out["data"] = {
-            "source": self.source,
-            "n": self.n,
-            "dim": self.d,
-            "weighted": self.weights is not None,
-            "columns": list(self.names),
-        }
-        if self.source == "given":
-            if self.arrays:
-                out["data"]["points"] = self.columns.T.tolist()
-                out["data"]["weights"] = None if self.weights is None else self.weights.tolist()
-            else:
-                out["data"]["points"] = [list(p) for p in self.points]
-                out["data"]["weights"] = self.weights
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> GeometricMedianCore:
-        info = data.get("data") or {}
-        if info.get("source") == "given":
-            return cls.from_points(info["points"], info.get("weights"), x0=data.get("x0"))
-        return cls(x0=data.get("x0"), **cls.options_from_dict(data))
+    def data_facts(self) -> dict[str, Any]:
+        return {"weighted": self.weights is not None}
 
     def plot_xy(self, x: Sequence[float]) -> tuple[float, float] | None:
         """The first two coordinates (the drawing is the x-y plane; 1-D data lies on y = 0)."""
@@ -941,19 +894,14 @@ class GeometricMedian(Normalised, GeometricMedianCore):
 
     objective_words = "mean distance to the points"
 
-    def set_data(
-        self,
-        columns: Sequence[Sequence[float]] | Any,
-        weights: Sequence[float] | Any | None = None,
-        names: Sequence[str] | None = None,
-    ) -> None:
+    def set_data(self, data: Data) -> None:
         """Install data given column by column (``columns[j][i]`` = coordinate j of point i;
         a (d, n) array on the numpy backend) and build the unit copy the mathematics run
         on (on numpy, the very arrays when centring and scaling change nothing)."""
-        self._install_columns(columns)
+        self.install(data)
         if not self._finite_columns():
             raise InputError(f"{self.name}: the point coordinates must be finite numbers")
-        w = self._checked_weights(weights)
+        w = self._checked_weights(data.weights)
         self.weights = w
         unit_weights: Any = None
         if w is not None:
@@ -976,15 +924,10 @@ class GeometricMedian(Normalised, GeometricMedianCore):
         else:
             self._weight_exponent = 0
             self.total_weight = float(self.n)
-        self.names = (
-            tuple(names) if names is not None else tuple(f"x{j + 1}" for j in range(self.d))
-        )
-        self._reference = None
         self._scans = {}
         self.frame = Frame.fit(self.columns)
-        self.unit = self.make_unit(
-            GeometricMedianCore, (self.frame.columns_to_unit(self.columns), unit_weights)
-        )
+        unit = Data(self.frame.columns_to_unit(self.columns), unit_weights)
+        self.unit = self.make_unit(GeometricMedianCore, unit)
         self.refuse_unrepresentable()
 
     def _finite_columns(self) -> bool:

@@ -141,12 +141,12 @@ from .base import (
     DEFAULT_BASELINES,
     Baseline,
     Option,
-    Problem,
     Reference,
     bounding_box,
     check_points_near,
 )
-from .data import _default_names, extent, load_points
+from .data import PointSet, _default_names, as_columns
+from .lifecycle import Data, DataShape, PointProblem
 from .scaling import Frame, Normalised
 
 #: Generated anchors lie in [0, SIDE]^d and the target in [MARGIN, SIDE - MARGIN]^d.
@@ -178,7 +178,7 @@ TRUST_RADIUS = 0.1
 SPECIALISTS = ("least_squares", "linearised")
 
 
-class TrilaterationCore(Problem):
+class TrilaterationCore(PointProblem):
     """Trilateration's mathematics over the anchors and ranges as they are given (see the
     module docstring); :class:`Trilateration`, the public class, runs it on a copy
     centred and scaled to unit size (see :mod:`geograd.problems.scaling`)."""
@@ -201,9 +201,13 @@ class TrilaterationCore(Problem):
                "file (a range column)", metavar="FILE"),
     )  # fmt: skip
 
-    # Anchors and ranges given in code (from_anchors) instead of generated or loaded.
-    _given: tuple[list[list[float]], list[float], list[float] | None] | None = None
-
+    data_shape = DataShape(
+        what="anchors file",
+        dims=(2, 3),
+        extras=("ranges", "truth"),
+        per_point=("ranges",),
+        rows_key="anchors",
+    )
     data_items = "anchors"
     reference_modules = ("numpy", "scipy.optimize")
     optimum_note = (
@@ -215,39 +219,23 @@ class TrilaterationCore(Problem):
 
     # ------------------------------------------------------------------ data
 
-    def setup(self) -> None:
-        s = self.settings
-        truth: list[float] | None = None
-        if self._given is not None:
-            anchors, ranges, truth = self._given
-            names = _default_names(len(anchors[0]))
-            self.source = "given"
-        elif s["points"] is not None:
-            anchors, ranges, names, self.range_column = read_anchors(s["points"])
-            self.source = str(s["points"])
-        else:
-            d, n = s["dim"], s["anchors"]
-            if n < d + 1:
-                raise InputError(
-                    f"{self.name}: --anchors must be at least dim + 1 = {d + 1} "
-                    f"for --dim {d}, got {n}"
-                )
-            anchors, ranges, truth = generate(random.Random(s["seed"]), n, d, s["noise"])
-            names = _default_names(d)
-            self.source = "generated"
-        self.set_data(anchors, ranges, truth, names)
+    def generate(self, rng: random.Random) -> Data:
+        d, n = self.settings["dim"], self.settings["anchors"]
+        if n < d + 1:
+            raise InputError(
+                f"{self.name}: --anchors must be at least dim + 1 = {d + 1} for --dim {d}, got {n}"
+            )
+        anchors, ranges, truth = generate(rng, n, d, self.settings["noise"])
+        return Data(as_columns(anchors), extra={"ranges": ranges, "truth": truth})
 
-    def set_data(
-        self,
-        anchors: Sequence[Sequence[float]],
-        ranges: Sequence[float],
-        truth: Sequence[float] | None = None,
-        names: Sequence[str] | None = None,
-    ) -> None:
-        """Install anchors (rows), their ranges and, if known, the true position."""
-        rows = self._install(anchors, ranges, truth, names)
-        self._scale = extent(self.columns)
-        thin = thinness(rows)
+    def read(self, ps: PointSet) -> Data:
+        columns, ranges, names, self.range_column = read_anchors(ps)
+        return Data(columns, names=names, extra={"ranges": ranges})
+
+    def set_data(self, data: Data) -> None:
+        """Install anchors, their ranges and, if known, the true position."""
+        self.install(data)
+        thin = thinness(self.anchors)
         if thin <= DEGENERATE:
             shape = "one line" if self.d == 2 else "one plane"
             raise InputError(
@@ -259,47 +247,26 @@ class TrilaterationCore(Problem):
         self._rho = self.as_data(self.ranges)
         self._x0_linear: list[float] | None = None
 
-    def _install(
-        self,
-        anchors: Sequence[Sequence[float]],
-        ranges: Sequence[float],
-        truth: Sequence[float] | None,
-        names: Sequence[str] | None,
-    ) -> list[list[float]]:
-        """Check and install the user's anchors, ranges, true position and axis names (the
-        attributes both classes keep); returns the anchors as rows of floats."""
-        rows = [[float(v) for v in a] for a in anchors]
-        rho = [float(v) for v in ranges]
-        if not rows:
-            raise InputError(f"{self.name}: no anchors")
-        d = len(rows[0])
-        if d not in (2, 3) or any(len(a) != d for a in rows):
-            raise InputError(f"{self.name}: anchors must all have 2 or all have 3 coordinates")
-        if len(rho) != len(rows):
-            raise InputError(f"{self.name}: {len(rho)} ranges for {len(rows)} anchors")
-        if any(not math.isfinite(v) for a in rows for v in a) or any(
-            not math.isfinite(v) for v in rho
-        ):
-            raise InputError(f"{self.name}: anchors and ranges must be finite")
+    def install(self, data: Data) -> None:
+        """Install the anchors (columns and rows), their ranges and the true position."""
+        super().install(data)
+        rho = [float(v) for v in data.extra["ranges"]]
+        truth = data.extra.get("truth")
+        if len(rho) != self.n:
+            raise InputError(f"{self.name}: {len(rho)} ranges for {self.n} anchors")
         for i, v in enumerate(rho):
             if v < 0:
                 raise InputError(
                     f"{self.name}: anchor {i + 1} has a negative range {v}; ranges are >= 0"
                 )
-        if len(rows) < d + 1:
+        if self.n < self.d + 1:
             raise InputError(
-                f"{self.name}: {len(rows)} anchors cannot fix a point in {d}-D; give at "
-                f"least {d + 1}"
+                f"{self.name}: {self.n} anchors cannot fix a point in {self.d}-D; give at "
+                f"least {self.d + 1}"
             )
-        self.d = d
-        self.n = len(rows)
-        self.anchors = [tuple(a) for a in rows]
+        self.anchors = list(zip(*self.columns))
         self.ranges = rho
         self.truth = None if truth is None else [float(v) for v in truth]
-        self.columns = [[a[j] for a in rows] for j in range(d)]
-        self.names = tuple(names) if names is not None else _default_names(d)
-        self._reference = None
-        return rows
 
     @classmethod
     def from_anchors(
@@ -310,24 +277,7 @@ class TrilaterationCore(Problem):
         x0: Sequence[float] | None = None,
     ) -> TrilaterationCore:
         """A trilateration problem over the given anchors (rows) and ranges."""
-        rows = [[float(v) for v in a] for a in anchors]
-        if not rows:
-            raise InputError("trilateration: no anchors")
-        given = (
-            rows,
-            [float(v) for v in ranges],
-            None if truth is None else [float(v) for v in truth],
-        )
-        return cls._from_given(given, x0=x0)
-
-    @property
-    def dim(self) -> int:
-        return self.d
-
-    @property
-    def scale(self) -> float:
-        """The largest coordinate extent of the anchors."""
-        return self._scale
+        return cls.given(anchors, x0=x0, extra={"ranges": ranges, "truth": truth})
 
     def default_x0(self) -> list[float]:
         """The linearised least-squares position (exact for noiseless ranges)."""
@@ -564,30 +514,8 @@ class TrilaterationCore(Problem):
 
     # ------------------------------------------------------------- describing
 
-    def to_dict(self) -> dict[str, Any]:
-        """Name, options, n, dim, x0 and ``data`` (its source, the true position when
-        known, and the anchors and ranges when given in code, to rebuild it)."""
-        out = super().to_dict()
-        out["data"] = {
-            "source": self.source,
-            "n": self.n,
-            "dim": self.d,
-            "columns": list(self.names),
-            "truth": self.truth,
-        }
-        if self.source == "given":
-            out["data"]["anchors"] = [list(a) for a in self.anchors]
-            out["data"]["ranges"] = list(self.ranges)
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrilaterationCore:
-        info = data.get("data") or {}
-        if info.get("source") == "given":
-            return cls.from_anchors(
-                info["anchors"], info["ranges"], info.get("truth"), x0=data.get("x0")
-            )
-        return cls(x0=data.get("x0"), **cls.options_from_dict(data))
+    def data_facts(self) -> dict[str, Any]:
+        return {"truth": self.truth}
 
     # ---------------------------------------------------------------- drawing
 
@@ -677,29 +605,20 @@ class Trilateration(Normalised, TrilaterationCore):
     loss_power = 2
     objective_words = "sum of squared range errors"
 
-    def set_data(
-        self,
-        anchors: Sequence[Sequence[float]],
-        ranges: Sequence[float],
-        truth: Sequence[float] | None = None,
-        names: Sequence[str] | None = None,
-    ) -> None:
-        """Install anchors (rows), their ranges and, if known, the true position; build
-        the unit copy."""
-        rows = self._install(anchors, ranges, truth, names)
+    def set_data(self, data: Data) -> None:
+        """Install anchors, their ranges and, if known, the true position; build the unit
+        copy."""
+        self.install(data)
         self.frame = Frame.fit(self.columns, lengths=self.ranges)
-        given = (
-            [self.frame.point_to_unit(a) for a in rows],
-            [self.frame.length_to_unit(v) for v in self.ranges],
-            None if self.truth is None else self.frame.point_to_unit(self.truth),
+        given = Data(
+            self.frame.columns_to_unit(self.columns),
+            extra={
+                "ranges": [self.frame.length_to_unit(v) for v in self.ranges],
+                "truth": None if self.truth is None else self.frame.point_to_unit(self.truth),
+            },
         )
         self.unit = self.make_unit(TrilaterationCore, given)
         self.refuse_unrepresentable()
-
-    @property
-    def scale(self) -> float:
-        """The largest coordinate extent of the anchors."""
-        return self.extent
 
     def centroid(self) -> list[float]:
         """The centroid of the anchors (on the user's numbers unless their sum overflows)."""
@@ -761,29 +680,28 @@ def generate(
     return anchors, ranges, truth
 
 
-def read_anchors(path: Path) -> tuple[list[list[float]], list[float], tuple[str, ...], str]:
-    """(anchors, ranges, coordinate names, which column held the ranges, in words) from a
-    file (see the module docstring)."""
-    ps = load_points(path, weights=False, min_points=1, what="anchors file")
+def read_anchors(ps: PointSet) -> tuple[list[list[float]], list[float], tuple[str, ...], str]:
+    """(anchor columns, ranges, coordinate names, which column held the ranges, in words)
+    from a loaded file (see the module docstring)."""
     lowered = [c.lower() for c in ps.names]
     hits = [j for j, c in enumerate(lowered) if c in RANGE_NAMES]
     k = hits[0] if hits else ps.dim - 1
     if ps.dim not in (3, 4):
         raise InputError(
-            f"{path}: {ps.dim} columns; give 2 or 3 anchor coordinates and a range per line"
+            f"{ps.source}: {ps.dim} columns; give 2 or 3 anchor coordinates and a range per line"
         )
-    anchors = [[v for j, v in enumerate(p) if j != k] for p in ps.points]
-    ranges = [p[k] for p in ps.points]
+    columns = ps.columns()
+    ranges = columns.pop(k)
     for i, v in enumerate(ranges):
         if v < 0:
             raise InputError(
-                f"{path}: anchor {i + 1} has range {v}, negative; ranges are distances >= 0"
+                f"{ps.source}: anchor {i + 1} has range {v}, negative; ranges are distances >= 0"
             )
     names = tuple(c for j, c in enumerate(ps.names) if j != k)
     column = f"its {ps.names[k]!r} column" if hits else f"its last column ({_ordinal(k + 1)})"
     if ps.names == _default_names(ps.dim):  # no header: x, y (z) for the coordinates
         names = _default_names(len(names))
-    return anchors, ranges, names, column
+    return columns, ranges, names, column
 
 
 def _ordinal(k: int) -> str:

@@ -1,0 +1,285 @@
+"""One data lifecycle for problems over a set of points (issue 15).
+
+A problem over points declares what its data are (a :class:`DataShape`) and implements
+:meth:`PointProblem.generate` (the seeded draw) and ``set_data`` (what it builds from
+them); :class:`PointProblem` does the rest once: data given in code
+(:meth:`~PointProblem.given`), loaded from the file option or generated; ``source``,
+``names``, ``n``, ``d`` and ``columns``; the shape checks and their messages; the
+``data`` block of ``to_dict`` and ``from_dict`` (old saved JSON included).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar, cast
+
+from geograd.errors import InputError
+
+from .base import Problem
+from .data import PointSet, _default_names, is_array, load_points
+
+Q = TypeVar("Q", bound="PointProblem")
+
+
+@dataclass(frozen=True)
+class DataShape:
+    """What a problem's points are (its declaration; every field has the common default).
+
+    ``dim``: an int fixes the points' dimension, a str names the option that holds it,
+    None takes any (``dims`` then lists the dimensions allowed, () all). ``count``: exactly
+    that many points (``count_words`` says why, e.g. "a triangle has", and
+    ``count_hint`` follows a file's message); else at least ``min_points``. ``extras``:
+    the attributes beyond the points that given data carry (trilateration's ``ranges``
+    and ``truth``), written to ``to_dict`` with the points and read back by ``from_dict``;
+    ``per_point`` those of them that hold a number per point (``ranges``).
+    """
+
+    #: The Path option that loads the points, and the file in its messages.
+    file: str = "points"
+    what: str = "points file"
+    #: Whether a weight column is taken (``weights`` in the data block when given).
+    weights: bool = False
+    dim: int | str | None = None
+    dims: tuple[int, ...] = ()
+    min_points: int = 1
+    count: int | None = None
+    count_words: str = ""
+    count_hint: str = ""
+    extras: tuple[str, ...] = ()
+    #: The extras that hold a number per point, checked finite with the coordinates.
+    per_point: tuple[str, ...] = ()
+    #: The key of given points in the data block (``anchors`` for trilateration).
+    rows_key: str = "points"
+    #: Whether the data block holds the points whatever their source (a few cheap points).
+    keep_points: bool = False
+    #: Whether a ``.npy`` file is read straight into numpy on that backend
+    #: (:meth:`Problem.load_points`); else the points are read as lists.
+    arrays: bool = False
+
+
+@dataclass
+class Data:
+    """A problem's points as they reach ``set_data``: ``columns[j][i]`` coordinate j of
+    point i (lists, or a (d, n) array), the weights (None: equal), the axis names (None:
+    x, y, z or x1..xd) and the ``extras`` of :class:`DataShape`."""
+
+    columns: Any
+    weights: Any = None
+    names: tuple[str, ...] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class PointProblem(Problem):
+    """A problem over a set of points, with one lifecycle (see the module docstring)."""
+
+    data_shape: ClassVar[DataShape] = DataShape()
+    _given: Data | None = None
+    #: What ``source`` says of given data (a public class's unit copy names the user's).
+    _given_source: str = "given"
+    #: Where the points came from: "given", the file's path, or "generated".
+    source: str = ""
+    names: tuple[str, ...] = ()
+    d: int = 0
+    columns: Any = None
+
+    # ------------------------------------------------------------ to implement
+
+    def generate(self, rng: random.Random) -> Data:
+        """The generated points, drawn from ``rng`` (``random.Random(seed)``)."""
+        raise NotImplementedError
+
+    def set_data(self, data: Data) -> None:
+        """Install ``data`` (:meth:`install`) and build what the problem computes with."""
+        self.install(data)
+
+    def data_facts(self) -> dict[str, Any]:
+        """Further entries of the ``to_dict`` data block (none by default)."""
+        return {}
+
+    @property
+    def dim(self) -> int:
+        """The number of parameters: by default x is a point of the data's space."""
+        return self.d
+
+    @property
+    def scale(self) -> float:
+        """The largest coordinate extent of the points (1 when they coincide)."""
+        return self.extent
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def setup(self) -> None:
+        self.set_data(self.acquire())
+
+    def acquire(self) -> Data:
+        """The data given in code, else loaded from the file option, else generated; sets
+        :attr:`source`."""
+        path = self.settings.get(self.data_shape.file)
+        if self._given is not None:
+            self.source = self._given_source
+            return self._given
+        if path is not None:
+            self.source = str(path)
+            return self.read(self.load(path))
+        self.source = "generated"
+        return self.generate(random.Random(self.settings["seed"]))
+
+    def load(self, path: Path) -> PointSet:
+        """The file's points, checked against :attr:`data_shape` (weights, dimension, count)."""
+        shape = self.data_shape
+        d = self._declared_dim(self.settings)
+        fixed = d if isinstance(shape.dim, int) else None
+        kwargs: dict[str, Any] = {"weights": shape.weights, "dim": fixed, "what": shape.what}
+        kwargs["min_points"] = shape.min_points
+        ps = self.load_points(path, **kwargs) if shape.arrays else load_points(path, **kwargs)
+        if d is not None and ps.dim != d:
+            opt = self.option(str(shape.dim)) if isinstance(shape.dim, str) else None
+            hint = (
+                f" (give {opt.flag} {ps.dim} for these points)" if opt and d == opt.default else ""
+            )
+            raise InputError(
+                f"{path}: points have {ps.dim} coordinate{'s' if ps.dim != 1 else ''}; "
+                f"this problem needs {d}{hint}"
+            )
+        if shape.count is not None and ps.n != shape.count:
+            words = f"{shape.count_words} exactly {shape.count}{shape.count_hint}"
+            raise InputError(f"{path}: {ps.n} points; {words}")
+        return ps
+
+    def read(self, ps: PointSet) -> Data:
+        """The loaded points as :class:`Data` (the weights and the header's names)."""
+        return Data(ps.data if ps.is_array else ps.columns(), ps.weights, ps.names)
+
+    def install(self, data: Data) -> None:
+        """Check ``data`` against :attr:`data_shape` and install what every problem over
+        points keeps: ``columns`` (lists of floats unless an array), ``n``, ``d``, ``names``."""
+        columns = data.columns
+        if not is_array(columns):
+            columns = [[float(v) for v in c] for c in columns]
+        self.d = len(columns)
+        self.n = len(columns[0]) if self.d else 0
+        self.check_shape(columns, data.extra)
+        self.columns = columns
+        self.names = tuple(data.names) if data.names is not None else _default_names(self.d)
+        self._reference = None
+
+    def check_shape(self, columns: Any, extra: dict[str, Any]) -> None:
+        """An input error naming the first way ``columns`` break :attr:`data_shape`."""
+        shape, items, n, d = self.data_shape, self.data_items, self.n, self.d
+        where = self.name if self.source == "generated" else f"{self.name} ({self.source})"
+        want = self._declared_dim(self.settings)
+        if n == 0:
+            raise InputError(f"{where}: no {items}; give at least one point")
+        if (want is not None and d != want) or (shape.dims and d not in shape.dims):
+            raise self._dimension_error(where, want)
+        if any(len(c) != n for c in columns):
+            raise InputError(f"{where}: coordinate columns of different lengths")
+        if shape.count is not None and n != shape.count:
+            raise InputError(f"{where}: {shape.count_words} {shape.count} {items}, got {n}")
+        if n < shape.min_points:
+            raise InputError(f"{where}: {n} {items}; give at least {shape.min_points}")
+        if is_array(columns):
+            return
+        numbers = [v for c in columns for v in c]
+        numbers += [float(v) for k in shape.per_point for v in extra.get(k) or ()]
+        if not all(math.isfinite(v) for v in numbers):
+            also = "".join(f" and {k}" for k in shape.per_point)
+            raise InputError(f"{where}: the {items}{also} must be finite numbers")
+
+    @classmethod
+    def _declared_dim(cls, settings: dict[str, Any]) -> int | None:
+        """The points' dimension :attr:`data_shape` demands (None: any)."""
+        dim = cls.data_shape.dim
+        return settings.get(dim, cls.option(dim).default) if isinstance(dim, str) else dim
+
+    @classmethod
+    def _dimension_error(cls, where: str, want: int | None) -> InputError:
+        """The error for points of the wrong (or of different) dimensions."""
+        if want is not None:
+            return InputError(f"{where}: each point needs {want} coordinates")
+        if cls.data_shape.dims:
+            dims = " or ".join(f"all have {d}" for d in cls.data_shape.dims)
+            return InputError(f"{where}: {cls.data_items} must {dims} coordinates")
+        return InputError(
+            f"{where}: {cls.data_items} of different dimensions; they must have the same, "
+            "nonzero dimension"
+        )
+
+    # ------------------------------------------------------------- given in code
+
+    @classmethod
+    def given(
+        cls: type[Q],
+        points: Sequence[Sequence[float]] | Any,
+        x0: Sequence[float] | None = None,
+        *,
+        weights: Sequence[float] | Any | None = None,
+        extra: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> Q:
+        """An instance over ``points`` given in code (rows; an (n, d) array is kept as its
+        (d, n) transpose), the body of a public ``from_points``; ``x0`` and ``options`` as
+        for the constructor."""
+        if cls.data_shape.arrays and is_array(points) and getattr(points, "ndim", 0) == 2:
+            columns = cast(Any, points).T
+            return cls._from_given(Data(columns, weights, None, extra or {}), x0=x0, **options)
+        rows = [[float(v) for v in p] for p in points]
+        dim = cls.data_shape.dim
+        want = cls._declared_dim(cls.parse_options({k: v for k, v in options.items() if k == dim}))
+        d = want if want is not None else (len(rows[0]) if rows else 0)
+        if any(len(p) != d for p in rows):
+            raise cls._dimension_error(cls.name, want)
+        columns = [[p[j] for p in rows] for j in range(d if rows else 0)]
+        return cls._from_given(Data(columns, weights, None, extra or {}), x0=x0, **options)
+
+    # -------------------------------------------------------------- describing
+
+    def given_rows(self) -> list[list[float]]:
+        """The points as rows of floats (for the data block)."""
+        if is_array(self.columns):
+            out: list[list[float]] = self.columns.T.tolist()
+            return out
+        return [list(p) for p in zip(*self.columns)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Name, options, n, dim, x0 and ``data``: where the points came from, their number,
+        dimension and axis names, the problem's facts (:meth:`data_facts`), and the points
+        themselves (with weights and extras) when given in code, so that :meth:`from_dict`
+        rebuilds them."""
+        out = super().to_dict()
+        shape = self.data_shape
+        block: dict[str, Any] = {"source": self.source, "n": self.n, "dim": self.d}
+        block["columns"] = list(self.names)
+        block.update(self.data_facts())
+        if self.source == "given" or shape.keep_points:
+            block[shape.rows_key] = self.given_rows()
+            if shape.weights:
+                w: Any = getattr(self, "weights", None)
+                block["weights"] = w.tolist() if is_array(w) else w
+            for key in shape.extras:
+                block[key] = getattr(self, key)
+        out["data"] = block
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Problem:
+        """Rebuild an instance from :meth:`to_dict` output: given points from the data
+        block (with the options that apply to them), else from the options."""
+        info = data.get("data") or {}
+        if info.get("source") != "given":
+            return cls(x0=data.get("x0"), **cls.options_from_dict(data))
+        options = {
+            opt.name: data.get("options", {}).get(opt.name)
+            for opt in cls.options
+            if opt.type is not Path and not opt.generator
+        }
+        shape = cls.data_shape
+        extra = {key: info.get(key) for key in shape.extras}
+        return cls.given(
+            info[shape.rows_key], x0=data.get("x0"), weights=info.get("weights"), extra=extra,
+            **options,
+        )  # fmt: skip

@@ -1,0 +1,260 @@
+"""The one data lifecycle of problems over points (problems/lifecycle.py): given in code,
+loaded from the file option or generated; ``source``, names and dimension; the ``data``
+block of ``to_dict``, ``from_dict`` (JSON saved before the lifecycle included), and the
+declared shape's one clear error."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from geograd.errors import InputError
+from geograd.problems import get_problem
+from geograd.problems.base import Option, Reference
+from geograd.problems.circle_fit import CircleFit
+from geograd.problems.circle_fit import generate as arc_points
+from geograd.problems.enclosing_circle import EnclosingCircle
+from geograd.problems.fermat import FermatPoint, draw_triangle
+from geograd.problems.lifecycle import Data, DataShape, PointProblem
+from geograd.problems.median import GeometricMedian
+from geograd.problems.median import generate as median_points
+from geograd.problems.trilateration import Trilateration
+from geograd.problems.trilateration import generate as anchor_draw
+
+TRIANGLE = [(0.0, 0.0), (4.0, 0.0), (1.0, 3.0)]
+SQUARE = [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0)]
+
+#: One instance over given data per converted problem.
+GIVEN: dict[str, Any] = {
+    "fermat": lambda: FermatPoint.from_points(TRIANGLE, x0=[1.0, 1.0]),
+    "circle-fit": lambda: CircleFit.from_points([(1, 0), (0, 1), (-1, 0), (0, -1.1)], init="kasa"),
+    "enclosing-circle": lambda: EnclosingCircle.from_points(TRIANGLE, hull=False),
+    "trilateration": lambda: Trilateration.from_anchors(SQUARE, [7, 7, 7, 7.5], truth=[5, 5]),
+    "median": lambda: GeometricMedian.from_points(TRIANGLE, [1.0, 2.0, 3.0], x0=[0.5, 0.5]),
+}
+
+
+def rebuilt(p: Any) -> Any:
+    """``p`` through JSON and back, as a saved file is."""
+    return type(p).from_dict(json.loads(json.dumps(p.to_dict())))
+
+
+# ------------------------------------------------------------------ the three sources
+
+
+@pytest.mark.parametrize("name", sorted(GIVEN))
+def test_given_data_say_so_and_round_trip_through_json(name: str) -> None:
+    p = GIVEN[name]()
+    block = p.to_dict()["data"]
+    assert p.source == "given" and block["source"] == "given" and block["n"] == p.n
+    assert block["dim"] == p.data_dim and block["columns"] == list(p.names)
+    q = rebuilt(p)
+    assert q.source == "given" and q.columns == p.columns and q.x0 == p.x0
+    assert q.objective(p.x0) == p.objective(p.x0)
+    assert q.settings == p.settings
+
+
+@pytest.mark.parametrize("name", sorted(GIVEN))
+def test_generated_data_round_trip_through_their_options(name: str) -> None:
+    p = get_problem(name, seed=11)
+    assert p.source == "generated" and p.to_dict()["data"]["source"] == "generated"
+    q = rebuilt(p)
+    assert q.source == "generated" and q.columns == p.columns and q.settings == p.settings
+
+
+def test_generated_data_are_the_seeded_draws() -> None:
+    """The declared generators draw exactly what the module functions draw for the seed."""
+    rows = draw_triangle(random.Random(7), "interior")
+    assert get_problem("fermat", seed=7, case="interior").points == [tuple(r) for r in rows]
+    xs, ys = arc_points(random.Random(3), 50, 90.0, 0.01)
+    p = get_problem("circle-fit", seed=3, n=50, arc=90, noise=0.01)
+    assert (p.xs, p.ys) == (xs, ys)
+    anchors, ranges, truth = anchor_draw(random.Random(4), 5, 3, 0.2)
+    t = get_problem("trilateration", seed=4, anchors=5, dim=3, noise=0.2)
+    assert t.anchors == [tuple(a) for a in anchors] and t.ranges == ranges and t.truth == truth
+    r = random.Random(9)
+    columns = median_points(r, 40, 3, "clustered")
+    weights = [r.uniform(0.1, 1.0) for _ in range(40)]
+    m = get_problem(
+        "median", seed=9, n=40, dim=3, distribution="clustered", weights="random",
+        backend="python",
+    )  # fmt: skip
+    assert m.columns == columns and m.weights == weights
+
+
+def test_loaded_data_name_their_file_and_its_header(tmp_path: Path) -> None:
+    f = tmp_path / "pts.csv"
+    f.write_text("east,north\n0,0\n4,0\n1,3\n")
+    for name in ("fermat", "median", "enclosing-circle", "circle-fit"):
+        p = get_problem(name, points=f)
+        assert p.source == str(f) and p.names == ("east", "north") and p.n == 3
+        d = p.to_dict()
+        assert d["data"]["source"] == str(f) and d["data"]["columns"] == ["east", "north"]
+        assert rebuilt(p).columns == p.columns
+    g = tmp_path / "anchors.csv"
+    g.write_text("x,y,range\n0,0,7\n10,0,7\n10,10,7\n0,10,7.5\n")
+    t = get_problem("trilateration", points=g)
+    assert t.source == str(g) and t.ranges == [7, 7, 7, 7.5] and t.names == ("x", "y")
+    assert t.range_column == "its 'range' column"
+
+
+# -------------------------------------------------------------------- old saved JSON
+
+
+def old(name: str, options: dict[str, Any], data: dict[str, Any], x0: list[float]) -> dict:
+    """A to_dict document as the problems wrote it before the lifecycle (issue 15)."""
+    return {"name": name, "options": options, "n": data.get("n", 3), "x0": x0, "data": data}
+
+
+def test_json_saved_before_the_lifecycle_still_loads() -> None:
+    fermat = old(
+        "fermat", {"seed": 5, "case": "random", "points": None},
+        {"source": "given", "dim": 2, "columns": ["x", "y"], "points": [list(p) for p in TRIANGLE]},
+        [1.0, 1.0],
+    )  # fmt: skip
+    p = FermatPoint.from_dict(fermat)
+    assert p.points == TRIANGLE and p.source == "given" and p.x0 == [1.0, 1.0]
+    circle = old(
+        "circle-fit",
+        {"n": 100, "arc": 120.0, "noise": 0.05, "seed": 5, "init": "taubin", "points": None},
+        {"source": "given", "n": 4, "points": [[1, 0], [0, 1], [-1, 0], [0, -1]]},
+        [0.0, 0.0, 1.0],
+    )
+    c = CircleFit.from_dict(circle)
+    assert c.xs == [1.0, 0.0, -1.0, 0.0] and c.settings["init"] == "taubin"
+    enclosing = old(
+        "enclosing-circle",
+        {"n": 1000, "dim": 2, "seed": 5, "distribution": "uniform", "temperature": 1e6,
+         "hull": False, "points": None},
+        {"source": "given", "n": 3, "hull_vertices": 3, "points": [list(p) for p in TRIANGLE]},
+        [1.0, 1.0],
+    )  # fmt: skip
+    e = EnclosingCircle.from_dict(enclosing)
+    assert e.rows == TRIANGLE and e.settings["temperature"] == 1e6 and e.settings["hull"] is False
+    tri = old(
+        "trilateration", {"anchors": 6, "dim": 2, "noise": 0.1, "seed": 5, "points": None},
+        {"source": "given", "n": 4, "dim": 2, "columns": ["x", "y"], "truth": [5.0, 5.0],
+         "anchors": [list(a) for a in SQUARE], "ranges": [7.0, 7.0, 7.0, 7.5]},
+        [4.0, 4.0],
+    )  # fmt: skip
+    t = Trilateration.from_dict(tri)
+    assert t.anchors == SQUARE and t.ranges[3] == 7.5 and t.truth == [5.0, 5.0]
+    median = old(
+        "median",
+        {"n": 3, "dim": 2, "seed": 5, "distribution": "uniform", "weights": "equal",
+         "points": None},
+        {"source": "given", "n": 3, "dim": 2, "weighted": True, "columns": ["x", "y"],
+         "points": [list(p) for p in TRIANGLE], "weights": [1.0, 2.0, 3.0]},
+        [0.5, 0.5],
+    )  # fmt: skip
+    m = GeometricMedian.from_dict(median)
+    assert m.weights == [1.0, 2.0, 3.0] and m.x0 == [0.5, 0.5] and m.n == 3
+    generated = old(
+        "median",
+        {"n": 50, "dim": 3, "seed": 2, "distribution": "gaussian", "weights": "equal",
+         "points": None},
+        {"source": "generated", "n": 50, "dim": 3, "weighted": False,
+         "columns": ["x", "y", "z"]},
+        [0.5, 0.5, 0.5],
+    )  # fmt: skip
+    g = GeometricMedian.from_dict(generated)
+    assert g.columns == get_problem("median", n=50, dim=3, seed=2, distribution="gaussian").columns
+
+
+# ------------------------------------------------------------------- declared shape
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "options", "words"),
+    [
+        ("fermat", "0,0\n1,0\n0,1\n2,2\n", {},
+         "4 points; a triangle has exactly 3 (for more points use the median problem)"),
+        ("enclosing-circle", "0,0,0\n1,0,0\n", {},
+         "points have 3 coordinates; this problem needs 2 (give --dim 3 for these points)"),
+        ("enclosing-circle", "0,0,0\n1,0,0\n", {"dim": 4},
+         "points have 3 coordinates; this problem needs 4"),
+        ("circle-fit", "0,0\n1,0\n", {}, "2 point(s); this problem needs at least 3"),
+        ("circle-fit", "x,y,w\n0,0,1\n1,0,1\n0,1,1\n", {}, "takes no weights"),
+    ],
+)  # fmt: skip
+def test_a_file_breaking_the_declared_shape_is_one_clear_error(
+    tmp_path: Path, name: str, text: str, options: dict[str, Any], words: str
+) -> None:
+    f = tmp_path / "bad.csv"
+    f.write_text(text)
+    with pytest.raises(InputError) as info:
+        get_problem(name, points=f, **options)
+    message = str(info.value)
+    assert message.startswith(f"{f}: ") and message.endswith(words) and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("build", "words"),
+    [
+        (lambda: FermatPoint.from_points(TRIANGLE[:2]), "a triangle has 3 vertices, got 2"),
+        (lambda: CircleFit.from_points([(0, 0, 1)] * 3), "each point needs 2 coordinates"),
+        (lambda: EnclosingCircle.from_points([(0, 0)], dim=3), "each point needs 3 coordinates"),
+        (lambda: Trilateration.from_anchors([(0, 0, 0, 0)] * 5, [1] * 5),
+         "anchors must all have 2 or all have 3 coordinates"),
+        (lambda: GeometricMedian.from_points([(0, 0), (1, 2, 3)]),
+         "points of different dimensions; they must have the same, nonzero dimension"),
+        (lambda: CircleFit.from_points([(0, 0), (1, float("nan")), (2, 1)]),
+         "the points must be finite numbers"),
+    ],
+)  # fmt: skip
+def test_given_data_breaking_the_declared_shape_is_one_clear_error(build: Any, words: str) -> None:
+    with pytest.raises(InputError) as info:
+        build()
+    assert str(info.value).endswith(words) and "\n" not in str(info.value)
+
+
+class Pairs(PointProblem):
+    """A minimal problem over points: the lifecycle is all it needs for its data."""
+
+    name = "pairs"
+    data_shape = DataShape(dim=2, count=2, count_words="a pair has", extras=("tag",))
+    options = (Option("seed", int, 1, "seed", generator=True),)
+    tag: Any = None
+
+    def generate(self, rng: random.Random) -> Data:
+        return Data([[rng.random(), rng.random()], [rng.random(), rng.random()]])
+
+    def install(self, data: Data) -> None:
+        super().install(data)
+        self.tag = data.extra.get("tag")
+
+    @property
+    def dim(self) -> int:
+        return 2
+
+    def loss(self, x: Any) -> Any:
+        return (x * x).sum()
+
+    def gradient(self, x: Any) -> list[float]:
+        return [2.0 * v for v in x]
+
+    def compute_reference(self) -> Reference:
+        return Reference(x=[0.0, 0.0], loss=0.0, method="zero")
+
+
+def test_a_new_problem_gets_the_lifecycle_from_its_declaration() -> None:
+    p = Pairs(seed=3)
+    r = random.Random(3)
+    assert p.source == "generated" and p.columns == [
+        [r.random(), r.random()],
+        [r.random(), r.random()],
+    ]
+    q = Pairs.given([(0, 1), (2, 3)], extra={"tag": "t"})
+    d = json.loads(json.dumps(q.to_dict()))
+    assert d["data"] == {
+        "source": "given", "n": 2, "dim": 2, "columns": ["x", "y"],
+        "points": [[0.0, 1.0], [2.0, 3.0]], "tag": "t",
+    }  # fmt: skip
+    again = Pairs.from_dict(d)
+    assert again.columns == [[0.0, 2.0], [1.0, 3.0]] and again.tag == "t"
+    with pytest.raises(InputError, match=r"pairs \(given\): a pair has 2 points, got 3$"):
+        Pairs.given([(0, 1), (2, 3), (4, 5)])

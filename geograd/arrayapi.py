@@ -279,6 +279,13 @@ class ArrayAPIBackend:
         self._length("maximum", a, b)
         return self.xp.maximum(self._arr(a, b), self._arr(b, a))  # a NaN propagates
 
+    def atan2(self, s: Any, c: Any) -> Any:
+        """The Array API's atan2 (a NaN only from a NaN, found where it is reduced)."""
+        if type(s) is float and type(c) is float:
+            return fa.atan2(s, c)
+        self._length("atan2", s, c)
+        return self.xp.atan2(self._arr(s, c), self._arr(c, s))
+
     def minimum(self, a: Any, b: Any) -> Any:
         if type(a) is float and type(b) is float:
             return fa.minimum(a, b)

@@ -79,6 +79,7 @@ FUNCTIONS: dict[str, int] = {
     "maximum": 2,
     "minimum": 2,
     "hypot": 2,
+    "atan2": 2,
     "clip": 3,
 }
 

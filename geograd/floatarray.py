@@ -550,6 +550,8 @@ def offset_sum(g: Data, dist: Data, x: Data, c: float) -> float:
 
 
 maximum = nary(_maximum, "maximum")
+# the angle of the point (c, s) (the quadrant from both signs): NaN only from a NaN
+atan2 = nary(math.atan2, "atan2")
 minimum = nary(_minimum, "minimum")
 _hypot_plain = nary(math.hypot, "norm")  # any number of coordinates; no overflow or underflow
 hypot = _hypot
@@ -910,6 +912,7 @@ class PythonBackend:
     mul_masked = staticmethod(mul_masked)
     div_masked = staticmethod(div_masked)
     maximum = staticmethod(maximum)
+    atan2 = staticmethod(atan2)
     minimum = staticmethod(minimum)
     hypot = staticmethod(hypot)
     distances = staticmethod(distances)

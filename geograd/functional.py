@@ -385,6 +385,13 @@ def _norm_vjp(g: Tensor, out: Tensor, *coords: Tensor) -> list[Tensor]:
     return [_gmul(scale, c) for c in coords]
 
 
+def _over_squared_norm(v: Tensor, s: Tensor, c: Tensor) -> Tensor:
+    """v/(s² + c²) as (v/h)/h, h = hypot(s, c): no overflow or underflow of h², and 0 where
+    v = h = 0 (atan2's gradient at the origin)."""
+    h = norm(s, c)
+    return div_masked(div_masked(v, h), h)
+
+
 def _distances_forward(be: Backend, *datas: Data) -> Data:
     d = len(datas) // 2
     return be.distances(datas[:d], datas[d:])  # type: ignore[arg-type]
@@ -583,6 +590,11 @@ divide_no_nan: Primitive = P("divide_no_nan", "divide_no_nan",
 maximum: Primitive = P("maximum", "maximum",
     vjps=(lambda g, out, a, b: _gmul(g, _tie_weights(a.data, b.data)),
           lambda g, out, a, b: _gmul(g, _tie_weights(b.data, a.data))), diagonal=True)
+# the angle of (c, s): d/ds = c/h², d/dc = −s/h² with h = hypot(s, c) (as (c/h)/h: no
+# overflow or underflow of h²), taken as 0 at the origin, as hypot's gradient is
+atan2: Primitive = P("atan2", "atan2",
+    vjps=(lambda g, out, s, c: _over_squared_norm(_gmul(g, c), s, c),
+          lambda g, out, s, c: -_over_squared_norm(_gmul(g, s), s, c)), diagonal=True)
 minimum: Primitive = P("minimum", "minimum",
     vjps=(lambda g, out, a, b: _gmul(g, _tie_weights(b.data, a.data)),
           lambda g, out, a, b: _gmul(g, _tie_weights(a.data, b.data))), diagonal=True)

@@ -65,6 +65,7 @@ CASES: list[tuple[str, Callable[..., Tensor], list[Any]]] = [
     ("pow", lambda a, b: a**b, [POS, 1.7]),
     ("pow", lambda a: F.power(a, 0.5), [POS]),
     ("divide_no_nan", lambda a, b: F.divide_no_nan(a, b), [X, POS]),
+    ("atan2", F.atan2, [X, Y]),
     ("maximum", lambda a, b: F.maximum(a, b), [X, Y]),
     ("minimum", lambda a, b: F.minimum(a, b), [X, Y]),
     ("clip", lambda a, lo, hi: F.clip(a, lo, hi), [X, -0.5, 1.0]),

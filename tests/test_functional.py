@@ -158,6 +158,8 @@ BINARY: list[tuple[str, Callable, Callable, Callable, Callable, list, list]] = [
      lambda a, b: b / math.hypot(a, b), [0.5, -1.0, 2.0], [1.5, 3.0, -0.25]),
     ("norm", F.norm, math.hypot, lambda a, b: a / math.hypot(a, b),
      lambda a, b: b / math.hypot(a, b), [0.5, -1.0, 2.0], [1.5, 3.0, -0.25]),
+    ("atan2", F.atan2, math.atan2, lambda a, b: b / (a * a + b * b),
+     lambda a, b: -a / (a * a + b * b), [0.5, -1.0, 2.0], [1.5, -3.0, -0.25]),
     ("maximum", F.maximum, max, lambda a, b: 1.0 if a > b else 0.0,
      lambda a, b: 1.0 if b > a else 0.0, [0.5, -1.0, 2.0], [1.5, 3.0, -0.25]),
     ("minimum", F.minimum, min, lambda a, b: 1.0 if a < b else 0.0,
@@ -700,3 +702,28 @@ def test_grad_works_inside_no_grad() -> None:
     with no_grad():
         g = grad(lambda x: F.exp(x))(0.0)
     assert g.item() == 1.0
+
+
+def test_atan2_is_accurate_at_every_scale_and_zero_at_the_origin(T: Maker) -> None:
+    """atan2's gradient c/h², −s/h² is formed as (v/h)/h: exact enough at 1e±200, where
+    s² + c² would over- or underflow, and 0 at the origin (as hypot's gradient is)."""
+    for scale in (1e-200, 1.0, 1e200):
+        s, c = T([3.0 * scale], requires_grad=True), T([4.0 * scale], requires_grad=True)
+        F.sum(F.atan2(s, c)).backward()
+        assert s.grad is not None and c.grad is not None
+        assert close(s.grad.tolist()[0], 4.0 / 25.0 / scale)
+        assert close(c.grad.tolist()[0], -3.0 / 25.0 / scale)
+    s, c = T([0.0, 1.0], requires_grad=True), T([0.0, -1.0], requires_grad=True)
+    out = F.atan2(s, c)
+    assert close(out.tolist()[1], 3.0 * math.pi / 4.0)
+    F.sum(out).backward()
+    assert s.grad is not None and s.grad.tolist()[0] == 0.0
+    assert c.grad is not None and c.grad.tolist()[0] == 0.0
+
+
+def test_atan2_second_derivative_matches_the_closed_form() -> None:
+    """d²/ds² atan2(s, c) = −2sc/(s² + c²)²: the VJP is made of primitives, so it
+    differentiates again."""
+    second = grad(grad(lambda s: F.atan2(s, -1.3)))
+    r2 = 0.7**2 + 1.3**2
+    assert close(second(Tensor(0.7)).item(), -2.0 * 0.7 * -1.3 / r2**2)

@@ -144,7 +144,7 @@ from geograd.errors import InputError
 
 from .base import Option, Reference, bounding_box, draw_circle
 from .lifecycle import Data, DataShape, PointProblem
-from .scaling import Frame, Normalised, times_pow2
+from .scaling import Normalised, Quantities, Quantity, times_pow2
 
 #: The algebraic fits, in the order they are reported; ``hyper`` is the default x0.
 ALGEBRAIC_FITS = ("kasa", "taubin", "hyper")
@@ -573,16 +573,10 @@ class CircleFit(Normalised, CircleFitCore):
 
     loss_power = 2
     objective_words = "sum of squared distances to the circle"
-
-    def set_data(self, data: Data) -> None:
-        """Install the points and build the unit copy; fewer than 3 or collinear points are
-        an input error."""
-        self.install(data)
-        self.frame = Frame.fit(self.columns)
-        unit = Data(self.frame.columns_to_unit(self.columns))
-        self.unit = self.make_unit(CircleFitCore, unit, _given_source=self.source)
-        self._moments = self.unit._moments  # the unit copy's (a centred, unit-sized frame)
-        self.refuse_unrepresentable()
+    quantities = Quantities(
+        certificate={"value": "gradient norm", "newton_step": "length", "rms_residual": "length"},
+        reference={"last_newton_step": "length"},
+    )
 
     def parameter_frame(self) -> list[tuple[float, int]]:
         """(cx, cy) map as a point of the plane, R as a length."""
@@ -604,29 +598,20 @@ class CircleFit(Normalised, CircleFitCore):
         out: tuple[float, float] = self.unit.curvature()
         return out
 
-    def certificate(self, x: Sequence[float]) -> dict[str, Any]:
-        """Stationarity and second-order facts at ``x`` (see the core class), computed on
-        the unit copy and reported in user units."""
-        cert = dict(self.unit.certificate(self.to_unit(x)))
-        cert["value"] = self.gradient_norm_to_user(cert["value"])
-        cert["newton_step"] = self.length_to_user(cert["newton_step"])
-        cert["rms_residual"] = self.length_to_user(cert["rms_residual"])
-        cert["summary"] = certificate_summary(cert["value"], cert["hessian_min_eigenvalue"])
-        return cert
+    def summarise_certificate(self, cert: dict[str, Any]) -> str:
+        """The gradient norm (in user units) and the Hessian's verdict."""
+        return certificate_summary(cert["value"], cert["hessian_min_eigenvalue"])
 
     def reference_details(self, details: dict[str, Any], x: list[float]) -> dict[str, Any]:
+        """The declared entries (:attr:`quantities`), and each algebraic fit's x, loss and
+        distance from the reference, in user units."""
+        details = super().reference_details(details, x)
+        fit_quantities: dict[str, Quantity] = {"x": "x", "loss": "loss", "distance": "length"}
         fits = details.get("algebraic_fits") or {}
         details["algebraic_fits"] = {
-            m: {
-                "x": self.from_unit(v["x"]),
-                "loss": self.loss_to_user(v["loss"]),
-                "distance": self.length_to_user(v["distance"]),
-            }
-            for m, v in fits.items()
+            m: self.entries_to_user(v, fit_quantities) for m, v in fits.items()
         }
-        if details.get("last_newton_step") is not None:
-            details["last_newton_step"] = self.length_to_user(details["last_newton_step"])
-        return super().reference_details(details, x)
+        return details
 
 
 # ------------------------------------------------------------------------ data makers

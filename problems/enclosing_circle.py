@@ -224,7 +224,7 @@ from .base import (
 from .continuation import EPS, ROUNDING_FLOOR
 from .data import extent
 from .lifecycle import Data, DataShape, PointProblem
-from .scaling import Frame, Normalised, times_pow2
+from .scaling import Normalised, Quantities, times_pow2
 
 DISTRIBUTIONS = ("uniform", "gaussian", "disc")
 #: The largest dimension ``--dim`` takes (the exact reference's move-to-front grows fast
@@ -714,17 +714,19 @@ class EnclosingCircle(Normalised, EnclosingCircleCore):
     """
 
     objective_words = "radius"
+    start_on_user_data = True  # the centroid, correctly rounded
+    quantities = Quantities(
+        certificate={"value": "length", "radius": "length", "exact_radius": "length"},
+        reference={"support_distances": "length", "residual": "length"},
+    )
 
     def set_data(self, data: Data) -> None:
         """Install the points and build the unit copy (centred: far from the origin, the
         data's middle is its origin)."""
-        self.install(data)
-        self.frame = Frame.fit(self.columns)
-        unit_columns = self.frame.columns_to_unit(self.columns)
-        self.unit = self.make_unit(EnclosingCircleCore, Data(unit_columns))
+        super().set_data(data)
         # The hull is found on the unit copy (where its cross products cannot overflow)
         # and reported as the user's own points.
-        user_point = dict(zip(zip(*unit_columns), self.rows))
+        user_point = dict(zip(self.unit.rows, self.rows))
         self.hull_points = [user_point[p] for p in self.unit.hull_points]
 
     @property
@@ -732,16 +734,6 @@ class EnclosingCircle(Normalised, EnclosingCircleCore):
         """s = f(x0), the initial radius (1 in the unit copy when all points coincide):
         temperatures are τ/s."""
         return self.length_to_user(self.unit.scale)
-
-    def default_x0(self) -> list[float]:
-        """The centroid of the points, on the user's numbers unless their sum overflows."""
-        try:
-            x = EnclosingCircleCore.default_x0(self)
-        except OverflowError:
-            x = []
-        if x and all(math.isfinite(v) for v in x):
-            return x
-        return super().default_x0()
 
     def smoothed_loss(self, x: Tensor, t: float) -> Tensor:
         """f_t(c) (see the core class), t in 1/length, in user units."""
@@ -767,27 +759,25 @@ class EnclosingCircle(Normalised, EnclosingCircleCore):
         )
         return out
 
-    def certificate(self, x: Sequence[float]) -> dict[str, Any]:
-        """The gap to the exact (Welzl) radius (see the core class): the relative gap and
-        the verdict from the unit copy, the lengths in user units."""
-        cert = dict(self.unit.certificate(self.to_unit(x)))
-        for key in ("value", "radius", "exact_radius"):
-            cert[key] = self.length_to_user(cert[key])
-        cert["summary"] = certificate_summary(
+    def certificate_to_user(self, unit: dict[str, Any]) -> dict[str, Any]:
+        """The unit certificate in user units, its support points the user's own rows."""
+        cert = super().certificate_to_user(unit)
+        cert["support_points"] = [list(self.rows[i]) for i in cert["support"]]
+        return cert
+
+    def summarise_certificate(self, cert: dict[str, Any]) -> str:
+        """The radius, Welzl's and the gap in user units, the relative gap and the verdict."""
+        return certificate_summary(
             cert["radius"], cert["exact_radius"], cert["value"], cert["relative_gap"],
             cert["optimal"],
         )  # fmt: skip
-        return cert
 
     def reference_details(self, details: dict[str, Any], x: list[float]) -> dict[str, Any]:
         """The support points as the user's, their distances to the mapped centre (the
         unit copy's, times s), the residual as a length; the weights have no unit."""
+        details = super().reference_details(details, x)
         details["support_points"] = [list(self.rows[i]) for i in details["support"]]
-        details["support_distances"] = [
-            self.length_to_user(v) for v in details["support_distances"]
-        ]
-        details["residual"] = self.length_to_user(details["residual"])
-        return super().reference_details(details, x)
+        return details
 
 
 # ------------------------------------------------------------------------ data makers

@@ -126,7 +126,7 @@ from .base import Option, Reference, bounding_box, check_points_near
 from .data import as_columns
 from .lifecycle import Data, DataShape, PointProblem
 from .median import LR_IN_LENGTHS, VERTEX_RTOL, GeometricMedianCore, generate, weiszfeld
-from .scaling import Frame, Normalised
+from .scaling import Normalised, Quantities
 
 CASES = ("random", "interior", "vertex")
 #: How many triangles ``case=interior|vertex`` may draw before giving up (never reached:
@@ -472,30 +472,20 @@ class FermatPoint(Normalised, FermatPointCore):
     """
 
     objective_words = "sum of distances to the vertices"
-
-    def set_data(self, data: Data) -> None:
-        """Install the three vertices and build the unit copy."""
-        self.install(data)
-        self.frame = Frame.fit(self.columns)
-        self.unit = self.make_unit(FermatPointCore, Data(self.frame.columns_to_unit(self.columns)))
-        self.refuse_unrepresentable()
+    start_on_user_data = True  # the centroid, correctly rounded
+    quantities = Quantities(
+        certificate={
+            "distance_to_vertex": "length", "nearest_vertex_distance": "length",
+            "gap_bound": "length",
+        },
+        reference={"weiszfeld_distance": "length"},
+    )  # fmt: skip
 
     @property
     def length(self) -> float:
         """L at the centroid: the sum of the vertices' distances from it (1 if they coincide,
         in the unit copy's units)."""
         return self.length_to_user(self.unit.length)
-
-    def default_x0(self) -> list[float]:
-        """The centroid of the triangle, on the user's numbers (correctly rounded) unless
-        their sum overflows; then the unit copy's, mapped back."""
-        try:
-            x = FermatPointCore.default_x0(self)
-        except OverflowError:
-            x = []
-        if x and all(math.isfinite(v) for v in x):
-            return x
-        return super().default_x0()
 
     def sides(self) -> list[float]:
         """[a, b, c]: the side opposite each vertex (a = |BC|, ...)."""
@@ -519,21 +509,8 @@ class FermatPoint(Normalised, FermatPointCore):
     def certificate(self, x: Sequence[float], atol: float | None = None) -> dict[str, Any]:
         """The optimality certificate at ``x`` (see the module docstring), computed on the
         unit copy and reported in user units (``atol`` too is in user units)."""
-        z = self.to_unit(x)
-        cert = dict(
-            self.unit.certificate(z, None if atol is None else self.frame.length_to_unit(atol))
-        )
-        for key in ("distance_to_vertex", "nearest_vertex_distance", "gap_bound"):
-            if key in cert:
-                cert[key] = self.length_to_user(cert[key])
-        if "vertex" in cert and "point" in cert:
-            cert["point"] = list(self.points[cert["vertex"]])
-        return cert
-
-    def reference_details(self, details: dict[str, Any], x: list[float]) -> dict[str, Any]:
-        if "weiszfeld_distance" in details:
-            details["weiszfeld_distance"] = self.length_to_user(details["weiszfeld_distance"])
-        return super().reference_details(details, x)
+        tol = None if atol is None else self.frame.length_to_unit(atol)
+        return self.certificate_to_user(self.unit.certificate(self.to_unit(x), tol))
 
 
 # --------------------------------------------------------------------------- geometry

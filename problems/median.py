@@ -152,7 +152,7 @@ from .data import (
     numpy_mirrors_random,
 )
 from .lifecycle import Data, DataShape, PointProblem
-from .scaling import Frame, Normalised, times_pow2, weight_exponent
+from .scaling import Normalised, Quantities, times_pow2, weight_exponent
 
 #: Rounding slack of the exact data-point test ||R_k|| <= w_k (relative to w_k).
 VERTEX_RTOL = 1e-12
@@ -893,6 +893,13 @@ class GeometricMedian(Normalised, GeometricMedianCore):
     """
 
     objective_words = "mean distance to the points"
+    start_on_user_data = True  # the centroid, correctly rounded
+    quantities = Quantities(
+        certificate={
+            "distance_to_point": "length", "nearest_point_distance": "length",
+            "gap_bound": "length",
+        },
+    )  # fmt: skip
 
     def set_data(self, data: Data) -> None:
         """Install data given column by column (``columns[j][i]`` = coordinate j of point i;
@@ -925,10 +932,7 @@ class GeometricMedian(Normalised, GeometricMedianCore):
             self._weight_exponent = 0
             self.total_weight = float(self.n)
         self._scans = {}
-        self.frame = Frame.fit(self.columns)
-        unit = Data(self.frame.columns_to_unit(self.columns), unit_weights)
-        self.unit = self.make_unit(GeometricMedianCore, unit)
-        self.refuse_unrepresentable()
+        self.build_unit(unit_weights)
 
     def _finite_columns(self) -> bool:
         if not self.arrays:
@@ -944,17 +948,11 @@ class GeometricMedian(Normalised, GeometricMedianCore):
         return self.extent
 
     def default_x0(self) -> list[float]:
-        """The weighted centroid Σ w_i a_i / W, computed on the user's numbers (correctly
-        rounded, the documented start) unless a sum overflows there; then the unit copy's
-        centroid, mapped back."""
+        """The weighted centroid Σ w_i a_i / W on the user's numbers (:attr:`start_on_user_data`),
+        the unit copy's when the total weight W overflows."""
         if math.isfinite(self.total_weight):
-            try:
-                x = GeometricMedianCore.default_x0(self)
-            except (OverflowError, ValueError):  # fsum: intermediate overflow, inf - inf
-                x = []
-            if x and all(math.isfinite(v) for v in x):
-                return x
-        return super().default_x0()
+            return super().default_x0()
+        return self.from_unit(self.unit.default_x0())
 
     @property
     def length(self) -> float:
@@ -976,16 +974,8 @@ class GeometricMedian(Normalised, GeometricMedianCore):
     def certificate(self, x: Sequence[float], atol: float | None = None) -> dict[str, Any]:
         """The optimality certificate at ``x`` (see the module docstring), computed on the
         unit copy and reported in user units (``atol`` too is in user units)."""
-        z = self.to_unit(x)
-        cert = dict(
-            self.unit.certificate(z, None if atol is None else self.frame.length_to_unit(atol))
-        )
-        for key in ("distance_to_point", "nearest_point_distance", "gap_bound"):
-            if key in cert:
-                cert[key] = self.length_to_user(cert[key])
-        if "point_index" in cert:
-            cert["point"] = self._point(cert["point_index"])
-        return cert
+        tol = None if atol is None else self.frame.length_to_unit(atol)
+        return self.certificate_to_user(self.unit.certificate(self.to_unit(x), tol))
 
 
 # ------------------------------------------------------------------------ data makers

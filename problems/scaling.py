@@ -60,15 +60,16 @@ from __future__ import annotations
 import dataclasses
 import math
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, cast
 
 from geograd import Tensor
 from geograd.errors import InputError
 
 from .base import Problem, Reference
 from .data import _default_names, column_ranges, is_array
+from .lifecycle import Data
 
 #: The largest float (about 1.8e308).
 FLOAT_MAX = sys.float_info.max
@@ -311,6 +312,40 @@ def step_family(optimizer: Any) -> str:
     return "adaptive" if issubclass(cls, adaptive) else "plain"
 
 
+# ----------------------------------------------------------------------- quantities
+
+#: What a number of a problem's data or answers measures, and so how it maps between the
+#: unit frame and the user's units: a ``length`` (times s), a ``loss`` (an objective
+#: value, times s^p), a ``gradient norm`` (times s^(p-1)), ``x`` (the problem's
+#: parameters, :meth:`Normalised.from_unit`) or a ``point`` of the data's space.
+Quantity = Literal["length", "loss", "gradient norm", "x", "point"]
+
+
+def _each(one: Callable[[float], float], value: Any) -> Any:
+    """``one`` of a number, or of each number of a list."""
+    return [one(v) for v in value] if isinstance(value, (list, tuple)) else one(value)
+
+
+@dataclass(frozen=True)
+class Quantities:
+    """A public class's declaration of the numbers beyond its points and parameters that
+    carry units, by key, and what each measures (a :data:`Quantity`):
+
+    - ``data``: extras of its data (:attr:`~geograd.problems.lifecycle.DataShape.extras`,
+      attributes of the problem), put in the unit frame for the unit copy; the lengths
+      among them (lists: trilateration's ranges) are covered by the frame's scale too;
+    - ``certificate``: entries of the unit copy's certificate, mapped to user units;
+    - ``reference``: entries of the unit reference's details, mapped to user units.
+
+    A value may be a number, a list of numbers, or None (kept as it is). What is not
+    named passes as it is: angles, relative gaps, counts, verdicts, words.
+    """
+
+    data: Mapping[str, Quantity] = field(default_factory=dict)
+    certificate: Mapping[str, Quantity] = field(default_factory=dict)
+    reference: Mapping[str, Quantity] = field(default_factory=dict)
+
+
 # ---------------------------------------------------------------------------- mixin
 
 
@@ -318,11 +353,18 @@ class Normalised:
     """The user-facing side of a problem whose mathematics run on a unit copy of its data.
 
     Put it first among the bases of the public class, the problem's core class second
-    (``class GeometricMedian(Normalised, GeometricMedianCore)``). The public class's
-    ``set_data`` keeps the user's data (what plots, ``to_dict`` and messages use), sets
-    :attr:`frame` and builds :attr:`unit`, an instance of the core class over the unit
-    data (:meth:`make_unit`), and calls :meth:`refuse_unrepresentable`. The methods
-    here then answer in user units by asking :attr:`unit` (see the module docstring):
+    (``class GeometricMedian(Normalised, GeometricMedianCore)``). For a core class over
+    points (:class:`~geograd.problems.lifecycle.PointProblem`) the public class is a
+    declaration: :meth:`set_data` keeps the user's data (what plots, ``to_dict`` and
+    messages use) as the core class installs it, sets :attr:`frame` and builds
+    :attr:`unit`, an instance of the core class over the unit data, and refuses data
+    whose least objective no float can hold (:meth:`build_unit`); :attr:`quantities`
+    names the numbers of its data, certificate and reference that carry units
+    (:class:`Quantities`), which :meth:`certificate` and :meth:`reference_details` map.
+    (A problem over other data, registration's point pairs, writes its own
+    ``set_data`` with :meth:`make_unit` and :meth:`refuse_unrepresentable`.) The
+    methods here then answer in user units by asking :attr:`unit` (see the module
+    docstring):
 
     - parameters map coordinate by coordinate, x_i = offset_i + 2^(k_i) z_i
       (:meth:`parameter_frame`; by default x is a point of the data's space);
@@ -347,11 +389,42 @@ class Normalised:
     loss_power: ClassVar[int] = 1
     #: The objective in words, for the message that refuses data whose objective overflows.
     objective_words: ClassVar[str] = "objective"
+    #: The numbers of the data and of the answers that carry units (none by default).
+    quantities: ClassVar[Quantities] = Quantities()
+    #: Whether the start is the core class's computed on the user's numbers (a centroid,
+    #: correctly rounded there: the documented start) where it is finite; else (the
+    #: default) the unit copy's, mapped back (:meth:`default_x0`).
+    start_on_user_data: ClassVar[bool] = False
 
     frame: Frame
     unit: Any
 
     # ----------------------------------------------------------------- building
+
+    def set_data(self, data: Data) -> None:
+        """Install ``data`` as the core class does (its ``install``), then build the unit
+        copy (:meth:`build_unit`)."""
+        self.install(data)  # type: ignore[attr-defined]
+        self.build_unit()
+
+    def build_unit(self, weights: Any = None) -> None:
+        """Fit :attr:`frame` to the installed points and to the lengths among the data's
+        extras (:attr:`quantities`); build :attr:`unit`, the core class (the base after
+        this one) over the points and extras in that frame, with ``weights`` (already the
+        unit copy's) and the user's ``source`` for its messages; refuse data whose least
+        objective no float can hold (:meth:`refuse_unrepresentable`)."""
+        declared = self.quantities.data
+        extras = {key: getattr(self, key) for key in declared}
+        lengths = [v for key, q in declared.items() if q == "length" for v in extras[key] or ()]
+        columns: Any = self.columns  # type: ignore[attr-defined]
+        self.frame = Frame.fit(columns, lengths=lengths)
+        extra = {key: self.quantity_to_unit(q, extras[key]) for key, q in declared.items()}
+        given = Data(self.frame.columns_to_unit(columns), weights, extra=extra)
+        mro = type(self).__mro__
+        core = next(c for c in mro if issubclass(c, Problem) and not issubclass(c, Normalised))
+        source = self.source  # type: ignore[attr-defined]
+        self.unit = self.make_unit(core, given, _given_source=source)
+        self.refuse_unrepresentable()
 
     def make_unit(self, core: type[Problem], given: Any, **attributes: Any) -> Any:
         """An instance of ``core`` over ``given`` (unit data, as its ``setup`` installs from
@@ -448,6 +521,48 @@ class Normalised:
     def length_to_user(self, v: float) -> float:
         return times_pow2(float(v), self.frame.exponent)
 
+    def quantity_to_user(self, quantity: Quantity, value: Any) -> Any:
+        """``value``, a ``quantity`` (:data:`Quantity`) of the unit frame, in user units: a
+        number, or a list of numbers, mapped one by one; None stays None."""
+        if value is None:
+            return None
+        if quantity == "x":
+            return self.from_unit(value)
+        if quantity == "point":
+            return self.frame.point_from_unit(value)
+        one = {
+            "length": self.length_to_user,
+            "loss": self.loss_to_user,
+            "gradient norm": self.gradient_norm_to_user,
+        }[quantity]
+        return _each(one, value)
+
+    def quantity_to_unit(self, quantity: Quantity, value: Any) -> Any:
+        """``value``, a ``length`` or a ``point`` of the user's data, in the unit frame."""
+        if value is None or quantity == "point":
+            return None if value is None else self.frame.point_to_unit(value)
+        return _each(self.frame.length_to_unit, value)
+
+    def entries_to_user(
+        self, entries: Mapping[str, Any], quantities: Mapping[str, Quantity]
+    ) -> dict[str, Any]:
+        """A copy of ``entries`` (a unit certificate, a unit reference's details) with the
+        entries ``quantities`` names in user units (those absent are skipped)."""
+        out = dict(entries)
+        for key, quantity in quantities.items():
+            if key in out:
+                out[key] = self.quantity_to_user(quantity, out[key])
+        return out
+
+    def data_point(self, k: int) -> list[float]:
+        """The user's data point ``k`` (0-based), as floats."""
+        from . import chunked
+
+        columns: Any = self.columns  # type: ignore[attr-defined]
+        if chunked.is_chunked(columns):
+            return chunked.point(columns, k)
+        return [float(c[k]) for c in columns]
+
     def gradient_to_user(self, g: Sequence[float]) -> list[float]:
         """A unit gradient in user units: component i times s^p / 2^(k_i)."""
         p, k = self.loss_power, self.frame.exponent
@@ -486,6 +601,15 @@ class Normalised:
         return self.frame.width if self.frame.width > 0.0 else 1.0
 
     def default_x0(self) -> list[float]:
+        """The unit copy's start, mapped back; with :attr:`start_on_user_data` the core
+        class's, computed on the user's numbers, unless it overflows there."""
+        if self.start_on_user_data:
+            try:
+                x: list[float] = super().default_x0()  # type: ignore[misc]
+            except (OverflowError, ValueError):  # fsum: intermediate overflow, inf - inf
+                x = []
+            if x and all(math.isfinite(v) for v in x):
+                return x
         return self.from_unit(self.unit.default_x0())
 
     def loss(self, x: Any) -> Tensor:
@@ -518,11 +642,36 @@ class Normalised:
         details = self.reference_details(dict(ref.details), x)
         return Reference(x=x, loss=self.objective(x), method=ref.method, details=details)
 
+    def certificate(self, x: Sequence[float]) -> dict[str, Any]:
+        """The unit copy's certificate at ``x``, in user units (:meth:`certificate_to_user`).
+        A public class whose core certificate takes options (fermat's and the median's
+        ``atol``) maps them to the unit frame and passes its answer through
+        :meth:`certificate_to_user`."""
+        return self.certificate_to_user(self.unit.certificate(self.to_unit(x)))
+
+    def certificate_to_user(self, unit: dict[str, Any]) -> dict[str, Any]:
+        """A certificate of the unit copy in user units: the entries :attr:`quantities`
+        names mapped, the data point it names (``index``) the user's own (``point``), its
+        line from :meth:`summarise_certificate`."""
+        cert = self.entries_to_user(unit, self.quantities.certificate)
+        if "index" in cert and "point" in cert:
+            cert["point"] = self.data_point(cert["index"])
+        cert["summary"] = self.summarise_certificate(cert)
+        out: dict[str, Any] = self.finish_certificate(cert)  # type: ignore[attr-defined]
+        return out
+
+    def summarise_certificate(self, cert: dict[str, Any]) -> str:
+        """The certificate's line, from its entries in user units; by default the unit
+        copy's (whose numbers, gradient norms of sums of distances and verdicts, have no
+        units)."""
+        return str(cert["summary"])
+
     def reference_details(self, details: dict[str, Any], x: list[float]) -> dict[str, Any]:
-        """The unit reference's details in user units (a problem maps its own lengths);
-        by default the certificate is recomputed at the mapped point."""
+        """The unit reference's details in user units: the entries :attr:`quantities`
+        names mapped, the certificate recomputed at the mapped point."""
+        details = self.entries_to_user(details, self.quantities.reference)
         if "certificate" in details:
-            details["certificate"] = self.certificate(x)  # type: ignore[attr-defined]
+            details["certificate"] = self.certificate(x)
         return details
 
     def assess(self, x: Sequence[float], reference: Reference | None = None) -> dict[str, Any]:
@@ -691,6 +840,8 @@ __all__ = [
     "FLOAT_MAX",
     "Frame",
     "Normalised",
+    "Quantities",
+    "Quantity",
     "coordinate_from_unit",
     "coordinate_to_unit",
     "nearest_power_of_two",

@@ -147,7 +147,7 @@ from .base import (
 )
 from .data import PointSet, _default_names, as_columns
 from .lifecycle import Data, DataShape, PointProblem
-from .scaling import Frame, Normalised
+from .scaling import Normalised, Quantities
 
 #: Generated anchors lie in [0, SIDE]^d and the target in [MARGIN, SIDE - MARGIN]^d.
 SIDE = 10.0
@@ -604,21 +604,11 @@ class Trilateration(Normalised, TrilaterationCore):
 
     loss_power = 2
     objective_words = "sum of squared range errors"
-
-    def set_data(self, data: Data) -> None:
-        """Install anchors, their ranges and, if known, the true position; build the unit
-        copy."""
-        self.install(data)
-        self.frame = Frame.fit(self.columns, lengths=self.ranges)
-        given = Data(
-            self.frame.columns_to_unit(self.columns),
-            extra={
-                "ranges": [self.frame.length_to_unit(v) for v in self.ranges],
-                "truth": None if self.truth is None else self.frame.point_to_unit(self.truth),
-            },
-        )
-        self.unit = self.make_unit(TrilaterationCore, given)
-        self.refuse_unrepresentable()
+    quantities = Quantities(
+        data={"ranges": "length", "truth": "point"},
+        certificate={"value": "gradient norm", "rms_residual": "length"},
+        reference={"other_start_loss": "loss", "linearised": "x"},
+    )
 
     def centroid(self) -> list[float]:
         """The centroid of the anchors (on the user's numbers unless their sum overflows)."""
@@ -647,23 +637,19 @@ class Trilateration(Normalised, TrilaterationCore):
         """Newton steps as the core class takes them, on the unit copy."""
         return self.from_unit(self.unit.newton_polish(self.to_unit(x), steps))
 
-    def certificate(self, x: Sequence[float]) -> dict[str, Any]:
-        """Stationarity and local shape at ``x`` (see the core class), computed on the unit
-        copy and reported in user units."""
-        cert = dict(self.unit.certificate(self.to_unit(x)))
-        cert["value"] = self.gradient_norm_to_user(cert["value"])
-        cert["rms_residual"] = self.length_to_user(cert["rms_residual"])
-        cert["summary"] = certificate_summary(cert["value"], cert["hessian_min_eig"])
-        return cert
+    def summarise_certificate(self, cert: dict[str, Any]) -> str:
+        """The gradient norm (in user units) and the local shape."""
+        return certificate_summary(cert["value"], cert["hessian_min_eig"])
 
     def reference_details(self, details: dict[str, Any], x: list[float]) -> dict[str, Any]:
-        details["other_start_loss"] = self.loss_to_user(details["other_start_loss"])
-        details["linearised"] = self.from_unit(details["linearised"])
+        """The declared entries (:attr:`quantities`) in user units; the linearised
+        position's loss and distances, and the truth's, computed on the user's numbers."""
+        details = super().reference_details(details, x)
         details["linearised_loss"] = self.objective(details["linearised"])
         details["linearised_distance"] = math.dist(details["linearised"], x)
         details["truth"] = self.truth
         details["truth_distance"] = None if self.truth is None else math.dist(self.truth, x)
-        return super().reference_details(details, x)
+        return details
 
 
 # ------------------------------------------------------------------------ data makers

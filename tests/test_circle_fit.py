@@ -155,7 +155,7 @@ def test_init_chooses_the_algebraic_fit(default: CircleFit) -> None:
     for name in ALGEBRAIC_FITS:
         assert CircleFit(init=name).x0 == fits[name]
     with pytest.raises(InputError, match="unknown algebraic fit"):
-        algebraic_fit(default._moments, "pratt")
+        algebraic_fit(default.unit._moments, "pratt")
 
 
 # ----------------------------------------------------------------------------- gradients

@@ -5,7 +5,10 @@ A problem over points declares what its data are (a :class:`DataShape`) and impl
 them); :class:`PointProblem` does the rest once: data given in code
 (:meth:`~PointProblem.given`), loaded from the file option or generated; ``source``,
 ``names``, ``n``, ``d`` and ``columns``; the shape checks and their messages; the
-``data`` block of ``to_dict`` and ``from_dict`` (old saved JSON included).
+``data`` block of ``to_dict`` and ``from_dict`` (old saved JSON included). Points may
+come with a partner set matched row by row (:attr:`DataShape.pair`, registration's
+target): given with them, loaded from a second file option, or made from them
+(:meth:`~PointProblem.generate_pair`).
 """
 
 from __future__ import annotations
@@ -35,7 +38,10 @@ class DataShape:
     ``count_hint`` follows a file's message); else at least ``min_points``. ``extras``:
     the attributes beyond the points that given data carry (trilateration's ``ranges``
     and ``truth``), written to ``to_dict`` with the points and read back by ``from_dict``;
-    ``per_point`` those of them that hold a number per point (``ranges``).
+    ``per_point`` those of them that hold a number per point (``ranges``). ``pair``: the
+    extra that holds a second point set matched row by row with the points (rows, as
+    many, of the same dimension; registration's ``target``), loaded from the
+    ``pair_file`` option or else made by :meth:`PointProblem.generate_pair`.
     """
 
     #: The Path option that loads the points, and the file in its messages.
@@ -59,6 +65,22 @@ class DataShape:
     #: Whether a ``.npy`` file is read straight into numpy on that backend
     #: (:meth:`Problem.load_points`); else the points are read as lists.
     arrays: bool = False
+    #: The partner point set (see the class): its extra (and attribute), its file option
+    #: (which needs :attr:`file`) and that file in messages.
+    pair: str = ""
+    pair_file: str = ""
+    pair_what: str = ""
+    #: The attribute that says where the points came from (``source``, unless a problem's
+    #: ``source`` is something else: registration's is its source point set).
+    source_attr: str = "source"
+
+    def unmatched(self, m: int, n: int) -> str:
+        """The words for ``m`` partner rows against ``n`` points."""
+        points = "points" if self.file == "points" else f"{self.file} points"
+        return (
+            f"{m} {self.pair} points for {n} {points}; row i of the {self.pair} must match "
+            f"row i of the {self.file}"
+        )
 
 
 @dataclass
@@ -80,7 +102,8 @@ class PointProblem(Problem):
     _given: Data | None = None
     #: What ``source`` says of given data (a public class's unit copy names the user's).
     _given_source: str = "given"
-    #: Where the points came from: "given", the file's path, or "generated".
+    #: Where the points came from: "given", the file's path, or "generated" (unless
+    #: :attr:`DataShape.source_attr` names another attribute; see :attr:`data_origin`).
     source: str = ""
     names: tuple[str, ...] = ()
     d: int = 0
@@ -95,6 +118,12 @@ class PointProblem(Problem):
     def set_data(self, data: Data) -> None:
         """Install ``data`` (:meth:`install`) and build what the problem computes with."""
         self.install(data)
+
+    def generate_pair(self, data: Data, rng: random.Random) -> list[list[float]]:
+        """The partner rows (:attr:`DataShape.pair`) made from the points ``data`` when no
+        file gives them, drawing on ``rng`` (after :meth:`generate`'s draws when the
+        points were generated, else from the seed)."""
+        raise NotImplementedError
 
     def data_facts(self) -> dict[str, Any]:
         """Further entries of the ``to_dict`` data block (none by default)."""
@@ -115,25 +144,59 @@ class PointProblem(Problem):
     def setup(self) -> None:
         self.set_data(self.acquire())
 
-    def acquire(self) -> Data:
-        """The data given in code, else loaded from the file option, else generated; sets
-        :attr:`source`."""
-        path = self.settings.get(self.data_shape.file)
-        if self._given is not None:
-            self.source = self._given_source
-            return self._given
-        if path is not None:
-            self.source = str(path)
-            return self.read(self.load(path))
-        self.source = "generated"
-        return self.generate(random.Random(self.settings["seed"]))
+    @property
+    def data_origin(self) -> str:
+        """Where the points came from: "given", the file's path (``A -> B`` with a pair
+        file), or "generated"; kept in :attr:`source` (:attr:`DataShape.source_attr`)."""
+        return str(getattr(self, self.data_shape.source_attr, ""))
 
-    def load(self, path: Path) -> PointSet:
-        """The file's points, checked against :attr:`data_shape` (weights, dimension, count)."""
+    @data_origin.setter
+    def data_origin(self, value: str) -> None:
+        setattr(self, self.data_shape.source_attr, value)
+
+    def acquire(self) -> Data:
+        """The data given in code, else loaded from the file option, else generated, with
+        their partner rows (:attr:`DataShape.pair`) loaded or made; sets :attr:`source`."""
         shape = self.data_shape
-        d = self._declared_dim(self.settings)
-        fixed = d if isinstance(shape.dim, int) else None
-        kwargs: dict[str, Any] = {"weights": shape.weights, "dim": fixed, "what": shape.what}
+        path = self.settings.get(shape.file)
+        if self._given is not None:
+            self.data_origin = self._given_source
+            return self._given
+        pair = self.settings.get(shape.pair_file) if shape.pair_file else None
+        if pair is not None and path is None:
+            flags = self.option(shape.pair_file).flag, self.option(shape.file).flag
+            raise InputError(f"{self.name}: {flags[0]} needs {flags[1]} (row i matches row i)")
+        rng = random.Random(self.settings.get("seed"))
+        if path is not None:
+            self.data_origin = str(path)
+            data = self.read(self.load(path))
+        else:
+            self.data_origin = "generated"
+            data = self.generate(rng)
+        if shape.pair:
+            rows = self.generate_pair(data, rng) if pair is None else self.load_pair(pair, data)
+            data.extra[shape.pair] = rows
+        return data
+
+    def load_pair(self, path: Path, data: Data) -> list[list[float]]:
+        """The partner rows from their file, as many as the points ``data``."""
+        shape = self.data_shape
+        ps = self.load(path, shape.pair_what, dim=len(data.columns))
+        n = len(data.columns[0]) if len(data.columns) else 0
+        if ps.n != n:
+            raise InputError(f"{path}: {shape.unmatched(ps.n, n)}")
+        self.data_origin += f" -> {path}"
+        return [list(p) for p in ps.points]
+
+    def load(self, path: Path, what: str = "", dim: int | None = None) -> PointSet:
+        """The file's points, checked against :attr:`data_shape` (weights, dimension, count);
+        ``what``: the file in messages (default :attr:`DataShape.what`), ``dim`` the
+        dimension its points must have (default: the declared one)."""
+        shape = self.data_shape
+        d = self._declared_dim(self.settings) if dim is None else dim
+        fixed = d if isinstance(shape.dim, int) or dim is not None else None
+        kwargs: dict[str, Any] = {"weights": shape.weights, "dim": fixed}
+        kwargs["what"] = what or shape.what
         kwargs["min_points"] = shape.min_points
         ps = self.load_points(path, **kwargs) if shape.arrays else load_points(path, **kwargs)
         if d is not None and ps.dim != d:
@@ -170,7 +233,8 @@ class PointProblem(Problem):
     def check_shape(self, columns: Any, extra: dict[str, Any]) -> None:
         """An input error naming the first way ``columns`` break :attr:`data_shape`."""
         shape, items, n, d = self.data_shape, self.data_items, self.n, self.d
-        where = self.name if self.source == "generated" else f"{self.name} ({self.source})"
+        origin = self.data_origin
+        where = self.name if origin == "generated" else f"{self.name} ({origin})"
         want = self._declared_dim(self.settings)
         if n == 0:
             raise InputError(f"{where}: no {items}; give at least one point")
@@ -182,9 +246,15 @@ class PointProblem(Problem):
             raise InputError(f"{where}: {shape.count_words} {shape.count} {items}, got {n}")
         if n < shape.min_points:
             raise InputError(f"{where}: {n} {items}; give at least {shape.min_points}")
+        pair = extra.get(shape.pair) if shape.pair else None
+        pair = pair if pair is not None else []
+        if shape.pair and len(pair) != n:
+            raise InputError(f"{where}: {shape.unmatched(len(pair), n)}")
+        if any(len(q) != d for q in pair):
+            raise InputError(f"{where}: each {shape.pair} point needs {d} coordinates")
         if is_array(columns):
             return
-        numbers = [v for c in columns for v in c]
+        numbers = [v for c in columns for v in c] + [float(v) for q in pair for v in q]
         numbers += [float(v) for k in shape.per_point for v in extra.get(k) or ()]
         if not all(math.isfinite(v) for v in numbers):
             also = "".join(f" and {k}" for k in shape.per_point)
@@ -252,16 +322,18 @@ class PointProblem(Problem):
         rebuilds them."""
         out = super().to_dict()
         shape = self.data_shape
-        block: dict[str, Any] = {"source": self.source, "n": self.n, "dim": self.d}
+        block: dict[str, Any] = {"source": self.data_origin, "n": self.n, "dim": self.d}
         block["columns"] = list(self.names)
         block.update(self.data_facts())
-        if self.source == "given" or shape.keep_points:
+        if self.data_origin == "given" or shape.keep_points:
             block[shape.rows_key] = self.given_rows()
             if shape.weights:
                 w: Any = getattr(self, "weights", None)
                 block["weights"] = w.tolist() if is_array(w) else w
             for key in shape.extras:
                 block[key] = getattr(self, key)
+            if shape.pair:
+                block[shape.pair] = [list(q) for q in getattr(self, shape.pair)]
         out["data"] = block
         return out
 
@@ -270,6 +342,7 @@ class PointProblem(Problem):
         """Rebuild an instance from :meth:`to_dict` output: given points from the data
         block (with the options that apply to them), else from the options."""
         info = data.get("data") or {}
+        shape = cls.data_shape
         if info.get("source") != "given":
             return cls(x0=data.get("x0"), **cls.options_from_dict(data))
         options = {
@@ -277,8 +350,7 @@ class PointProblem(Problem):
             for opt in cls.options
             if opt.type is not Path and not opt.generator
         }
-        shape = cls.data_shape
-        extra = {key: info.get(key) for key in shape.extras}
+        extra = {key: info.get(key) for key in (*shape.extras, shape.pair) if key}
         return cls.given(
             info[shape.rows_key], x0=data.get("x0"), weights=info.get("weights"), extra=extra,
             **options,

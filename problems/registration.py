@@ -31,7 +31,10 @@ Data
     the source (two columns) and the target is generated from it as above, or
     ``source=FILE`` and ``target=FILE`` load both: row i of one matches row i of
     the other (the correspondences are known, as in Kabsch's problem; finding
-    them is another problem).
+    them is another problem). Or given in code, ``Registration.from_points(source,
+    target)`` (2-D or 3-D as the rows are). The data's lifecycle is
+    :mod:`geograd.problems.lifecycle`'s, the target the source's pair; ``source`` is the
+    source point set, so where the pairs came from is ``origin``.
 
 Reference
     Kabsch's algorithm (the orthogonal Procrustes problem with centring): the SVD
@@ -184,8 +187,9 @@ from geograd import Tensor
 from geograd.errors import InputError
 
 from .base import Component, Option, Problem, Reference, bounding_box, format_setting
+from .data import as_columns
 from .data import extent as data_extent
-from .data import load_points
+from .lifecycle import Data, DataShape, PointProblem
 from .scaling import Frame, Normalised, times_pow2
 
 DEFAULT_OPTIMIZER = "trust-ncg"
@@ -237,7 +241,7 @@ def parse_shift(text: str) -> tuple[float, float]:
     return values[0], values[1]
 
 
-class RegistrationCore(Problem):
+class RegistrationCore(PointProblem):
     """Registration's mathematics over the point pairs as they are given (see the module
     docstring); :class:`Registration`, the public class, runs it on a copy scaled to unit
     size (see :mod:`geograd.problems.scaling`)."""
@@ -312,6 +316,18 @@ class RegistrationCore(Problem):
         ),
     )
 
+    # The source points, with the target as their pair (row i matches row i).
+    data_shape = DataShape(
+        file="source", what="source file", dim="dim", min_points=2, pair="target",
+        pair_file="target", pair_what="target file", rows_key="source_points",
+        source_attr="origin",
+    )  # fmt: skip
+    #: The source points and their targets, as tuples of floats. ``source`` is not the
+    #: lifecycle's str: where the point pairs came from ("generated", the source file,
+    #: ``S -> T`` with a target file, or "given") is ``origin`` (``source`` in to_dict).
+    source: list[tuple[float, ...]]  # type: ignore[assignment]
+    target: list[tuple[float, ...]]
+    origin: str = ""
     data_items = "point pairs"
     #: Where the certificate's exact minimum comes from.
     exact_name = "closed form"
@@ -336,37 +352,35 @@ class RegistrationCore(Problem):
             raise InputError("registration: --axis needs --dim 3 (a 2-D rotation has no axis)")
         self.true_shift = self.parse_shift(s["shift"])
         self.true_angle = math.radians(s["angle"])
-        if self._given is not None:  # point pairs given in code (the public class's unit copy)
-            self.origin = "given"
-            source, target = self._given
-            self.set_data(source, target)
-            return
-        r = random.Random(s["seed"])
-        if s["target"] is not None and s["source"] is None:
-            raise InputError("registration: --target needs --source (row i matches row i)")
-        if s["source"] is not None:
-            src = load_points(s["source"], weights=False, dim=d, min_points=2, what="source file")
-            source = [list(p) for p in src.points]
-            self.origin = str(s["source"])
-        else:
-            columns = [[r.uniform(0.0, 1.0) for _ in range(s["n"])] for _ in range(d)]
-            source = [list(p) for p in zip(*columns)]
-            self.origin = "generated"
-        if s["target"] is not None:
-            tgt = load_points(s["target"], weights=False, dim=d, min_points=2, what="target file")
-            if tgt.n != len(source):
-                raise InputError(
-                    f"{s['target']}: {tgt.n} target points for {len(source)} source points; "
-                    "row i of the target must match row i of the source"
-                )
-            target = [list(p) for p in tgt.points]
-            self.origin += f" -> {s['target']}"
-        else:
-            target = self.moved(source, self.true_motion(r))
-            if s["noise"] > 0.0:
-                noise = [[r.gauss(0.0, s["noise"]) for _ in range(len(source))] for _ in range(d)]
-                target = [[a + b for a, b in zip(q, e)] for q, e in zip(target, zip(*noise))]
-        self.set_data(source, target)
+        super().setup()
+
+    def generate(self, rng: random.Random) -> Data:
+        """n source points uniform in the unit square (cube): all x first, then all y (z)."""
+        n = self.settings["n"]
+        return Data([[rng.uniform(0.0, 1.0) for _ in range(n)] for _ in range(self.data_dim)])
+
+    def generate_pair(self, data: Data, rng: random.Random) -> list[list[float]]:
+        """The target: the source moved by the generator's motion, plus noise (all x, then
+        all y (then z))."""
+        source = [list(p) for p in zip(*data.columns)]
+        target = self.moved(source, self.true_motion(rng))
+        noise = self.settings["noise"]
+        if noise > 0.0:
+            e = [[rng.gauss(0.0, noise) for _ in source] for _ in range(self.data_dim)]
+            target = [[a + b for a, b in zip(q, err)] for q, err in zip(target, zip(*e))]
+        return target
+
+    @classmethod
+    def from_points(
+        cls, source: Sequence[Sequence[float]], target: Sequence[Sequence[float]],
+        x0: Sequence[float] | None = None, **options: Any,
+    ) -> RegistrationCore:  # fmt: skip
+        """The problem over point pairs given in code: rows of ``source`` and ``target``,
+        row i of one matching row i of the other; 2-D or 3-D as the rows are (``dim``)."""
+        rows = [list(p) for p in source]
+        if rows and "dim" not in options:
+            options["dim"] = len(rows[0]) if len(rows[0]) in (2, 3) else None
+        return cls.given(rows, x0=x0, extra={"target": [list(q) for q in target]}, **options)
 
     @staticmethod
     def parse_shift(text: str) -> list[float]:
@@ -381,12 +395,9 @@ class RegistrationCore(Problem):
         """The points moved by the motion x = (θ, t_x, t_y): R(θ) p + t."""
         return self.transform(points, float(x[0]), (float(x[1]), float(x[2])))
 
-    def set_data(
-        self, source: Sequence[Sequence[float]], target: Sequence[Sequence[float]]
-    ) -> None:
-        """Install corresponding point lists (rows (x, y))."""
-        self._install_pairs(source, target)
-        self._check_distinct_sources()
+    def set_data(self, data: Data | Sequence[Sequence[float]], target: Any = None) -> None:
+        """Install the point pairs: :class:`Data`, or the source and target rows (x, y)."""
+        self.install(self.pairs(data, target))
         self._px = self.as_data([p[0] for p in self.source])
         self._py = self.as_data([p[1] for p in self.source])
         self._qx = self.as_data([q[0] for q in self.target])
@@ -401,23 +412,25 @@ class RegistrationCore(Problem):
         self.radius = math.sqrt(math.fsum(a * a + b * b for a, b in pc) / n)
         self._pcx, self._pcy = self.as_data([p[0] for p in pc]), self.as_data([p[1] for p in pc])
         self._qcx, self._qcy = self.as_data([q[0] for q in qc]), self.as_data([q[1] for q in qc])
-        self._reference = None
 
-    def _install_pairs(
-        self, source: Sequence[Sequence[float]], target: Sequence[Sequence[float]]
-    ) -> None:
-        """Install the user's point pairs (the attributes both classes keep); as many targets
-        as sources, or an input error."""
-        d = self.data_dim
-        self.source = [tuple(float(p[k]) for k in range(d)) for p in source]
-        self.target = [tuple(float(q[k]) for k in range(d)) for q in target]
-        self.n = len(self.source)
+    @staticmethod
+    def pairs(data: Data | Sequence[Sequence[float]], target: Any = None) -> Data:
+        """``set_data``'s argument as :class:`Data`: as it is, or from the source and
+        target rows (the form ``set_data(source, target)`` takes)."""
+        if isinstance(data, Data):
+            return data
+        pairs = None if target is None else [list(q) for q in target]
+        return Data(as_columns([list(p) for p in data]), extra={"target": pairs})
+
+    def install(self, data: Data) -> None:
+        """Install the point pairs (checked: as many targets as sources, of the same
+        dimension, finite, the sources not all one point): the source as ``columns`` and
+        as rows (``source``), the target as rows (``target``); ``settings["n"]`` their
+        number."""
+        super().install(data)
+        self.source = list(zip(*self.columns))
+        self.target = [tuple(float(v) for v in q) for q in data.extra[self.data_shape.pair]]
         self.settings["n"] = self.n
-        if len(self.target) != self.n:
-            raise InputError(f"registration: {len(self.target)} targets for {self.n} sources")
-
-    def _check_distinct_sources(self) -> None:
-        """An input error when all source points coincide (the rotation is undetermined)."""
         first = self.source[0]
         if all(p == first for p in self.source):
             raise InputError(
@@ -568,23 +581,30 @@ class RegistrationCore(Problem):
         )
 
     def data_summary(self) -> str:
-        """Where the source and target came from (generated, from a file, or the source
-        moved by the generator's angle, shift and noise)."""
+        """Where the source and target came from (given in code, generated, from a file, or
+        the source moved by the generator's angle (axis), shift and noise)."""
         s = self.settings
-        head = f"{self.n} point pairs in R^2"
+        head = f"{self.n} point pairs in R^{self.data_dim}"
+        if self._given is not None:
+            return f"{head}, given in code (row i of the source matches row i of the target)"
         if s["source"] is None:
             source = f"source generated with n={self.n}, seed={s['seed']}"
         else:
             source = f"source from {s['source']}"
         if s["target"] is not None:
             return f"{head}: {source}, target from {s['target']} (row i matches row i)"
+        shift = ", ".join(format_setting(v) for v in self.true_shift)
         moved = (
-            f"target = source rotated by {format_setting(s['angle'])}° and shifted by "
-            f"({format_setting(self.true_shift[0])}, {format_setting(self.true_shift[1])})"
+            f"target = source rotated by {format_setting(s['angle'])}°{self.axis_words()} "
+            f"and shifted by ({shift})"
         )
         if s["noise"] > 0:
             moved += f", plus noise {format_setting(s['noise'])} (seed={s['seed']})"
         return f"{head}: {source}; {moved}"
+
+    def axis_words(self) -> str:
+        """The generated rotation's axis in :meth:`data_summary` (none in 2-D)."""
+        return ""
 
     def compute_reference(self) -> Reference:
         """Kabsch: the SVD of the centred cross-covariance, with the reflection fix; or the
@@ -708,13 +728,6 @@ class RegistrationCore(Problem):
             [r.uniform(-math.pi, math.pi), r.uniform(-reach, reach), r.uniform(-reach, reach)]
             for _ in range(count)
         ]
-
-    # ------------------------------------------------------------- describing
-
-    def to_dict(self) -> dict[str, Any]:
-        out = super().to_dict()
-        out["data"] = {"source": self.origin, "n": self.n}
-        return out
 
     # ------------------------------------------------------------------ drawing
 
@@ -849,22 +862,23 @@ class Registration(Normalised, RegistrationCore):
             return object.__new__(Registration3D)
         return object.__new__(cls)
 
-    def set_data(
-        self, source: Sequence[Sequence[float]], target: Sequence[Sequence[float]]
-    ) -> None:
-        """Install corresponding point lists (rows (x, y), or (x, y, z) in 3-D) and build
-        the unit copy."""
-        self._install_pairs(source, target)
-        if not all(math.isfinite(v) for p in self.source + self.target for v in p):
-            raise InputError("registration: the points must be finite numbers")
-        self._check_distinct_sources()
-        self._reference = None
-        pts = [*self.source, *self.target]
-        columns = [[p[k] for p in pts] for k in range(self.data_dim)]
-        self.frame = Frame.fit(columns, centred=False)
-        unit_source = [self.frame.point_to_unit(p) for p in self.source]
+    @classmethod
+    def _from_given(cls, given: Any, x0: Sequence[float] | None = None, **options: Any) -> Any:
+        """An instance over point pairs given in code: with ``dim=3`` the 3-D problem, as
+        the constructor makes it."""
+        self = cls.__new__(cls, **options)
+        self._given = given
+        Problem.__init__(self, x0=x0, **options)
+        return self
+
+    def set_data(self, data: Data | Sequence[Sequence[float]], target: Any = None) -> None:
+        """Install the point pairs (:class:`Data`, or the source and target rows: (x, y),
+        or (x, y, z) in 3-D) and build the unit copy."""
+        self.install(self.pairs(data, target))
+        self.frame = Frame.fit(as_columns([*self.source, *self.target]), centred=False)
         unit_target = [self.frame.point_to_unit(q) for q in self.target]
-        self.unit = self.make_unit(self._core, (unit_source, unit_target))
+        unit = Data(self.frame.columns_to_unit(self.columns), extra={"target": unit_target})
+        self.unit = self.make_unit(self._core, unit)
         self.source_centroid = tuple(self.frame.point_from_unit(self.unit.source_centroid))
         self.target_centroid = tuple(self.frame.point_from_unit(self.unit.target_centroid))
         self.radius = self.length_to_user(self.unit.radius)
@@ -1188,12 +1202,9 @@ class Registration3DCore(RegistrationCore):
         t = [float(v) for v in x[3:6]]
         return [[a + b for a, b in zip(_apply(m, p), t)] for p in points]
 
-    def set_data(
-        self, source: Sequence[Sequence[float]], target: Sequence[Sequence[float]]
-    ) -> None:
-        """Install corresponding point lists (rows (x, y, z))."""
-        self._install_pairs(source, target)
-        self._check_distinct_sources()
+    def set_data(self, data: Data | Sequence[Sequence[float]], target: Any = None) -> None:
+        """Install the point pairs: :class:`Data`, or the source and target rows (x, y, z)."""
+        self.install(self.pairs(data, target))
         n = self.n
         self._p = tuple(self.as_data([p[k] for p in self.source]) for k in range(3))
         self._q = tuple(self.as_data([q[k] for q in self.target]) for k in range(3))
@@ -1211,7 +1222,6 @@ class Registration3DCore(RegistrationCore):
             [math.fsum(q[j] * p[k] for p, q in zip(self._pc_rows, self._qc_rows)) for k in range(3)]
             for j in range(3)
         ]
-        self._reference = None
 
     def default_x0(self) -> list[float]:
         """No rotation, and the shift that matches the centroids: w = 0, t = q̄ - p̄."""
@@ -1330,24 +1340,9 @@ class Registration3DCore(RegistrationCore):
         dt = [float(u) - float(v) for u, v in zip(x[3:6], y[3:6])]
         return max(math.hypot(*(u + v for u, v in zip(_apply(diff, p), dt))) for p in self.source)
 
-    def data_summary(self) -> str:
-        s = self.settings
-        head = f"{self.n} point pairs in R^3"
-        if s["source"] is None:
-            source = f"source generated with n={self.n}, seed={s['seed']}"
-        else:
-            source = f"source from {s['source']}"
-        if s["target"] is not None:
-            return f"{head}: {source}, target from {s['target']} (row i matches row i)"
+    def axis_words(self) -> str:
         axis = ", ".join(f"{v:.3g}" for v in getattr(self, "true_axis", [0.0, 0.0, 1.0]))
-        shift = ", ".join(format_setting(v) for v in self.true_shift)
-        moved = (
-            f"target = source rotated by {format_setting(s['angle'])}° about ({axis}) and "
-            f"shifted by ({shift})"
-        )
-        if s["noise"] > 0:
-            moved += f", plus noise {format_setting(s['noise'])} (seed={s['seed']})"
-        return f"{head}: {source}; {moved}"
+        return f" about ({axis})"
 
     def compute_reference(self) -> Reference:
         """Kabsch's SVD with the reflection fix; the rotation vector by the log map, its

@@ -58,7 +58,9 @@ from geograd import Tensor
 from geograd.errors import InputError
 from geograd.functional import Primitive
 
-from .base import Option, Problem, Reference
+from .base import Option, Reference
+from .data import PointSet, as_columns
+from .lifecycle import Data, DataShape, PointProblem
 from .median import LR_IN_LENGTHS, NEWTON, VERTEX_RTOL
 from .thomson import SphereScene, _dot, _view_axes, normalise, sphere_point
 
@@ -153,7 +155,7 @@ def generate(r: random.Random, n: int, distribution: str) -> list[list[float]]:
     return out
 
 
-class SphericalMedian(SphereScene, Problem):
+class SphericalMedian(SphereScene, PointProblem):
     """The weighted geometric median on the unit sphere S² (see the module docstring)."""
 
     name = "spherical-median"
@@ -170,8 +172,9 @@ class SphericalMedian(SphereScene, Problem):
                "weights", metavar="FILE"),
     )  # fmt: skip
 
-    # Given in code (from_points): unit vectors, what the rows were, weights.
-    _given: tuple[list[list[float]], str, Sequence[float] | None] | None = None
+    # Unit vectors (read_rows converts a file's or code's lat/lon or x,y,z), with the
+    # format they came in (``format``: "latlon" or "xyz") and optional weights.
+    data_shape = DataShape(weights=True, dims=(3,), extras=("format",))
     component_names = ("x", "y", "z")
     reference_modules = ("numpy",)
     # Peak RSS of a default solve less the interpreter's, measured at n = 200,000: 2.1 kB a
@@ -180,23 +183,27 @@ class SphericalMedian(SphereScene, Problem):
 
     # ------------------------------------------------------------------ data
 
-    def setup(self) -> None:
+    def generate(self, rng: random.Random) -> Data:
         s = self.settings
-        weights: Sequence[float] | None = None
-        if self._given is not None:
-            rows, self.format, weights = self._given
-            self.source = "given"
-        elif s["points"] is not None:
-            ps = self.load_points(s["points"], what="points file")
-            rows, self.format = read_rows(str(s["points"]), ps.points, ps.names)
-            weights = None if ps.weights is None else [float(v) for v in ps.weights]
-            self.source = str(s["points"])
-        else:
-            rows = generate(random.Random(s["seed"]), s["n"], s["distribution"])
-            self.source, self.format = "generated", "xyz"
-        self.n, self.points = len(rows), [normalise(p) for p in rows]
-        self.columns = [[p[j] for p in self.points] for j in range(3)]
-        self.weights = None if weights is None else [float(v) for v in weights]
+        rows = [normalise(p) for p in generate(rng, s["n"], s["distribution"])]
+        return Data(as_columns(rows), extra={"format": "xyz"})
+
+    def read(self, ps: PointSet) -> Data:
+        rows, fmt = read_rows(self.source, ps.points, ps.names)
+        weights = None if ps.weights is None else [float(v) for v in ps.weights]
+        return Data(as_columns([normalise(p) for p in rows]), weights, extra={"format": fmt})
+
+    def set_data(self, data: Data) -> None:
+        """Install the unit vectors (as they are, so that saved data round-trip exactly;
+        rows given off the unit sphere are read as x, y, z: normalised), their weights, and
+        what the loss and the reference use."""
+        self.install(data)
+        self.format = str(data.extra.get("format") or "xyz")
+        self.points = [list(p) for p in zip(*self.columns)]
+        if any(abs(math.hypot(*p) - 1.0) > 1e-15 for p in self.points):
+            self.points = read_rows(self.name, self.points, ("x", "y", "z"))[0]
+            self.columns = as_columns(self.points)
+        self.weights = None if data.weights is None else [float(v) for v in data.weights]
         if self.weights is not None and not (
             len(self.weights) == self.n and any(v > 0 for v in self.weights)
             and all(math.isfinite(v) and v >= 0 for v in self.weights)
@@ -218,7 +225,9 @@ class SphericalMedian(SphereScene, Problem):
         if not rows or any(len(p) != len(rows[0]) for p in rows):
             raise InputError(f"{cls.name}: give points of 2 (lat, lon) or 3 (x, y, z) numbers")
         names = ("lat", "lon") if len(rows[0]) == 2 else ("x", "y", "z")[: len(rows[0])]
-        return cls._from_given((*read_rows(cls.name, rows, names), weights), x0=x0)
+        unit, fmt = read_rows(cls.name, rows, names)
+        rows = [normalise(p) for p in unit]
+        return cls.given(rows, x0=x0, weights=weights, extra={"format": fmt})
 
     @property
     def dim(self) -> int:
@@ -421,22 +430,8 @@ class SphericalMedian(SphereScene, Problem):
 
     # ------------------------------------------------------------- describing
 
-    def to_dict(self) -> dict[str, Any]:
-        out = super().to_dict()
-        out["data"] = {"source": self.source, "n": self.n, "format": self.format,
-                       "weighted": self.weights is not None}  # fmt: skip
-        if self.source == "given":
-            out["data"].update(points=[list(p) for p in self.points], weights=self.weights)
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SphericalMedian:
-        info = data.get("data") or {}
-        if info.get("source") == "given":
-            rows, _ = read_rows(cls.name, info["points"], ("x", "y", "z"))
-            given = (rows, str(info.get("format", "xyz")), info.get("weights"))
-            return cls._from_given(given, x0=data.get("x0"))
-        return cls(x0=data.get("x0"), **cls.options_from_dict(data))
+    def data_facts(self) -> dict[str, Any]:
+        return {"format": self.format, "weighted": self.weights is not None}
 
     # ---------------------------------------------------------------- drawing
 

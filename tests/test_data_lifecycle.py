@@ -1,11 +1,13 @@
 """The one data lifecycle of problems over points (problems/lifecycle.py): given in code,
 loaded from the file option or generated; ``source``, names and dimension; the ``data``
 block of ``to_dict``, ``from_dict`` (JSON saved before the lifecycle included), and the
-declared shape's one clear error."""
+declared shape's one clear error; point sets with a partner set matched row by row
+(registration's source and target)."""
 
 from __future__ import annotations
 
 import json
+import math
 import random
 from pathlib import Path
 from typing import Any
@@ -22,11 +24,18 @@ from geograd.problems.fermat import FermatPoint, draw_triangle
 from geograd.problems.lifecycle import Data, DataShape, PointProblem
 from geograd.problems.median import GeometricMedian
 from geograd.problems.median import generate as median_points
+from geograd.problems.registration import Registration, Registration3D
+from geograd.problems.spherical_median import SphericalMedian, from_latlon
+from geograd.problems.spherical_median import generate as sphere_points
+from geograd.problems.thomson import normalise
 from geograd.problems.trilateration import Trilateration
 from geograd.problems.trilateration import generate as anchor_draw
 
 TRIANGLE = [(0.0, 0.0), (4.0, 0.0), (1.0, 3.0)]
 SQUARE = [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0)]
+#: SQUARE turned by 90° about the origin and shifted by (1, 2): registration's target.
+MOVED = [(1.0 - y, 2.0 + x) for x, y in SQUARE]
+LATLON = [(10.0, 20.0), (12.0, 25.0), (8.0, 22.0)]
 
 #: One instance over given data per converted problem.
 GIVEN: dict[str, Any] = {
@@ -35,6 +44,8 @@ GIVEN: dict[str, Any] = {
     "enclosing-circle": lambda: EnclosingCircle.from_points(TRIANGLE, hull=False),
     "trilateration": lambda: Trilateration.from_anchors(SQUARE, [7, 7, 7, 7.5], truth=[5, 5]),
     "median": lambda: GeometricMedian.from_points(TRIANGLE, [1.0, 2.0, 3.0], x0=[0.5, 0.5]),
+    "registration": lambda: Registration.from_points(SQUARE, MOVED, x0=[0.5, 1.0, 9.0]),
+    "spherical-median": lambda: SphericalMedian.from_points(LATLON, weights=[1.0, 2.0, 0.5]),
 }
 
 
@@ -50,10 +61,10 @@ def rebuilt(p: Any) -> Any:
 def test_given_data_say_so_and_round_trip_through_json(name: str) -> None:
     p = GIVEN[name]()
     block = p.to_dict()["data"]
-    assert p.source == "given" and block["source"] == "given" and block["n"] == p.n
+    assert p.data_origin == "given" and block["source"] == "given" and block["n"] == p.n
     assert block["dim"] == p.data_dim and block["columns"] == list(p.names)
     q = rebuilt(p)
-    assert q.source == "given" and q.columns == p.columns and q.x0 == p.x0
+    assert q.data_origin == "given" and q.columns == p.columns and q.x0 == p.x0
     assert q.objective(p.x0) == p.objective(p.x0)
     assert q.settings == p.settings
 
@@ -61,9 +72,9 @@ def test_given_data_say_so_and_round_trip_through_json(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(GIVEN))
 def test_generated_data_round_trip_through_their_options(name: str) -> None:
     p = get_problem(name, seed=11)
-    assert p.source == "generated" and p.to_dict()["data"]["source"] == "generated"
+    assert p.data_origin == "generated" and p.to_dict()["data"]["source"] == "generated"
     q = rebuilt(p)
-    assert q.source == "generated" and q.columns == p.columns and q.settings == p.settings
+    assert q.data_origin == "generated" and q.columns == p.columns and q.settings == p.settings
 
 
 def test_generated_data_are_the_seeded_draws() -> None:
@@ -73,6 +84,8 @@ def test_generated_data_are_the_seeded_draws() -> None:
     xs, ys = arc_points(random.Random(3), 50, 90.0, 0.01)
     p = get_problem("circle-fit", seed=3, n=50, arc=90, noise=0.01)
     assert (p.xs, p.ys) == (xs, ys)
+    rows = [normalise(q) for q in sphere_points(random.Random(7), 40, "hemisphere")]
+    assert get_problem("spherical-median", seed=7, n=40, distribution="hemisphere").points == rows
     anchors, ranges, truth = anchor_draw(random.Random(4), 5, 3, 0.2)
     t = get_problem("trilateration", seed=4, anchors=5, dim=3, noise=0.2)
     assert t.anchors == [tuple(a) for a in anchors] and t.ranges == ranges and t.truth == truth
@@ -204,6 +217,15 @@ def test_a_file_breaking_the_declared_shape_is_one_clear_error(
          "points of different dimensions; they must have the same, nonzero dimension"),
         (lambda: CircleFit.from_points([(0, 0), (1, float("nan")), (2, 1)]),
          "the points must be finite numbers"),
+        (lambda: Registration.from_points(SQUARE, MOVED[:3]), "registration (given): 3 target "
+         "points for 4 source points; row i of the target must match row i of the source"),
+        (lambda: Registration.from_points(SQUARE, [(0, 0, 0)] * 4),
+         "each target point needs 2 coordinates"),
+        (lambda: Registration.from_points(SQUARE, [(0, float("inf")), *MOVED[1:]]),
+         "the point pairs must be finite numbers"),
+        (lambda: SphericalMedian.given([(1.0, 2.0)]), "points must all have 3 coordinates"),
+        (lambda: SphericalMedian.given([(1.0, 0.0, 0.0), (0.0, 0.0, 0.0)]),
+         "point 2 (counting from 1) is the zero vector; a point needs a direction"),
     ],
 )  # fmt: skip
 def test_given_data_breaking_the_declared_shape_is_one_clear_error(build: Any, words: str) -> None:
@@ -258,3 +280,206 @@ def test_a_new_problem_gets_the_lifecycle_from_its_declaration() -> None:
     assert again.columns == [[0.0, 2.0], [1.0, 3.0]] and again.tag == "t"
     with pytest.raises(InputError, match=r"pairs \(given\): a pair has 2 points, got 3$"):
         Pairs.given([(0, 1), (2, 3), (4, 5)])
+
+
+# ---------------------------------------- spherical median: unit vectors from any rows
+
+
+def test_the_sphere_keeps_unit_vectors_as_given_and_normalises_other_rows(tmp_path: Path) -> None:
+    p = GIVEN["spherical-median"]()
+    assert p.format == "latlon" and p.points[0] == normalise(from_latlon(10.0, 20.0))
+    assert rebuilt(p).points == p.points  # unit vectors round-trip exactly
+    q = SphericalMedian.given([(2.0, 0.0, 0.0), (0.0, 3.0, 0.0), (1.0, 1.0, 1.0)])
+    assert q.points == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], normalise([1.0, 1.0, 1.0])]
+    assert q.columns == [[1.0, 0.0, q.points[2][0]], [0.0, 1.0, q.points[2][1]],
+                         [0.0, 0.0, q.points[2][2]]]  # fmt: skip
+    f = tmp_path / "sites.csv"
+    f.write_text("lon,lat,w\n20,10,1\n25,12,2\n22,8,0.5\n")
+    s = SphericalMedian(points=f)
+    assert s.source == str(f) and s.points == p.points and s.weights == [1.0, 2.0, 0.5]
+    assert s.to_dict()["data"] == {
+        "source": str(f), "n": 3, "dim": 3, "columns": ["x", "y", "z"], "format": "latlon",
+        "weighted": True,
+    }  # fmt: skip
+    assert rebuilt(s).points == s.points and rebuilt(s).source == str(f)
+
+
+def test_spherical_json_saved_before_the_lifecycle_still_loads() -> None:
+    unit = GIVEN["spherical-median"]().points
+    given = old(
+        "spherical-median", {"n": 200, "seed": 5, "distribution": "cluster", "points": None},
+        {"source": "given", "n": 3, "format": "latlon", "weighted": True, "points": unit,
+         "weights": [1.0, 2.0, 0.5]},
+        [1.0, 0.0, 0.0],
+    )  # fmt: skip
+    p = SphericalMedian.from_dict(given)
+    assert p.points == unit and p.weights == [1.0, 2.0, 0.5] and p.x0 == [1.0, 0.0, 0.0]
+    assert p.data_summary() == "3 points on the unit sphere, given in code; lat/lon in degrees"
+    generated = old(
+        "spherical-median", {"n": 30, "seed": 7, "distribution": "hemisphere", "points": None},
+        {"source": "generated", "n": 30, "format": "xyz", "weighted": False},
+        [0.0, 0.0, 1.0],
+    )  # fmt: skip
+    g = SphericalMedian.from_dict(generated)
+    assert g.points == SphericalMedian(n=30, seed=7, distribution="hemisphere").points
+
+
+# -------------------------------------------- paired data: registration's source, target
+
+
+def test_registration_keeps_its_source_points_and_its_origin() -> None:
+    """``source`` is registration's source point set, so the lifecycle keeps where the
+    pairs came from in ``origin`` (DataShape.source_attr): "source" in the data block."""
+    p = GIVEN["registration"]()
+    assert p.source == SQUARE and p.target == MOVED and p.origin == p.data_origin == "given"
+    assert p.data_summary() == (
+        "4 point pairs in R^2, given in code (row i of the source matches row i of the target)"
+    )
+    block = p.to_dict()["data"]
+    assert block["source"] == "given" and block["source_points"] == [list(q) for q in SQUARE]
+    assert block["target"] == [list(q) for q in MOVED]
+    assert p.reference().x == pytest.approx([math.pi / 2, 1.0, 2.0], abs=1e-12)
+
+
+def test_given_3d_pairs_are_the_3d_problem_and_round_trip() -> None:
+    cube = [(0.0, 0.0, 0.0), (2.0, 0.0, 0.0), (0.0, 1.0, 0.0), (1.0, 3.0, 2.0)]
+    p = Registration.from_points(cube, [(1.0 - y, 1.0 + x, 1.0 + z) for x, y, z in cube])
+    assert isinstance(p, Registration3D) and p.settings["dim"] == 3 and p.origin == "given"
+    q = rebuilt(p)
+    assert isinstance(q, Registration3D) and (q.source, q.target) == (p.source, p.target)
+    assert json.dumps(q.to_dict()) == json.dumps(p.to_dict())
+    assert q.reference().x == pytest.approx([0, 0, math.pi / 2, 1, 1, 1], abs=1e-12)
+
+
+def test_generated_pairs_are_the_seeded_draws_source_first() -> None:
+    r = random.Random(9)
+    rows = list(zip(*[[r.uniform(0.0, 1.0) for _ in range(6)] for _ in range(2)]))
+    moved = Registration.transform(rows, math.radians(-40.0), (3.0, 0.5))
+    noise = [[r.gauss(0.0, 0.1) for _ in rows] for _ in range(2)]
+    p = Registration(seed=9, n=6, angle=-40.0, shift="3,0.5", noise=0.1)
+    assert p.source == rows and p.origin == "generated"
+    assert p.target == [(a + noise[0][i], b + noise[1][i]) for i, (a, b) in enumerate(moved)]
+    assert p.to_dict()["data"] == {"source": "generated", "n": 6, "dim": 2, "columns": ["x", "y"]}
+
+
+def test_paired_files_load_the_source_header_and_the_target(tmp_path: Path) -> None:
+    src, tgt = tmp_path / "src.csv", tmp_path / "tgt.txt"
+    src.write_text("east,north\n" + "".join(f"{x},{y}\n" for x, y in SQUARE))
+    tgt.write_text("".join(f"{x} {y}\n" for x, y in MOVED))
+    p = Registration(source=src, target=tgt)
+    assert p.origin == f"{src} -> {tgt}" and p.names == ("east", "north") and p.target == MOVED
+    assert p.to_dict()["data"] == {
+        "source": f"{src} -> {tgt}", "n": 4, "dim": 2, "columns": ["east", "north"],
+    }  # fmt: skip
+    again = rebuilt(p)
+    assert (again.source, again.target, again.origin) == (p.source, p.target, p.origin)
+    # the source alone: the target is made from it (the generator's motion, from the seed)
+    q = Registration(source=src, angle=90.0, shift="1,2", noise=0.0)
+    assert q.origin == str(src) and q.reference().x == pytest.approx([math.pi / 2, 1, 2])
+
+
+def test_registration_json_saved_before_the_lifecycle_still_loads(tmp_path: Path) -> None:
+    options = {"n": 20, "dim": 3, "angle": 50.0, "axis": None, "shift": "0.5,-0.25,0.125",
+               "noise": 0.0, "seed": 3, "source": None, "target": None}  # fmt: skip
+    p = Registration.from_dict(old("registration", options, {"source": "generated", "n": 20},
+                                   [0.0] * 6))  # fmt: skip
+    want = Registration(dim=3, n=20, angle=50.0, noise=0.0, seed=3)
+    assert isinstance(p, Registration3D) and (p.source, p.target) == (want.source, want.target)
+    src, tgt = tmp_path / "s.csv", tmp_path / "t.csv"
+    src.write_text("".join(f"{x},{y}\n" for x, y in SQUARE))
+    tgt.write_text("".join(f"{x},{y}\n" for x, y in MOVED))
+    options = {"n": None, "dim": 2, "angle": None, "axis": None, "shift": None, "noise": None,
+               "seed": None, "source": str(src), "target": str(tgt)}  # fmt: skip
+    data = {"source": f"{src} -> {tgt}", "n": 4}
+    q = Registration.from_dict(old("registration", options, data, [0.0, 1.0, 2.0]))
+    assert q.source == SQUARE and q.target == MOVED and q.x0 == [0.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "options", "bad", "words"),
+    [
+        ("0,0\n1,1\n2,2\n", "0,0\n1,1\n", {}, "target",
+         "2 target points for 3 source points; row i of the target must match row i of the "
+         "source"),
+        ("0,0,0\n1,1,1\n", None, {}, "source",
+         "points have 3 coordinates; this problem needs 2 (give --dim 3 for these points)"),
+        ("0,0\n1,1\n", "0,0,0\n1,1,1\n", {}, "target",
+         "points have 3 coordinates; this problem needs 2"),
+        ("0,0\n1,1\n", None, {"dim": 3}, "source",
+         "points have 2 coordinates; this problem needs 3"),
+        ("0,0\n", None, {}, "source", "1 point(s); this problem needs at least 2"),
+    ],
+)  # fmt: skip
+def test_paired_files_breaking_the_declared_shape_are_one_clear_error(
+    tmp_path: Path, source: str, target: str | None, options: dict[str, Any], bad: str,
+    words: str,
+) -> None:  # fmt: skip
+    files = {"source": tmp_path / "s.csv", "target": tmp_path / "t.csv"}
+    files["source"].write_text(source)
+    if target is not None:
+        files["target"].write_text(target)
+        options = {**options, "target": files["target"]}
+    with pytest.raises(InputError) as info:
+        Registration(source=files["source"], **options)
+    message = str(info.value)
+    assert message == f"{files[bad]}: {words}"
+
+
+class Matched(PointProblem):
+    """A minimal problem over points with partners matched row by row: the lifecycle loads,
+    makes, checks and saves them from its declaration."""
+
+    name = "matched"
+    data_shape = DataShape(dim=1, pair="partner", pair_file="partners", pair_what="partners file")
+    options = (
+        Option("seed", int, 1, "seed", generator=True),
+        Option("points", Path, None, "points"),
+        Option("partners", Path, None, "partners"),
+    )
+    partner: Any = None
+
+    def generate(self, rng: random.Random) -> Data:
+        return Data([[rng.random() for _ in range(3)]])
+
+    def generate_pair(self, data: Data, rng: random.Random) -> list[list[float]]:
+        return [[v + rng.random()] for v in data.columns[0]]
+
+    def install(self, data: Data) -> None:
+        super().install(data)
+        self.partner = [list(q) for q in data.extra["partner"]]
+
+    def loss(self, x: Any) -> Any:
+        return (x * x).sum()
+
+    def gradient(self, x: Any) -> list[float]:
+        return [2.0 * v for v in x]
+
+    def compute_reference(self) -> Reference:
+        return Reference(x=[0.0], loss=0.0, method="zero")
+
+
+def test_a_new_problem_gets_paired_data_from_its_declaration(tmp_path: Path) -> None:
+    r = random.Random(4)
+    xs = [r.random() for _ in range(3)]
+    p = Matched(seed=4)
+    assert p.columns == [xs] and p.partner == [[x + r.random()] for x in xs]
+    q = Matched.given([[1.0], [2.0]], extra={"partner": [[3.0], [4.0]]})
+    d = json.loads(json.dumps(q.to_dict()))
+    assert d["data"] == {
+        "source": "given", "n": 2, "dim": 1, "columns": ["x"], "points": [[1.0], [2.0]],
+        "partner": [[3.0], [4.0]],
+    }  # fmt: skip
+    assert Matched.from_dict(d).partner == [[3.0], [4.0]]
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("1\n2\n")
+    b.write_text("5\n")
+    with pytest.raises(InputError, match=r"^matched: --partners needs --points \(row i"):
+        Matched(partners=b)
+    with pytest.raises(InputError) as info:
+        Matched(points=a, partners=b)
+    assert str(info.value) == (
+        f"{b}: 1 partner points for 2 points; row i of the partner must match row i of the points"
+    )
+    b.write_text("5\n6\n")
+    m = Matched(points=a, partners=b)
+    assert m.source == f"{a} -> {b}" and m.partner == [[5.0], [6.0]]

@@ -6,8 +6,8 @@ Objective, for unit vectors a_1..a_n on S² with weights w_i >= 0 (default 1), W
 
 in radians (atan2 is accurate at every angle, where arccos(x · a) loses half the digits
 near 0 and π). f(λx) = f(x) for λ > 0: the loss is defined on R³ \\ {0}, so every optimizer,
-scipy method and ``geograd check`` works on it as it is. The engine has no atan2: the module
-adds one elementwise primitive, :data:`atan2` (∂/∂s = c/(s² + c²), ∂/∂c = -s/(s² + c²)).
+scipy method and ``geograd check`` works on it as it is; atan2 is the engine's primitive
+(``F.atan2``: ∂/∂s = c/(s² + c²), ∂/∂c = -s/(s² + c²)).
 
 Gradient. With u_i = Log_x̂(a_i)/θ_i = ((x̂ × a_i) × x̂)/||x̂ × a_i||, the unit tangent at
 x̂ = x/||x|| along the great circle towards a_i,
@@ -56,7 +56,6 @@ from typing import Any
 import geograd.functional as F
 from geograd import Tensor
 from geograd.errors import InputError
-from geograd.functional import Primitive
 
 from .base import Option, Reference
 from .data import PointSet, as_columns
@@ -72,25 +71,6 @@ LAT_NAMES, LON_NAMES = ("lat", "latitude"), ("lon", "lng", "long", "longitude")
 #: Data points the reference tries as starts (evenly spaced), besides the mean direction.
 REFERENCE_STARTS = 64
 DEFAULT_OPTIMIZER = "gd"
-
-
-def _atan2_forward(be: Any, s: Any, c: Any) -> Any:
-    if type(s) is float and type(c) is float:
-        return math.atan2(s, c)
-    if be.name == "numpy":
-        import numpy as np
-
-        return np.arctan2(s, c)
-    pairs = zip(be.tolist(s, "atan2"), be.tolist(c, "atan2"))  # 1-D, both (as loss uses it)
-    return be.from_list([math.atan2(a, b) for a, b in pairs])
-
-
-#: atan2(s, c) elementwise, as an engine primitive (its VJPs are Tensor operations).
-atan2 = Primitive(
-    "atan2", _atan2_forward, diagonal=True,
-    vjps=(lambda g, out, s, c: g * c / (s * s + c * c),
-          lambda g, out, s, c: -(g * s) / (s * s + c * c)),
-)  # fmt: skip
 
 
 def _cross(a: Sequence[float], b: Sequence[float]) -> list[float]:
@@ -263,7 +243,7 @@ class SphericalMedian(SphereScene, PointProblem):
         x0, x1, x2 = F.unbind(x if isinstance(x, Tensor) else Tensor(x))
         ax, ay, az = self._coords
         s = F.norm(x1 * az - x2 * ay, x2 * ax - x0 * az, x0 * ay - x1 * ax)
-        theta = atan2(s, x0 * ax + x1 * ay + x2 * az)
+        theta = F.atan2(s, x0 * ax + x1 * ay + x2 * az)
         return (F.sum(theta) if self._w is None else F.sum(theta * self._w)) / self.total_weight
 
     def _pull(self, x: Sequence[float], k: int | None = None) -> tuple[list[float], float]:

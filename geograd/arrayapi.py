@@ -43,6 +43,7 @@ import math
 import operator
 import sys
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from itertools import count, repeat
@@ -64,6 +65,13 @@ _NULL = nullcontext()
 SQUARES_SAFE_MIN = 2.0**-500
 
 
+def _same(key: Any, g: Any) -> bool:
+    """Whether a kept key (a float, or a weak reference) stands for the cotangent ``g``."""
+    if type(g) is float:
+        return bool(key == g) if type(key) is float else False
+    return type(key) is weakref.ref and key() is g
+
+
 class ArrayAPIBackend:
     """The backend interface (:class:`geograd.backend.Backend`) on the namespace ``xp``."""
 
@@ -76,6 +84,8 @@ class ArrayAPIBackend:
             "array_api_compat."
         )
         self.f64 = xp.float64
+        # the last g/d of offset_sum, with weak references to g and d (see _over_distances)
+        self._kept_over: tuple[Any, Any, Any] | None = None
         numpy = sys.modules.get("numpy")
         # numpy warns on overflow and invalid operations; array-api-strict and
         # array_api_compat.numpy compute with numpy, so its errstate covers them too
@@ -352,20 +362,41 @@ class ArrayAPIBackend:
         return out
 
     def offset_sum(self, g: Any, dist: Any, x: Any, c: float) -> float:
-        """Σ_i g_i (c − x_i)/d_i, the term 0 where d_i = 0 (see the python backend)."""
+        """Σ_i g_i (c − x_i)/d_i, the term 0 where d_i = 0 (see the python backend), as
+        (c − x)·w with w = g/d (:meth:`_over_distances`, shared by the centre's
+        coordinates): a subtraction and a dot product a coordinate, where
+        Σ ((c − x)/d)·g took five passes over the data (2 ms of 14 saved at 10^6 points
+        in 2-D). Each term rounds once more (g/d, then the product)."""
         if type(x) is float or type(dist) is float:
             raise ShapeError("offset_sum: the distances and the coordinate must be 1-D arrays")
         self._length("offset_sum", g, dist, x)
-        xp = self.xp
         with self.quiet():
+            w = self._over_distances(g, dist)
             q = float(c) - x
-            q /= dist  # in place: q is this function's own
-            if not self._finite_sum(q):
-                zero = dist == 0.0  # there c − x is 0 too: 0/0, the zero subgradient
-                q = xp.where(zero, self._arr(0.0, q), q)
-            q *= g
-            s = float(xp.sum(q))
+            s = float(q @ w)
         return s
+
+    def _over_distances(self, g: Any, dist: Any) -> Any:
+        """w_i = g_i/d_i, 0 where d_i = 0 (the zero subgradient of a distance at zero
+        distance). One backward asks for it once per coordinate of the centre with the same
+        g and d, so the last one is kept while both live (weak references: nothing is kept
+        alive by it; a namespace whose arrays take none recomputes it)."""
+        kept = self._kept_over
+        if kept is not None and kept[1]() is dist and _same(kept[0], g):
+            return kept[2]
+        xp = self.xp
+        w = g / dist
+        if not self._finite_sum(w):
+            w = xp.where(dist == 0.0, self._arr(0.0, w), w)
+        try:
+            g_key = g if type(g) is float else weakref.ref(g)
+            self._kept_over = (g_key, weakref.ref(dist, self._forget_over), w)
+        except TypeError:  # arrays without weak references: nothing kept
+            self._kept_over = None
+        return w
+
+    def _forget_over(self, _dead: Any) -> None:
+        self._kept_over = None
 
     # ------------------------------------------------------------------- unary math
 

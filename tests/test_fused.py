@@ -184,7 +184,8 @@ def test_an_infinite_centre_meeting_infinite_data_raises_not_nan(T: Maker) -> No
 
 
 def test_numpy_data_with_a_standard_library_parameter() -> None:
-    np = pytest.importorskip("numpy")
+    import numpy as np
+
     xs, ys = Tensor(np.asarray(XS)), Tensor(np.asarray(YS))
     p = Tensor([0.3, -0.2], requires_grad=True)  # python backend: its coordinates broadcast
     F.mean(F.distances((xs, ys), p)).backward()
@@ -270,3 +271,31 @@ def test_near_a_data_point_the_offset_sum_takes_the_direct_form() -> None:
     direct = 0.25 * sum(map(operator.truediv, (c[0] - x for x in xs), dist._v))
     assert got == direct
     assert abs(got - 0.25 * _exact_offset_sum(xs, dist._v, c[0])) <= 1e-15
+
+
+def test_the_array_backend_shares_g_over_d_between_coordinates_and_keeps_nothing_alive() -> None:
+    """w = g/d is computed once per backward and shared by the centre's coordinates; it is
+    dropped when the distances die, and a different g gets its own."""
+    import gc
+
+    import numpy as np
+
+    from geograd import backend as B
+
+    x, y = np.array([0.0, 1.0, 3.0]), np.array([0.5, -1.0, 2.0])
+    be = B.backend_of(x)
+    dist = np.hypot(x - 0.25, y + 0.5)
+    g = np.array([1.0, 2.0, 3.0])
+    sx = be.offset_sum(g, dist, x, 0.25)
+    kept = be._kept_over
+    sy = be.offset_sum(g, dist, y, -0.5)
+    assert be._kept_over is kept  # the second coordinate reused the first's g/d
+    assert sx == pytest.approx(float(np.sum(g * (0.25 - x) / dist)), rel=1e-15)
+    assert sy == pytest.approx(float(np.sum(g * (-0.5 - y) / dist)), rel=1e-15)
+    other = np.array([1.0, 1.0, 1.0])
+    assert be.offset_sum(other, dist, x, 0.25) == pytest.approx(
+        float(np.sum((0.25 - x) / dist)), rel=1e-15
+    )
+    del dist
+    gc.collect()
+    assert be._kept_over is None

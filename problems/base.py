@@ -1783,6 +1783,12 @@ class Problem(abc.ABC):
         columns = getattr(self, "columns", None)
         return len(columns) if columns is not None and len(columns) else None
 
+    @property
+    def data_space(self) -> str:
+        """Where the data's points live, in words for reports and plot titles: "in R^d"
+        (empty for a problem without data points); a problem on a manifold says so."""
+        return f"in R^{self.data_dim}" if self.data_dim else ""
+
     def data_files(self) -> list[tuple[Option, Any]]:
         """The file (``Path``) options that are set, with their values, in declaration order."""
         return [
@@ -1798,8 +1804,8 @@ class Problem(abc.ABC):
         loaded data: the file and what was taken from it; data given in code: so.
         Problems add facts by :meth:`data_notes` (where the weights came from, ...).
         """
-        space = f" in R^{self.data_dim}" if self.data_dim else ""
-        head = f"{self.n} {self.data_items}{space}"
+        space = self.data_space
+        head = f"{self.n} {self.data_items} {space}" if space else f"{self.n} {self.data_items}"
         files = self.data_files()
         if self._given is not None:
             text = f"{head}, given in code"

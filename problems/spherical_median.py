@@ -221,9 +221,7 @@ class SphericalMedian(SphereScene, PointProblem):
             return list(self.points[max(range(self.n), key=w.__getitem__)])
         return normalise(m)
 
-    def data_summary(self) -> str:
-        text = super().data_summary()
-        return text.replace(f"{self.n} points in R^3", f"{self.n} points on the unit sphere", 1)
+    data_space = "on the unit sphere"
 
     def data_notes(self) -> list[str]:
         notes = ["lat/lon in degrees" if self.format == "latlon" else "x,y,z normalised"]

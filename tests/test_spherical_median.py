@@ -279,3 +279,13 @@ def test_registered_and_options_checked() -> None:
     assert isinstance(p, SphericalMedian) and p.dim == 3 and p.n == 4
     with pytest.raises(InputError, match="did you mean cluster"):
         get_problem("spherical-median", distribution="clustr")
+
+
+def test_reports_and_plot_titles_say_the_points_are_on_the_sphere() -> None:
+    """The data summary and the plot title name the sphere, not R^3 (data_space)."""
+    from geograd.plot.common import problem_title
+    from geograd.problems import get_problem
+
+    p = get_problem("spherical-median", n=30)
+    assert p.data_summary().startswith("30 points on the unit sphere, generated with")
+    assert problem_title(p) == "spherical-median (n = 30 on the unit sphere)"

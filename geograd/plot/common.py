@@ -128,7 +128,8 @@ def problem_title(problem: Any) -> str:
     n = getattr(problem, "n", 0)
     dim = getattr(problem, "dim", None)  # the number of parameters
     data_dim = getattr(problem, "data_dim", None)  # the dimension of the data's points
-    parts = [f"n = {n}" + (f" in R^{data_dim}" if data_dim else "")] if n else []
+    space = getattr(problem, "data_space", f"in R^{data_dim}" if data_dim else "")
+    parts = [f"n = {n}" + (f" {space}" if space else "")] if n else []
     if dim is not None and dim != data_dim:
         parts.append(f"{dim} parameter{'s' if dim != 1 else ''}")
     return f"{name} ({', '.join(parts)})" if parts else str(name)

@@ -1872,7 +1872,7 @@ class Problem(abc.ABC):
         distance = float(self.distance(point, ref.x))
         scale = self.extent
         gap = loss - ref.loss
-        matches, why = self._judge_match(distance, gap, ref, cert)
+        matches, why = self.judge_match(distance, gap, ref, cert)
         return dict(
             _jsonable(
                 {
@@ -1890,9 +1890,14 @@ class Problem(abc.ABC):
             )
         )
 
-    def _judge_match(
+    def judge_match(
         self, distance: float, gap: float, ref: Reference, cert: dict[str, Any]
     ) -> tuple[bool, str]:
+        """The problem's match rule, the hook :meth:`assess` asks: (matches, why in words)
+        for a solution ``distance`` from the reference with objective ``gap``. By default
+        within :attr:`match_rtol` of the data's extent, or, where the certificate says the
+        minimiser is not unique, an objective within tolerance; a problem with its own
+        rule (tammes: the separation in degrees) declares it here."""
         rtol, scale = self.match_rtol, self.extent
         rel = distance / scale
         if not (math.isfinite(distance) and math.isfinite(gap)):

@@ -696,7 +696,7 @@ class Normalised:
         unit_gap = self.unit.objective(self.to_unit(x)) - self.unit.objective(self.to_unit(ref.x))
         if not math.isfinite(unit_gap):
             return out
-        matches, why = self._judge_match(  # type: ignore[attr-defined]
+        matches, why = self.judge_match(  # type: ignore[attr-defined]
             out["distance"], unit_gap, ref, out["certificate"]
         )
         out["matches"] = matches

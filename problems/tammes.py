@@ -451,7 +451,7 @@ class Tammes(SphereScene, Problem):
         out.update(separation_deg=theta, table_deg=table, gap_deg=table - theta)
         return out
 
-    def _judge_match(
+    def judge_match(
         self, distance: float, gap: float, ref: Reference, cert: dict[str, Any]
     ) -> tuple[bool, str]:
         table = float(ref.details.get("table_deg", to_degrees(ref.loss)))

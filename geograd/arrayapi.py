@@ -372,15 +372,22 @@ class ArrayAPIBackend:
         self._length("offset_sum", g, dist, x)
         with self.quiet():
             w = self._over_distances(g, dist)
+            if w is None:  # g/d overflows (a subnormal distance, a huge g): term by term
+                q = float(c) - x
+                q /= dist  # in place: q is this function's own; |q| <= 1
+                q = self.xp.where(dist == 0.0, self._arr(0.0, q), q)
+                return float(self.xp.sum(q * g))
             q = float(c) - x
             s = float(q @ w)
         return s
 
     def _over_distances(self, g: Any, dist: Any) -> Any:
         """w_i = g_i/d_i, 0 where d_i = 0 (the zero subgradient of a distance at zero
-        distance). One backward asks for it once per coordinate of the centre with the same
-        g and d, so the last one is kept while both live (weak references: nothing is kept
-        alive by it; a namespace whose arrays take none recomputes it)."""
+        distance); None where a quotient overflows (d subnormal, or g huge), though each
+        term g_i (c − x_i)/d_i is at most |g_i|. One backward asks for it once per
+        coordinate of the centre with the same g and d, so the last one is kept while both
+        live (weak references: nothing is kept alive by it; a namespace whose arrays take
+        none recomputes it)."""
         kept = self._kept_over
         if kept is not None and kept[1]() is dist and _same(kept[0], g):
             return kept[2]
@@ -388,6 +395,8 @@ class ArrayAPIBackend:
         w = g / dist
         if not self._finite_sum(w):
             w = xp.where(dist == 0.0, self._arr(0.0, w), w)
+            if not self._finite_sum(w):
+                return None  # overflow, or a NaN in g: the caller sums term by term
         try:
             g_key = g if type(g) is float else weakref.ref(g)
             self._kept_over = (g_key, weakref.ref(dist, self._forget_over), w)

@@ -299,3 +299,13 @@ def test_the_array_backend_shares_g_over_d_between_coordinates_and_keeps_nothing
     del dist
     gc.collect()
     assert be._kept_over is None
+
+
+def test_the_array_backend_sums_term_by_term_where_g_over_d_overflows(T: Maker) -> None:
+    """A subnormal distance (an iterate 5e-309 from a data point) makes g/d overflow,
+    although each term (c − x)/d is at most 1: the gradient stays finite, as the direct
+    form gives it, on every backend."""
+    x, y = T([0.0, 1.0, -1.0]), T([0.0, 0.0, 0.0])
+    p = Tensor([5e-309, 0.0], requires_grad=True)
+    F.sum(F.distances((x, y), p)).backward()
+    assert p.grad is not None and p.grad.tolist() == [1.0, 0.0]

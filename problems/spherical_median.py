@@ -14,8 +14,8 @@ x̂ = x/||x|| along the great circle towards a_i,
 
     ∇f(x) = -Σ_i w_i u_i / (W ||x||)
 
-(no term where a_i is x̂ or its antipode: the minimal-norm subgradient, as the engine's
-``norm`` at 0). At a unit x it is tangent: the Riemannian gradient.
+(no term where a_i is x̂ or its antipode: the zero element of that term's subdifferential,
+as the engine's ``norm`` takes at 0). At a unit x it is tangent: the Riemannian gradient.
 
 Certificate. Within 1e-6 of the extent of a data point a_k, the exact vertex test of
 Fletcher, Venkatasubramanian & Joshi (NeuroImage 45 (2009) S143-S152): a_k is a (local)
@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import math
 import random
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -188,7 +189,7 @@ class SphericalMedian(SphereScene, PointProblem):
             len(self.weights) == self.n and any(v > 0 for v in self.weights)
             and all(math.isfinite(v) and v >= 0 for v in self.weights)
         ):  # fmt: skip
-            raise InputError(f"{self.name}: weights must be one a point, finite, >= 0, not all 0")
+            raise InputError(f"{self.name}: weights must be one per point, finite, >= 0, not all 0")
         self.total_weight = float(self.n) if self.weights is None else math.fsum(self.weights)
         self._coords = tuple(self.as_data(c) for c in self.columns)
         self._w = None if self.weights is None else self.as_data(self.weights)
@@ -204,7 +205,10 @@ class SphericalMedian(SphereScene, PointProblem):
         rows = [[float(v) for v in p] for p in points]
         if not rows or any(len(p) != len(rows[0]) for p in rows):
             raise InputError(f"{cls.name}: give points of 2 (lat, lon) or 3 (x, y, z) numbers")
-        names = ("lat", "lon") if len(rows[0]) == 2 else ("x", "y", "z")[: len(rows[0])]
+        if len(rows[0]) not in (2, 3):
+            raise InputError(f"{cls.name}: give points of 2 (lat, lon) or 3 (x, y, z) numbers, "
+                             f"not {len(rows[0])}")  # fmt: skip
+        names = ("lat", "lon") if len(rows[0]) == 2 else ("x", "y", "z")
         unit, fmt = read_rows(cls.name, rows, names)
         rows = [normalise(p) for p in unit]
         return cls.given(rows, x0=x0, weights=weights, extra={"format": fmt})
@@ -283,8 +287,22 @@ class SphericalMedian(SphereScene, PointProblem):
             rho = math.degrees(max(angle(c, p) for p in pts))
             normal = max((_cross(a, p) for p in pts), key=lambda v: math.hypot(*v))
             size = math.hypot(*normal)
+            groups: dict[tuple[float, ...], list[float]] = {}
+            for p, wi in zip(self.points, self.weights or [1.0] * self.n):
+                if wi > 0:
+                    groups.setdefault(tuple(p), []).append(wi)
             if all(p == a for p in pts):
                 self._unique = (True, "all the points of positive weight coincide")
+            elif len(groups) == 2:
+                wa, wb = (math.fsum(v) for v in groups.values())
+                # f = wa·θa + wb·θb >= (wa − wb)·θa + wb·θab (triangle inequality): the
+                # heavier point alone attains it; with equal weights every point between does
+                self._unique = (
+                    (False, "two points of equal weight: every point of the shorter arc "
+                     "between them (of the whole sphere when they are antipodal) is a median")
+                    if wa == wb else
+                    (True, "two points of unequal weight: the heavier one is the median")
+                )  # fmt: skip
             elif size == 0.0 or max(abs(_dot(normal, p)) for p in pts) <= 1e-12 * size:
                 self._unique = (None, "not known: the points lie on one great circle, where "
                                 "the median may be a whole arc (as on a line)")  # fmt: skip
@@ -456,8 +474,8 @@ def read_rows(
 ) -> tuple[list[list[float]], str]:
     """Unit vectors from a file's (or code's) rows, and which they were (``"latlon"`` or
     ``"xyz"``): latitude, longitude in degrees (two columns, or named lat/lon in any order),
-    or x, y, z (three, normalised). A latitude outside [-90, 90] or a zero vector is one
-    input error naming ``where`` and the point."""
+    or x, y, z (three, normalised). A latitude outside [-90, 90], a longitude outside
+    [-360, 360] or a zero vector is one input error naming ``where`` and the point."""
     low = [str(v).lower() for v in names]
     lat = next((j for j, v in enumerate(low) if v in LAT_NAMES), None)
     lon = next((j for j, v in enumerate(low) if v in LON_NAMES), None)
@@ -483,6 +501,11 @@ def read_rows(
                 f"{where}: point {i} (counting from 1): latitude {p[j]:g} is outside "
                 "[-90, 90] (the columns are lat,lon in degrees)"
             )
+        if not -360.0 <= p[k] <= 360.0:
+            raise InputError(
+                f"{where}: point {i} (counting from 1): longitude {p[k]:g} is outside "
+                "[-360, 360] (the columns are lat,lon in degrees)"
+            )
     return [from_latlon(p[j], p[k]) for p in rows], "latlon"
 
 
@@ -505,8 +528,8 @@ def weiszfeld_sphere(
     (n, 3) array of unit vectors, ``w`` the weights. Each step is halved until f does not
     increase; off a data point that failed its test, Vardi-Zhang's step. The data point
     nearest each iterate is tested once by ``vertex_test(k)``, so a median on a data point
-    is found exactly. Stops when the distance left, from the rate of the last two steps, is
-    below ``tol`` (radians)."""
+    is found exactly. Stops when the distance left, from the rate of the last two full
+    steps (geometric: step·q/(1 − q)), is below ``tol`` (radians)."""
     import numpy as np
 
     x = np.asarray(start, dtype=float) / np.linalg.norm(start)
@@ -529,18 +552,22 @@ def weiszfeld_sphere(
         here = float(w[~m & (pts @ x > 0)].sum())
         if here > 0.0:  # on a data point that failed its test: the Vardi-Zhang step
             v = v * max(0.0, 1.0 - here / float(np.linalg.norm(pull)))
+        # the rate is read from the full step's length: halvings near the optimum (where f
+        # differs from f0 only by rounding) would fake a fast rate and stop early
+        full = float(np.linalg.norm(v))
         f0 = float(w @ theta)
-        for _ in range(60):  # halved until f does not increase
+        most = f0 * (1.0 + 64 * sys.float_info.epsilon)  # f0, give or take its rounding
+        for _ in range(60):  # halved while f increases beyond rounding
             y = np.asarray(exp_map(x.tolist(), v.tolist()))
-            if _f(pts, w, y) <= f0:
+            if _f(pts, w, y) <= most:
                 break
             v = v / 2.0
-        step, x = angle(x.tolist(), y.tolist()), y
-        q = step / prev if prev < math.inf else 1.0
-        if step == 0.0 or (q < 1.0 and step * q / (1.0 - q) <= tol):
+        x = y
+        q = full / prev if prev < math.inf else 1.0
+        if full == 0.0 or (q < 1.0 and full * q / (1.0 - q) <= tol):
             done, stopped = True, "the distance left (from the rate) below the tolerance"
             break
-        prev = step
+        prev = full
     return [float(v) for v in x], {
         "iterations": iterations, "converged": done, "stopped": stopped, "tolerance": tol,
         "start": "the best of the mean direction and evenly spaced data points",

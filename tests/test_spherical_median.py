@@ -289,3 +289,50 @@ def test_reports_and_plot_titles_say_the_points_are_on_the_sphere() -> None:
     p = get_problem("spherical-median", n=30)
     assert p.data_summary().startswith("30 points on the unit sphere, generated with")
     assert problem_title(p) == "spherical-median (n = 30 on the unit sphere)"
+
+
+def test_two_points_of_equal_weight_have_many_medians_and_the_report_says_so() -> None:
+    """Two points of equal weight: every point of the arc between them is a median, so a
+    solution there matches on the objective; unequal weights: the heavier point, unique."""
+    from geograd.problems.spherical_median import SphericalMedian
+
+    equal = SphericalMedian.from_points([[0.0, 0.0], [0.0, 60.0]])
+    assert equal.uniqueness()[0] is False
+    out = equal.assess(equal.solve().x)
+    assert out["matches"] is True
+    antipodal = SphericalMedian.from_points([[0.0, 0.0], [0.0, 180.0]])
+    assert antipodal.uniqueness()[0] is False
+    heavier = SphericalMedian.from_points([[0.0, 0.0], [0.0, 60.0]], weights=[2.0, 1.0])
+    assert heavier.uniqueness()[0] is True
+    assert heavier.reference().x == pytest.approx([1.0, 0.0, 0.0], abs=1e-12)
+
+
+def test_the_reference_is_within_its_stated_tolerance_of_the_weiszfeld_limit() -> None:
+    """Run on from the reference with plain Riemannian Weiszfeld steps: the limit is within
+    the tolerance the reference states (its stop rule reads the rate from full steps)."""
+    import numpy as np
+
+    from geograd.problems import get_problem
+    from geograd.problems.spherical_median import angle, exp_map
+
+    for options in ({}, {"distribution": "hemisphere", "seed": 1}):
+        p = get_problem("spherical-median", **options)
+        ref = p.reference()
+        pts, x = np.array(p.points), np.array(ref.x)
+        for _ in range(400):
+            cr = np.cross(x, pts)
+            s = np.sqrt((cr * cr).sum(1))
+            theta = np.arctan2(s, pts @ x)
+            pull = np.ones(len(pts)) @ (np.cross(cr, x) / s[:, None])
+            x = np.array(exp_map(x.tolist(), (pull / (1.0 / theta).sum()).tolist()))
+        assert angle(ref.x, x.tolist()) <= ref.details["tolerance"]
+
+
+def test_bad_longitudes_and_bad_columns_in_code_are_one_clear_error() -> None:
+    from geograd.errors import InputError
+    from geograd.problems.spherical_median import SphericalMedian
+
+    with pytest.raises(InputError, match="longitude 1e\\+308 is outside"):
+        SphericalMedian.from_points([[0.0, 1e308], [0.0, 0.0]])
+    with pytest.raises(InputError, match="not 4"):
+        SphericalMedian.from_points([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]])

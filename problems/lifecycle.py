@@ -236,14 +236,14 @@ class PointProblem(Problem):
         origin = self.data_origin
         where = self.name if origin == "generated" else f"{self.name} ({origin})"
         want = self._declared_dim(self.settings)
+        if shape.count is not None and n != shape.count:
+            raise InputError(f"{where}: {shape.count_words} {shape.count} {items}, got {n}")
         if n == 0:
             raise InputError(f"{where}: no {items}; give at least one point")
         if (want is not None and d != want) or (shape.dims and d not in shape.dims):
             raise self._dimension_error(where, want)
         if any(len(c) != n for c in columns):
             raise InputError(f"{where}: coordinate columns of different lengths")
-        if shape.count is not None and n != shape.count:
-            raise InputError(f"{where}: {shape.count_words} {shape.count} {items}, got {n}")
         if n < shape.min_points:
             raise InputError(f"{where}: {n} {items}; give at least {shape.min_points}")
         pair = extra.get(shape.pair) if shape.pair else None

@@ -456,6 +456,7 @@ class Normalised:
         limit: the unit objective at the default start bounds the optimum; only when it
         overflows is the unit reference computed."""
         z0 = self.unit.default_x0()
+        self._refuse_unrepresentable_start(z0)
         if math.isfinite(self.loss_to_user(self.unit.objective(z0))):
             return
         best = float(self.unit.reference().loss)
@@ -473,6 +474,28 @@ class Normalised:
             f"{self.objective_words}, about {mantissa:.2g}e+{math.floor(digits)}, is beyond "
             f"the largest float ({fmt(FLOAT_MAX)}) even though the solver works in scaled "
             f"coordinates; divide the data by {divisor} (or more) and scale the answer back"
+        )
+
+    def _refuse_unrepresentable_start(self, z0: Sequence[float]) -> None:
+        """An InputError when the start the problem computes from the data (``z0`` in the
+        unit frame) has a parameter beyond the largest float in user units (the radius of
+        a circle through points near ±1.7e308), naming the parameter."""
+        start = self.from_unit(z0)
+        beyond = [i for i, v in enumerate(start) if not math.isfinite(v)]
+        if not beyond:
+            return
+        names = [c.name for c in self.component_specs()]  # type: ignore[attr-defined]
+        which = ", ".join(names[i] if i < len(names) else f"coordinate {i + 1}" for i in beyond)
+        k = self.parameter_frame()[beyond[0]][1]
+        digits = math.log10(abs(float(z0[beyond[0]]))) + k * math.log10(2.0)
+        m = max(1, math.ceil(digits - math.log10(FLOAT_MAX) + 0.01))
+        divisor = "10" if m == 1 else f"1e{m}"
+        raise InputError(
+            f"{self.name}: the {self.data_items} span "  # type: ignore[attr-defined]
+            f"{self.frame.span_words(self._axis_names())}, and the start computed from them "
+            f"has {which} beyond the largest float ({fmt(FLOAT_MAX)}) even though the solver "
+            f"works in scaled coordinates; divide the data by {divisor} (or more) and scale "
+            "the answer back"
         )
 
     def _axis_names(self) -> tuple[str, ...]:

@@ -387,3 +387,16 @@ def test_loss_gradient_and_objective_agree_in_user_units() -> None:
             if s < 1e308:
                 auto = p.autograd_gradient(x)
                 assert math.dist(auto, closed) <= 1e-12, (s, auto, closed)
+
+
+def test_a_start_beyond_the_largest_float_is_refused_naming_the_parameter(tmp_path: Path) -> None:
+    """A circle through points near ±1.7e308 has a radius no float holds: one line that
+    names the radius and what to do, exit 2 (it said 'x0 coordinate 3 (inf) is not a
+    finite number', though no x0 was given)."""
+    path = tmp_path / "huge.txt"
+    path.write_text("1.7e308 1.7e308\n-1.7e308 -1.7e308\n1.7e308 -1.7e308\n")
+    result = CliRunner().invoke(app, ["solve", "circle-fit", "--points", str(path)])
+    assert result.exit_code == 2
+    text = " ".join(result.stderr.split())
+    assert "has radius beyond the largest float" in text and "divide the data by 10" in text
+    assert "x0" not in text and len(result.stderr.strip().splitlines()) == 1

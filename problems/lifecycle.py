@@ -297,7 +297,13 @@ class PointProblem(Problem):
         if cls.data_shape.arrays and is_array(points) and getattr(points, "ndim", 0) == 2:
             columns = cast(Any, points).T
             return cls._from_given(Data(columns, weights, None, extra or {}), x0=x0, **options)
-        rows = [[float(v) for v in p] for p in points]
+        try:
+            rows = [[float(v) for v in p] for p in points]
+        except (TypeError, ValueError):
+            raise InputError(
+                f"{cls.name}: give the {cls.data_items} as rows of numbers, one row a point "
+                "(a list of lists, or an (n, d) array; n points on a line are n rows of one)"
+            ) from None
         dim = cls.data_shape.dim
         want = cls._declared_dim(cls.parse_options({k: v for k, v in options.items() if k == dim}))
         d = want if want is not None else (len(rows[0]) if rows else 0)

@@ -267,6 +267,13 @@ class TrilaterationCore(PointProblem):
         self.anchors = list(zip(*self.columns))
         self.ranges = rho
         self.truth = None if truth is None else [float(v) for v in truth]
+        if self.truth is not None and (
+            len(self.truth) != self.d or not all(map(math.isfinite, self.truth))
+        ):
+            raise InputError(
+                f"{self.name}: the true position needs {self.d} finite coordinates, like the "
+                f"anchors; got {self.truth}"
+            )
 
     @classmethod
     def from_anchors(

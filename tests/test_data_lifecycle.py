@@ -483,3 +483,19 @@ def test_a_new_problem_gets_paired_data_from_its_declaration(tmp_path: Path) -> 
     b.write_text("5\n6\n")
     m = Matched(points=a, partners=b)
     assert m.source == f"{a} -> {b}" and m.partner == [[5.0], [6.0]]
+
+
+def test_points_not_given_as_rows_are_one_clear_error() -> None:
+    """A flat list or a 1-D array is not a set of points: one InputError saying how to give
+    them (it was a TypeError from deep inside)."""
+    import numpy as np
+
+    from geograd.errors import InputError
+    from geograd.problems.median import GeometricMedian
+    from geograd.problems.trilateration import Trilateration
+
+    for flat in ([0.0, 1.0], np.array([0.0, 1.0])):
+        with pytest.raises(InputError, match="as rows of numbers"):
+            GeometricMedian.from_points(flat, backend="numpy")
+    with pytest.raises(InputError, match="true position needs 2 finite coordinates"):
+        Trilateration.from_anchors([[0, 0], [1, 0], [0, 1]], [1, 1, 1], truth=[1])

@@ -92,7 +92,10 @@ def _gradient(out: Tensor, leaves: dict[str, Tensor]) -> dict[str, float]:
         try:
             out.backward()
         except GeogradError as exc:
-            raise ExpressionError(f"the gradient: {' '.join(str(exc).split())}") from None
+            raise ExpressionError(
+                f"the gradient does not exist here ({' '.join(str(exc).split())}); "
+                "give a point where the expression is differentiable"
+            ) from None
     return {
         name: (leaf.grad.item() if leaf.grad is not None else 0.0) for name, leaf in leaves.items()
     }
@@ -121,7 +124,10 @@ def _hessian(expr: Any, values: dict[str, float]) -> list[list[float]]:
                 row.append(0.0 if h is None else h.item())
             rows.append(row)
     except GeogradError as exc:
-        raise ExpressionError(f"the Hessian: {' '.join(str(exc).split())}") from None
+        raise ExpressionError(
+            f"the Hessian does not exist here ({' '.join(str(exc).split())}); "
+            "give a point where the expression is twice differentiable"
+        ) from None
     return rows
 
 

@@ -134,7 +134,8 @@ def test_a_leading_minus_after_double_dash() -> None:
         ("log(-1)", "'log(-1)' at column 1: log(-1.0) is undefined"),
         ("log(p - 3)", "log(-1.0) is undefined"),
         ("1/(p - p)", "division by zero"),
-        ("sqrt(p - 2)", "the gradient:"),  # fine at 0, but its derivative is infinite there
+        # fine at 0, but its derivative is infinite there
+        ("sqrt(p - 2)", "the gradient does not exist here (div: division by zero"),
         ("x + 1", "unknown name 'x' at column 1; the variables are p"),
         ("p ; import os", "not a valid expression"),
         ("p\nimport os", "not a valid expression"),
@@ -183,3 +184,11 @@ def test_hostile_input_never_hangs_in_a_real_process(tmp_path: Path) -> None:
         assert proc.stderr.startswith("geograd: error: ") and proc.stderr.count("\n") == 1
         assert "Traceback" not in proc.stderr and proc.stdout == ""
     assert not marker.exists()
+
+
+def test_a_hessian_that_does_not_exist_is_said_with_what_to_do() -> None:
+    """atan2 is smooth away from the origin and has no second derivative there."""
+    line = refused("grad", "atan2(y, x)", "--at", "x=0,y=0", "--hessian")
+    assert "the Hessian does not exist here" in line
+    assert "give a point where the expression is twice differentiable" in line
+    assert invoke("grad", "atan2(y, x)", "--at", "x=1,y=0", "--hessian").exit_code == 0

@@ -190,7 +190,7 @@ from .base import Component, Option, Problem, Reference, bounding_box, format_se
 from .data import as_columns
 from .data import extent as data_extent
 from .lifecycle import Data, DataShape, PointProblem
-from .scaling import Frame, Normalised, times_pow2
+from .scaling import Frame, Normalised, Quantities, Quantity
 
 DEFAULT_OPTIMIZER = "trust-ncg"
 #: trust-ncg's first trust radius in units of the way to go (see ``solver_defaults``).
@@ -396,22 +396,31 @@ class RegistrationCore(PointProblem):
         return self.transform(points, float(x[0]), (float(x[1]), float(x[2])))
 
     def set_data(self, data: Data | Sequence[Sequence[float]], target: Any = None) -> None:
-        """Install the point pairs: :class:`Data`, or the source and target rows (x, y)."""
+        """Install the point pairs (:class:`Data`, or the source and target rows: (x, y), or
+        (x, y, z) in 3-D) and what the loss and the solver's frame (:meth:`solver_loss`)
+        compute with: the engine's columns, the centroids, the centred rows and columns,
+        the sums of squares of the centred points and the source's RMS radius."""
         self.install(self.pairs(data, target))
-        self._px = self.as_data([p[0] for p in self.source])
-        self._py = self.as_data([p[1] for p in self.source])
-        self._qx = self.as_data([q[0] for q in self.target])
-        self._qy = self.as_data([q[1] for q in self.target])
+        n, dims = self.n, range(self.data_dim)
+
+        def columns(rows: Sequence[Sequence[float]]) -> tuple[Any, ...]:
+            return tuple(self.as_data([r[k] for r in rows]) for k in dims)
+
+        self._p, self._q = columns(self.source), columns(self.target)
         self._size = max(abs(v) for p in self.source for v in p)
-        # The solver's frame (see solver_loss): centroids, centred data, the RMS radius.
-        n = self.n
-        self.source_centroid = tuple(math.fsum(p[k] for p in self.source) / n for k in (0, 1))
-        self.target_centroid = tuple(math.fsum(q[k] for q in self.target) / n for k in (0, 1))
-        pc = [(p[0] - self.source_centroid[0], p[1] - self.source_centroid[1]) for p in self.source]
-        qc = [(q[0] - self.target_centroid[0], q[1] - self.target_centroid[1]) for q in self.target]
-        self.radius = math.sqrt(math.fsum(a * a + b * b for a, b in pc) / n)
-        self._pcx, self._pcy = self.as_data([p[0] for p in pc]), self.as_data([p[1] for p in pc])
-        self._qcx, self._qcy = self.as_data([q[0] for q in qc]), self.as_data([q[1] for q in qc])
+        self.source_centroid = tuple(math.fsum(p[k] for p in self.source) / n for k in dims)
+        self.target_centroid = tuple(math.fsum(q[k] for q in self.target) / n for k in dims)
+        pbar, qbar = self.source_centroid, self.target_centroid
+        self._pc_rows = [[p[k] - pbar[k] for k in dims] for p in self.source]
+        self._qc_rows = [[q[k] - qbar[k] for k in dims] for q in self.target]
+        # Σ|p'_i|² and Σ|q'_i|² (each |p'_i|² rounded, then the sum), whose geometric mean
+        # bounds the cross-covariance (uniqueness), the first giving the radius.
+        self._spreads = tuple(
+            math.fsum(math.fsum(v * v for v in r) for r in rows)
+            for rows in (self._pc_rows, self._qc_rows)
+        )
+        self.radius = math.sqrt(self._spreads[0] / n)
+        self._pc, self._qc = columns(self._pc_rows), columns(self._qc_rows)
 
     @staticmethod
     def pairs(data: Data | Sequence[Sequence[float]], target: Any = None) -> Data:
@@ -451,9 +460,10 @@ class RegistrationCore(PointProblem):
         return 3
 
     def default_x0(self) -> list[float]:
-        """No rotation, and the shift that matches the centroids: θ = 0, t = q̄ - p̄."""
-        pbar, qbar = self.source_centroid, self.target_centroid
-        return [0.0, qbar[0] - pbar[0], qbar[1] - pbar[1]]
+        """No rotation, and the shift that matches the centroids: θ = 0 (in 3-D w = 0),
+        t = q̄ - p̄."""
+        shift = [q - p for p, q in zip(self.source_centroid, self.target_centroid)]
+        return [0.0] * (self.dim - self.data_dim) + shift
 
     # ------------------------------------------------------------------ maths
 
@@ -463,8 +473,9 @@ class RegistrationCore(PointProblem):
             x = Tensor(x)
         theta = x[0]
         c, s = F.cos(theta), F.sin(theta)
-        rx = self._px * c - self._py * s + (x[1] - self._qx)
-        ry = self._px * s + self._py * c + (x[2] - self._qy)
+        (px, py), (qx, qy) = self._p, self._q
+        rx = px * c - py * s + (x[1] - qx)
+        ry = px * s + py * c + (x[2] - qy)
         return F.dot(rx, rx) + F.dot(ry, ry)
 
     def residuals(self, x: Sequence[float]) -> list[tuple[float, ...]]:
@@ -493,11 +504,8 @@ class RegistrationCore(PointProblem):
     def closed_form(self) -> dict[str, Any]:
         """The exact solution from the module docstring's split of L, in plain floats:
         ``theta`` (in (-π, π]), ``shift``, ``loss`` (L*), ``rho``, the centroids."""
-        n = self.n
-        pbar = [math.fsum(p[k] for p in self.source) / n for k in range(2)]
-        qbar = [math.fsum(q[k] for q in self.target) / n for k in range(2)]
-        pc = [(p[0] - pbar[0], p[1] - pbar[1]) for p in self.source]
-        qc = [(q[0] - qbar[0], q[1] - qbar[1]) for q in self.target]
+        pbar, qbar = list(self.source_centroid), list(self.target_centroid)
+        pc, qc = self._pc_rows, self._qc_rows
         a = math.fsum(v for p, q in zip(pc, qc) for v in (p[0] * q[0], p[1] * q[1]))
         b = math.fsum(v for p, q in zip(pc, qc) for v in (p[0] * q[1], -p[1] * q[0]))
         rho = math.hypot(a, b)
@@ -541,11 +549,7 @@ class RegistrationCore(PointProblem):
         √(Σ|p'|² Σ|q'|²), Cauchy–Schwarz) every angle, with its matching shift, fits
         equally well."""
         cf = self.closed_form()
-        pbar, qbar = cf["source_centroid"], cf["target_centroid"]
-        sp = math.fsum((p[0] - pbar[0]) ** 2 + (p[1] - pbar[1]) ** 2 for p in self.source)
-        sq = math.fsum((q[0] - qbar[0]) ** 2 + (q[1] - qbar[1]) ** 2 for q in self.target)
-        bound = math.sqrt(sp * sq)
-        if cf["rho"] > 1e-12 * bound:
+        if cf["rho"] > 1e-12 * math.sqrt(self._spreads[0] * self._spreads[1]):
             return True, (
                 f"the centred cross-covariance is non-degenerate (ρ = {cf['rho']:.3g} > 0): "
                 "one angle in (-180°, 180°] and one shift"
@@ -559,7 +563,7 @@ class RegistrationCore(PointProblem):
     def extent(self) -> float:
         """The largest coordinate extent of the source and target points together."""
         pts = [*self.source, *self.target]
-        return data_extent([[p[0] for p in pts], [p[1] for p in pts]])
+        return data_extent([[p[k] for p in pts] for k in range(self.data_dim)])
 
     @property
     def data_dim(self) -> int:
@@ -667,8 +671,9 @@ class RegistrationCore(PointProblem):
             z = Tensor(z)
         theta = z[0] / self.radius
         c, s = F.cos(theta), F.sin(theta)
-        rx = self._pcx * c - self._pcy * s + (z[1] - self._qcx)
-        ry = self._pcx * s + self._pcy * c + (z[2] - self._qcy)
+        (px, py), (qx, qy) = self._pc, self._qc
+        rx = px * c - py * s + (z[1] - qx)
+        ry = px * s + py * c + (z[2] - qy)
         return F.dot(rx, rx) + F.dot(ry, ry)
 
     def solver_defaults(
@@ -846,11 +851,24 @@ class Registration(Normalised, RegistrationCore):
     the origin would mix θ into t; see :mod:`geograd.problems.scaling`). θ is the same
     in both, t and every length scale by s, the loss (a sum of squared lengths) by s².
     Data whose least loss exceeds the largest float in user units (noisy point pairs
-    beyond about 1e154) are refused.
+    beyond about 1e154) are refused. The certificate's and the reference's entries that
+    carry units are declared (:attr:`quantities`); ``set_data`` is its own, as the frame
+    is fitted to the source and target together, uncentred.
     """
 
     loss_power = 2
     objective_words = "sum of squared residuals"
+    # The cross-covariance's singular values, like the closed form's ρ, are sums of
+    # products of lengths: they scale by s², as the loss does.
+    quantities = Quantities(
+        certificate={"value": "loss", "gap_bound": "loss"},
+        reference={"singular_values": "loss", "kabsch": "x"},
+    )
+    #: The closed form's entries that carry units (:meth:`closed_form`).
+    closed_form_quantities: ClassVar[dict[str, Quantity]] = {
+        "shift": "length", "loss": "loss", "rho": "loss",
+        "source_centroid": "point", "target_centroid": "point",
+    }  # fmt: skip
     #: The core class the unit copy is an instance of (the mathematics of this dimension).
     _core: type[RegistrationCore] = RegistrationCore
 
@@ -902,37 +920,27 @@ class Registration(Normalised, RegistrationCore):
 
     def closed_form(self) -> dict[str, Any]:
         """The exact solution (see the core class), in user units."""
-        cf = dict(self.unit.closed_form())
-        k = self.frame.exponent
-        cf["shift"] = [self.length_to_user(v) for v in cf["shift"]]
-        cf["loss"] = self.loss_to_user(cf["loss"])
-        cf["rho"] = times_pow2(cf["rho"], 2 * k)
-        cf["source_centroid"] = self.frame.point_from_unit(cf["source_centroid"])
-        cf["target_centroid"] = self.frame.point_from_unit(cf["target_centroid"])
-        return cf
+        return self.entries_to_user(self.unit.closed_form(), self.closed_form_quantities)
 
     def gap(self, x: Sequence[float]) -> float:
         """L(x) - L* (see the core class), in user units."""
         return self.loss_to_user(self.unit.gap(self.to_unit(x)))
 
     def certificate(self, x: Sequence[float]) -> dict[str, Any]:
-        """The exact objective gap L(x) - L* and the gradient norm, in user units."""
-        cert = dict(self.unit.certificate(self.to_unit(x)))
-        cert["value"] = cert["gap_bound"] = self.loss_to_user(cert["value"])
+        """The exact objective gap L(x) - L* (the declared entries, in user units) and the
+        norm of the gradient in user units: θ's component scales by s², t's by s, so no
+        one factor maps the unit copy's norm."""
+        cert = super().certificate(x)
         cert["gradient_norm"] = math.hypot(*self.gradient(x))
-        cert["summary"] = certificate_summary(cert["value"], self.unit.exact_name)
         return cert
+
+    def summarise_certificate(self, cert: dict[str, Any]) -> str:
+        """The gap in user units, and where the exact minimum comes from."""
+        return certificate_summary(cert["value"], self.exact_name)
 
     def distance(self, x: Sequence[float], y: Sequence[float]) -> float:
         """How far apart two motions are, as a length (see the core class)."""
         return self.length_to_user(self.unit.distance(self.to_unit(x), self.to_unit(y)))
-
-    def reference_details(self, details: dict[str, Any], x: list[float]) -> dict[str, Any]:
-        k = self.frame.exponent
-        details["singular_values"] = [times_pow2(v, 2 * k) for v in details["singular_values"]]
-        if "kabsch" in details:
-            details["kabsch"] = self.from_unit(details["kabsch"])
-        return super().reference_details(details, x)
 
     def to_solver(self, x: Sequence[float]) -> list[float]:
         """x = (θ, t) in the solver's frame z = (r θ, R(θ) p̄ + t - q̄), lengths in user
@@ -1203,30 +1211,13 @@ class Registration3DCore(RegistrationCore):
         return [[a + b for a, b in zip(_apply(m, p), t)] for p in points]
 
     def set_data(self, data: Data | Sequence[Sequence[float]], target: Any = None) -> None:
-        """Install the point pairs: :class:`Data`, or the source and target rows (x, y, z)."""
-        self.install(self.pairs(data, target))
-        n = self.n
-        self._p = tuple(self.as_data([p[k] for p in self.source]) for k in range(3))
-        self._q = tuple(self.as_data([q[k] for q in self.target]) for k in range(3))
-        self._size = max(abs(v) for p in self.source for v in p)
-        self.source_centroid = tuple(math.fsum(p[k] for p in self.source) / n for k in range(3))
-        self.target_centroid = tuple(math.fsum(q[k] for q in self.target) / n for k in range(3))
-        pbar, qbar = self.source_centroid, self.target_centroid
-        self._pc_rows = [[p[k] - pbar[k] for k in range(3)] for p in self.source]
-        self._qc_rows = [[q[k] - qbar[k] for k in range(3)] for q in self.target]
-        self.radius = math.sqrt(math.fsum(v * v for p in self._pc_rows for v in p) / n)
-        self._pc = tuple(self.as_data([p[k] for p in self._pc_rows]) for k in range(3))
-        self._qc = tuple(self.as_data([q[k] for q in self._qc_rows]) for k in range(3))
+        """Install the point pairs (see the 2-D class), and the centred cross-covariance."""
+        super().set_data(data, target)
         # K_jk = Σ_i q'_ij p'_ik: Σ_i q'_i·M p'_i = Σ_jk M_jk K_jk for any matrix M
         self._cross_cov = [
             [math.fsum(q[j] * p[k] for p, q in zip(self._pc_rows, self._qc_rows)) for k in range(3)]
             for j in range(3)
         ]
-
-    def default_x0(self) -> list[float]:
-        """No rotation, and the shift that matches the centroids: w = 0, t = q̄ - p̄."""
-        pbar, qbar = self.source_centroid, self.target_centroid
-        return [0.0, 0.0, 0.0, *(qbar[k] - pbar[k] for k in range(3))]
 
     # ------------------------------------------------------------------ maths
 
@@ -1309,9 +1300,7 @@ class Registration3DCore(RegistrationCore):
         fit equally well."""
         details = self.reference().details
         _, s2, s3 = details["singular_values"]
-        sp = math.fsum(v * v for p in self._pc_rows for v in p)
-        sq = math.fsum(v * v for q in self._qc_rows for v in q)
-        tol = 1e-12 * math.sqrt(sp * sq)
+        tol = 1e-12 * math.sqrt(self._spreads[0] * self._spreads[1])
         if s2 <= tol:
             return False, (
                 "the centred cross-covariance has rank <= 1 (e.g. collinear points): every "
@@ -1326,11 +1315,6 @@ class Registration3DCore(RegistrationCore):
             "the centred cross-covariance has rank >= 2 and no tie the reflection fix meets: "
             "one rotation (angle in [0°, 180°]) and one shift"
         )
-
-    @property
-    def extent(self) -> float:
-        pts = [*self.source, *self.target]
-        return data_extent([[p[k] for p in pts] for k in range(3)])
 
     def distance(self, x: Sequence[float], y: Sequence[float]) -> float:
         """How far apart two motions are, as a length: the largest distance between a source

@@ -20,6 +20,12 @@ from geograd.problems.circle_fit import CircleFit, CircleFitCore
 from geograd.problems.enclosing_circle import EnclosingCircle, EnclosingCircleCore
 from geograd.problems.fermat import FermatPoint, FermatPointCore
 from geograd.problems.median import GeometricMedian, GeometricMedianCore
+from geograd.problems.registration import (
+    Registration,
+    Registration3D,
+    Registration3DCore,
+    RegistrationCore,
+)
 from geograd.problems.scaling import Normalised, Quantities
 from geograd.problems.trilateration import Trilateration, TrilaterationCore
 
@@ -149,3 +155,85 @@ def test_the_enclosing_circles_certificate_names_the_users_support_points() -> N
     cert = p.certificate(p.reference().x)
     assert cert["support_points"] == [rows[i] for i in cert["support"]]
     assert cert["support_points"] == p.reference().details["support_points"]
+
+
+# ------------------------------------------------------------------------ registration
+
+#: Registration's source, away from the origin (the frame keeps the origin: θ turns about
+#: it), and its target: turned by 0.4 rad (about z in 3-D), shifted, and perturbed.
+REG_SOURCE = [[p[0] + 3.0, p[1] - 2.0, 0.25 * k] for k, p in enumerate(POINTS)]
+REG_WOBBLE = [0.01, -0.02, 0.015, 0.0, -0.01, 0.02]
+
+
+def reg_target(rows: list[list[float]]) -> list[list[float]]:
+    c, s = math.cos(0.4), math.sin(0.4)
+    return [
+        [c * x - s * y + 0.5 + e, s * x + c * y - 0.25 - e, *(v + 0.125 + e for v in z)]
+        for (x, y, *z), e in zip(rows, REG_WOBBLE)
+    ]
+
+
+def build_registration(dim: int, k: int) -> Any:
+    source = [row[:dim] for row in REG_SOURCE]
+    return Registration.from_points(scaled(source, k), scaled(reg_target(source), k))
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+def test_registration_declares_its_certificate_and_reference(dim: int) -> None:
+    """The data times 2^K (offset from the origin included): the unit copy is the same, so
+    the shift and every declared length scale by 2^K, the losses by 2^2K, the angles not at
+    all; the centroids are the user's points (computed on the user's numbers)."""
+    one, big = build_registration(dim, 0), build_registration(dim, K)
+    core = Registration3DCore if dim == 3 else RegistrationCore
+    assert type(big.unit) is core and type(big) is (Registration3D if dim == 3 else Registration)
+    assert big.frame.exponent == one.frame.exponent + K and not any(big.frame.centre)
+    for name in ("reference_details", "certificate_to_user", "compute_reference"):
+        assert name not in vars(Registration), name
+    power = {"length": 1, "loss": 2}
+    angles = big.dim - big.data_dim
+    r1, rk = one.reference(), big.reference()
+    assert rk.x == r1.x[:angles] + [math.ldexp(v, K) for v in r1.x[angles:]]
+    assert rk.loss == math.ldexp(r1.loss, 2 * K)
+    assert big.x0 == [math.ldexp(v, K) if i >= angles else v for i, v in enumerate(one.x0)]
+    for x1, xk in ((one.x0, big.x0), (r1.x, rk.x)):
+        c1, ck = one.certificate(x1), big.certificate(xk)
+        assert c1.keys() == ck.keys()
+        for key, value in c1.items():
+            quantity = Registration.quantities.certificate.get(key)
+            if quantity is not None:
+                assert ck[key] == math.ldexp(value, K * power[quantity]), key
+            elif key not in ("summary", "gradient_norm"):
+                assert ck[key] == value, key
+        # θ's gradient scales by 2^2K, t's by 2^K: the norm is the user gradient's
+        assert ck["gradient_norm"] == math.hypot(*big.gradient(xk))
+        assert f"objective {ck['value']:.2g} above" in ck["summary"]
+    assert one.certificate(one.x0)["value"] > 0.0  # at x0 a gap that scales, not 0
+    d1, dk = r1.details, rk.details
+    assert dk["singular_values"] == [math.ldexp(v, 2 * K) for v in d1["singular_values"]]
+    for key in d1.keys() - Registration.quantities.reference.keys():
+        assert dk[key] == d1[key], key
+    source = [row[:dim] for row in scaled(REG_SOURCE)]
+    centroid = [math.fsum(c) / len(source) for c in zip(*source)]
+    assert list(big.source_centroid) == centroid
+    assert big.radius == math.ldexp(one.radius, K)
+    if dim == 2:
+        cf1, cfk = one.closed_form(), big.closed_form()
+        assert cfk["source_centroid"] == centroid
+        assert cfk["shift"] == [math.ldexp(v, K) for v in cf1["shift"]]
+        assert cfk["theta"] == cf1["theta"]
+        assert (cfk["loss"], cfk["rho"]) == (
+            math.ldexp(cf1["loss"], 2 * K), math.ldexp(cf1["rho"], 2 * K)
+        )  # fmt: skip
+
+
+def test_registration_maps_the_kabsch_solution_it_set_aside() -> None:
+    """Where the closed form beats the SVD (a pure shift), the SVD's motion kept in the
+    details is a motion in user units (θ as it is, t scaled), like the reference's."""
+    source = [row[:2] for row in REG_SOURCE]
+    target = [[x + 0.5, y - 0.25] for x, y in source]
+    one = Registration.from_points(source, target).reference()
+    big = Registration.from_points(scaled(source), scaled(target)).reference()
+    assert one.method == big.method == "closed-form"
+    k1, kk = one.details["kabsch"], big.details["kabsch"]
+    assert kk == [k1[0], *(math.ldexp(v, K) for v in k1[1:])]
+    assert big.x == [one.x[0], *(math.ldexp(v, K) for v in one.x[1:])]

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from geograd import Tensor
+from geograd.errors import InputError
 
 #: The momentum restarts when a stage's loss rises by more than this (relative) rounding.
 RESTART_RTOL = 1e-13
@@ -79,6 +80,13 @@ def temperature_stages(
         if user_lr is not None:
             ratio = settings["lr"] / last_lr if "lr" in settings and last_lr else 1.0
             settings["lr"] = float(user_lr) * ratio
+            if not math.isfinite(settings["lr"]) or (settings["lr"] == 0.0 < float(user_lr)):
+                raise InputError(
+                    f"{problem.name}: lr {float(user_lr):g} sets the last stage's lr; the stage at "
+                    f"temperature {t:g} takes it times {ratio:.3g}, which is "
+                    f"{'beyond the largest float' if settings['lr'] else 'below the smallest'}; "
+                    f"give an lr nearer the default ({last_lr:.3g})"
+                )
         plan.append(Stage(problem.stage_loss(t), settings, f"temperature {t:g}", t))
     return plan
 

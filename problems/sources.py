@@ -151,7 +151,14 @@ def _npy_header(path: Path, name: str) -> tuple[int, int, tuple[str, ...], tuple
     try:
         a = np.load(path, mmap_mode="r", allow_pickle=False)
     except ValueError as exc:
-        raise InputError(f"{name}: not a plain numeric .npy array ({exc}); save floats") from None
+        text = str(exc)
+        if "pickle" in text or "Python objects" in text:  # never numpy's advice to unpickle
+            why = "it holds Python objects, which geograd never unpickles"
+        elif "mmap length" in text or "file size" in text:
+            why = "the file is truncated: its header announces more data than it holds"
+        else:
+            why = f"not a plain numeric .npy array ({text})"
+        raise InputError(f"{name}: {why}; save a float array (numpy.save)") from None
     except OSError as exc:
         raise InputError(f"{name}: cannot read it ({exc.strerror or exc})") from None
     dtype = a.dtype
@@ -305,6 +312,7 @@ def open_points(path: str | Path, chunk_size: int | None = None) -> LazyPoints:
             raise InputError(f"{name}: not a regular file")
         return _open_npy_files([p], name, chunk, "npy")
     raise InputError(
-        f"{name}: the dask backend reads .npy files, directories of .npy shards, "
-        "Parquet and Zarr; convert the file (numpy.save) or use --backend numpy"
+        f"{name}: reading in chunks (--backend dask, --stream) takes .npy files, directories "
+        "of .npy shards, Parquet and Zarr; convert the file (numpy.save), or read it whole "
+        "(without --stream, --backend python or numpy)"
     )

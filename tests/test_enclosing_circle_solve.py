@@ -221,3 +221,17 @@ def test_the_message_names_the_stage_where_the_continuation_went_wrong() -> None
     assert not result.converged
     assert "The continuation went wrong earlier: stage " in result.message
     assert "Each stage runs at its own lr" in result.message
+
+
+def test_an_lr_that_a_stage_scales_beyond_the_floats_is_one_clear_error() -> None:
+    """--lr sets the last stage's; an earlier stage multiplies it (1e9 here): beyond the
+    largest float that is an input error naming the stage, not the optimizer's 'lr=inf'."""
+    from typer.testing import CliRunner
+
+    from geograd.cli.app import app
+
+    result = CliRunner().invoke(app, ["solve", "enclosing-circle", "--lr", "1e308"])
+    assert result.exit_code == 2
+    text = " ".join(result.stderr.split())
+    assert "sets the last stage's lr; the stage at temperature" in text
+    assert "beyond the largest float" in text and "lr=inf" not in text

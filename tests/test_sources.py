@@ -175,7 +175,18 @@ def test_validate_passes_good_data_and_keeps_values(tmp_path: Path) -> None:
         (lambda d: d, "no .npy, .parquet or Zarr data"),
         (
             lambda d: np.save(d / "o.npy", np.array(["a"], dtype=object)) or d / "o.npy",
-            "not a plain numeric",
+            "holds Python objects, which geograd never unpickles",
+        ),
+        (
+            # a header announcing 10^6 rows over 16 bytes of data
+            lambda d: (
+                (
+                    np.save(d / "h.npy", np.zeros((10**6, 2))),
+                    (d / "h.npy").write_bytes((d / "h.npy").read_bytes()[:144]),
+                )
+                and d / "h.npy"
+            ),
+            "the file is truncated",
         ),
         (lambda d: np.save(d / "t.npy", np.zeros((2, 2, 2))) or d / "t.npy", "3-D array"),
     ],

@@ -487,15 +487,19 @@ class Normalised:
         names = [c.name for c in self.component_specs()]  # type: ignore[attr-defined]
         which = ", ".join(names[i] if i < len(names) else f"coordinate {i + 1}" for i in beyond)
         k = self.parameter_frame()[beyond[0]][1]
-        digits = math.log10(abs(float(z0[beyond[0]]))) + k * math.log10(2.0)
-        m = max(1, math.ceil(digits - math.log10(FLOAT_MAX) + 0.01))
-        divisor = "10" if m == 1 else f"1e{m}"
+        z = abs(float(z0[beyond[0]]))
+        if math.isfinite(z) and z > 0.0:
+            digits = math.log10(z) + k * math.log10(2.0)
+            m = max(1, math.ceil(digits - math.log10(FLOAT_MAX) + 0.01))
+            divisor = ("10" if m == 1 else f"1e{m}") + " (or more)"
+        else:  # beyond the floats even in the scaled frame: no digits to count
+            divisor = "a large power of ten"
         raise InputError(
             f"{self.name}: the {self.data_items} span "  # type: ignore[attr-defined]
             f"{self.frame.span_words(self._axis_names())}, and the start computed from them "
             f"has {which} beyond the largest float ({fmt(FLOAT_MAX)}) even though the solver "
-            f"works in scaled coordinates; divide the data by {divisor} (or more) and scale "
-            "the answer back"
+            f"works in scaled coordinates; divide the data by {divisor} and scale the answer "
+            "back"
         )
 
     def _axis_names(self) -> tuple[str, ...]:

@@ -714,9 +714,14 @@ def linearised(anchors: Sequence[Sequence[float]], ranges: Sequence[float]) -> l
     a0 = [float(v) for v in anchors[0]]
     d = len(a0)
     rows = [[float(v) - c for v, c in zip(a, a0)] for a in anchors[1:]]
+    # solved for y' = 2^shift·y with b' = 2^shift·b of about unit size, so that the squares of
+    # anchors far smaller (or larger) than 1 do not underflow (overflow)
+    size = max((abs(v) for b in rows for v in b), default=0.0)
+    shift = -math.frexp(size)[1] if size > 0.0 and math.isfinite(size) else 0
+    rows = [[math.ldexp(v, shift) for v in b] for b in rows]
     rho0 = float(ranges[0])
     rhs = [
-        (rho0 - r) * (rho0 + r) + math.fsum(v * v for v in b)
+        math.ldexp(rho0 - r, shift) * math.ldexp(rho0 + r, shift) + math.fsum(v * v for v in b)
         for b, r in zip(rows, (float(v) for v in ranges[1:]))
     ]
     cols = [[2.0 * b[j] for b in rows] for j in range(d)]
@@ -736,8 +741,8 @@ def linearised(anchors: Sequence[Sequence[float]], ranges: Sequence[float]) -> l
     qt = [math.fsum(x * y for x, y in zip(qk, rhs)) for qk in q]
     y = [0.0] * d
     for j in reversed(range(d)):
-        y[j] = (qt[j] - math.fsum(rr[j][k] * y[k] for k in range(j + 1, d))) / rr[j][j]
-    return [c + v for c, v in zip(a0, y)]
+        y[j] = (qt[j] - math.fsum(rr[j][i] * y[i] for i in range(j + 1, d))) / rr[j][j]
+    return [c + math.ldexp(v, -shift) for c, v in zip(a0, y)]
 
 
 def thinness(rows: Sequence[Sequence[float]]) -> float:
@@ -747,6 +752,14 @@ def thinness(rows: Sequence[Sequence[float]]) -> float:
     n = len(rows)
     mean = [math.fsum(p[j] for p in rows) / n for j in range(d)]
     c = [[p[j] - mean[j] for j in range(d)] for p in rows]
+    # the ratio is scale-free: measured on the centred points scaled to about unit size,
+    # so that anchors far smaller (or larger) than 1 do not underflow (overflow) their
+    # squares (a unit copy scaled by ranges of 1e200 holds anchors near 1e-199)
+    size = max((abs(v) for q in c for v in q), default=0.0)
+    if size == 0.0 or not math.isfinite(size):
+        return 0.0
+    k = -math.frexp(size)[1]
+    c = [[math.ldexp(v, k) for v in q] for q in c]
     g = [[math.fsum(q[i] * q[j] for q in c) for j in range(d)] for i in range(d)]
     eig = _symmetric_eigenvalues(g)
     if eig[-1] <= 0.0:

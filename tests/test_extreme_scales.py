@@ -400,3 +400,19 @@ def test_a_start_beyond_the_largest_float_is_refused_naming_the_parameter(tmp_pa
     text = " ".join(result.stderr.split())
     assert "has radius beyond the largest float" in text and "divide the data by 10" in text
     assert "x0" not in text and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_trilateration_with_ranges_far_beyond_its_anchors_is_judged_truly(tmp_path: Path) -> None:
+    """Ranges of 1e200 around a 10 x 10 square: the anchors are not 'on one line' (their
+    shape is measured free of scale); the least squared error, 4e400, is refused as such.
+    Ranges of 1e308 and 9 make the start itself overflow: refused naming x and y."""
+    path = tmp_path / "far.csv"
+    path.write_text("x,y,range\n0,0,1e200\n10,0,1e200\n0,10,1e200\n10,10,1e200\n")
+    result = CliRunner().invoke(app, ["solve", "trilateration", "--points", str(path)])
+    assert result.exit_code == 2
+    text = " ".join(result.stderr.split())
+    assert "one line" not in text and "about 4e+400, is beyond the largest float" in text
+    path.write_text("x,y,range\n0,0,1e308\n10,0,1e308\n0,10,1e308\n10,10,9\n")
+    result = CliRunner().invoke(app, ["solve", "trilateration", "--points", str(path)])
+    assert result.exit_code == 2
+    assert "has x, y beyond the largest float" in " ".join(result.stderr.split())

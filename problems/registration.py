@@ -420,6 +420,12 @@ class RegistrationCore(PointProblem):
             for rows in (self._pc_rows, self._qc_rows)
         )
         self.radius = math.sqrt(self._spreads[0] / n)
+        if self.radius < 1e-150:  # the squares may have underflowed: scaled by the largest
+            top = max((abs(v) for r in self._pc_rows for v in r), default=0.0)
+            if top > 0.0:
+                k = -math.frexp(top)[1]
+                scaled = math.fsum(math.ldexp(v, k) ** 2 for r in self._pc_rows for v in r)
+                self.radius = math.ldexp(math.sqrt(scaled / n), -k)
         self._pc, self._qc = columns(self._pc_rows), columns(self._qc_rows)
 
     @staticmethod
@@ -700,6 +706,8 @@ class RegistrationCore(PointProblem):
         # centroid misfit |R(θ0) p̄ + t0 - q̄|, whichever is longer.
         z0 = self.to_solver(self.x0)
         way = max(self.radius, math.hypot(*z0[self.dim - self.data_dim :]))
+        if not way > 0.0:  # points all one float (a shift of 1e200 leaves no digits for
+            way = self.extent  # their spread) and a start that fits: the data's extent
         if name == "trust-ncg":
             # lr is the first trust radius, a length in the solver frame.
             return {"optimizer": name, "lr": TRUST_RADIUS * way,

@@ -413,3 +413,17 @@ def test_cli_solve_and_compare(tmp_path: Path) -> None:
     assert {r["method"] for r in runs} >= {"kabsch-svd", "gd", "adam", "BFGS"}
     assert all(r["distance"] < 1e-5 for r in runs if r["method"] != "Nelder-Mead")
     assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_shift_that_leaves_no_digits_for_the_spread_is_solved_and_called_not_unique() -> None:
+    """--shift 1e200 makes every target point the same float (1e200 + 0.5 == 1e200): the
+    rotation is undetermined. The solve still runs (its radius is measured without
+    underflow; a trust radius of 0 was 'TrustNCG: lr must be > 0'), and says so."""
+    from typer.testing import CliRunner
+
+    from geograd.cli.app import app
+
+    result = CliRunner().invoke(app, ["solve", "registration", "--shift", "1e200,1e200"])
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "the optimum is not unique" in text and "matches the reference" in text

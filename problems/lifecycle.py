@@ -201,9 +201,15 @@ class PointProblem(Problem):
         ps = self.load_points(path, **kwargs) if shape.arrays else load_points(path, **kwargs)
         if d is not None and ps.dim != d:
             opt = self.option(str(shape.dim)) if isinstance(shape.dim, str) else None
-            hint = (
-                f" (give {opt.flag} {ps.dim} for these points)" if opt and d == opt.default else ""
-            )
+            hint = ""
+            if opt is not None:
+                try:
+                    opt.parse(ps.dim)
+                except InputError:  # a dimension the problem does not take
+                    hint = f" ({opt.flag} must be {opt.expected()})"
+                else:
+                    if d == opt.default:
+                        hint = f" (give {opt.flag} {ps.dim} for these points)"
             raise InputError(
                 f"{path}: points have {ps.dim} coordinate{'s' if ps.dim != 1 else ''}; "
                 f"this problem needs {d}{hint}"

@@ -499,3 +499,17 @@ def test_points_not_given_as_rows_are_one_clear_error() -> None:
             GeometricMedian.from_points(flat, backend="numpy")
     with pytest.raises(InputError, match="true position needs 2 finite coordinates"):
         Trilateration.from_anchors([[0, 0], [1, 0], [0, 1]], [1, 1, 1], truth=[1])
+
+
+def test_the_dimension_hint_never_suggests_a_dimension_the_problem_refuses(tmp_path: Path) -> None:
+    """Registration takes --dim 2 or 3: 5-column points get the allowed range, not
+    'give --dim 5'."""
+    from geograd.errors import InputError
+    from geograd.problems.registration import Registration
+
+    path = tmp_path / "five.csv"
+    path.write_text("1,2,3,4,5\n6,7,8,9,10\n1,1,1,1,2\n")
+    with pytest.raises(InputError) as info:
+        Registration(source=path)
+    text = str(info.value)
+    assert "--dim must be an integer >= 2 and <= 3" in text and "--dim 5" not in text

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from geograd.errors import InputError
+from geograd.errors import DomainError, GeogradError, InputError, NaNError
 
 from . import report
 from .dask_session import DaskSession
@@ -50,13 +50,43 @@ def refuse_stream_flags(name: str, problem_args: dict[str, Any], **given: Any) -
     return Path(path)
 
 
+#: The largest |coordinate| the one-pass estimate takes: its centroid and squared steps
+#: stay finite below it.
+STREAM_MAX = 1e150
+
+
 def _chunks(lazy: Any, work: Any) -> Iterator[list[Any]]:
     """The file's chunks in order, each computed when it is reached (one read each)."""
+    import numpy as np
+
+    from geograd import backend as B
     from geograd.streaming import chunked
 
     total = lazy.n
     done = 0
-    for chunk in chunked(lazy.columns, lazy.chunk_size):
+    for lazy_chunk in chunked(lazy.columns, lazy.chunk_size):
+        failed: GeogradError | None = None
+        try:
+            chunk = B.materialize(*lazy_chunk)  # read once, here
+        except (NaNError, DomainError) as exc:  # again as plain arrays, to name the row
+            failed, chunk = exc, [np.asarray(c) for c in lazy_chunk]
+        # each chunk checked as it is read: a point that is not finite, or so large that
+        # the estimate's sums would overflow, is named by its row in the file
+        for j, column in enumerate(chunk):
+            values = np.asarray(column)
+            bad = np.flatnonzero(~np.isfinite(values) | (np.abs(values) > STREAM_MAX))
+            if bad.size:
+                i, v = int(bad[0]), float(values[bad[0]])
+                what = "is not finite" if not np.isfinite(v) else (
+                    f"is beyond {STREAM_MAX:.0e}, where the one-pass estimate's sums overflow; "
+                    "divide the data by a power of ten and scale the answer back, or drop "
+                    "--stream (the exact solve works in scaled coordinates)"
+                )  # fmt: skip
+                raise InputError(
+                    f"{lazy.source}: row {done + i} (0-based): coordinate {j + 1} ({v:g}) {what}"
+                )
+        if failed is not None:
+            raise failed
         yield chunk
         done += int(chunk[0].shape[0])
         work("streaming the points once", done, total)

@@ -127,3 +127,21 @@ def test_the_check_shows_the_bias_of_a_stream_in_a_bad_order(
     assert code == 0, err
     check = json.loads(out)["check"]
     assert check["distance"] > 1.0 and check["relative_gap"] > 1e-3
+
+
+def test_a_stream_names_the_row_of_a_bad_value(tmp_path: Path) -> None:
+    """A NaN, or a coordinate so large the one-pass sums overflow, is one line naming the
+    file and the row (0-based, as the whole-file reader says), exit 2."""
+    import numpy as np
+    from typer.testing import CliRunner
+
+    from geograd.cli.app import app
+
+    for value, words in ((float("nan"), "is not finite"), (1e308, "is beyond 1e+150")):
+        path = tmp_path / "bad.npy"
+        np.save(path, np.array([[0.0, 0.0], [1.0, 1.0], [value, 2.0], [3.0, 1.0]]))
+        result = CliRunner().invoke(app, ["solve", "median", "--points", str(path), "--stream"])
+        assert result.exit_code == 2
+        text = " ".join(result.stderr.split())
+        assert "bad.npy: row 2 (0-based): coordinate 1" in text and words in text
+        assert len(result.stderr.strip().splitlines()) == 1

@@ -65,7 +65,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, cast
 
 from geograd import Tensor
-from geograd.errors import InputError
+from geograd.errors import GeogradError, InputError
 
 from .base import Problem, Reference
 from .data import _default_names, column_ranges, is_array
@@ -821,13 +821,32 @@ class Normalised:
         start = self.x0 if x0 is None else self.check_point(x0, "x0")  # type: ignore[attr-defined]
         name = optimizer if optimizer is not None else self.unit.solver_defaults()["optimizer"]
         family = step_family(name)
-        result = self.unit.solve(
-            optimizer, x0=self.to_unit(start), **self.overrides_to_unit(overrides, family)
-        )
+        z0 = self.to_unit(start)
+        if x0 is not None:
+            self._refuse_far_start(start, z0)
+        result = self.unit.solve(optimizer, x0=z0, **self.overrides_to_unit(overrides, family))
         out = self.result_to_user(result, family, start)
         if given is not None:
             given.data = Tensor(out.x).data
         return out
+
+    def _refuse_far_start(self, start: Sequence[float], z0: Sequence[float]) -> None:
+        """An InputError when a start the user gave is so far from the data that the solver's
+        scaled coordinates, or the objective there, overflow (x0 = 1e308 for data near 1)."""
+        try:
+            value = self.unit.objective(z0) if all(map(math.isfinite, z0)) else math.inf
+        except (OverflowError, GeogradError):
+            value = math.inf
+        # in the scaled frame the data span about 1: an objective within 2^20 of the largest
+        # float leaves no room for the solver's squares and sums
+        if abs(value) <= math.ldexp(FLOAT_MAX, -20):
+            return
+        shown = ", ".join(f"{v:g}" for v in start)
+        raise InputError(
+            f"{self.name}: x0 = {shown} is so far from the {self.data_items} (they span "  # type: ignore[attr-defined]
+            f"{self.frame.span_words(self._axis_names())}) that the solver's arithmetic there "
+            "overflows float64; give a start nearer the data, or none (the problem's own)"
+        )
 
     def result_to_user(self, result: Any, family: str, start: Sequence[float] | None = None) -> Any:
         """A :class:`~geograd.solve.Result` of the unit problem in user units; ``start`` is

@@ -416,3 +416,22 @@ def test_trilateration_with_ranges_far_beyond_its_anchors_is_judged_truly(tmp_pa
     result = CliRunner().invoke(app, ["solve", "trilateration", "--points", str(path)])
     assert result.exit_code == 2
     assert "has x, y beyond the largest float" in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["median", "--x0", "1e308,1e308"],
+        ["circle-fit", "--x0", "1e308,1e308,1e308"],
+        ["enclosing-circle", "--x0", "1e308,1e308"],
+        ["fermat", "--x0", "1e308,1e308"],
+    ],
+)
+def test_a_start_too_far_from_the_data_is_one_clear_error(args: list[str]) -> None:
+    """x0 = 1e308 for data near 1: one line saying so and what to do, not the engine's
+    'sum: the sum overflows float64' or 'x0 coordinate 1 (inf)' (the user gave 1e308)."""
+    result = CliRunner().invoke(app, ["solve", *args])
+    assert result.exit_code == 2
+    text = " ".join(result.stderr.split())
+    assert "x0 = 1e+308, 1e+308" in text and "give a start nearer the data" in text
+    assert "(inf)" not in text and len(result.stderr.strip().splitlines()) == 1

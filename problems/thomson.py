@@ -45,8 +45,9 @@ Data
     on the sphere). ``--restarts K`` draws K such configurations one after the
     other from the same generator; start 0 is the problem's ``x0``. Or
     ``points=FILE`` loads a starting configuration (x, y, z per line, any
-    nonzero length; each row is normalised), and N is the file's row count; extra
-    restarts are then seeded as above.
+    nonzero length; each row is normalised, huge and subnormal ones too, and two rows
+    that normalise to charges closer than :data:`MIN_SEPARATION` are refused, naming
+    both), and N is the file's row count; extra restarts are then seeded as above.
 
 Reference
     The published table of smallest known energies, :data:`KNOWN_ENERGIES`,
@@ -208,6 +209,20 @@ ADAPTIVE = {
 
 #: A restarted solve's message lists the energies of this many starts at most.
 
+#: Charges of a starting configuration closer than this (after normalising) are refused.
+#: Unit charges carry coordinates to ~1e-16, so a rotation (the alignment of every answer
+#: onto the reference) moves the distance of a pair 1e-12 apart by 1e-4 of itself and
+#: merges a pair 1e-16 apart; their energy term (1e12), force (1e24) and curvature (1e36)
+#: swamp the others' and a method that cannot leave the start (scipy's L-BFGS-B) answers
+#: with it. Measured (N = 5, one pair d apart): the default solve converges from d = 1e-40
+#: (236 steps; 122 from 1e-20) and stalls from 1e-45 (its curvature products overflow);
+#: ``compare`` failed from 1e-20 (the pair merged by the alignment); ``d >= 1e-154``
+#: keeps forces finite, ``d >= 1e-103`` curvatures. Such a file is a duplicated row (up
+#: to noise), not a starting configuration.
+MIN_SEPARATION = 1e-12
+#: Below this distance the closed-form gradient's 1/d³ overflows (or d is 0).
+OVERFLOW_SEPARATION = 1e-100
+
 #: Drawing: the orthographic view (elevation, azimuth in degrees).
 VIEW = (20.0, -60.0)
 
@@ -229,22 +244,56 @@ def random_configuration(r: random.Random, n: int) -> list[float]:
 
 
 def normalise(x: Sequence[float]) -> list[float]:
-    """Each charge x_i scaled to unit length (a charge at the origin stays there)."""
+    """Each charge x_i scaled to unit length (a charge at the origin stays there).
+
+    A row whose largest |coordinate| m lies outside [1e-300, 1e300] is divided by m first:
+    its length would overflow (1e308 in every coordinate) or be a subnormal float with a
+    few significant bits (1e-320: lengths off by 1e-4), and either way the quotient would
+    not be a unit vector. Scaled, every row comes out of unit length to rounding; rows of
+    ordinary size take the plain path, bit for bit as before (and as the loss computes it).
+    """
     out: list[float] = []
     for i in range(0, len(x), 3):
         a, b, c = float(x[i]), float(x[i + 1]), float(x[i + 2])
+        m = max(abs(a), abs(b), abs(c))
+        if not 1e-300 <= m <= 1e300 and 0.0 < m < math.inf:
+            a, b, c = a / m, b / m, c / m
         r = math.hypot(a, b, c)
         out.extend((a / r, b / r, c / r) if r > 0.0 else (a, b, c))
     return out
 
 
+def closest_pair(u: Sequence[float], within: float) -> tuple[int, int, float] | None:
+    """The closest pair (i, j, distance), i < j counted from 0, of the charges of the flat
+    vector ``u`` (unit charges) among those at most ``within`` apart; None if there are none.
+
+    ``within`` must be small (< 1e-7): the charges are hashed into cubes of side 1e-6 and
+    only neighbouring cubes are compared, so this takes O(N) time where the full pairwise
+    scan would take O(N²) (a million pairs for N = 1414)."""
+    side = 1e-6
+    cells: dict[tuple[int, int, int], list[int]] = {}
+    pts = [tuple(u[k : k + 3]) for k in range(0, len(u), 3)]
+    best: tuple[int, int, float] | None = None
+    for j, p in enumerate(pts):
+        key = (math.floor(p[0] / side), math.floor(p[1] / side), math.floor(p[2] / side))
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                for dz in (-1, 0, 1):
+                    for i in cells.get((key[0] + dx, key[1] + dy, key[2] + dz), ()):
+                        d = math.dist(pts[i], p)
+                        if d <= within and (best is None or d < best[2]):
+                            best = (i, j, d)
+        cells.setdefault(key, []).append(j)
+    return best
+
+
 def energy(x: Sequence[float]) -> float:
-    """E of the normalised charges, summed exactly (math.fsum), in plain floats."""
+    """E of the normalised charges, summed exactly (math.fsum), in plain floats; +inf when
+    two charges coincide (as E is there: an optimizer's or an aligned configuration can)."""
     u = normalise(x)
     pts = [tuple(u[i : i + 3]) for i in range(0, len(u), 3)]
-    return math.fsum(
-        1.0 / math.dist(pts[i], pts[j]) for i in range(len(pts)) for j in range(i + 1, len(pts))
-    )
+    dists = (math.dist(pts[i], pts[j]) for i in range(len(pts)) for j in range(i + 1, len(pts)))
+    return math.fsum(1.0 / d if d > 0.0 else math.inf for d in dists)
 
 
 class SphereScene:
@@ -415,6 +464,7 @@ class Thomson(SphereScene, Problem):
                     )
             self.check_request({**s, "n": ps.n})  # before the pairs are built
             self._start = normalise([v for p in ps.points for v in p])
+            self._refuse_close_charges(self._start, f"{s['points']}: rows", 1)
             self.n = ps.n
             s["n"] = ps.n
             self.source = str(s["points"])
@@ -432,6 +482,26 @@ class Thomson(SphereScene, Problem):
         self._pj = tuple(p[1] for p in pairs)
         self._reference = None
         self._aligned: tuple[tuple[float, ...], tuple[float, ...], list[float]] | None = None
+
+    @staticmethod
+    def _refuse_close_charges(u: Sequence[float], where: str, first: int) -> None:
+        """An input error naming the two charges (numbered from ``first``, after ``where``)
+        when two of the unit charges ``u`` coincide or lie closer than :data:`MIN_SEPARATION`."""
+        pair = closest_pair(u, MIN_SEPARATION)
+        if pair is None:
+            return
+        i, j, d = pair
+        what = f"{where} {i + first} and {j + first}"
+        if d == 0.0:
+            raise InputError(
+                f"{what} are the same charge (after normalising each to unit length), where the "
+                "energy is infinite; remove one, or move it"
+            )
+        raise InputError(
+            f"{what} are charges {d:.1e} apart (after normalising each to unit length), closer "
+            f"than {MIN_SEPARATION:g}: the same charge to rounding, with an energy term of "
+            f"{1.0 / d:.0e}; remove one, or move it"
+        )
 
     @classmethod
     def planned_items(cls, settings: dict[str, Any]) -> float | None:
@@ -474,6 +544,21 @@ class Thomson(SphereScene, Problem):
     @property
     def dim(self) -> int:
         return 3 * self.n
+
+    def check_point(self, values: Sequence[float] | str | Any, what: str = "x") -> list[float]:
+        """The base class's check; a starting configuration (``x0``, ``--x0``) must moreover
+        have no charge at the origin and no two charges closer than :data:`MIN_SEPARATION`
+        (after normalising), like a ``--points`` file."""
+        out = super().check_point(values, what)
+        if what in ("x0", "--x0"):
+            for i in range(0, len(out), 3):
+                if not any(out[i : i + 3]):
+                    raise InputError(
+                        f"{self.name}: {what} puts charge {i // 3 + 1} at the origin; a charge "
+                        "needs a direction"
+                    )
+            self._refuse_close_charges(normalise(out), f"{self.name}: {what} charges", 1)
+        return out
 
     def default_x0(self) -> list[float]:
         """The seeded (or loaded) starting configuration, on the unit sphere."""
@@ -532,7 +617,13 @@ class Thomson(SphereScene, Problem):
             ui = u[3 * i : 3 * i + 3]
             for j in range(i + 1, n):
                 diff = [ui[k] - u[3 * j + k] for k in range(3)]
-                inv3 = math.hypot(*diff) ** -3
+                d = math.hypot(*diff)
+                if d < OVERFLOW_SEPARATION:
+                    raise InputError(
+                        f"thomson: charges {i + 1} and {j + 1} are {d:.1e} apart, where the "
+                        "gradient is infinite (or overflows); move one of them"
+                    )
+                inv3 = d**-3
                 for k in range(3):
                     forces[i][k].append(-diff[k] * inv3)
                     forces[j][k].append(diff[k] * inv3)
@@ -549,10 +640,12 @@ class Thomson(SphereScene, Problem):
         configuration: a measure, not a test of global optimality), and the energy's gap to
         the table's smallest known energy (None beyond the table)."""
         u = normalise(self.check_point(x, "x"))
-        g = self.gradient(u)
+        closest = min_pair_distance(u)
+        # charges that coincide (an optimizer that never left a start with a close pair, its
+        # answer rotated onto the reference): E and its gradient are infinite there
+        value = math.hypot(*self.gradient(u)) if closest >= OVERFLOW_SEPARATION else math.inf
         e = energy(u)
         known = self.known_energy
-        value = math.hypot(*g)
         summary = f"Riemannian gradient norm {value:.2g}; energy {e:.9f}"
         if known is not None:
             summary += f" ({e - known:+.2g} from the table's {known:.9f})"
@@ -564,7 +657,7 @@ class Thomson(SphereScene, Problem):
             "energy": e,
             "known_energy": known,
             "gap_to_known": None if known is None else e - known,
-            "min_distance": min_pair_distance(u),
+            "min_distance": closest,
         }
 
     # ------------------------------------------------------------- reference

@@ -353,6 +353,109 @@ def test_bad_points_files(tmp_path: Path, text: str, words: str) -> None:
     assert words in str(info.value) and "\n" not in str(info.value)
 
 
+def test_normalise_scales_huge_and_subnormal_rows() -> None:
+    # hypot overflows on the first (the row came out as zeros) and is a subnormal of a few
+    # bits on the second (lengths off by 1e-4): both must come out of unit length
+    rows = [1e308, 1e308, 1e308, 1e-320, 0.0, 1e-320, 5e-324, 0.0, 0.0, 0.0, -1e300, 1e307]
+    u = normalise(rows)
+    for i in range(0, len(u), 3):
+        assert math.hypot(*u[i : i + 3]) == pytest.approx(1.0, abs=4e-16)
+    assert u[:3] == pytest.approx([3**-0.5] * 3, rel=1e-15)
+    assert u[3:6] == pytest.approx([2**-0.5, 0.0, 2**-0.5], rel=1e-15)
+    assert u[6:9] == [1.0, 0.0, 0.0]
+    # rows of ordinary size take the plain path, bit for bit
+    assert normalise([3.0, 4.0, 12.0]) == [3.0 / 13.0, 4.0 / 13.0, 12.0 / 13.0]
+
+
+def test_points_file_of_subnormal_and_huge_rows_solves(tmp_path: Path) -> None:
+    # the sweep's tri_rtiny.csv: gd's manifold check refused the start (length 1.0001)
+    f = tmp_path / "tiny.csv"
+    f.write_text("x,y,z\n0,0,1e-320\n1e-320,0,1e-320\n0,1e-320,1e-320\n")
+    p = Thomson(points=f)
+    assert p.objective(p.x0) == pytest.approx(
+        1.0 + 2.0 / math.sqrt(2.0 - math.sqrt(2.0)), rel=1e-14
+    )
+    res = p.solve(optimizer="gd")
+    assert res.loss == pytest.approx(KNOWN_ENERGIES[3], abs=1e-8)
+    g = tmp_path / "huge.csv"
+    g.write_text("1e308,1e308,1e308\n-1e308,-1e308,-1e308\n")
+    assert Thomson(points=g).x0 == pytest.approx([3**-0.5] * 3 + [-(3**-0.5)] * 3, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("1,0,0\n1,0,0\n1,0,0\n", "rows 1 and 2 are the same charge"),
+        ("0,1,0\n1,0,0\n2,0,0\n0,0,1\n", "rows 2 and 3 are the same charge"),
+        # the sweep's tri_r_1e200.csv: rows 1e-199 apart once normalised, forces overflow
+        (
+            "x,y,range\n0,0,1e200\n10,0,1e200\n0,10,1e200\n10,10,1e200\n",
+            "rows 1 and 2 are charges 1.0e-199 apart",
+        ),
+        ("0,0,1e308\n10,0,1e308\n0,10,1e308\n10,10,9\n", "rows 1 and 2 are charges 1.0e-307"),
+    ],
+)
+def test_coincident_charges_are_refused(tmp_path: Path, text: str, words: str) -> None:
+    f = tmp_path / "dup.csv"
+    f.write_text(text)
+    with pytest.raises(InputError) as info:
+        Thomson(points=f)
+    msg = str(info.value)
+    assert msg.startswith(f"{f}: ") and words in msg, msg
+    assert "remove one, or move it" in msg and "\n" not in msg
+
+
+def test_the_separation_threshold(tmp_path: Path) -> None:
+    f = tmp_path / "close.csv"
+    f.write_text("0,0,1\n1e-11,0,1\n1,0,0\n")
+    assert Thomson(points=f).n == 3
+    f.write_text("0,0,1\n1e-13,0,1\n1,0,0\n")
+    with pytest.raises(InputError, match=r"rows 1 and 2 are charges 1\.0e-13 apart .* closer "
+                       r"than 1e-12: the same charge to rounding"):  # fmt: skip
+        Thomson(points=f)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check", "thomson"],
+        ["solve", "thomson"],
+        ["solve", "thomson", "--backend", "numpy"],
+        ["compare", "thomson"],
+    ],
+)
+def test_cli_refuses_coincident_charges_in_one_line(tmp_path: Path, command: list[str]) -> None:
+    f = tmp_path / "dupcharge.csv"
+    f.write_text("1,0,0\n1,0,0\n0,1,0\n0,0,1\n")
+    result = CliRunner().invoke(app, [*command, "--points", str(f)])
+    assert result.exit_code == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "rows 1 and 2 are the same charge" in lines[0], result.stderr
+
+
+def test_cli_refuses_a_coincident_x0() -> None:
+    result = CliRunner().invoke(app, ["solve", "thomson", "--n", "2", "--x0", "1,0,0,2,0,0"])
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "geograd: error: thomson: --x0 charges 1 and 2 are the same charge (after normalising "
+        "each to unit length), where the energy is infinite; remove one, or move it"
+    ]
+    with pytest.raises(InputError, match="x0 puts charge 2 at the origin"):
+        Thomson(n=2, x0=[1.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+
+
+def test_energy_and_certificate_at_coincident_charges_are_infinite() -> None:
+    # an optimizer that never leaves a start with a close pair, its answer rotated onto the
+    # reference, has coincident charges: compare assessed it with a ZeroDivisionError
+    p = Thomson(n=3)
+    x = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    assert energy(x) == math.inf
+    cert = p.certificate(x)
+    assert cert["value"] == math.inf and cert["energy"] == math.inf
+    with pytest.raises(InputError, match=r"charges 1 and 2 are 0\.0e\+00 apart"):
+        p.gradient(x)
+
+
 def test_to_dict_round_trip() -> None:
     p = Thomson(n=7, seed=3, restarts=2)
     d = json.loads(json.dumps(p.to_dict()))

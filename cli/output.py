@@ -89,6 +89,11 @@ def write_json_atomic(path: str | Path, data: Any, what: str = "--out") -> None:
         fh.write("\n")
 
 
+def _named(what: str) -> str:
+    """``what`` with "geograd" in front, once."""
+    return what if what.startswith("geograd ") else f"geograd {what}"
+
+
 def read_json(path: str | Path, what: str = "result file") -> dict[str, Any]:
     """A JSON object from ``path``; a missing, unreadable or malformed file is an InputError.
 
@@ -104,7 +109,7 @@ def read_json(path: str | Path, what: str = "result file") -> dict[str, Any]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError(f"{p}: not UTF-8 text, so not a geograd {what}") from None
+        raise InputError(f"{p}: not UTF-8 text, so not a {_named(what)}") from None
     try:
         data = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
@@ -112,7 +117,7 @@ def read_json(path: str | Path, what: str = "result file") -> dict[str, Any]:
     except ValueError as exc:  # from _no_constant
         raise InputError(f"{p}: not strict JSON ({exc}); geograd writes null there") from None
     except RecursionError:
-        raise InputError(f"{p}: JSON nested too deeply to be a geograd {what}") from None
+        raise InputError(f"{p}: JSON nested too deeply to be a {_named(what)}") from None
     except MemoryError:
         raise InputError(f"{p}: not enough memory to load it ({size_text(len(raw))})") from None
     if not isinstance(data, dict):

@@ -264,6 +264,17 @@ class PointProblem(Problem):
         numbers += [float(v) for k in shape.per_point for v in extra.get(k) or ()]
         if not all(math.isfinite(v) for v in numbers):
             also = "".join(f" and {k}" for k in shape.per_point)
+            if origin == "generated":  # the user's settings made them overflow
+                chosen = [
+                    f"{opt.flag} {self.settings[opt.name]:g}"
+                    for opt in self.options
+                    if opt.generator and opt.type is float and opt.name in self.given_options
+                ]
+                raise InputError(
+                    f"{where}: the generated {items}{also} overflow float64"
+                    + (f" with {', '.join(chosen)}" if chosen else "")
+                    + "; give smaller generator settings"
+                )
             raise InputError(f"{where}: the {items}{also} must be finite numbers")
 
     @classmethod

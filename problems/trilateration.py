@@ -681,7 +681,8 @@ def read_anchors(ps: PointSet) -> tuple[list[list[float]], list[float], tuple[st
     k = hits[0] if hits else ps.dim - 1
     if ps.dim not in (3, 4):
         raise InputError(
-            f"{ps.source}: {ps.dim} columns; give 2 or 3 anchor coordinates and a range per line"
+            f"{ps.source}: {ps.dim} column{'s' if ps.dim != 1 else ''}; give 2 or 3 anchor "
+            "coordinates and a range per line"
         )
     columns = ps.columns()
     ranges = columns.pop(k)

@@ -513,3 +513,14 @@ def test_the_dimension_hint_never_suggests_a_dimension_the_problem_refuses(tmp_p
         Registration(source=path)
     text = str(info.value)
     assert "--dim must be an integer >= 2 and <= 3" in text and "--dim 5" not in text
+
+
+def test_generated_data_that_overflow_name_the_setting() -> None:
+    """--noise 1e308 makes the generated points overflow: the message names the setting,
+    not 'the points must be finite numbers' (which the user never gave)."""
+    from geograd.errors import InputError
+    from geograd.problems import get_problem
+
+    for name in ("circle-fit", "registration", "trilateration"):
+        with pytest.raises(InputError, match="overflow float64 with --noise 1e\\+308"):
+            get_problem(name, noise=1e308)

@@ -264,3 +264,16 @@ def test_minimize_with_lbfgs_reuses_the_line_search_evaluation():
     r2 = geograd.minimize(rosenbrock, x, opt, gtol=1e-9)
     # func_evals counts as torch does: each step's start evaluation, which minimize did
     assert r2.evaluations == opt.state[x]["func_evals"] - (r2.steps - 1) + 1
+
+
+def test_a_refused_step_with_a_line_search_does_not_advise_the_line_search() -> None:
+    """The advice names strong Wolfe only to a run without it (the fermat run with
+    --lr 1e308 was told to use what it used)."""
+    from geograd import minimize
+
+    res = minimize(
+        lambda x: F.sum(x * x), [1.0, 2.0], optimizer="lbfgs", lr=1e308,
+        line_search_fn="strong_wolfe", max_steps=3,
+    )  # fmt: skip
+    assert res.reason == "diverged"
+    assert "line_search_fn='strong_wolfe'" not in res.message

@@ -163,10 +163,12 @@ class LBFGS(Optimizer):
         """The parameters' new values from a flat vector (refused if not finite)."""
         if not all(math.isfinite(v) for v in flat):
             i = next(i for i, v in enumerate(flat) if not math.isfinite(v))
+            searched = self.param_groups[0].get("line_search_fn") is not None
+            advice = "Lower lr" if searched else "Lower lr, or use line_search_fn='strong_wolfe'"
             raise DivergenceError(
                 f"LBFGS.step(): the update would make entry {i} of the flat parameters "
                 f"{flat[i]!r}; the step was refused and the parameters and state restored. "
-                "Lower lr, or use line_search_fn='strong_wolfe'"
+                f"{advice}"
             )
         at = 0
         for p in self._params:

@@ -4,9 +4,16 @@ At ``--count`` points from ``Problem.check_points`` (random ones and, for
 problems with kinks, points just off them) and at each ``--at`` point, runs
 ``geograd.check.three_way_check`` and tabulates the max abs/rel differences.
 A point passes by ``ThreeWayReport.passed(exact_tol, fd_tol)``; any failure
-makes the exit code 1. ``--h-sweep FILE`` also plots the central-difference error
-against the step h (the rounding-versus-truncation V) beside the autograd
-gradient's error, at the first few points.
+makes the exit code 1. The central differences step by eps·max(s_i, |x_i|), s_i the
+scale of parameter i in the problem's own frame (:func:`step_scales`: the power of two
+nearest the data's extent for a length, 1 for an angle or a problem without one), so
+that data at 1e-320 or 1e300 are differenced on their own scale. Where the differences
+cannot be formed in float64 (a step below the normal range, a loss that overflows at
+x ± h) the point's fd columns are empty ("-", null in the JSON, with
+``fd_not_evaluated`` saying why) and the summary says so: that is no mismatch.
+``--h-sweep FILE`` also plots the central-difference error against the step h (the
+rounding-versus-truncation V) beside the autograd gradient's error, at the first few
+points.
 """
 
 from __future__ import annotations
@@ -56,9 +63,11 @@ def run_check(
     if not points:
         raise InputError("--count 0 and no --at point: nothing to check")
 
+    scales = step_scales(problem)
     rows: list[dict[str, Any]] = []
     for x in points:
-        r = three_way_check(problem.loss, problem.gradient, x, h)
+        r = three_way_check(problem.loss, problem.gradient, x, h, scales)
+        none = [None, None]
         rows.append(
             {
                 "x": r.x,
@@ -67,23 +76,28 @@ def run_check(
                 "closed_form": r.closed_form,
                 "numeric": r.numeric,
                 "autograd_vs_closed": list(r.autograd_vs_closed),
-                "autograd_vs_numeric": list(r.autograd_vs_numeric),
-                "closed_vs_numeric": list(r.closed_vs_numeric),
+                "autograd_vs_numeric": none if r.autograd_vs_numeric is None
+                else list(r.autograd_vs_numeric),
+                "closed_vs_numeric": none if r.closed_vs_numeric is None
+                else list(r.closed_vs_numeric),
+                "fd_not_evaluated": r.fd_unavailable,
                 "passed": r.passed(exact, fd),
             }
-        )
+        )  # fmt: skip
     failed = sum(not r["passed"] for r in rows)
     doc = problem_header(problem)
     doc.update(
         {
             "eps": h,
+            "step_scales": scales,
             "exact_tol": exact,
             "fd_tol": fd,
             "points": rows,
             "max": {
-                key: max(r[key][0] for r in rows)
+                key: max((r[key][0] for r in rows if r[key][0] is not None), default=None)
                 for key in ("autograd_vs_closed", "autograd_vs_numeric", "closed_vs_numeric")
             },
+            "fd_not_evaluated": sum(r["fd_not_evaluated"] is not None for r in rows),
             "failed": failed,
             "passed": failed == 0,
         }
@@ -97,7 +111,7 @@ def run_check(
     if json_output:
         report.print_json(doc)
     elif not quiet:
-        report.print_check(doc)
+        print_check(doc)
         if riemannian is not None:
             for line in riemannian["summary"]:
                 report.note(line)
@@ -105,6 +119,68 @@ def run_check(
             report.note(f"saved the h sweep to {h_sweep_file}")
     if failed or not doc["passed"]:
         raise typer.Exit(EXIT_FINDING)
+
+
+def step_scales(problem: Any) -> list[float]:
+    """The length s_i of each parameter for the central-difference step eps·max(s_i, |x_i|):
+    2^k_i from the problem's ``parameter_frame()`` (x_i = offset_i + 2^k_i z_i: the power
+    of two nearest the data's extent for a length, 1 for an angle), capped at the largest
+    float; 1 for every parameter of a problem without a frame."""
+    frame = getattr(problem, "parameter_frame", None)
+    if frame is None:
+        return [1.0] * problem.dim
+    return [math.ldexp(1.0, min(int(k), 1023)) for _, k in frame()]
+
+
+def print_check(doc: dict[str, Any]) -> None:
+    """The table and its summary: :func:`report.print_check` when every point's central
+    differences were formed; else the same, saying where they were not (never nan)."""
+    if not doc["fd_not_evaluated"]:
+        report.print_check(doc)
+        return
+    report.show(report.check_table(doc))
+    m, n = doc["max"], len(doc["points"])
+    measured = [v for v in (m["autograd_vs_numeric"], m["closed_vs_numeric"]) if v is not None]
+    allowed = f"(allowed {doc['fd_tol']:g} x max(1, |grad|))"
+    vs_fd = f"{report.small(max(measured))} {allowed} where formed" if measured else "not evaluated"
+    lines = [
+        f"max abs difference: autograd vs closed form {report.small(m['autograd_vs_closed'])} "
+        f"(allowed {doc['exact_tol']:g} x max(1, |grad|)); vs finite differences {vs_fd}",
+    ]
+    reasons: dict[str, int] = {}
+    for row in doc["points"]:
+        if row["fd_not_evaluated"] is not None:
+            reasons[row["fd_not_evaluated"]] = reasons.get(row["fd_not_evaluated"], 0) + 1
+    for why, count in reasons.items():
+        lines.append(f"central differences not evaluated at {count} of {n} points: {why}")
+    failed = doc["failed"]
+    if failed:
+        lines.append(f"MISMATCH at {failed} of {n} points")
+    else:
+        lines.append(
+            f"no mismatch at the {n} points (autograd against the closed form everywhere, "
+            "against central differences where they were formed)"
+        )
+    for line in lines:
+        report.note(line)
+
+
+def _slope_words(rows: list[dict[str, Any]], lowest: str, exact_words: str) -> str:
+    """What a check's per-point ``rows`` measured, never nan: ``lowest`` (formatted with the
+    lowest measured slope, a failing point's first) and where the check was exact to
+    rounding (``exact_words``) or its slope could not be measured."""
+    measured = [r for r in rows if not r["exact"] and math.isfinite(r["slope"])]
+    parts = []
+    if measured:
+        worst = min(measured, key=lambda r: (r["passed"], r["slope"]))
+        parts.append(lowest.format(worst["slope"]))
+    exact = sum(bool(r["exact"]) for r in rows)
+    if exact:
+        parts.append(f"{exact_words} at {'all' if exact == len(rows) else exact}")
+    unmeasured = sum(not r["exact"] and not math.isfinite(r["slope"]) for r in rows)
+    if unmeasured:
+        parts.append(f"slope not measurable at {unmeasured}")
+    return "; ".join(parts)
 
 
 def riemannian_checks(problem: Any, points: list[list[float]]) -> dict[str, Any] | None:
@@ -131,15 +207,20 @@ def riemannian_checks(problem: Any, points: list[list[float]]) -> dict[str, Any]
         retractions.append({"slope": r.slope, "exact": r.exact, "reference": r.reference,
                             "passed": r.passed})  # fmt: skip
     passed = all(row["passed"] for row in (*gradients, *retractions))
-    worst_g = min(gradients, key=lambda row: (row["passed"], row["exact"] or row["slope"]))
-    worst_r = min(retractions, key=lambda row: (row["passed"], row["exact"] or row["slope"]))
+    reference = retractions[0]["reference"]
+    gradient_words = _slope_words(
+        gradients, "lowest slope {:.3f}, 2 expected", "the first-order model exact to rounding"
+    )
+    retraction_words = _slope_words(
+        retractions,
+        f"lowest slope {{:.3f}} against the {reference} curve",
+        f"identical to the {reference} curve to rounding",
+    )
     summary = [
         f"Riemannian gradient check on {manifold.spec} at {len(points)} points: "
-        f"{sum(row['passed'] for row in gradients)} pass (lowest slope "
-        f"{worst_g['slope']:.3f}, 2 expected)",
+        f"{sum(row['passed'] for row in gradients)} pass ({gradient_words})",
         f"retraction check on {manifold.spec}: {sum(row['passed'] for row in retractions)} "
-        f"of {len(points)} pass (lowest slope {worst_r['slope']:.3f} against the "
-        f"{worst_r['reference']} curve)",
+        f"of {len(points)} pass ({retraction_words})",
     ]
     return {
         "manifold": manifold.spec,

@@ -2,7 +2,11 @@
 
 The central difference (f(x + h e_i) - f(x - h e_i)) / 2h has truncation error
 O(h²) and rounding error O(ε/h), so the best step is about ε^(1/3) ≈ 6e-6
-relative to |x_i|; :func:`gradcheck` uses ``eps * max(1, |x_i|)``.
+relative to |x_i|; :func:`gradcheck` uses ``eps * max(1, |x_i|)``, and
+:func:`three_way_check` ``eps * max(s_i, |x_i|)`` with s_i the scale of coordinate i
+(1 unless given: data at 1e-320 or 1e300 need their own). Where the difference quotient
+cannot be formed in float64 (the step is below the normal range, x ± h or the loss
+overflows) :func:`three_way_check` says so (``fd_unavailable``) instead of comparing nan.
 :func:`finite_difference_sweep` gives the error as a function of h (the V-shaped
 curve of rounding against truncation).
 
@@ -104,18 +108,34 @@ def autograd_gradients(f: Callable[..., Any], inputs: Sequence[Any]) -> list[lis
     return [_flat(grads[id(x)]) if id(x) in grads else [0.0] * len(_flat(x)) for x in xs]
 
 
+def _steps(scale: float | Sequence[float], n: int) -> list[float]:
+    scales = [float(scale)] * n if isinstance(scale, (int, float)) else [float(v) for v in scale]
+    if len(scales) != n or not all(math.isfinite(v) and v > 0.0 for v in scales):
+        raise InputError(
+            f"central differences: scale must be one finite number > 0 or {n} of them, "
+            f"not {scale!r}"
+        )
+    return scales
+
+
 def central_differences(
-    f: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6
+    f: Callable[..., Any],
+    inputs: Sequence[Any],
+    eps: float = 1e-6,
+    scale: float | Sequence[float] = 1.0,
 ) -> list[list[float]]:
-    """(f(x + h e_i) - f(x - h e_i)) / 2h for each element of each input; h = eps·max(1, |x_i|)."""
+    """(f(x + h e_i) - f(x - h e_i)) / 2h for each element of each input;
+    h = eps·max(s_i, |x_i|), s_i = ``scale`` (the same for every element; or one per
+    element of a single input): the length over which f changes, 1 by default."""
     xs = [as_tensor(x) for x in inputs]
     result: list[list[float]] = []
     with no_grad():
         for k, x in enumerate(xs):
             values = _flat(x)
+            scales = _steps(scale, len(values))
             column: list[float] = []
             for i, v in enumerate(values):
-                h = eps * max(1.0, abs(v))
+                h = eps * max(scales[i], abs(v))
                 shifted = []
                 for sign in (1.0, -1.0):
                     trial = list(values)
@@ -127,11 +147,60 @@ def central_differences(
     return result
 
 
+#: The smallest normal float64: below it a number has fewer than 53 bits.
+_NORMAL_MIN = 2.2250738585072014e-308
+
+
+def _checked_differences(
+    loss: Callable[[Tensor], Any], point: list[float], eps: float, scale: float | Sequence[float]
+) -> tuple[list[float] | None, str | None]:
+    """:func:`central_differences` of ``loss`` at the 1-D ``point``, or (None, why) where
+    the difference quotient cannot be formed in float64: a step h below the normal range
+    (data near 1e-320: a quotient of subnormal numbers has a few bits at best), x ± h
+    outside the floats, a loss that overflows or cannot be evaluated at x ± h."""
+    scales = _steps(scale, len(point))
+    template = as_tensor(point)
+    column: list[float] = []
+    with no_grad():
+        for i, v in enumerate(point):
+            h = eps * max(scales[i], abs(v))
+            where = f"coordinate {i + 1}" if len(point) > 1 else "x"
+            if not h >= _NORMAL_MIN:
+                return None, (
+                    f"the step h = eps x max(scale, |x_i|) for {where} is {h:.3g}, below "
+                    f"float64's normal range (scale {scales[i]:.3g})"
+                )
+            if not math.isfinite(h):
+                return None, f"the step h for {where} overflowed float64"
+            shifted = []
+            for sign, name in ((1.0, "+"), (-1.0, "-")):
+                trial = list(point)
+                trial[i] = v + sign * h
+                if not math.isfinite(trial[i]):
+                    return None, f"x {name} h overflowed float64 at {where}"
+                try:
+                    value = _scalar(loss(_rebuild(template, trial)), "three_way_check").item()
+                except OverflowError:
+                    return None, f"the loss overflowed at x {name} h ({where})"
+                except (ArithmeticError, ValueError) as exc:
+                    return None, f"the loss could not be evaluated at x {name} h ({where}): {exc}"
+                if not math.isfinite(value):
+                    return None, f"the loss is {value} at x {name} h ({where})"
+                shifted.append(value)
+            quotient = (shifted[0] - shifted[1]) / (2.0 * h)
+            if not math.isfinite(quotient):
+                return None, f"the difference quotient overflowed float64 at {where}"
+            column.append(quotient)
+    return column, None
+
+
 def _compare(a: list[float], b: list[float]) -> tuple[float, float, int]:
     worst_abs, worst_rel, worst = 0.0, 0.0, -1
     for i, (u, v) in enumerate(zip(a, b)):
         err = abs(u - v)
-        rel = err / max(abs(u), abs(v), 1e-300) if err else 0.0
+        # over the larger magnitude (never 0 when err is not): a floor of 1e-300 made the
+        # relative error of gradients near 1e-320 look like 1e-20
+        rel = err / max(abs(u), abs(v)) if err else 0.0
         if err > worst_abs or worst < 0:
             worst_abs, worst = err, i
         worst_rel = max(worst_rel, rel)
@@ -172,24 +241,31 @@ def gradcheck(
 
 @dataclass
 class ThreeWayReport:
-    """Autograd, a closed-form gradient and central differences at one point."""
+    """Autograd, a closed-form gradient and central differences at one point.
+
+    ``numeric`` and the comparisons with it are None where the central differences
+    cannot be formed in float64; ``fd_unavailable`` then says why.
+    """
 
     x: list[float]
     autograd: list[float]
     closed_form: list[float]
-    numeric: list[float]
+    numeric: list[float] | None
     autograd_vs_closed: tuple[float, float]
-    autograd_vs_numeric: tuple[float, float]
-    closed_vs_numeric: tuple[float, float]
+    autograd_vs_numeric: tuple[float, float] | None
+    closed_vs_numeric: tuple[float, float] | None
+    fd_unavailable: str | None = None
 
     def passed(self, exact_tol: float = 1e-10, fd_tol: float = 1e-5) -> bool:
         """Autograd must match the closed form to ``exact_tol`` (relative, with a floor of 1)
-        and both must match finite differences to ``fd_tol``."""
-        return (
-            self.autograd_vs_closed[0] <= exact_tol * max(1.0, _norm(self.closed_form))
-            and self.autograd_vs_numeric[0] <= fd_tol * max(1.0, _norm(self.numeric))
-            and self.closed_vs_numeric[0] <= fd_tol * max(1.0, _norm(self.numeric))
-        )
+        and both must match finite differences to ``fd_tol`` (where those were formed)."""
+        if not self.autograd_vs_closed[0] <= exact_tol * max(1.0, _norm(self.closed_form)):
+            return False
+        if self.numeric is None or self.autograd_vs_numeric is None:
+            return True
+        assert self.closed_vs_numeric is not None
+        allowed = fd_tol * max(1.0, _norm(self.numeric))
+        return self.autograd_vs_numeric[0] <= allowed and self.closed_vs_numeric[0] <= allowed
 
 
 def _norm(v: list[float]) -> float:
@@ -201,16 +277,23 @@ def three_way_check(
     closed_form: Callable[[list[float]], Sequence[float]],
     x: Sequence[float],
     eps: float = 1e-6,
+    scale: float | Sequence[float] = 1.0,
 ) -> ThreeWayReport:
     """Compare autograd, ``closed_form`` and central differences of ``loss`` at the 1-D point x.
 
-    Each comparison is (max abs error, max rel error) over the elements.
+    Each comparison is (max abs error, max rel error) over the elements. The central
+    differences step by eps·max(s_i, |x_i|), s_i = ``scale`` (one number or one per
+    coordinate: the length over which the loss changes); where they cannot be formed in
+    float64 (see :func:`_checked_differences`) they are left out and the report's
+    ``fd_unavailable`` says why.
     """
     point = [float(v) for v in x]
     auto = autograd_gradients(loss, [point])[0]
     exact = [float(v) for v in closed_form(point)]
-    numeric = central_differences(loss, [point], eps)[0]
+    numeric, why = _checked_differences(loss, point, eps, scale)
     ac = _compare(auto, exact)
+    if numeric is None:
+        return ThreeWayReport(point, auto, exact, None, ac[:2], None, None, why)
     an = _compare(auto, numeric)
     cn = _compare(exact, numeric)
     return ThreeWayReport(point, auto, exact, numeric, ac[:2], an[:2], cn[:2])

@@ -1665,6 +1665,13 @@ class Problem(abc.ABC):
         Methods that use a gradient get the closed-form :meth:`gradient`.
         ``evaluations`` counts calls of the objective (each with its gradient for
         the gradient methods). ``options`` maps a method to scipy options for it.
+
+        A baseline is scipy's run: where scipy's own iterate leaves the floats (an
+        infinite coordinate, an objective or gradient that overflows or cannot be
+        evaluated there), the run stops and its row says so (``success`` False, a
+        ``message`` such as "scipy's iterate overflowed float64; x: its best evaluated
+        point"), and the next method runs. numpy's and
+        scipy's RuntimeWarnings are silenced inside the runs: the rows say what happened.
         """
         from scipy.optimize import minimize as scipy_minimize  # type: ignore[import-untyped]
 
@@ -1672,39 +1679,35 @@ class Problem(abc.ABC):
         runs = []
         for method in methods:
             canonical = _scipy_method(method, self.name)
-            counter = [0]
-            if canonical in _GRADIENT_METHODS:
-
-                def fun(z: Any, counter: list[int] = counter) -> tuple[float, list[float]]:
-                    counter[0] += 1
-                    pt = [float(v) for v in z]
-                    return self.objective(pt), self.gradient(pt)
-
-                jac: Any = True
-            else:
-
-                def fun(z: Any, counter: list[int] = counter) -> float:  # type: ignore[misc]
-                    counter[0] += 1
-                    return self.objective([float(v) for v in z])
-
-                jac = None
+            run = _ScipyRun(self, with_gradient=canonical in _GRADIENT_METHODS)
             t0 = time.perf_counter()
-            res = scipy_minimize(
-                fun,
-                start,
-                method=canonical,
-                jac=jac,
-                options=(options or {}).get(method, {}) or None,
-            )
+            try:
+                with _quiet_floats():
+                    res = scipy_minimize(
+                        run.fun,
+                        start,
+                        method=canonical,
+                        jac=True if run.with_gradient else None,
+                        callback=run.step,
+                        options=(options or {}).get(method, {}) or None,
+                    )
+            except _LeftTheFloats as stop:
+                runs.append(run.failed(canonical, str(stop), start, time.perf_counter() - t0))
+                continue
             elapsed = time.perf_counter() - t0
             x = [float(v) for v in res.x]
+            try:
+                loss = run.evaluate(x)
+            except _LeftTheFloats as stop:  # scipy ended on a point it had not evaluated
+                runs.append(run.failed(canonical, str(stop), start, elapsed))
+                continue
             runs.append(
                 Baseline(
                     method=canonical,
                     x=x,
-                    loss=self.objective(x),
+                    loss=loss,
                     iterations=int(getattr(res, "nit", 0) or 0),
-                    evaluations=counter[0],
+                    evaluations=run.evaluations,
                     time_s=elapsed,
                     success=bool(res.success),
                     message=str(res.message),
@@ -2110,6 +2113,97 @@ P = TypeVar("P", bound=Problem)
 
 #: minimize() settings that belong to the loop, not to the optimizer (minimize's own).
 LOOP_SETTINGS = tuple(k for k in LOOP_KEYWORDS if k != "optimizer")
+
+
+class _LeftTheFloats(Exception):
+    """A scipy baseline's iterate left float64 (or what the objective can evaluate there):
+    the message says how; :meth:`Problem.baselines` reports the run as failed there."""
+
+
+@contextlib.contextmanager
+def _quiet_floats() -> Iterator[None]:
+    """No numpy or scipy RuntimeWarning on stderr while scipy runs: where its iterates
+    overflow, the baseline's row says so (:class:`_LeftTheFloats`)."""
+    import warnings
+
+    import numpy as np
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
+class _ScipyRun:
+    """The objective scipy calls in one baseline run: counts evaluations and iterations,
+    keeps the best point evaluated, and stops the run (:class:`_LeftTheFloats`) where
+    scipy's iterate, the objective or its gradient leaves the finite floats."""
+
+    def __init__(self, problem: Problem, *, with_gradient: bool) -> None:
+        self.problem = problem
+        self.with_gradient = with_gradient
+        self.evaluations = 0
+        self.iterations = 0
+        self.best: tuple[float, list[float]] | None = None
+
+    def step(self, *_: Any, **__: Any) -> None:
+        self.iterations += 1
+
+    def evaluate(self, pt: list[float]) -> float:
+        """The objective at scipy's point ``pt``, finite, or :class:`_LeftTheFloats`."""
+        if not all(math.isfinite(v) for v in pt):
+            raise _LeftTheFloats("scipy's iterate overflowed float64")
+        try:
+            value = float(self.problem.objective(pt))
+        except OverflowError:
+            raise _LeftTheFloats("the objective overflowed at scipy's iterate") from None
+        except (ArithmeticError, ValueError) as exc:  # InputError too: a ValueError
+            raise _LeftTheFloats(
+                f"the objective could not be evaluated at scipy's iterate ({exc})"
+            ) from None
+        if not math.isfinite(value):
+            raise _LeftTheFloats(f"the objective is {value} at scipy's iterate")
+        if self.best is None or value < self.best[0]:
+            self.best = (value, pt)
+        return value
+
+    def fun(self, z: Any) -> Any:
+        self.evaluations += 1
+        pt = [float(v) for v in z]
+        value = self.evaluate(pt)
+        if not self.with_gradient:
+            return value
+        try:
+            grad = [float(v) for v in self.problem.gradient(pt)]
+        except OverflowError:
+            raise _LeftTheFloats("the gradient overflowed at scipy's iterate") from None
+        except (ArithmeticError, ValueError) as exc:  # InputError too: a ValueError
+            raise _LeftTheFloats(
+                f"the gradient could not be evaluated at scipy's iterate ({exc})"
+            ) from None
+        if not all(math.isfinite(v) for v in grad):
+            raise _LeftTheFloats("the gradient overflowed at scipy's iterate")
+        return value, grad
+
+    def failed(self, method: str, why: str, start: list[float], elapsed: float) -> Baseline:
+        """The row of a run stopped where it left the floats: success False, scipy's best
+        evaluated point (the start when it evaluated none) and what happened."""
+        if self.best is not None:
+            loss, x = self.best
+            where = "x: its best evaluated point"
+        else:
+            x = list(start)
+            loss = self.problem.objective(x)
+            where = "x: the start"
+        return Baseline(
+            method=method,
+            x=x,
+            loss=loss,
+            iterations=self.iterations,
+            evaluations=self.evaluations,
+            time_s=elapsed,
+            success=False,
+            message=f"{why}; {where}",
+        )
 
 
 def _scipy_method(method: str, owner: str) -> str:

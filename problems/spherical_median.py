@@ -14,8 +14,14 @@ x̂ = x/||x|| along the great circle towards a_i,
 
     ∇f(x) = -Σ_i w_i u_i / (W ||x||)
 
-(no term where a_i is x̂ or its antipode: the zero element of that term's subdifferential,
-as the engine's ``norm`` takes at 0). At a unit x it is tangent: the Riemannian gradient.
+(no term where a_i is x̂ or its antipode, to within :data:`RESOLUTION` = 1e-300 rad: the
+zero element of that term's subdifferential, as the engine's ``norm`` takes at 0 and the
+Euclidean median's gradient takes at a data point; the loss drops it too, where the
+engine's 1/θ would overflow). At a unit x it is tangent: the Riemannian gradient.
+
+Coincident points. Points within :data:`RESOLUTION` of each other are one point of their
+summed weight (the vertex test, the reference); when all the points of positive weight
+coincide, that point is the median: the default start, the reference, extent 1.
 
 Certificate. Within 1e-6 of the extent of a data point a_k, the exact vertex test of
 Fletcher, Venkatasubramanian & Joshi (NeuroImage 45 (2009) S143-S152): a_k is a (local)
@@ -35,7 +41,8 @@ Data. From ``random.Random(seed)``: a centre within 45° of the drawings' view, 
 uniform on the open hemisphere about the centre. Or ``points=FILE`` (:func:`read_rows`).
 
 Reference. Fletcher et al.'s Riemannian Weiszfeld iteration x ← Exp_x(Σ w_i u_i / Σ w_i/θ_i)
-in numpy (:func:`weiszfeld_sphere`), from the best of the mean direction and 64 data points.
+in numpy (:func:`weiszfeld_sphere`), from the best of the mean direction and 64 data points;
+points within its tolerance of the iterate count as one point there (Vardi-Zhang's step).
 
 Solver defaults. ``gd`` (Armijo) on the sphere itself (:meth:`manifold`: Riemannian
 gradient, retraction (x + v)/||x + v||) from the normalised weighted mean, first trial step
@@ -56,6 +63,7 @@ from typing import Any
 
 import geograd.functional as F
 from geograd import Tensor
+from geograd import backend as B
 from geograd.errors import InputError
 
 from .base import Option, Reference
@@ -72,6 +80,12 @@ LAT_NAMES, LON_NAMES = ("lat", "latitude"), ("lon", "lng", "long", "longitude")
 #: Data points the reference tries as starts (evenly spaced), besides the mean direction.
 REFERENCE_STARTS = 64
 DEFAULT_OPTIMIZER = "gd"
+#: Angles (radians) at most this are read as 0: points this close are one point (of their
+#: summed weight), and a point this close to x (or to its antipode) is at x, where its term
+#: of the gradient is dropped (the zero element of its subdifferential, as at a data point
+#: of the Euclidean median). The gradient of θ scales as 1/θ: in the engine it overflows
+#: below ~1e-308, so the angles between 1e-308 and 1e-300 are also taken as 0.
+RESOLUTION = 1e-300
 
 
 def _cross(a: Sequence[float], b: Sequence[float]) -> list[float]:
@@ -85,10 +99,10 @@ def angle(x: Sequence[float], a: Sequence[float]) -> float:
 
 def toward(x: Sequence[float], a: Sequence[float]) -> list[float] | None:
     """The unit tangent at unit x along the great circle to a, ((x × a) × x)/||x × a||; None
-    where a is x or its antipode (no direction)."""
+    where unit a is x or its antipode (no direction), to within :data:`RESOLUTION`."""
     cr = _cross(x, a)
     s = math.hypot(*cr)
-    return None if s == 0.0 else [v / s for v in _cross(cr, x)]
+    return None if s <= RESOLUTION else [v / s for v in _cross(cr, x)]
 
 
 def to_latlon(x: Sequence[float]) -> tuple[float, float]:
@@ -195,6 +209,7 @@ class SphericalMedian(SphereScene, PointProblem):
         self._w = None if self.weights is None else self.as_data(self.weights)
         self._unique: tuple[bool | None, str] | None = None
         self._length: float | None = None
+        self._single: tuple[int | None] | None = None  # (single_point(),) once known
 
     @classmethod
     def from_points(
@@ -217,9 +232,32 @@ class SphericalMedian(SphereScene, PointProblem):
     def dim(self) -> int:
         return 3
 
+    def single_point(self) -> int | None:
+        """The index of the heaviest point when all the points of positive weight coincide
+        with it (to within :data:`RESOLUTION`: it is then the median), else None. Stops at
+        the first point apart: O(1) on most data."""
+        if self._single is None:
+            w = self.weights or [1.0] * self.n
+            k = max(range(self.n), key=w.__getitem__)
+            a = self.points[k]
+            apart = (wi > 0 and angle(a, p) > RESOLUTION for wi, p in zip(w, self.points))
+            self._single = (None if any(apart) else k,)
+        return self._single[0]
+
+    @property
+    def extent(self) -> float:
+        """The data's extent (:meth:`PointProblem.extent`), 1 when all the points coincide
+        to within :data:`RESOLUTION` (closer than the engine's floats resolve an angle)."""
+        value = float(super().extent)
+        return 1.0 if value <= 2.0 * RESOLUTION else value
+
     def default_x0(self) -> list[float]:
-        """The normalised weighted mean of the data (the heaviest point where it is ~0)."""
+        """The normalised weighted mean of the data (the heaviest point where it is ~0, and
+        where all the points of positive weight coincide: the median)."""
         w = self.weights or [1.0] * self.n
+        k = self.single_point()
+        if k is not None:
+            return list(self.points[k])
         m = [math.fsum(wi * p[j] for wi, p in zip(w, self.points)) for j in range(3)]
         if math.hypot(*m) <= 1e-9 * self.total_weight:
             return list(self.points[max(range(self.n), key=w.__getitem__)])
@@ -241,10 +279,17 @@ class SphericalMedian(SphereScene, PointProblem):
     # ------------------------------------------------------------------ maths
 
     def loss(self, x: Tensor) -> Tensor:
-        """Σ w_i atan2(||x × a_i||, x · a_i) / W through the engine."""
-        x0, x1, x2 = F.unbind(x if isinstance(x, Tensor) else Tensor(x))
+        """Σ w_i atan2(||x × a_i||, x · a_i) / W through the engine (the gradient without the
+        terms of points within :data:`RESOLUTION` of x̂ or its antipode, as :meth:`gradient`)."""
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        x0, x1, x2 = F.unbind(x)
         ax, ay, az = self._coords
         s = F.norm(x1 * az - x2 * ay, x2 * ax - x0 * az, x0 * ay - x1 * ax)
+        # a point within RESOLUTION of x̂ or its antipode: its term of the gradient dropped
+        # (its value kept), where the engine's c/(s² + c²)·(cross/s) would overflow
+        tiny = RESOLUTION * math.hypot(*(float(v) for v in x.detach().tolist()))
+        if B.backend_of(s.data).amin(s.data) <= tiny:
+            s = F.where(s > tiny, s, s.detach())
         theta = F.atan2(s, x0 * ax + x1 * ay + x2 * az)
         return (F.sum(theta) if self._w is None else F.sum(theta * self._w)) / self.total_weight
 
@@ -287,14 +332,20 @@ class SphericalMedian(SphereScene, PointProblem):
             rho = math.degrees(max(angle(c, p) for p in pts))
             normal = max((_cross(a, p) for p in pts), key=lambda v: math.hypot(*v))
             size = math.hypot(*normal)
-            groups: dict[tuple[float, ...], list[float]] = {}
+            groups: list[tuple[list[float], list[float]]] = []  # (point, weights): at most 3
             for p, wi in zip(self.points, self.weights or [1.0] * self.n):
                 if wi > 0:
-                    groups.setdefault(tuple(p), []).append(wi)
-            if all(p == a for p in pts):
+                    at = next((g for g in groups if angle(g[0], p) <= RESOLUTION), None)
+                    if at is None:
+                        groups.append((p, [wi]))
+                        if len(groups) > 2:
+                            break
+                    else:
+                        at[1].append(wi)
+            if self.single_point() is not None:
                 self._unique = (True, "all the points of positive weight coincide")
             elif len(groups) == 2:
-                wa, wb = (math.fsum(v) for v in groups.values())
+                wa, wb = (math.fsum(g[1]) for g in groups)
                 # f = wa·θa + wb·θb >= (wa − wb)·θa + wb·θab (triangle inequality): the
                 # heavier point alone attains it; with equal weights every point between does
                 self._unique = (
@@ -349,6 +400,13 @@ class SphericalMedian(SphereScene, PointProblem):
     def compute_reference(self) -> Reference:
         import numpy as np
 
+        if self.single_point() is not None:  # that point is the median
+            x = self.default_x0()
+            return Reference(x, self.objective(x), "riemannian-weiszfeld", {
+                "iterations": 0, "converged": True, "tolerance": 0.0,
+                "stopped": "all the points of positive weight coincide: that point",
+                "start": "the point", "certificate": self.certificate(x),
+            })  # fmt: skip
         pts = np.asarray(self.points, dtype=float)
         w = np.ones(self.n) if self.weights is None else np.asarray(self.weights, dtype=float)
         picks = np.unique(np.linspace(0, self.n - 1, min(self.n, REFERENCE_STARTS)).astype(int))
@@ -512,12 +570,25 @@ def read_rows(
 # --------------------------------------------------------------------- the reference
 
 
+def _sin(cr: Any) -> Any:
+    """The row norms of an (n, 3) array of cross products of unit vectors; those below
+    1e-150, whose squares lose digits or underflow, by hypot (an angle of 1e-200 rad is
+    1e-200, not 0)."""
+    import numpy as np
+
+    s = np.sqrt(np.einsum("ij,ij->i", cr, cr))
+    low = s < 1e-150
+    if low.any():
+        c = cr[low]
+        s[low] = np.hypot(np.hypot(c[:, 0], c[:, 1]), c[:, 2])
+    return s
+
+
 def _f(pts: Any, w: Any, y: Any) -> float:
     """f(y) in numpy, times W (pts an (n, 3) array, w the weights)."""
     import numpy as np
 
-    cr = np.cross(y, pts)
-    return float(w @ np.arctan2(np.sqrt((cr * cr).sum(1)), pts @ y))
+    return float(w @ np.arctan2(_sin(np.cross(y, pts)), pts @ y))
 
 
 def weiszfeld_sphere(
@@ -529,15 +600,30 @@ def weiszfeld_sphere(
     increase; off a data point that failed its test, Vardi-Zhang's step. The data point
     nearest each iterate is tested once by ``vertex_test(k)``, so a median on a data point
     is found exactly. Stops when the distance left, from the rate of the last two full
-    steps (geometric: step·q/(1 − q)), is below ``tol`` (radians)."""
+    steps (geometric: step·q/(1 − q)), is below ``tol`` (radians), or at a point where the
+    others pull no harder than the weight there, which is then the median. Points within
+    ``tol`` of x (or of its antipode; at least :data:`RESOLUTION`) are at x: one point of
+    their summed weight (Weiszfeld's step, shorter than the nearest point's distance, would
+    crawl among them at their spread).
+
+    Overflow-free at any spread: Σ w_i/θ_i is taken as Σ w_i (θ_min/θ_i) / θ_min (numpy's
+    warnings are off: each result is checked, and the stop names a non-finite step)."""
     import numpy as np
 
-    x = np.asarray(start, dtype=float) / np.linalg.norm(start)
+    with np.errstate(all="ignore"):
+        return _weiszfeld_sphere(np, pts, w, start, tol, vertex_test, max_iter)
+
+
+def _weiszfeld_sphere(
+    np: Any, pts: Any, w: Any, start: Any, tol: float,
+    vertex_test: Callable[[int], tuple[float, float]], max_iter: int,
+) -> tuple[list[float], dict[str, Any]]:  # fmt: skip
+    x = np.asarray(start, dtype=float) / math.hypot(*(float(v) for v in start))
     tested: set[int] = set()
     prev, done, stopped, iterations = math.inf, False, "the iteration limit", 0
     for iterations in range(1, max_iter + 1):  # noqa: B007 (reported)
         cr = np.cross(x, pts)
-        s = np.sqrt((cr * cr).sum(1))
+        s = _sin(cr)
         theta = np.arctan2(s, pts @ x)
         k = int(np.argmin(theta))
         if k not in tested:
@@ -546,12 +632,21 @@ def weiszfeld_sphere(
             if r <= wk * (1.0 + VERTEX_RTOL):
                 x, done, stopped = pts[k].copy(), True, f"data point {k}: the vertex test passed"
                 break
-        m = s > 0.0
-        pull = w[m] @ (np.cross(cr[m], x) / s[m, None])
-        v = pull / float((w[m] / theta[m]).sum())
+        # points within tol of x are at x (a step, ~θ_min, would crawl between them)
+        m = (s > RESOLUTION) & (np.abs(theta) > tol) & (np.abs(math.pi - theta) > tol)
         here = float(w[~m & (pts @ x > 0)].sum())
+        pull = w[m] @ (np.cross(cr[m], x) / s[m, None])
+        size = float(np.linalg.norm(pull))
+        if size <= here:  # at a point the others pull no harder than its weight: the median
+            done, stopped = True, "at a point where the pull of the others is at most its weight"
+            break
+        low = float(theta[m].min())  # > 0: s > RESOLUTION
+        v = pull * (low / float((w[m] * (low / theta[m])).sum()))
         if here > 0.0:  # on a data point that failed its test: the Vardi-Zhang step
-            v = v * max(0.0, 1.0 - here / float(np.linalg.norm(pull)))
+            v = v * (1.0 - here / size)
+        if not np.isfinite(v).all():
+            stopped = "a step that is not finite"
+            break
         # the rate is read from the full step's length: halvings near the optimum (where f
         # differs from f0 only by rounding) would fake a fast rate and stop early
         full = float(np.linalg.norm(v))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import warnings
 from pathlib import Path
 
 import pytest
@@ -336,3 +337,129 @@ def test_bad_longitudes_and_bad_columns_in_code_are_one_clear_error() -> None:
         SphericalMedian.from_points([[0.0, 1e308], [0.0, 0.0]])
     with pytest.raises(InputError, match="not 4"):
         SphericalMedian.from_points([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]])
+
+
+# ------------------------------------------- points closer than floats resolve an angle
+
+TINY_LATLON = [[1e-320, 0.0], [0.0, 1e-320], [-1e-320, 0.0], [5e-324, 5e-324]]
+# x,y,z rows 1e-199 rad apart: the corners of a square about the pole, its centre the median
+SQUARE_1E200 = [[0.0, 0.0, 1e200], [10.0, 0.0, 1e200], [0.0, 10.0, 1e200], [10.0, 10.0, 1e200]]
+
+
+def near_file(tmp_path: Path, rows: str) -> Path:
+    """TINY_LATLON (``rows="latlon"``) or SQUARE_1E200 (``"xyz"``, as a sweep's x,y,range)."""
+    data = tmp_path / f"near-{rows}.csv"
+    if rows == "latlon":
+        data.write_text("".join(f"{a!r},{b!r}\n" for a, b in TINY_LATLON))
+    else:
+        data.write_text("x,y,range\n" + "".join(f"{a},{b},{c}\n" for a, b, c in SQUARE_1E200))
+    return data
+
+
+def test_the_reference_of_points_1e_199_rad_apart_is_their_centre_without_warnings() -> None:
+    """Angles of 1e-199 square to 0 (the reference took them as coincident: a zero pull,
+    0/0 and a ZeroDivisionError); by hypot they are resolved, and the median is found."""
+    pytest.importorskip("numpy")
+    p = SphericalMedian.from_points(SQUARE_1E200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ref = p.reference()
+    assert ref.details["converged"] is True
+    assert ref.x == pytest.approx([5e-200, 5e-200, 1.0], rel=1e-9)
+    assert ref.loss == pytest.approx(math.sqrt(0.5) * 1e-199, rel=1e-12)
+    assert p.assess(p.solve().x)["matches"] is True
+
+
+def test_a_zero_pull_at_a_data_point_that_failed_its_test_stops_there() -> None:
+    """Vardi-Zhang's step at a data point divided by the pull: at a zero pull, 1/0. The
+    point, pulled no harder than its weight, is the median: the iteration stops on it."""
+    np = pytest.importorskip("numpy")
+    from geograd.problems.spherical_median import weiszfeld_sphere
+
+    t = 0.3
+    pts = np.array([[0.0, 0.0, 1.0], [math.sin(t), 0.0, math.cos(t)],
+                    [-math.sin(t), 0.0, math.cos(t)]])  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and a vertex test that (wrongly) fails everywhere
+        x, details = weiszfeld_sphere(pts, np.ones(3), pts[0], 1e-12, lambda k: (2.0, 1.0))
+    assert x == [0.0, 0.0, 1.0] and details["converged"] is True
+
+
+@pytest.mark.parametrize("backend", ["python", "numpy"])
+def test_subnormal_latitudes_solve_at_once_at_one_point(tmp_path: Path, backend: str) -> None:
+    """Rows of lat/lon near 1e-320: four points within 2e-322 rad, one point for the solve
+    (the engine's gradient of θ, ~1/θ, overflowed to inf - inf), the reference and the
+    certificate; the default start is that point and the solve ends there."""
+    if backend == "numpy":
+        pytest.importorskip("numpy")
+    p = SphericalMedian(points=near_file(tmp_path, "latlon"), backend=backend)
+    assert p.backend == backend
+    assert p.x0 == p.points[0] and p.extent == 1.0
+    assert p.uniqueness() == (True, "all the points of positive weight coincide")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = p.solve()
+        judged = p.assess(result.x)
+    assert result.converged and result.steps == 0 and list(result.x) == p.points[0]
+    assert judged["matches"] is True and judged["certificate"]["optimal"] is True
+
+
+def test_coincident_points_start_and_end_at_the_point() -> None:
+    """Three equal rows: the normalised mean is 6e-17 rad off the point (a step was
+    taken, at a first trial step of 6e-17); the start is now the point, the median."""
+    p = SphericalMedian.from_points([[10.0, 20.0]] * 3)
+    assert p.x0 == p.points[0]
+    result = p.solve()
+    assert result.steps == 0 and result.loss == 0.0
+    assert p.reference().details["iterations"] == 0
+
+
+@pytest.mark.parametrize("backend", ["python", "numpy"])
+def test_the_gradient_within_1e_300_of_a_data_point_drops_its_term(
+    tmp_path: Path, backend: str
+) -> None:
+    """As the Euclidean median's at a data point: that term's zero subgradient, in the
+    engine (whose c/h² · cross/s overflowed at θ = 1e-310) and in the closed form alike."""
+    if backend == "numpy":
+        pytest.importorskip("numpy")
+    axes = tmp_path / "axes.csv"
+    axes.write_text("x,y,z\n1,0,0\n0,1,0\n0,0,1\n")
+    p = SphericalMedian(points=axes, backend=backend)
+    assert p.backend == backend
+    x = [1.0, 1e-310, 0.0]
+    auto, closed = p.autograd_gradient(x), p.gradient(x)
+    assert all(math.isfinite(v) for v in auto)
+    assert closed == pytest.approx([0.0, -1.0 / 3.0, -1.0 / 3.0], abs=1e-15)
+    d = sum(a * b for a, b in zip(auto, x))
+    assert [a - d * b for a, b in zip(auto, x)] == pytest.approx(closed, abs=1e-15)
+    assert p.objective(x) == pytest.approx(math.pi / 3.0, rel=1e-15)  # the value kept
+
+
+@pytest.mark.parametrize("command", ["solve", "compare"])
+@pytest.mark.parametrize("rows", ["latlon", "xyz"])
+def test_cli_solves_points_closer_than_floats_resolve(
+    tmp_path: Path, command: str, rows: str
+) -> None:
+    pytest.importorskip("numpy")
+    data = near_file(tmp_path, rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = runner.invoke(app, [command, "spherical-median", "--points", str(data)])
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert "Warning" not in result.stderr and "error" not in result.stderr
+
+
+@pytest.mark.parametrize("gap", [1e-14, 1e-150])
+def test_near_duplicate_points_do_not_stall_the_reference(gap: float) -> None:
+    """Two points `gap` rad apart among others: Weiszfeld's steps, shorter than the nearest
+    point's distance, crawled between them and the rate read a stop 1e-3 short of the
+    median. Within the reference's tolerance they are one point at the iterate."""
+    pytest.importorskip("numpy")
+    rows = [[0, 0, 1], [gap, 0, 1], [0.3, 0.1, 1], [0.2, -0.3, 1], [-0.1, 0.4, 1], [0.5, 0.5, 1]]
+    p = SphericalMedian.from_points(rows)
+    result = p.solve()
+    ref = p.reference()
+    assert ref.loss <= result.loss + 1e-15
+    judged = p.assess(result.x)
+    assert judged["matches"] is True, judged["match"]
+    assert ref.details["certificate"]["value"] <= 1e-10  # the Riemannian gradient norm

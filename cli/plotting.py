@@ -126,9 +126,26 @@ def render(
     """Draw what ``request`` asks for; returns ``{"plot": path, "animation": path}`` (those
     written). ``reference`` is a Reference, a saved ``{"solution", "loss", "method"}``
     or False (none). ``progress`` shows a bar while a long animation is written."""
+    import warnings
+
+    import numpy as np
+
     from geograd import plot
 
     saved: dict[str, str] = {}
+    # a drawing of points near the largest float overflows in numpy's and matplotlib's
+    # arithmetic (contour grids, tick steps): the picture is drawn all the same, so their
+    # RuntimeWarnings are not the user's business
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _render(request, problem, runs, reference, progress, saved, plot)
+    return saved
+
+
+def _render(
+    request: PlotRequest, problem: Any, runs: Any, reference: Any, progress: bool,
+    saved: dict[str, str], plot: Any,
+) -> None:  # fmt: skip
     if request.plot is not None:
         fig = plot.result_figure(problem, runs, reference)
         plot.save_figure(fig, request.plot)
@@ -140,7 +157,6 @@ def render(
                 reference=reference, progress=bar.callback,
             )  # fmt: skip
         saved["animation"] = str(request.animate)
-    return saved
 
 
 def render_after_run(

@@ -468,3 +468,16 @@ def test_help_does_not_import_matplotlib_but_a_plot_does(tmp_path: Path) -> None
     assert imports_matplotlib(
         "solve", "median", "--n", "30", "-q", "--plot", str(tmp_path / "a.png")
     )
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_a_saved_path_near_the_largest_float_is_drawn_without_warnings(tmp_path: Path) -> None:
+    """An iterate at (1e308, -1e308) in a saved history overflows numpy's and matplotlib's
+    arithmetic while the figure is drawn; the plot is written and stderr stays empty."""
+    saved, png = tmp_path / "run.json", tmp_path / "p.png"
+    ok("solve", *MEDIAN, "--out", saved, "-q")
+    doc = json.loads(saved.read_text())
+    doc["history"]["x"][2] = [1e308, -1e308]
+    saved.write_text(json.dumps(doc))
+    ok("plot", saved, "--plot", png)  # ok(): exit 0 and nothing on stderr
+    assert png.read_bytes().startswith(PNG)

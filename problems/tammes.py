@@ -142,7 +142,7 @@ from .known_optima import (
     TAMMES_DEGREES,
     TAMMES_PROVENANCE,
 )
-from .thomson import SphereScene, _view_axes, normalise, random_configuration
+from .thomson import SphereScene, _dot, normalise, random_configuration, view_halves
 
 DEFAULT_OPTIMIZER = "trust-ncg"
 #: The continuation's first temperature and the factor between stages (t in 1/cosine).
@@ -641,19 +641,9 @@ class Tammes(SphereScene, Problem):
             ax, x, color=color, label=label, linestyle=linestyle, marker=marker, alpha=alpha
         )
         u = normalise(x)
-        ex, ey, ev = _view_axes()
         for i, j in self.contacts(u):
             a, b = u[3 * i : 3 * i + 3], u[3 * j : 3 * j + 3]
-            arc = _arc(a, b, 16)
-            for front in (True, False):
-                xs, ys = [], []
-                for p in arc:
-                    if (_dotv(p, ev) >= 0.0) == front:
-                        xs.append(_dotv(p, ex))
-                        ys.append(_dotv(p, ey))
-                    else:
-                        xs.append(math.nan)
-                        ys.append(math.nan)
+            for front, xs, ys in view_halves(_arc(a, b, 16)):
                 if all(math.isnan(v) for v in xs):
                     continue
                 artists += ax.plot(
@@ -664,13 +654,9 @@ class Tammes(SphereScene, Problem):
         return artists
 
 
-def _dotv(a: Sequence[float], b: Sequence[float]) -> float:
-    return float(a[0] * b[0] + a[1] * b[1] + a[2] * b[2])
-
-
 def _arc(a: Sequence[float], b: Sequence[float], k: int) -> list[list[float]]:
     """k + 1 points along the great-circle arc from unit vector a to unit vector b."""
-    c = max(-1.0, min(1.0, _dotv(a, b)))
+    c = max(-1.0, min(1.0, _dot(a, b)))
     angle = math.acos(c)
     s = math.sin(angle)
     if s < 1e-12:

@@ -338,21 +338,12 @@ class SphereScene:
                       lw=1.0, zorder=2)  # fmt: skip
         ax.add_patch(disc)
         artists.append(disc)
-        ex, ey, ev = _view_axes()
         steps = [2.0 * math.pi * k / 120 for k in range(121)]
         for circle in (
             [(math.cos(t), math.sin(t), 0.0) for t in steps],  # equator
             [(math.cos(t), 0.0, math.sin(t)) for t in steps],  # meridian through the x axis
         ):
-            for front in (True, False):
-                xs, ys = [], []
-                for p in circle:
-                    if (_dot(p, ev) >= 0.0) == front:
-                        xs.append(_dot(p, ex))
-                        ys.append(_dot(p, ey))
-                    else:
-                        xs.append(math.nan)
-                        ys.append(math.nan)
+            for front, xs, ys in view_halves(circle):
                 artists += ax.plot(
                     xs, ys, color="0.55", lw=0.7, ls="-" if front else ":",
                     zorder=2.5 if front else 1.5,
@@ -915,6 +906,24 @@ class Thomson(SphereScene, Problem):
 
 def _dot(a: Sequence[float], b: Sequence[float]) -> float:
     return float(a[0] * b[0] + a[1] * b[1] + a[2] * b[2])
+
+
+def view_halves(
+    curve: Sequence[Sequence[float]],
+) -> list[tuple[bool, list[float], list[float]]]:
+    """A curve on the sphere in the orthographic view, as its near half and its far half:
+    ``(front, xs, ys)`` each, NaN where the point lies on the other side (so each half
+    is one line with gaps)."""
+    ex, ey, ev = _view_axes()
+    halves = []
+    for front in (True, False):
+        xs, ys = [], []
+        for p in curve:
+            on_side = (_dot(p, ev) >= 0.0) == front
+            xs.append(_dot(p, ex) if on_side else math.nan)
+            ys.append(_dot(p, ey) if on_side else math.nan)
+        halves.append((front, xs, ys))
+    return halves
 
 
 def _view_axes() -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:

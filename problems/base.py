@@ -2133,6 +2133,19 @@ def _quiet_floats() -> Iterator[None]:
         yield
 
 
+def _at_scipys_iterate(what: str, fun: Callable[[list[float]], Any], pt: list[float]) -> Any:
+    """``fun(pt)``, the problem's objective or gradient at scipy's point, or
+    :class:`_LeftTheFloats` saying why it could not be had there."""
+    try:
+        return fun(pt)
+    except OverflowError:
+        raise _LeftTheFloats(f"the {what} overflowed at scipy's iterate") from None
+    except (ArithmeticError, ValueError) as exc:  # InputError too: a ValueError
+        raise _LeftTheFloats(
+            f"the {what} could not be evaluated at scipy's iterate ({exc})"
+        ) from None
+
+
 class _ScipyRun:
     """The objective scipy calls in one baseline run: counts evaluations and iterations,
     keeps the best point evaluated, and stops the run (:class:`_LeftTheFloats`) where
@@ -2152,14 +2165,7 @@ class _ScipyRun:
         """The objective at scipy's point ``pt``, finite, or :class:`_LeftTheFloats`."""
         if not all(math.isfinite(v) for v in pt):
             raise _LeftTheFloats("scipy's iterate overflowed float64")
-        try:
-            value = float(self.problem.objective(pt))
-        except OverflowError:
-            raise _LeftTheFloats("the objective overflowed at scipy's iterate") from None
-        except (ArithmeticError, ValueError) as exc:  # InputError too: a ValueError
-            raise _LeftTheFloats(
-                f"the objective could not be evaluated at scipy's iterate ({exc})"
-            ) from None
+        value = float(_at_scipys_iterate("objective", self.problem.objective, pt))
         if not math.isfinite(value):
             raise _LeftTheFloats(f"the objective is {value} at scipy's iterate")
         if self.best is None or value < self.best[0]:
@@ -2172,14 +2178,7 @@ class _ScipyRun:
         value = self.evaluate(pt)
         if not self.with_gradient:
             return value
-        try:
-            grad = [float(v) for v in self.problem.gradient(pt)]
-        except OverflowError:
-            raise _LeftTheFloats("the gradient overflowed at scipy's iterate") from None
-        except (ArithmeticError, ValueError) as exc:  # InputError too: a ValueError
-            raise _LeftTheFloats(
-                f"the gradient could not be evaluated at scipy's iterate ({exc})"
-            ) from None
+        grad = [float(v) for v in _at_scipys_iterate("gradient", self.problem.gradient, pt)]
         if not all(math.isfinite(v) for v in grad):
             raise _LeftTheFloats("the gradient overflowed at scipy's iterate")
         return value, grad

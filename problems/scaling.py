@@ -137,6 +137,13 @@ def _exact_centre(lo: float, hi: float) -> float:
     return 0.0
 
 
+def _divisor(digits: float, power: int) -> str:
+    """The power of ten to divide data by so that a value of 10^digits, which scales as the
+    data's ``power``-th power, fits under the largest float: "10 (or more)", "1e47 (or more)"."""
+    m = max(1, math.ceil((digits - math.log10(FLOAT_MAX) + 0.01) / power))
+    return ("10" if m == 1 else f"1e{m}") + " (or more)"
+
+
 def fmt(v: float) -> str:
     """A number for a message: 3 significant digits."""
     return f"{v:.3g}"
@@ -465,15 +472,14 @@ class Normalised:
         p = self.loss_power
         digits = math.log10(best) + p * self.frame.exponent * math.log10(2.0) if best > 0 else 0.0
         # Dividing the data by 10^m divides the objective by 10^(p·m).
-        m = max(1, math.ceil((digits - math.log10(FLOAT_MAX) + 0.01) / p))
-        divisor = "10" if m == 1 else f"1e{m}"
+        divisor = _divisor(digits, p)
         mantissa = 10.0 ** (digits - math.floor(digits))
         raise InputError(
             f"{self.name}: the {self.data_items} span "  # type: ignore[attr-defined]
             f"{self.frame.span_words(self._axis_names())}, and the least "
             f"{self.objective_words}, about {mantissa:.2g}e+{math.floor(digits)}, is beyond "
             f"the largest float ({fmt(FLOAT_MAX)}) even though the solver works in scaled "
-            f"coordinates; divide the data by {divisor} (or more) and scale the answer back"
+            f"coordinates; divide the data by {divisor} and scale the answer back"
         )
 
     def _refuse_unrepresentable_start(self, z0: Sequence[float]) -> None:
@@ -490,8 +496,7 @@ class Normalised:
         z = abs(float(z0[beyond[0]]))
         if math.isfinite(z) and z > 0.0:
             digits = math.log10(z) + k * math.log10(2.0)
-            m = max(1, math.ceil(digits - math.log10(FLOAT_MAX) + 0.01))
-            divisor = ("10" if m == 1 else f"1e{m}") + " (or more)"
+            divisor = _divisor(digits, 1)
         else:  # beyond the floats even in the scaled frame: no digits to count
             divisor = "a large power of ten"
         raise InputError(

@@ -437,7 +437,8 @@ def grad_command(
             metavar="EXPR",
             help="An expression in the variables of --at: numbers, + - * / **, and the "
             "engine's functions (sqrt, log, exp, tanh, ...). Nothing else is accepted; "
-            "it is parsed, never run as Python. One that starts with '-': put '--' before it.",
+            "it is parsed, never run as Python. One that starts with '-' goes last, after "
+            "'--': --at p=3 -- -p**2.",
             show_default=False,
         ),
     ],

@@ -19,6 +19,7 @@ file) is one line on stderr and exit code 2, as everywhere in the CLI.
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -62,8 +63,17 @@ def run_grad(
         "value": out.item(),
         "gradient": gradient,
     }
+    _refuse_overflow("gradient", {f"d/d{name}": g for name, g in gradient.items()})
     if hessian:
         doc["hessian"] = _hessian(expr, values)
+        _refuse_overflow(
+            "Hessian",
+            {
+                f"d2/d{a} d{b}": h
+                for a, row in zip(names, doc["hessian"])
+                for b, h in zip(names, row)
+            },
+        )
     if trace:
         # each node named by the part of the expression that made it, a variable by its name
         pairs = sources + [(t, name) for name, t in leaves.items()]
@@ -99,6 +109,18 @@ def _gradient(out: Tensor, leaves: dict[str, Tensor]) -> dict[str, float]:
     return {
         name: (leaf.grad.item() if leaf.grad is not None else 0.0) for name, leaf in leaves.items()
     }
+
+
+def _refuse_overflow(what: str, entries: dict[str, float]) -> None:
+    """An ExpressionError naming the first entry of a finite value's derivatives that
+    overflowed float64 (``x/y`` at y = 1e-200: d/dy = -x/y² is beyond the largest float);
+    the value itself was checked as it was evaluated."""
+    for label, v in entries.items():
+        if not math.isfinite(v):
+            raise ExpressionError(
+                f"the {what} overflows float64 at this point ({label} = {_num(v)}); "
+                "give values of smaller magnitude"
+            )
 
 
 def _hessian(expr: Any, values: dict[str, float]) -> list[list[float]]:

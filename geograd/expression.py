@@ -199,6 +199,7 @@ class Expression:
                 raise ExpressionError(
                     f"{self._where(node)}: {' '.join(str(exc).split())}"
                 ) from None
+            _check_finite(out, args, self._where(node))
             results[id(node)] = out
             if id(out) not in made:  # +p is p itself: named once, by its first source
                 made.add(id(out))
@@ -437,6 +438,23 @@ def _constant_kind(value: Any) -> str:
     if value is Ellipsis:
         return "'...'"
     return f"a {type(value).__name__} constant"
+
+
+def _check_finite(out: Any, args: list[Any], where: str) -> None:
+    """An ExpressionError when finite operands gave an infinite or NaN value: float
+    products and quotients overflow to inf silently (``1e308*10``), where ``exp`` and
+    ``**`` raise; both are refused alike, naming the part that overflowed."""
+    if not isinstance(out, Tensor) or out.ndim != 0:
+        return
+    value = float(out.item())
+    if math.isfinite(value):
+        return
+    operands = [float(a.item()) for a in args if isinstance(a, Tensor) and a.ndim == 0]
+    if all(math.isfinite(v) for v in operands):
+        shown = " and ".join(f"{v:g}" for v in operands)
+        raise ExpressionError(
+            f"{where}: overflows float64 (from {shown}); give values of smaller magnitude"
+        )
 
 
 def _column(node: ast.AST, shift: int = 0) -> str:

@@ -165,6 +165,27 @@ def test_bad_options_are_one_line_and_exit_2(args: list[str], message: str) -> N
     assert message in refused("grad", "p*p", *args)
 
 
+@pytest.mark.parametrize(
+    ("expression", "at", "message"),
+    [
+        ("x*y", "x=1e308,y=1e308", "'x*y' at column 1: overflows float64 (from 1e+308 and 1e+308)"),
+        ("x/y", "x=1e308,y=1e-308", "'x/y' at column 1: overflows float64"),
+        # a finite value whose derivative is beyond float64: d/dy = -x/y² = -1e400
+        ("x/y", "x=1,y=1e-200", "the gradient overflows float64 at this point (d/dy = -inf)"),
+    ],
+)
+def test_an_overflow_is_refused_not_printed_as_inf(expression: str, at: str, message: str) -> None:
+    assert message in refused("grad", expression, "--at", at)
+
+
+def test_a_hessian_beyond_float64_is_refused() -> None:
+    # 1/x at 1e-103: value 1e103 and gradient -1e206 are finite, d²/dx² = 2/x³ = 2e309 is not
+    without = invoke("grad", "1/x", "--at", "x=1e-103")
+    assert without.exit_code == 0 and "-1e+206" in without.stdout
+    line = refused("grad", "1/x", "--at", "x=1e-103", "--hessian")
+    assert "the Hessian overflows float64 at this point (d2/dx dx = inf)" in line
+
+
 def test_hostile_input_never_hangs_in_a_real_process(tmp_path: Path) -> None:
     # the installed entry point, in its own interpreter: a hang would hit the timeout
     marker = tmp_path / "ran"

@@ -153,6 +153,10 @@ def test_length_nesting_and_depth_are_bounded() -> None:
         ("1/(p - p)", "division by zero"),
         ("exp(1000)", "exp(1000.0) overflows"),
         ("(-p) ** 0.5", "is undefined"),
+        # float products, quotients and sums overflow to inf without raising: refused alike
+        ("p * 1e308", "'p * 1e308' at column 1: overflows float64 (from 2 and 1e+308)"),
+        ("1e308 / (p - 1.9999999)", "'1e308 / (p - 1.9999999)' at column 1: overflows"),
+        ("-1e308 - 1e308 + p", "'-1e308 - 1e308' at column 1: overflows"),
     ],
 )
 def test_evaluation_errors_are_one_line_input_errors(text: str, message: str) -> None:

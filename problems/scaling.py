@@ -67,7 +67,7 @@ from typing import Any, ClassVar, Literal, cast
 from geograd import Tensor
 from geograd.errors import GeogradError, InputError
 
-from .base import Problem, Reference
+from .base import Problem, Reference, _as_point
 from .data import _default_names, column_ranges, is_array
 from .lifecycle import Data
 
@@ -831,6 +831,15 @@ class Normalised:
             self._refuse_far_start(start, z0)
         result = self.unit.solve(optimizer, x0=z0, **self.overrides_to_unit(overrides, family))
         out = self.result_to_user(result, family, start)
+        if out.steps == 0 and overrides.get("canonical", True):
+            # the start is reported as given (not mapped there and back), so the unit
+            # problem's canonical form did not reach it: the same form in user units
+            move = self.canonical_map(  # type: ignore[attr-defined]
+                _as_point(out.x),
+                compute=not self.solve_interrupted,  # type: ignore[attr-defined]
+            )
+            if move is not None:
+                out = out.map_x(move)
         if given is not None:
             given.data = Tensor(out.x).data
         return out

@@ -295,6 +295,16 @@ def test_a_start_a_turn_away_is_wrapped(seed5: Registration) -> None:
     assert res.history["x"][-1] == res.x
 
 
+def test_a_solve_of_no_steps_reports_its_start_in_the_canonical_form(seed5: Registration) -> None:
+    start = [4 * math.pi + 0.5, 0.1, -0.2]
+    res = seed5.solve(x0=start, max_steps=0)
+    assert res.steps == 0
+    # the same motion, its angle moved by two whole turns into (-π, π]
+    assert res.x == pytest.approx([0.5, 0.1, -0.2], abs=1e-14)
+    assert res.best_x == res.x and res.history["x"][0] == res.x
+    assert seed5.solve(x0=start, max_steps=0, canonical=False).x == start
+
+
 def test_scipy_baselines(seed5: Registration) -> None:
     runs = seed5.baselines(["BFGS", "L-BFGS-B"], options={"BFGS": {"gtol": 1e-10}})
     assert [b.method for b in runs] == ["BFGS", "L-BFGS-B"]

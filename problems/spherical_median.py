@@ -32,16 +32,30 @@ to be unique (local is then global); a passed test elsewhere says "locally optim
 
 Uniqueness (their theorem: curvature <= 1, data in a convex set of diameter < π/2, not all
 on one geodesic), tested as: every point of positive weight within π/4 of the data's mean
-direction, and not all on one great circle. Otherwise "not known": a hemisphere is not
-enough (three points 120° apart at latitude 5° have three medians, one at each point).
+direction, and not all on one great circle. All on one great circle and within π/4 of the
+mean direction (an arc T shorter than π/2; :meth:`SphericalMedian.arc`), the problem is
+1-D. With c the point of the circle nearest x and φ = angle(x, c), the spherical right
+triangle gives cos d(x, a) = cos φ·cos d(c, a) for a on the circle; for a in T and P the
+point of T nearest c, d(P, a) <= d(c, a) along the circle and d(P, a) < π/2, so
+cos d(x, a) <= max(0, cos d(c, a)) <= cos d(P, a): P is no farther than x from any data
+point (nearer, when x is off T), and the medians lie on T, where f = Σ w_i |θ − θ_i| / W
+(θ the angle along the circle), the weighted 1-D absolute deviation. The median is then
+the weighted 1-D median point, unique unless the weight of the points up to one of them
+is exactly half of W (to :data:`BALANCE_RTOL`, as for the Euclidean median): then every
+point of the arc from it to the next is a median, and a solution there matches the
+reference by its objective. Otherwise "not known": a hemisphere is not enough (three
+points 120° apart at latitude 5° have three medians, one at each point), nor one great
+circle beyond that arc.
 
 Data. From ``random.Random(seed)``: a centre within 45° of the drawings' view, then
 ``cluster``: Exp_c(g), g normal in the tangent plane, :data:`SPREAD` radians a side;
 ``cluster-with-outliers``: n - n//5 such, then n//5 uniform on the sphere; ``hemisphere``:
 uniform on the open hemisphere about the centre. Or ``points=FILE`` (:func:`read_rows`).
 
-Reference. Fletcher et al.'s Riemannian Weiszfeld iteration x ← Exp_x(Σ w_i u_i / Σ w_i/θ_i)
-in numpy (:func:`weiszfeld_sphere`), from the best of the mean direction and 64 data points;
+Reference. On such an arc T the weighted 1-D median data point itself (an end of the
+arc of medians when the weights balance), exactly. Elsewhere Fletcher et al.'s
+Riemannian Weiszfeld iteration x ← Exp_x(Σ w_i u_i / Σ w_i/θ_i) in numpy
+(:func:`weiszfeld_sphere`), from the best of the mean direction and 64 data points;
 points within its tolerance of the iterate count as one point there (Vardi-Zhang's step).
 
 Solver defaults. ``gd`` (Armijo) on the sphere itself (:meth:`manifold`: Riemannian
@@ -69,7 +83,7 @@ from geograd.errors import InputError
 from .base import Option, Reference
 from .data import PointSet, as_columns
 from .lifecycle import Data, DataShape, PointProblem
-from .median import LR_IN_LENGTHS, NEWTON, VERTEX_RTOL
+from .median import BALANCE_RTOL, LR_IN_LENGTHS, NEWTON, VERTEX_RTOL
 from .thomson import SphereScene, _dot, _view_axes, normalise, sphere_point
 
 DISTRIBUTIONS = ("cluster", "cluster-with-outliers", "hemisphere")
@@ -95,6 +109,28 @@ def _cross(a: Sequence[float], b: Sequence[float]) -> list[float]:
 def angle(x: Sequence[float], a: Sequence[float]) -> float:
     """The angle between two nonzero vectors, atan2(||x × a||, x · a), radians."""
     return math.atan2(math.hypot(*_cross(x, a)), _dot(x, a))
+
+
+def point_label(k: int) -> str:
+    """Data point ``k`` (0-based) in words: "data point 3 (index 2)"."""
+    return f"data point {k + 1} (index {k})"
+
+
+def weighted_median_1d(weights: Sequence[float]) -> tuple[int, bool]:
+    """(j, balanced) for positions t_0 < t_1 < ... of these weights (> 0), W their sum: j the
+    first whose prefix C_j = w_0 + ... + w_j reaches W/2. Σ w_i |t − t_i| is least at t_j
+    alone, unless C_j = W/2 (to :data:`BALANCE_RTOL`·W, by math.fsum): ``balanced``, and
+    every t in [t_j, t_j+1] is least (the slope there is C_j − (W − C_j) = 0)."""
+    total = math.fsum(weights)
+    half, slack = total / 2.0, BALANCE_RTOL * total
+    running = 0.0
+    for j, wj in enumerate(weights):
+        running += wj
+        if running >= half * (1.0 - 1e-9):  # near half: the exact prefix decides
+            prefix = math.fsum(weights[: j + 1])
+            if prefix >= half - slack:
+                return j, prefix <= half + slack
+    return len(weights) - 1, False  # not reached: C_last = W
 
 
 def toward(x: Sequence[float], a: Sequence[float]) -> list[float] | None:
@@ -210,6 +246,7 @@ class SphericalMedian(SphereScene, PointProblem):
         self._unique: tuple[bool | None, str] | None = None
         self._length: float | None = None
         self._single: tuple[int | None] | None = None  # (single_point(),) once known
+        self._arc: tuple[list[tuple[float, int, float]] | None] | None = None  # (arc(),)
 
     @classmethod
     def from_points(
@@ -324,48 +361,107 @@ class SphericalMedian(SphereScene, PointProblem):
         """The great-circle distance between the directions of x and y, radians."""
         return angle(x, y)
 
+    def reach(self) -> float:
+        """The largest angle of a point of positive weight from the default start (the mean
+        direction), degrees."""
+        c, w = self.default_x0(), self.weights or [1.0] * self.n
+        return math.degrees(max(angle(c, p) for p, wi in zip(self.points, w) if wi > 0))
+
+    def circle_normal(self) -> list[float] | None:
+        """The unit normal n of the great circle the points of positive weight lie on (each
+        within 1e-12 of it: |n · a_i| <= 1e-12), else None (or when they are all ±one point)."""
+        pts = [p for p, wi in zip(self.points, self.weights or [1.0] * self.n) if wi > 0]
+        normal = max((_cross(pts[0], p) for p in pts), key=lambda v: math.hypot(*v))
+        size = math.hypot(*normal)
+        if size == 0.0 or max(abs(_dot(normal, p)) for p in pts) > 1e-12 * size:
+            return None
+        return [v / size for v in normal]
+
+    def arc(self) -> list[tuple[float, int, float]] | None:
+        """The data as a 1-D problem: when the points of positive weight lie on one great
+        circle, each within 45° of the mean direction (so on an arc shorter than 90°, in one
+        hemisphere: the module docstring), one (θ, index, weight) per distinct point in
+        order along it, θ = atan2(n · (a × p), a · p) the angle from the first such point a
+        about the circle's normal n; points within :data:`RESOLUTION` are one (the first's
+        index, their summed weight). Else None. Along the arc f = Σ w_i |θ − θ_i| / W."""
+        if self._arc is None:
+            n = self.circle_normal()
+            if n is None or self.reach() >= 45.0:
+                self._arc = (None,)
+                return None
+            w = self.weights or [1.0] * self.n
+            keep = [i for i in range(self.n) if w[i] > 0]
+            a = self.points[keep[0]]
+            theta = {i: math.atan2(_dot(n, _cross(a, self.points[i])), _dot(a, self.points[i]))
+                     for i in keep}  # fmt: skip
+            groups: list[tuple[float, int, list[float]]] = []
+            for i in sorted(keep, key=theta.__getitem__):
+                if groups and angle(self.points[groups[-1][1]], self.points[i]) <= RESOLUTION:
+                    groups[-1][2].append(w[i])
+                else:
+                    groups.append((theta[i], i, [w[i]]))
+            self._arc = ([(t, i, math.fsum(ws)) for t, i, ws in groups],)
+        return self._arc[0]
+
     def uniqueness(self) -> tuple[bool | None, str]:
-        """Fletcher et al.'s sufficient condition, tested as the module docstring says."""
+        """Whether the median is unique, and why (the module docstring): all the points at
+        one point, or two points, decided exactly; on one great circle within 45° of the mean
+        direction (:meth:`arc`), where the medians lie on the data's arc (its nearest point to
+        x is no farther than x from any data point: cos d(x, a) = cos φ·cos d(c, a), c the
+        circle's point nearest x, φ = angle(x, c)) and f = Σ w_i |θ − θ_i| / W along it, the
+        weighted 1-D median of the θ_i, unique unless the weight up to one point is half of
+        W (:func:`weighted_median_1d`), when every point of the arc from it to the next is a
+        median; else Fletcher et al.'s sufficient condition (within 45° of the mean
+        direction, not on one great circle)."""
         if self._unique is None:
-            pts = [p for p, wi in zip(self.points, self.weights or [1.0] * self.n) if wi > 0]
-            c, a = self.default_x0(), pts[0]
-            rho = math.degrees(max(angle(c, p) for p in pts))
-            normal = max((_cross(a, p) for p in pts), key=lambda v: math.hypot(*v))
-            size = math.hypot(*normal)
-            groups: list[tuple[list[float], list[float]]] = []  # (point, weights): at most 3
-            for p, wi in zip(self.points, self.weights or [1.0] * self.n):
-                if wi > 0:
-                    at = next((g for g in groups if angle(g[0], p) <= RESOLUTION), None)
-                    if at is None:
-                        groups.append((p, [wi]))
-                        if len(groups) > 2:
-                            break
-                    else:
-                        at[1].append(wi)
-            if self.single_point() is not None:
-                self._unique = (True, "all the points of positive weight coincide")
-            elif len(groups) == 2:
-                wa, wb = (math.fsum(g[1]) for g in groups)
-                # f = wa·θa + wb·θb >= (wa − wb)·θa + wb·θab (triangle inequality): the
-                # heavier point alone attains it; with equal weights every point between does
-                self._unique = (
-                    (False, "two points of equal weight: every point of the shorter arc "
-                     "between them (of the whole sphere when they are antipodal) is a median")
-                    if wa == wb else
-                    (True, "two points of unequal weight: the heavier one is the median")
-                )  # fmt: skip
-            elif size == 0.0 or max(abs(_dot(normal, p)) for p in pts) <= 1e-12 * size:
-                self._unique = (None, "not known: the points lie on one great circle, where "
-                                "the median may be a whole arc (as on a line)")  # fmt: skip
-            elif rho < 45.0:
-                self._unique = (True, f"the points lie within {rho:.3g}° of their mean "
-                                "direction (diameter < 90°) and not on one great circle "
-                                "(Fletcher et al. 2009)")  # fmt: skip
-            else:
-                self._unique = (None, f"not known: the points reach {rho:.3g}° from their "
-                                "mean direction; uniqueness is proved for data of diameter "
-                                "< 90° (Fletcher et al. 2009)")  # fmt: skip
+            self._unique = self._uniqueness()
         return self._unique
+
+    def _uniqueness(self) -> tuple[bool | None, str]:
+        groups: list[tuple[list[float], list[float]]] = []  # (point, weights): at most 3
+        for p, wi in zip(self.points, self.weights or [1.0] * self.n):
+            if wi > 0:
+                at = next((g for g in groups if angle(g[0], p) <= RESOLUTION), None)
+                if at is None:
+                    groups.append((p, [wi]))
+                    if len(groups) > 2:
+                        break
+                else:
+                    at[1].append(wi)
+        if self.single_point() is not None:
+            return True, "all the points of positive weight coincide"
+        if len(groups) == 2:
+            wa, wb = (math.fsum(g[1]) for g in groups)
+            # f = wa·θa + wb·θb >= (wa − wb)·θa + wb·θab (triangle inequality): the heavier
+            # point alone attains it; with equal weights every point between does
+            return (
+                (False, "two points of equal weight: every point of the shorter arc "
+                 "between them (of the whole sphere when they are antipodal) is a median")
+                if wa == wb else
+                (True, "two points of unequal weight: the heavier one is the median")
+            )  # fmt: skip
+        rho = self.reach()
+        if self.circle_normal() is not None:
+            along = self.arc()
+            if along is None:
+                return None, (f"not known: the points lie on one great circle and reach "
+                              f"{rho:.3g}° from their mean direction, where the median may "
+                              "be a whole arc (as on a line)")  # fmt: skip
+            j, balanced = weighted_median_1d([g[2] for g in along])
+            on = f"the points lie on one great circle within {rho:.3g}° of their mean direction"
+            if balanced:
+                k, m = sorted((along[j][1], along[j + 1][1]))
+                return False, (f"{on} and their weights balance: every point of the arc between "
+                               f"{point_label(k)} and {point_label(m)} is a median (along it "
+                               "the loss is Σ w_i |θ − θ_i| / W)")  # fmt: skip
+            return True, (f"{on}: along it the loss is Σ w_i |θ − θ_i| / W, least at the "
+                          f"weighted 1-D median, {point_label(along[j][1])}, alone")  # fmt: skip
+        if rho < 45.0:
+            return True, (f"the points lie within {rho:.3g}° of their mean direction (diameter "
+                          "< 90°) and not on one great circle (Fletcher et al. 2009)")  # fmt: skip
+        return None, (f"not known: the points reach {rho:.3g}° from their mean direction; "
+                      "uniqueness is proved for data of diameter < 90° (Fletcher et al. "
+                      "2009)")  # fmt: skip
 
     def certificate(self, x: Sequence[float], atol: float | None = None) -> dict[str, Any]:
         """The exact vertex test near a data point, else the Riemannian gradient norm."""
@@ -377,7 +473,7 @@ class SphericalMedian(SphereScene, PointProblem):
             r, wk = self.vertex_test(k)
             passed = r <= wk * (1.0 + VERTEX_RTOL)
             optimal = (True if unique else None) if passed else False
-            label, share = f"data point {k + 1} (index {k})", 1.0 / self.total_weight
+            label, share = point_label(k), 1.0 / self.total_weight
             verdict = f"not optimal (pull {r * share:.3g} > weight {wk * share:.3g})"
             if passed:
                 verdict = "optimal" if optimal else "locally optimal (global: not known)"
@@ -398,6 +494,9 @@ class SphericalMedian(SphereScene, PointProblem):
     # ------------------------------------------------------------- reference
 
     def compute_reference(self) -> Reference:
+        """The point where all the points coincide; on one short arc (:meth:`arc`) its
+        weighted 1-D median data point, exactly (where the weights balance, the end of the
+        arc of medians first along it); else :func:`weiszfeld_sphere` (module docstring)."""
         import numpy as np
 
         if self.single_point() is not None:  # that point is the median
@@ -407,6 +506,21 @@ class SphericalMedian(SphereScene, PointProblem):
                 "stopped": "all the points of positive weight coincide: that point",
                 "start": "the point", "certificate": self.certificate(x),
             })  # fmt: skip
+        along = self.arc()
+        if along is not None:
+            j, balanced = weighted_median_1d([g[2] for g in along])
+            k = along[j][1]
+            x, cert = list(self.points[k]), self.certificate(self.points[k])
+            if cert["optimal"] is not False:  # the vertex test agrees (it must: a guard)
+                where = "an end of the arc of medians" if balanced else "the median"
+                return Reference(x, self.objective(x), "weighted-median-along-arc", {
+                    "iterations": 0, "converged": True, "tolerance": 0.0,
+                    "stopped": "the points lie on one great circle within 45° of their "
+                    "mean direction: along it the loss is Σ w_i |θ − θ_i| / W, and its "
+                    f"weighted 1-D median, {point_label(k)}, is {where}",
+                    "start": "the points sorted by their angle along the circle",
+                    "certificate": cert,
+                })  # fmt: skip
         pts = np.asarray(self.points, dtype=float)
         w = np.ones(self.n) if self.weights is None else np.asarray(self.weights, dtype=float)
         picks = np.unique(np.linspace(0, self.n - 1, min(self.n, REFERENCE_STARTS)).astype(int))

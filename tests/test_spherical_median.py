@@ -463,3 +463,129 @@ def test_near_duplicate_points_do_not_stall_the_reference(gap: float) -> None:
     judged = p.assess(result.x)
     assert judged["matches"] is True, judged["match"]
     assert ref.details["certificate"]["value"] <= 1e-10  # the Riemannian gradient norm
+
+
+# ------------------------------------------------------- points on one great circle
+
+TILTED = normalise([1.0, 2.0, 2.0])  # the tilted great circle: through it and (1, 2, 2) × z
+
+
+def on_circle(frame: str, t: float) -> list[float]:
+    """The point t degrees along a great circle: the equator from longitude 0, or one
+    tilted through TILTED (``"reversed"``: the same circle run the other way round)."""
+    if frame == "equator":
+        return from_latlon(0.0, t)
+    e2 = normalise([TILTED[1], -TILTED[0], 0.0])  # TILTED × z, normalised
+    s = math.sin(math.radians(t)) * (-1.0 if frame == "reversed" else 1.0)
+    return normalise([math.cos(math.radians(t)) * a + s * b for a, b in zip(TILTED, e2)])
+
+
+def circle_problem(
+    frame: str, thetas: list[float], weights: list[float] | None = None
+) -> SphericalMedian:
+    """The problem over points at these angles along the circle: lat,lon rows on the equator,
+    x,y,z rows on the tilted circle."""
+    if frame == "equator":
+        return SphericalMedian.from_points([[0.0, t] for t in thetas], weights=weights)
+    return SphericalMedian.from_points([on_circle(frame, t) for t in thetas], weights=weights)
+
+
+def deviation(thetas: list[float], weights: list[float], t: float) -> float:
+    """Σ w_i |t − θ_i| / W in radians: the loss along the arc (angles in degrees)."""
+    return math.radians(sum(w * abs(t - a) for w, a in zip(weights, thetas)) / sum(weights))
+
+
+@pytest.mark.parametrize("frame", ["equator", "tilted", "reversed"])
+@pytest.mark.parametrize(
+    ("thetas", "weights"),
+    [
+        ([10.0, 0.0, 25.0], [1.0, 2.0, 1.5]),  # the light middle point
+        ([0.0, -30.0, 35.0, 12.0, -10.0], [0.5, 1.0, 1.5, 3.0, 2.0]),  # first in the middle
+        ([0.0, 10.0, 10.0, 30.0], [1.0, 1.0, 1.0, 1.0]),  # a double point: one of weight 2
+    ],
+)
+def test_points_on_a_short_arc_have_the_weighted_1d_median(
+    frame: str, thetas: list[float], weights: list[float]
+) -> None:
+    """On one great circle within 45° of the mean direction: unique, the reference is the
+    data point of least Σ w_i |θ − θ_i| (found by trying each), exactly, and the default
+    solve matches; nothing along the arc or elsewhere on the sphere does better."""
+    p = circle_problem(frame, thetas, weights)
+    costs = [deviation(thetas, weights, t) for t in thetas]
+    k = min(range(len(thetas)), key=costs.__getitem__)
+    assert all(c > costs[k] for c, t in zip(costs, thetas) if t != thetas[k])  # unique 1-D
+    unique, why = p.uniqueness()
+    assert unique is True and "one great circle" in why, why
+    ref = p.reference()
+    assert ref.x == p.points[k] and ref.method == "weighted-median-along-arc"
+    assert ref.loss == pytest.approx(costs[k], rel=1e-13)
+    judged = p.assess(p.solve().x)
+    assert judged["matches"] is True and judged["distance"] <= 1e-8, judged["match"]
+    lo, hi = min(thetas) - 20.0, max(thetas) + 20.0  # along the circle, every 0.25°
+    grid = [lo + 0.25 * i for i in range(round(4 * (hi - lo)) + 1)]
+    assert min(p.objective(on_circle(frame, t)) for t in grid) >= ref.loss - 1e-15
+    r = random.Random(7)  # off the circle: farther from every point (spherical Pythagoras)
+    assert min(p.objective(sphere_point(r)) for _ in range(500)) > ref.loss
+
+
+@pytest.mark.parametrize("frame", ["equator", "tilted"])
+def test_balanced_weights_on_an_arc_have_an_arc_of_medians(frame: str) -> None:
+    """Four points of equal weight: every point between the middle two is a median. The
+    report names them; a solution between them matches by its objective, one elsewhere on
+    the circle or just off it does not."""
+    thetas = [15.0, -20.0, 50.0, 5.0]  # in order along the circle: -20, 5, 15, 50
+    p = circle_problem(frame, thetas)
+    unique, why = p.uniqueness()
+    assert unique is False
+    assert "arc between data point 1 (index 0) and data point 4 (index 3)" in why, why
+    ones = [1.0] * 4
+    ref = p.reference()
+    assert ref.loss == pytest.approx(deviation(thetas, ones, 10.0), rel=1e-13)
+    for t in (6.0, 10.0, 14.5):
+        x = on_circle(frame, t)
+        judged = p.assess(x)
+        assert judged["matches"] is True and judged["distance"] > 1e-3, judged["match"]
+        assert p.objective(x) == pytest.approx(deviation(thetas, ones, 10.0), rel=1e-13)
+    assert deviation(thetas, ones, 0.0) > deviation(thetas, ones, 10.0)
+    assert p.assess(on_circle(frame, 0.0))["matches"] is False  # on the circle, off the arc
+    (a1, a2, a3), (b1, b2, b3) = on_circle(frame, 0.0), on_circle(frame, 90.0)
+    normal = [a2 * b3 - a3 * b2, a3 * b1 - a1 * b3, a1 * b2 - a2 * b1]  # of the circle
+    lifted = exp_map(on_circle(frame, 10.0), [math.radians(1.0) * v for v in normal])
+    assert p.assess(lifted)["matches"] is False  # 1° off the circle, above the arc
+
+
+def test_points_on_a_great_circle_beyond_45_degrees_are_not_known() -> None:
+    """On one great circle but reaching 53° from the mean direction (an arc of 100°): the
+    1-D reading is not proved there, and the answer stays "not known"."""
+    thetas = [0.0, 30.0, 60.0, 100.0]
+    p = circle_problem("tilted", thetas)
+    mean = normalise([sum(v) for v in zip(*(on_circle("tilted", t) for t in thetas))])
+    assert max(math.degrees(angle(mean, a)) for a in p.points) > 45.0
+    unique, why = p.uniqueness()
+    assert unique is None and why.startswith("not known") and "great circle" in why, why
+    assert p.arc() is None and p.reference().method == "riemannian-weiszfeld"
+
+
+def test_weights_balancing_to_rounding_give_an_arc_of_medians() -> None:
+    """0.1 + 0.2 balances 0.3 (to BALANCE_RTOL, as for the Euclidean median): the arc from
+    the second point to the third is all medians; 0.1 + 0.2 against 0.31 is not."""
+    thetas = [0.0, 10.0, 30.0]
+    balanced = circle_problem("equator", thetas, [0.1, 0.2, 0.3])
+    assert balanced.uniqueness()[0] is False
+    assert "between data point 2 (index 1) and data point 3 (index 2)" in balanced.uniqueness()[1]
+    x = on_circle("equator", 20.0)
+    assert balanced.assess(x)["matches"] is True
+    heavier = circle_problem("equator", thetas, [0.1, 0.2, 0.31])
+    assert heavier.uniqueness()[0] is True and heavier.reference().x == heavier.points[2]
+    assert heavier.assess(x)["matches"] is False
+
+
+def test_cli_solve_of_points_on_the_equator_says_unique_and_match(tmp_path: Path) -> None:
+    """A lat,lon,w file on the equator: the heavy point, unique, matched (exit 0)."""
+    data = tmp_path / "equator.csv"
+    data.write_text("lat,lon,w\n0,0,1\n0,10,1\n0,25,3\n")
+    result = runner.invoke(app, ["solve", "spherical-median", "--points", str(data), "--json"])
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    doc = json.loads(result.stdout)
+    assert doc["matches_reference"] is True and doc["certificate"]["unique"] is True
+    assert doc["solution"] == pytest.approx(from_latlon(0.0, 25.0), abs=1e-12)  # the heavy one

@@ -185,6 +185,20 @@ class GeogradGroup(TyperGroup):
     def get_help_option(self, ctx: Any) -> Any:
         return quick_help(super().get_help_option(ctx))
 
+    # typer turns a Ctrl-C that lands while the group parses or dispatches (before the
+    # command's own invoke, which reports it) into a silent exit 130; ours says so.
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:
+            raise errors.Interrupted() from None
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise errors.Interrupted() from None
+
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         format_commands(self, ctx, formatter)
 

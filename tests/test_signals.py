@@ -294,3 +294,51 @@ def test_a_reference_never_swallows_ctrl_c(monkeypatch: pytest.MonkeyPatch) -> N
         p.reference()
     monkeypatch.undo()
     assert p.reference(retry=True).loss == pytest.approx(49.165253058, abs=1e-8)
+
+
+# ------------------------------------------------ before the command starts
+
+
+def test_ctrl_c_while_the_cli_is_imported_is_one_line_and_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import geograd.__main__ as entry
+
+    class Interrupting:
+        """A finder that Ctrl-C reaches while ``geograd.cli.app`` is being imported."""
+
+        def find_spec(self, name: str, *args: Any) -> None:
+            if name == "geograd.cli.app":
+                raise KeyboardInterrupt
+            return None
+
+    for name in [m for m in sys.modules if m == "geograd.cli.app"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [Interrupting(), *sys.meta_path])
+    with pytest.raises(SystemExit) as info:
+        entry.main()
+    assert info.value.code == 130
+    err = capsys.readouterr().err
+    assert err == "geograd: interrupted (Ctrl-C) while starting; nothing was done\n"
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # put back as it was
+
+
+def test_ctrl_c_while_the_group_parses_is_reported_not_a_silent_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # typer turns a KeyboardInterrupt outside a command's invoke into exit 130 with no
+    # word; the group's own parse and dispatch say "interrupted"
+    import typer.core
+
+    from geograd.cli.app import main
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    for where in ("make_context", "invoke"):
+        with monkeypatch.context() as m:
+            m.setattr(typer.core.TyperGroup, where, interrupted)
+            with pytest.raises(SystemExit) as info:
+                main(["solve", "median", "--n", "10"])
+        assert info.value.code == 130, where
+        assert capsys.readouterr().err == "geograd: interrupted\n", where

@@ -23,6 +23,12 @@ DELAY = 1.0
 REFRESH = 0.1
 
 
+def start_text(start: tuple[int, int]) -> str:
+    """Which of a solve's restarts a step belongs to: "start 3 (of 20)", counted from 0
+    (the solve's x0) as the result's message counts them."""
+    return f"start {start[0]} (of {start[1]})"
+
+
 def wanted(quiet: bool, json_output: bool, stream: IO[str] | None = None) -> bool:
     """Whether a bar may be shown: not quiet, not JSON, and stderr is a terminal."""
     if quiet or json_output:
@@ -152,13 +158,18 @@ class ProgressBar(_DelayedBar):
         return self._step if self.enabled else None
 
     def _step(self, p: Any) -> None:
-        self._advance(completed=p.step, loss=p.loss, grad_norm=p.grad_norm)
+        start = getattr(p, "start", None)
+        where = "" if start is None else start_text(start) + "  "
+        self._advance(completed=p.step, loss=p.loss, grad_norm=p.grad_norm, where=where)
 
     def _open(self, **fields: Any) -> None:
         from rich.progress import TextColumn, TimeElapsedColumn
 
         columns = (
-            TextColumn("steps  loss {task.fields[loss]:.10g}  |grad| {task.fields[grad_norm]:.3g}"),
+            TextColumn(
+                "steps  {task.fields[where]}loss {task.fields[loss]:.10g}  "
+                "|grad| {task.fields[grad_norm]:.3g}"
+            ),
             TimeElapsedColumn(),
         )
         self._start_bar(columns, self.label, total=self.total, **fields)

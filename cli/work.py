@@ -93,7 +93,11 @@ class WorkProgress:
         self._printed = False
         self._bar: _WorkBar | None = None
 
-    def __call__(self, what: str, done: float, total: float | None = None) -> None:
+    def __call__(
+        self, what: str, done: float, total: float | None = None, *, within: str = ""
+    ) -> None:
+        """Work ``what`` has got to ``done`` of ``total``; ``within``: where in a larger
+        piece of work it is ("start 3 (of 20)"), written before the count."""
         if not self.enabled:
             return
         now = self.clock()
@@ -113,6 +117,8 @@ class WorkProgress:
             self._last_line = now
             self._printed = True
             count = f"{_amount(done)}/{_amount(total)}" if total is not None else _amount(done)
+            if within:
+                count = f"{within}, {count}"
             state = "done" if ended else "working"
             self._write(f"{PROG}: {what}: {count} ({state}, {_duration(elapsed)})")
 
@@ -120,7 +126,8 @@ class WorkProgress:
         """A minimize callback reporting each step as work ``label`` of ``total`` steps."""
 
         def callback(p: Any) -> None:
-            self(label, p.step, total)
+            start = getattr(p, "start", None)
+            self(label, p.step, total, within="" if start is None else progress.start_text(start))
 
         return callback
 

@@ -342,6 +342,9 @@ class Progress:
     loss: float
     grad_norm: float
     lr: float | None
+    #: (k, K): the run is start k (0: the solve's x0) of the K starts of a solve with
+    #: restarts (set by :meth:`geograd.problems.Problem.solve`); None for a run on its own.
+    start: tuple[int, int] | None = None
 
 
 Callback: TypeAlias = Callable[[Progress], "bool | None"]

@@ -981,6 +981,35 @@ class Problem(abc.ABC):
             )
         return {"evaluations": evaluations, "seconds": seconds, "bytes": memory}
 
+    #: Restarts beyond this many are timed before they start (:meth:`check_restarts`);
+    #: each start takes at least :data:`MIN_EVALUATIONS_PER_START` loss evaluations.
+    UNTIMED_RESTARTS: ClassVar[int] = 1000
+    MIN_EVALUATIONS_PER_START: ClassVar[int] = 10
+
+    def check_restarts(self, count: int) -> float:
+        """Refuse ``count`` restarts that would run for hours, before the first starts.
+
+        A start takes at least :data:`MIN_EVALUATIONS_PER_START` loss evaluations (its
+        loss, a gradient, a few steps; most take hundreds), timed once at :attr:`x0`: an
+        input error, in one line, when that lower bound exceeds
+        :data:`MAX_CHECK_SECONDS`. Returns the bound, in seconds. (A run that is asked
+        for and then takes long shows progress, and Ctrl-C keeps its best start.)
+        """
+        t0 = time.perf_counter()
+        self.objective(self.x0)
+        each = max(time.perf_counter() - t0, 1e-7)
+        seconds = float(count) * self.MIN_EVALUATIONS_PER_START * each
+        if seconds > self.MAX_CHECK_SECONDS:
+            most = max(1, int(self.MAX_CHECK_SECONDS / (each * self.MIN_EVALUATIONS_PER_START)))
+            raise InputError(
+                f"{self.name}: --restarts {count:,} would take at least "
+                f"{format_seconds(seconds)} ({self.MIN_EVALUATIONS_PER_START} loss "
+                f"evaluations a start at {format_seconds(each)} each), more than the "
+                f"{format_seconds(self.MAX_CHECK_SECONDS)} a solve may be asked for; give "
+                f"--restarts {most:,} or less"
+            )
+        return seconds
+
     def report_work(self, what: str, done: float, total: float | None = None) -> None:
         """Tell :attr:`on_work` (if set) how far long work has got: ``done`` of ``total``."""
         if self.on_work is not None:
@@ -1330,6 +1359,8 @@ class Problem(abc.ABC):
             count = declared.parse(count, self.name)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise InputError(f"{self.name}: restarts must be a whole number >= 1, got {count!r}")
+        if count > self.UNTIMED_RESTARTS:
+            self.check_restarts(count)
         project = bool(overrides.pop("project", True))
         canonical = bool(overrides.pop("canonical", True))
         reparametrise = bool(overrides.pop("reparametrise", True))
@@ -1367,9 +1398,10 @@ class Problem(abc.ABC):
             project = False
             plain_projection = None
         runs = BestOf()
-        callback = settings.pop("callback", None)
+        shared = settings.pop("callback", None)
         for k, start in enumerate(self.start_points(count, first)):
             hold_point("start")
+            callback = _tagged_start(shared, k, count)
             if staged:
                 x = own if own is not None else Tensor(start)
                 res = self._run_stages(optimizer, x, overrides, callback, project and same)
@@ -2077,6 +2109,19 @@ def _steps_on_manifolds(optimizer: Any) -> bool:
 
         optimizer = get_optimizer(optimizer)
     return bool(getattr(optimizer, "riemannian", False))
+
+
+def _tagged_start(callback: Any, k: int, count: int) -> Any:
+    """``callback`` told that its steps are those of start ``k`` (0: the solve's x0, as
+    :class:`~geograd.solve.BestOf` counts) of ``count`` (the progress shows how far the
+    restarts have got); as it is for a solve of one start."""
+    if callback is None or count <= 1:
+        return callback
+
+    def tagged(progress: Any) -> Any:
+        return callback(dataclasses.replace(progress, start=(k, count)))
+
+    return tagged
 
 
 def _as_point(x: float | Sequence[float]) -> list[float]:

@@ -23,6 +23,7 @@ entry's stage), and a message that names the first stage that went wrong.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -274,8 +275,6 @@ def _stage_callback(
     """The stage's minimize callback: the adaptive restart of the momentum (when the loss
     rose beyond rounding, the momentum overshot: it starts afresh) and the caller's
     callback, told the step count of the whole solve."""
-    from geograd.solve import Progress
-
     last = [math.inf]
 
     def callback(progress: Any) -> Any:
@@ -283,10 +282,7 @@ def _stage_callback(
             opt.state[x].pop("momentum_buffer", None)
         last[0] = progress.loss
         if user is not None:
-            return user(
-                Progress(offset + progress.step, progress.x, progress.loss,
-                         progress.grad_norm, progress.lr)
-            )  # fmt: skip
+            return user(dataclasses.replace(progress, step=offset + progress.step))
         return None
 
     return callback

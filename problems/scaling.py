@@ -789,17 +789,15 @@ class Normalised:
         return out
 
     def _callback_to_unit(self, user: Callable[[Any], Any], family: str) -> Callable[[Any], Any]:
-        from geograd.solve import Progress
-
         def callback(progress: Any) -> Any:
             lr = progress.lr
             return user(
-                Progress(
-                    progress.step,
-                    self.from_unit(progress.x),
-                    self.loss_to_user(progress.loss),
-                    self.gradient_norm_to_user(progress.grad_norm),
-                    None if lr is None else self.lr_to_user(lr, family),
+                dataclasses.replace(
+                    progress,
+                    x=self.from_unit(progress.x),
+                    loss=self.loss_to_user(progress.loss),
+                    grad_norm=self.gradient_norm_to_user(progress.grad_norm),
+                    lr=None if lr is None else self.lr_to_user(lr, family),
                 )
             )
 

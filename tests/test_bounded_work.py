@@ -16,6 +16,7 @@ import resource
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -212,6 +213,62 @@ def test_many_restarts_keep_only_the_best_run() -> None:
     assert res.steps == 120
     losses = res.message.split("losses ")[1].split(")")[0]
     assert losses.count(", ") == BestOf.SHOWN_LOSSES and losses.endswith("... (60 in all")
+
+
+@pytest.mark.parametrize("name", ["thomson", "tammes"])
+def test_restarts_that_would_run_for_days_are_refused_before_the_first(name: str) -> None:
+    # 10^12 starts of at least 10 evaluations, each at least 1e-7 s: 10^6 s on any machine
+    p = get_problem(name, n=6)
+    steps: list[Any] = []
+    with pytest.raises(InputError) as info:
+        p.solve(restarts=10**12, callback=steps.append)
+    line = str(info.value)
+    assert line.startswith(f"{name}: --restarts 1,000,000,000,000 would take at least ")
+    assert "10 loss evaluations a start" in line and "give --restarts " in line
+    assert "\n" not in line and steps == []  # nothing ran
+
+
+def test_the_restarts_refusal_is_exit_2_from_the_command() -> None:
+    proc = limited("solve", "thomson", "--n", "5", "--restarts", "1000000000000")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("geograd: error: thomson: --restarts 1,000,000,000,000 would")
+    assert proc.stdout == ""
+
+
+def test_the_restarts_estimate_grows_with_the_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    p = get_problem("thomson", n=4)
+    ticks = iter(range(1000))
+    monkeypatch.setattr(problem_base, "time", SimpleNamespace(perf_counter=lambda: next(ticks)))
+    # each objective "takes" 1 s here: 10 evaluations a start, so 2000 starts are 20000 s
+    assert p.check_restarts(300) == 3000.0
+    with pytest.raises(InputError, match=r"give --restarts 360 or less"):
+        p.check_restarts(2000)
+
+
+@pytest.mark.parametrize("name", ["thomson", "tammes"])
+def test_each_step_says_which_start_it_belongs_to(name: str) -> None:
+    p = get_problem(name, n=5)
+    seen: list[Any] = []
+    p.solve(restarts=3, max_steps=30, callback=lambda pr: seen.append(pr.start))
+    assert sorted(set(seen)) == [(0, 3), (1, 3), (2, 3)]
+    assert seen == sorted(seen)  # in order: start 0 (x0) first
+    alone: list[Any] = []
+    p.solve(max_steps=5, callback=lambda pr: alone.append(pr.start))
+    assert alone and set(alone) == {None}
+
+
+def test_the_progress_line_names_the_start() -> None:
+    from geograd.cli.work import LINE_DELAY, WorkProgress
+    from geograd.solve import Progress
+
+    clock, out = Clock(), io.StringIO()
+    with WorkProgress(stream=out, tty=False, clock=clock) as work:
+        step = work.steps("thomson trust-ncg", 1000)
+        step(Progress(1, [0.0], 1.0, 1.0, None, start=(0, 20)))
+        clock.now = LINE_DELAY
+        step(Progress(7, [0.0], 1.0, 1.0, None, start=(4, 20)))
+    first = f"geograd: thomson trust-ncg: start 4 (of 20), 7/1000 (working, {LINE_DELAY:.0f} s)"
+    assert out.getvalue().splitlines() == [first]
 
 
 # -------------------------------------------------------------------- progress lines

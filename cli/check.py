@@ -14,6 +14,23 @@ x ± h) the point's fd columns are empty ("-", null in the JSON, with
 ``--h-sweep FILE`` also plots the central-difference error against the step h (the
 rounding-versus-truncation V) beside the autograd gradient's error, at the first few
 points.
+
+``--eps`` is a step relative to the data's scale, so it must lie in [2^-52, 1): below
+float64's epsilon (2.2e-16) x ± h rounds back to x and the differences measure nothing;
+at 1 or more the step is as long as the data's whole extent (x ± h leaves the data, and
+near the largest floats overflows: ``--eps 1e308`` differenced no point at all), and such
+differences say nothing about the gradient. Either is refused (exit 2); 1e-6, the
+default, is near the best step for central differences (epsilon^(1/3) ≈ 6e-6).
+
+An ``--at`` point where the objective, its autograd gradient or the closed-form gradient
+cannot be computed (an overflow, a NaN, a division by zero) or is not finite is refused
+(exit 2) in one line naming the point, which computation failed and what to give
+instead: a point nearer the data, or where the function is defined; a problem's own
+refusal of such a point (thomson's coincident charges) is named the same way. An
+objective that is inf where both gradients are finite is no failure: the gradients are
+what is compared. A point the check drew itself, near the data, where that happens is reported
+as not compared ("-" in the table, ``not_compared`` saying why in the JSON) and fails
+the check (exit 1): one of the two gradients cannot be computed where it should be.
 """
 
 from __future__ import annotations
@@ -48,10 +65,10 @@ def run_check(
     backend: str | None = None,
 ) -> None:
     """``geograd check NAME``: see the module docstring."""
-    from geograd.check import three_way_check
+    from geograd.check import CheckPointError, three_way_check
 
     k = check_count("--count", count, minimum=0) or 0
-    h = check_positive("--eps", eps) or 1e-6
+    h = check_eps(eps)
     exact = check_positive("--exact-tol", exact_tol) or 1e-10
     fd = check_positive("--fd-tol", fd_tol) or 1e-5
     if h_sweep_file is not None:
@@ -59,19 +76,30 @@ def run_check(
     problem, _ = build_problem(name, problem_args, backend)
     problem.check_workload(k + len(at or []))  # refuse a count that would run for hours
     points = [problem.check_point(p, "--at") for p in at or []]
+    given = len(points)
     points += problem.check_points(k) if k else []
     if not points:
         raise InputError("--count 0 and no --at point: nothing to check")
 
     scales = step_scales(problem)
     rows: list[dict[str, Any]] = []
-    for x in points:
-        r = three_way_check(problem.loss, problem.gradient, x, h, scales)
-        none = [None, None]
+    none = [None, None]
+    for i, x in enumerate(points):
+        try:
+            r = three_way_check(problem.loss, problem.gradient, x, h, scales)
+        except CheckPointError as exc:
+            if i < given:
+                raise InputError(refusal(problem, i + 1, x, exc)) from None
+            rows.append(not_compared_row(x, exc))
+            continue
+        except InputError as exc:  # the problem's own refusal of the point: say which
+            if i < given:
+                raise InputError(f"check {name}: --at point {i + 1} {_shown(x)}: {exc}") from None
+            raise
         rows.append(
             {
                 "x": r.x,
-                "grad_norm": math.hypot(*r.closed_form),
+                "grad_norm": grad_norm(r.closed_form),
                 "autograd": r.autograd,
                 "closed_form": r.closed_form,
                 "numeric": r.numeric,
@@ -81,10 +109,12 @@ def run_check(
                 "closed_vs_numeric": none if r.closed_vs_numeric is None
                 else list(r.closed_vs_numeric),
                 "fd_not_evaluated": r.fd_unavailable,
+                "not_compared": None,
                 "passed": r.passed(exact, fd),
             }
         )  # fmt: skip
     failed = sum(not r["passed"] for r in rows)
+    compared = [x for x, r in zip(points, rows) if r["not_compared"] is None]
     doc = problem_header(problem)
     doc.update(
         {
@@ -98,16 +128,17 @@ def run_check(
                 for key in ("autograd_vs_closed", "autograd_vs_numeric", "closed_vs_numeric")
             },
             "fd_not_evaluated": sum(r["fd_not_evaluated"] is not None for r in rows),
+            "not_compared": sum(r["not_compared"] is not None for r in rows),
             "failed": failed,
             "passed": failed == 0,
         }
     )
-    riemannian = riemannian_checks(problem, points)
+    riemannian = riemannian_checks(problem, compared) if compared else None
     if riemannian is not None:
         doc["riemannian"] = riemannian
         doc["passed"] = doc["passed"] and riemannian["passed"]
-    if h_sweep_file is not None:
-        doc["h_sweep"] = h_sweep(problem, points, h_sweep_file)
+    if h_sweep_file is not None:  # at the points compared: the others have no gradient
+        doc["h_sweep"] = h_sweep(problem, compared, h_sweep_file) if compared else None
     if json_output:
         report.print_json(doc)
     elif not quiet:
@@ -116,9 +147,94 @@ def run_check(
             for line in riemannian["summary"]:
                 report.note(line)
         if h_sweep_file is not None:
-            report.note(f"saved the h sweep to {h_sweep_file}")
+            report.note(
+                f"saved the h sweep to {h_sweep_file}"
+                if compared
+                else f"no h sweep saved to {h_sweep_file}: no point was compared"
+            )
     if failed or not doc["passed"]:
         raise typer.Exit(EXIT_FINDING)
+
+
+#: The smallest --eps: float64's epsilon, 2^-52. A smaller relative step rounds x ± h
+#: back to x (for a coordinate of the data's size).
+EPS_MIN = 2.0**-52
+
+
+def check_eps(text: str) -> float:
+    """``--eps`` as a number in [:data:`EPS_MIN`, 1), else an input error saying what range
+    works and why (see the module docstring)."""
+    h = check_positive("--eps", text) or 1e-6
+    sensible = (
+        "give a relative step between 2.2e-16 and 1; about 1e-6 (the default, near "
+        "float64's epsilon^(1/3)) is best for central differences"
+    )
+    if h >= 1.0:
+        raise InputError(
+            f"--eps {text} is too large: the step h = eps x max(scale, |x_i|) would be as "
+            f"long as the data's whole extent or longer (x ± h leaves the data, or "
+            f"overflows), and such differences say nothing about the gradient; {sensible}"
+        )
+    if h < EPS_MIN:
+        raise InputError(
+            f"--eps {text} is below float64's epsilon (2.2e-16): x ± h would round back to x "
+            f"and the finite differences would measure nothing but rounding; {sensible}"
+        )
+    return h
+
+
+def _shown(x: list[float]) -> str:
+    return "(" + report.point(x, 6) + ")"
+
+
+def _data_words(problem: Any) -> str:
+    """Where the check's points belong, for a refusal: the data's widest side (a problem
+    with a data frame), else the size of the problem's start."""
+    frame = getattr(problem, "frame", None)
+    span = getattr(frame, "span_words", None)
+    if frame is not None and span is not None:
+        d = len(frame.lo)
+        names = tuple(getattr(problem, "names", None) or ())
+        if len(names) != d:
+            names = ("x", "y", "z")[:d] if d <= 3 else tuple(f"x{j + 1}" for j in range(d))
+        return f"a point nearer the data, which span {span(names)}"
+    size = max((abs(v) for v in problem.x0), default=1.0)
+    return f"a point nearer the problem's start (its coordinates are at most {size:.3g} in size)"
+
+
+def refusal(problem: Any, k: int, x: list[float], exc: Any) -> str:
+    """The one line refusing the k-th ``--at`` point ``x``: which computation failed there
+    and how (``exc``: a :class:`geograd.check.CheckPointError`), and what to give instead."""
+    todo = _data_words(problem) if exc.overflowed else "a point where the objective is defined"
+    return f"check {problem.name}: --at point {k} {_shown(x)}: {exc.reason}; give {todo}"
+
+
+def grad_norm(gradient: list[float] | None) -> float | None:
+    """|gradient|, or None (shown as "-") when there is none or its length overflows."""
+    if gradient is None:
+        return None
+    size = math.hypot(*gradient)
+    return size if math.isfinite(size) else None
+
+
+def not_compared_row(x: list[float], exc: Any) -> dict[str, Any]:
+    """The table row of a point the check drew where a gradient could not be computed
+    (``exc``: a :class:`geograd.check.CheckPointError`): no comparison, failed."""
+    closed = exc.closed_form
+    none = [None, None]
+    return {
+        "x": list(x),
+        "grad_norm": grad_norm(closed),
+        "autograd": exc.autograd,
+        "closed_form": closed,
+        "numeric": None,
+        "autograd_vs_closed": none,
+        "autograd_vs_numeric": none,
+        "closed_vs_numeric": none,
+        "fd_not_evaluated": None,
+        "not_compared": exc.reason,
+        "passed": False,
+    }
 
 
 def step_scales(problem: Any) -> list[float]:
@@ -133,9 +249,10 @@ def step_scales(problem: Any) -> list[float]:
 
 
 def print_check(doc: dict[str, Any]) -> None:
-    """The table and its summary: :func:`report.print_check` when every point's central
-    differences were formed; else the same, saying where they were not (never nan)."""
-    if not doc["fd_not_evaluated"]:
+    """The table and its summary: :func:`report.print_check` when every point was compared
+    and its central differences formed; else the same, saying where they were not and why
+    (never nan)."""
+    if not doc["fd_not_evaluated"] and not doc["not_compared"]:
         report.print_check(doc)
         return
     report.show(report.check_table(doc))
@@ -143,9 +260,14 @@ def print_check(doc: dict[str, Any]) -> None:
     measured = [v for v in (m["autograd_vs_numeric"], m["closed_vs_numeric"]) if v is not None]
     allowed = f"(allowed {doc['fd_tol']:g} x max(1, |grad|))"
     vs_fd = f"{report.small(max(measured))} {allowed} where formed" if measured else "not evaluated"
+    vs_closed = (
+        "not compared"
+        if m["autograd_vs_closed"] is None
+        else f"{report.small(m['autograd_vs_closed'])} "
+        f"(allowed {doc['exact_tol']:g} x max(1, |grad|))"
+    )
     lines = [
-        f"max abs difference: autograd vs closed form {report.small(m['autograd_vs_closed'])} "
-        f"(allowed {doc['exact_tol']:g} x max(1, |grad|)); vs finite differences {vs_fd}",
+        f"max abs difference: autograd vs closed form {vs_closed}; vs finite differences {vs_fd}"
     ]
     reasons: dict[str, int] = {}
     for row in doc["points"]:
@@ -153,9 +275,23 @@ def print_check(doc: dict[str, Any]) -> None:
             reasons[row["fd_not_evaluated"]] = reasons.get(row["fd_not_evaluated"], 0) + 1
     for why, count in reasons.items():
         lines.append(f"central differences not evaluated at {count} of {n} points: {why}")
+    for i, row in enumerate(doc["points"], start=1):
+        if row["not_compared"] is not None:
+            lines.append(
+                f"gradients not compared at point {i} {_shown(row['x'])}: {row['not_compared']}"
+            )
     failed = doc["failed"]
     if failed:
-        lines.append(f"MISMATCH at {failed} of {n} points")
+        unmatched = doc["not_compared"]
+        verdict = []
+        if failed - unmatched:
+            verdict.append(f"MISMATCH at {failed - unmatched} of {n} points")
+        if unmatched:
+            verdict.append(
+                f"NOT COMPARED at {unmatched} of {n} points the check drew near the data "
+                "(a gradient that cannot be computed there fails the check)"
+            )
+        lines.append("; ".join(verdict))
     else:
         lines.append(
             f"no mismatch at the {n} points (autograd against the closed form everywhere, "

@@ -321,7 +321,8 @@ def check_options(
         typer.Option(
             "--eps",
             metavar="H",
-            help="Relative finite-difference step (h = H max(1, |x_i|)).",
+            help="Relative finite-difference step, in [2.2e-16, 1): h = H max(s_i, |x_i|), "
+            "s_i the parameter's scale (the data's extent for a length, 1 for an angle).",
             rich_help_panel=CHECK,
         ),
     ] = "1e-6",

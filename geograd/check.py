@@ -7,6 +7,10 @@ relative to |x_i|; :func:`gradcheck` uses ``eps * max(1, |x_i|)``, and
 (1 unless given: data at 1e-320 or 1e300 need their own). Where the difference quotient
 cannot be formed in float64 (the step is below the normal range, x ± h or the loss
 overflows) :func:`three_way_check` says so (``fd_unavailable``) instead of comparing nan.
+Where the objective, the autograd gradient or the closed-form gradient cannot be
+computed at x itself (an overflow, a NaN, a division by zero, a gradient that is not
+finite) there is nothing to compare: it raises :class:`CheckPointError`, naming which
+of them failed and how, instead of returning nan.
 :func:`finite_difference_sweep` gives the error as a function of h (the V-shaped
 curve of rounding against truncation).
 
@@ -21,19 +25,72 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from geograd import backend as B
 from geograd.backend import Data
-from geograd.errors import GeogradError, InputError
+from geograd.errors import GeogradError, InputError, NaNError, ShapeError
 from geograd.manifolds import Manifold
 from geograd.tensor import Tensor, as_tensor, backprop, no_grad
 
 
 class GradcheckError(GeogradError, AssertionError):
     """Autograd and finite differences disagree beyond the tolerances."""
+
+
+@dataclass
+class LegFailure:
+    """One computation :func:`three_way_check` could not do at its point.
+
+    ``computation``: "the objective", "the autograd gradient" or "the closed-form
+    gradient"; ``what``: how it failed, in words ("overflows float64", "is NaN",
+    "divides by zero", "is not defined", "is not finite"); ``detail``: the error's own
+    message (or which coordinates are not finite); ``overflowed``: the failure comes from
+    a value beyond float64 (inf, or NaN made from inf): a point nearer the data helps,
+    where for a division by zero or a domain error a point where the function is defined
+    does.
+    """
+
+    computation: str
+    what: str
+    detail: str
+    overflowed: bool
+
+    def __str__(self) -> str:
+        return f"{self.computation} {self.what} there ({self.detail})"
+
+
+class CheckPointError(GeogradError):
+    """:func:`three_way_check` could not compute the objective, the autograd gradient or
+    the closed-form gradient at its point: ``failures`` says which and how; ``autograd``
+    and ``closed_form`` hold the gradients that were computed (finite), else None."""
+
+    def __init__(
+        self,
+        point: list[float],
+        failures: list[LegFailure],
+        autograd: list[float] | None = None,
+        closed_form: list[float] | None = None,
+    ) -> None:
+        self.point = point
+        self.failures = failures
+        self.autograd = autograd
+        self.closed_form = closed_form
+        shown = ", ".join(f"{v:.6g}" for v in point[:6]) + (", ..." if len(point) > 6 else "")
+        super().__init__(f"three_way_check at x = ({shown}): {self.reason}")
+
+    @property
+    def reason(self) -> str:
+        """Every failure, in one clause: "the objective overflows float64 there (...)"."""
+        return "; and ".join(str(f) for f in self.failures)
+
+    @property
+    def overflowed(self) -> bool:
+        """True when a failure comes from a value beyond float64 (see :class:`LegFailure`)."""
+        return any(f.overflowed for f in self.failures)
 
 
 @dataclass
@@ -272,6 +329,95 @@ def _norm(v: list[float]) -> float:
     return math.hypot(*v)
 
 
+#: Errors of evaluating a loss or a gradient at a point: float64's limits and domains. A
+#: ShapeError or an InputError is no property of the point and is not caught.
+_POINT_ERRORS = (ArithmeticError, ValueError)
+
+#: The engine's advice on a NaN, meant for a solve (rescale the data, lower the learning
+#: rate, clip the gradients): no advice for a point the check was given.
+_SOLVER_ADVICE = re.compile(r";\s*keep the values finite \([^)]*\)")
+
+_OVERFLOW_WORDS = re.compile(r"\binf\b|infinit|overflow", re.IGNORECASE)
+
+
+def _failure(computation: str, exc: BaseException) -> LegFailure:
+    detail = _SOLVER_ADVICE.sub("", " ".join(str(exc).split())) or type(exc).__name__
+    if isinstance(exc, OverflowError):
+        what = "overflows float64"
+    elif isinstance(exc, NaNError):
+        what = "is NaN"
+    elif isinstance(exc, ZeroDivisionError):
+        what = "divides by zero"
+    else:
+        what = "is not defined"
+    overflowed = isinstance(exc, (OverflowError, NaNError)) or bool(_OVERFLOW_WORDS.search(detail))
+    return LegFailure(computation, what, detail, overflowed)
+
+
+def _not_finite(computation: str, values: list[float]) -> LegFailure | None:
+    bad = [(i, v) for i, v in enumerate(values) if not math.isfinite(v)]
+    if not bad:
+        return None
+    shown = ", ".join(f"{v} at coordinate {i + 1}" for i, v in bad[:3])
+    if len(bad) > 3:
+        shown += f" and {len(bad) - 3} more"
+    return LegFailure(computation, "is not finite", shown, True)
+
+
+def _is_point_error(exc: BaseException) -> bool:
+    return isinstance(exc, _POINT_ERRORS) and not isinstance(exc, (InputError, ShapeError))
+
+
+def _autograd_leg(
+    loss: Callable[[Tensor], Any], point: list[float], failures: list[LegFailure]
+) -> list[float] | None:
+    """The autograd gradient of ``loss`` at ``point``, or None after adding to
+    ``failures`` why not (the objective, its backward pass, or a gradient not finite)."""
+    xt = Tensor(as_tensor(point), requires_grad=True)
+    try:
+        out = _scalar(loss(xt), "three_way_check")
+    except _POINT_ERRORS as exc:
+        if not _is_point_error(exc):
+            raise
+        failures.append(_failure("the objective", exc))
+        return None
+    if not out.requires_grad:
+        return [0.0] * len(point)
+    try:
+        grads = backprop(out, Tensor(1.0), create_graph=False)[1]
+    except _POINT_ERRORS as exc:
+        if not _is_point_error(exc):
+            raise
+        failures.append(_failure("the autograd gradient", exc))
+        return None
+    auto = _flat(grads[id(xt)]) if id(xt) in grads else [0.0] * len(point)
+    bad = _not_finite("the autograd gradient", auto)
+    if bad is not None:
+        failures.append(bad)
+        return None
+    return auto
+
+
+def _closed_leg(
+    closed_form: Callable[[list[float]], Sequence[float]],
+    point: list[float],
+    failures: list[LegFailure],
+) -> list[float] | None:
+    """``closed_form(point)`` as floats, or None after adding to ``failures`` why not."""
+    try:
+        exact = [float(v) for v in closed_form(list(point))]
+    except _POINT_ERRORS as exc:
+        if not _is_point_error(exc):
+            raise
+        failures.append(_failure("the closed-form gradient", exc))
+        return None
+    bad = _not_finite("the closed-form gradient", exact)
+    if bad is not None:
+        failures.append(bad)
+        return None
+    return exact
+
+
 def three_way_check(
     loss: Callable[[Tensor], Any],
     closed_form: Callable[[list[float]], Sequence[float]],
@@ -286,10 +432,18 @@ def three_way_check(
     coordinate: the length over which the loss changes); where they cannot be formed in
     float64 (see :func:`_checked_differences`) they are left out and the report's
     ``fd_unavailable`` says why.
+
+    Where the objective, its autograd gradient or the closed form cannot be computed at
+    x, or a gradient is not finite there, raises :class:`CheckPointError` saying which
+    and how (every one that failed). The objective's value is not compared: an objective
+    that is inf (a sum of squares of data near 1e308) with finite gradients is no failure.
     """
     point = [float(v) for v in x]
-    auto = autograd_gradients(loss, [point])[0]
-    exact = [float(v) for v in closed_form(point)]
+    failures: list[LegFailure] = []
+    auto = _autograd_leg(loss, point, failures)
+    exact = _closed_leg(closed_form, point, failures)
+    if auto is None or exact is None:
+        raise CheckPointError(point, failures, auto, exact)
     numeric, why = _checked_differences(loss, point, eps, scale)
     ac = _compare(auto, exact)
     if numeric is None:

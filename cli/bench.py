@@ -154,6 +154,9 @@ def bench_command(
     solve keeps its own; scipy's are off) is reported as not reached, its time a lower
     bound, and a ratio against it as '>='. Rounds are interleaved; the table gives
     medians.
+
+    A request whose rounds would take more than an hour here is refused before it
+    starts; long work shows its progress on stderr (not with --quiet).
     """
     from geograd import bench
 
@@ -204,8 +207,13 @@ def bench_command(
         from .plotting import check_figure_path
 
         check_figure_path(plot, "--plot")
-    _check_memory(max(ns))
-    result = bench.study(ns, names, r, b, progress=say)
+    _check_memory(max(ns), "--sizes")
+    from .work import WorkProgress
+
+    # Long work shows progress (a bar on a terminal, a line every few seconds otherwise);
+    # a request that would take hours is refused first (bench.check_study).
+    with WorkProgress(enabled=not quiet) as work:
+        result = bench.study(ns, names, r, b, progress=say, on_work=work)
     if not result.methods:
         missing = "; ".join(f"{k}: {v}" for k, v in result.skipped.items())
         raise InputError(f"--methods: none of them can run here ({missing})")
@@ -242,6 +250,9 @@ def _modes(
         from .plotting import check_figure_path
 
         check_figure_path(plot, "--plot")
+    from geograd.bench import check_modes
+
+    check_modes(r, min(ns))  # refuse rounds that would take hours, before they start
     result = modes.study(ns, r, progress=say)
     if plot is not None:
         modes.plot(result, str(plot))
@@ -278,7 +289,7 @@ def _race(
                 + ", ".join(bench.RACERS)
             )
     points = _count("--n", n or str(bench.RACE_N))
-    _check_memory(points)
+    _check_memory(points, "--n")
     seed_value = check_count("--seed", seed, minimum=0)
     relative = check_positive("--tol", tol or str(bench.RACE_TOL))
     assert relative is not None
@@ -315,15 +326,16 @@ def _count(flag: str, text: str) -> int:
 BYTES_PER_POINT = 400
 
 
-def _check_memory(n: int) -> None:
-    """Refuse, before any work, a size whose points would not fit in memory."""
+def _check_memory(n: int, flag: str) -> None:
+    """Refuse, before any work, ``n`` points that would not fit in memory; ``flag`` is
+    the option that asked for them (``--sizes``, ``--n``), named in the message."""
     from geograd.fileio import available_memory, size_text
 
     have = available_memory()
     need = n * BYTES_PER_POINT
     if have is not None and need > have:
         raise InputError(
-            f"--sizes: {n:,} points would need about {size_text(need)} of memory "
+            f"{flag}: {n:,} points would need about {size_text(need)} of memory "
             f"({BYTES_PER_POINT} bytes a point), but {size_text(have)} is available; "
-            f"give sizes up to about {have // BYTES_PER_POINT:,}"
+            f"give {flag} up to about {have // BYTES_PER_POINT:,}"
         )

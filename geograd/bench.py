@@ -63,6 +63,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import geograd.functional as F
+from geograd.errors import InputError
 from geograd.tensor import Tensor
 
 P0 = (0.3, 0.3)
@@ -373,6 +374,124 @@ def peak_memory_mb(fn: Callable[[], object]) -> float:
     return (peak - base) / 1e6
 
 
+# ------------------------------------------------------------------------ bounded work
+
+#: The longest a bench may run: a request whose work would take longer is refused before
+#: it starts (README, "Bounded work"). One hour, the limit ``geograd check`` has
+#: (``Problem.MAX_CHECK_SECONDS``), for the same reason: the default study and the
+#: default race each take minutes, so an hour is ten times what any run we publish
+#: needs, while a mistyped --rounds (three zeros too many) is refused instead of holding
+#: the machine for hours. A longer study is several runs of fewer rounds.
+MAX_BENCH_SECONDS = 3600.0
+
+#: The most points of the round :func:`study` measures before it starts (fewer when the
+#: smallest size is smaller): the cheapest configuration, measured in well under a second.
+PROBE_N = 100
+
+#: Work progress: ``on_work(what, done, total)``, as ``Problem.on_work`` (the CLI's
+#: ``WorkProgress`` shows it on stderr).
+OnWork = Callable[[str, float, float], None]
+
+
+def _seconds(s: float) -> str:
+    from geograd.problems.base import format_seconds
+
+    return str(format_seconds(s))
+
+
+def check_rounds(
+    rounds: int,
+    per_round: float,
+    why: str,
+    *,
+    at_least: bool = True,
+    prefix: str = "",
+    limit: float = MAX_BENCH_SECONDS,
+) -> float:
+    """Refuse ``rounds`` rounds of ``per_round`` seconds each (measured here; ``why`` says
+    how, for the message) when they would take more than ``limit`` seconds: an input
+    error in one line, with the time they would take, the limit and the most rounds
+    that fit (``at_least``: ``per_round`` is a lower bound). Returns the estimate."""
+    seconds = rounds * per_round
+    if per_round > 0 and seconds > limit:
+        most = max(1, int(limit / per_round))
+        bound = "at least about" if at_least else "about"
+        raise InputError(
+            f"{prefix}--rounds {rounds:,} would take {bound} {_seconds(seconds)} ({why}), "
+            f"more than the {_seconds(limit)} a bench may take; give --rounds {most:,} or less"
+        )
+    return seconds
+
+
+def round_seconds(methods: Sequence[Method], n: int, repeat: int = 1) -> float:
+    """Wall time of one round of :func:`study` at ``n`` points as it runs one
+    (``gc.collect()`` and one call, for each method), after one untimed call of each: the
+    shortest of ``repeat`` rounds."""
+    xs, ys = seed_points(n)
+    calls = [m.prepare(xs, ys) for m in methods]
+    for call in calls:  # untimed, as in the study: warm buffers, jit compiled
+        call()
+    best = math.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for call in calls:
+            gc.collect()
+            call()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def check_study(rounds: int, methods: Sequence[Method], smallest: int) -> float:
+    """Refuse a study whose rounds at its smallest size alone would take more than
+    :data:`MAX_BENCH_SECONDS`, before it starts (every method runs every round there).
+
+    A round there takes at least one at min(``smallest``, :data:`PROBE_N`) points,
+    measured once (:func:`round_seconds`), and again when that one says no, so that a
+    moment's hiccup of the machine refuses nothing. Returns the estimate (a lower bound).
+    """
+    n = min(smallest, PROBE_N)
+    per_round = round_seconds(methods, n)
+    if rounds * per_round > MAX_BENCH_SECONDS:
+        per_round = min(per_round, round_seconds(methods, n))
+    count = len(methods)
+    why = (
+        f"a round of the {count} methods takes {_seconds(per_round)} here at N = {n:,}"
+        if count > 1
+        else f"a round of {methods[0].name} takes {_seconds(per_round)} here at N = {n:,}"
+    )
+    if n < smallest:
+        why += f", less than at N = {smallest:,}"
+    return check_rounds(rounds, per_round, why)
+
+
+def check_modes(rounds: int, smallest: int) -> float:
+    """:func:`check_study` for ``geograd bench --modes`` (:func:`geograd.modes.study`):
+    a round there is ``gc.collect()`` and the full gradient by each mode, measured at
+    min(``smallest``, 20) (forward mode costs n², so a larger n is not quick)."""
+    from geograd import modes
+
+    n = min(smallest, 20)
+    x = Tensor(modes.point(n))
+    passes = (modes.gradient_forward, modes.gradient_reverse)
+    for mode in passes:  # untimed, as in the study
+        mode(modes.objective, x)
+
+    def one() -> float:
+        start = time.perf_counter()
+        for mode in passes:
+            gc.collect()
+            mode(modes.objective, x)
+        return time.perf_counter() - start
+
+    per_round = one()
+    if rounds * per_round > MAX_BENCH_SECONDS:
+        per_round = min(per_round, one())
+    why = f"a round of both modes takes {_seconds(per_round)} here at n = {n:,}"
+    if n < smallest:
+        why += f", less than at n = {smallest:,}"
+    return check_rounds(rounds, per_round, why)
+
+
 def study(
     sizes: Sequence[int],
     methods: Sequence[str] | None = None,
@@ -380,8 +499,15 @@ def study(
     budget_s: float = 0.1,
     memory: bool = True,
     progress: Callable[[str], None] | None = None,
+    on_work: OnWork | None = None,
 ) -> Study:
-    """Run the study (see the module docstring) and return what it measured."""
+    """Run the study (see the module docstring) and return what it measured.
+
+    A study whose rounds would take more than :data:`MAX_BENCH_SECONDS` is refused
+    first (:func:`check_study`, an input error). ``progress`` gets a line per size;
+    ``on_work(what, done, total)`` is called after every call of a size (its untimed
+    first calls included) and of the peak-memory calls at the end.
+    """
     chosen = [method_named(m) for m in methods] if methods else list(METHODS)
     skipped: dict[str, str] = {}
     runnable: list[Method] = []
@@ -394,18 +520,27 @@ def study(
     names = [m.name for m in runnable]
     baseline = "numpy" if "numpy" in names else names[0] if names else "-"
     result = Study(sorted(sizes), names, baseline, rounds, budget_s, skipped)
+    if runnable and result.sizes:
+        check_study(rounds, runnable, result.sizes[0])
+    work = on_work or (lambda what, done, total: None)
     active = list(runnable)
     largest: dict[str, tuple[int, Callable[[], Evaluation]]] = {}
     for n in result.sizes:
         if not active:
             break
+        what = f"bench at N = {n:,}: calls"
+        total = (rounds + 1) * len(active)
+        work(what, 0, total)
         xs, ys = seed_points(n)
         want_value, want_grad = closed_form(xs, ys)
         calls = {m.name: m.prepare(xs, ys) for m in active}
         row = {name: Cell() for name in calls}
+        done = 0
         for name, call in calls.items():  # untimed: warm buffers, jit compiled
             value, grad = call()
             row[name].agrees = _agrees(value, grad, want_value, want_grad)
+            done += 1
+            work(what, done, total)
         for _ in range(rounds):
             took: dict[str, float] = {}
             for name, call in calls.items():
@@ -414,6 +549,8 @@ def study(
                 call()
                 took[name] = time.perf_counter() - start
                 row[name].times.append(took[name])
+                done += 1
+                work(what, done, total)
             if baseline in took:
                 for name, t in took.items():
                     row[name].ratios.append(t / took[baseline])
@@ -426,8 +563,10 @@ def study(
         active = [m for m in active if row[m.name].median <= budget_s]
         del calls, xs, ys
     if memory:
-        for name, (n, call) in largest.items():
+        for k, (name, (n, call)) in enumerate(largest.items()):
+            work("bench peak memory: calls", k, len(largest))
             result.peak_mb[name] = (n, peak_memory_mb(call))
+        work("bench peak memory: calls", len(largest), len(largest))
     return result
 
 
@@ -616,6 +755,15 @@ class Race:
     target: float
     racers: list[Racer]
     skipped: dict[str, str]
+    #: The objective at the start x0 (the problem's, as the reference computes it); at or
+    #: below ``target`` when the start already solves the problem (one point, ...).
+    start_objective: float | None = None
+
+    @property
+    def solved_at_start(self) -> bool:
+        """Whether the start is already within the tolerance: there is nothing to solve,
+        and the times are the methods' overheads, not solves."""
+        return self.start_objective is not None and self.start_objective <= self.target
 
     def racer(self, name: str) -> Racer | None:
         return next((r for r in self.racers if r.name == name), None)
@@ -637,6 +785,8 @@ class Race:
             "target": self.target,
             "reference": self.reference,
             "x0": self.x0,
+            "start_objective": self.start_objective,
+            "solved_at_start": self.solved_at_start,
             "rounds": self.rounds,
             "max_steps": self.max_steps,
             "time_budget_s": self.time_budget_s,
@@ -664,6 +814,17 @@ class Race:
                 for r in self.racers
             ],
         }
+
+
+def judged(run: Run, target: float) -> Run:
+    """``run`` judged by its objective, the same way for every racer: a run that stopped
+    (by its own rule, a cap, the budget) with its objective at or below ``target`` did
+    reach the tolerance, with the time and steps it took. (A solve that stops before
+    its first callback, because the start is already the solution, never sees the
+    target in its callback; its objective says it is there.)"""
+    if run.reached or not run.objective <= target:
+        return run
+    return Run(True, run.time_s, run.steps, run.evaluations, run.objective, "reached")
 
 
 def _gap(f: float, ref: float) -> float:
@@ -714,9 +875,16 @@ def race(
     torch runs Adam(lr=``adam_lr``); scipy L-BFGS-B runs with its own tests off
     (ftol = gtol = 0) and stops at the target through its callback.
 
-    Rounds are interleaved (the order rotates), after one untimed warm-up of two steps
-    per racer; a racer that misses the target in a round runs no more rounds (its time
-    is already a lower bound).
+    Every run is judged by :func:`judged`: reached when its objective is at or below the
+    target, whatever stopped it. Rounds are interleaved (the order rotates), after one
+    untimed warm-up of two steps (at most ``max_steps``) per racer; a racer that misses
+    the target in a round runs no more rounds (its time is already a lower bound).
+
+    Bounded work: racers that reach the target in their warm-up run every round, so
+    their rounds are timed once more, and a race they would keep busy for more than
+    :data:`MAX_BENCH_SECONDS` is refused before round 1; after round 1, a race whose
+    remaining rounds (of the racers that reached the target) would take longer than
+    that stops there. Both are input errors (:func:`check_rounds`).
     """
     from geograd.problems import get_problem
 
@@ -735,8 +903,8 @@ def race(
                  "time_s": time.perf_counter() - started}  # fmt: skip
     target = ref.loss + tol * abs(ref.loss)
     x0 = [float(v) for v in base.x0]
+    start_objective = float(base.objective(x0))
     xs, ys = (list(c) for c in base.columns)
-    say(f"reference ({ref.method}): objective {ref.loss!r}; target {target!r}")
 
     runners: dict[str, Callable[[int, float], Run]] = {}
     racers: list[Racer] = []
@@ -764,20 +932,49 @@ def race(
         if optimizer is not None and name in ("geograd", "geograd-numpy"):
             what = what.replace("default median solve", "median solve (--optimizer)")
         racers.append(Racer(name, what, time.perf_counter() - t0, settings=settings))
+    warm = min(2, max_steps)
+    quick = []  # racers at the target within the warm-up: they will run every round
     for racer in racers:  # untimed: imports, warm buffers, torch's first call
-        runners[racer.name](2, time_budget_s)
+        if judged(runners[racer.name](warm, time_budget_s), target).reached:
+            quick.append(racer)
+    if quick and rounds > 1:
+        per_round = 0.0
+        for racer in quick:
+            start = time.perf_counter()
+            gc.collect()
+            runners[racer.name](warm, time_budget_s)
+            per_round += time.perf_counter() - start
+        who = ", ".join(r.name for r in quick)
+        verbs = ("reaches", "runs") if len(quick) == 1 else ("reach", "run")
+        check_rounds(rounds, per_round,
+                     f"{who} {verbs[0]} the tolerance within {warm} steps, so {verbs[1]} every "
+                     f"round: {_seconds(per_round)} a round here")  # fmt: skip
+    say(f"reference ({ref.method}): objective {ref.loss!r}; target {target!r}")
+    if start_objective <= target:
+        say(f"the start is already within the tolerance (objective {start_objective!r})")
     active = list(racers)
     for k in range(rounds):
         order = active[k % len(active) :] + active[: k % len(active)] if active else []
+        slots: dict[str, float] = {}
         for racer in order:
+            start = time.perf_counter()
             gc.collect()
-            run = runners[racer.name](max_steps, time_budget_s)
+            run = judged(runners[racer.name](max_steps, time_budget_s), target)
+            slots[racer.name] = time.perf_counter() - start
             racer.runs.append(run)
             what = "reached" if run.reached else f"not reached ({run.stop})"
             say(f"round {k + 1}: {racer.name} {what} in {_ms(run.time_s)}, {run.steps} steps")
         active = [r for r in active if r.reached]
+        if k == 0 and rounds > 1 and active:
+            per_round = sum(slots[r.name] for r in active)
+            who = ", ".join(r.name for r in active)
+            check_rounds(rounds, per_round,
+                         f"round 1 of {who}, which reached the tolerance and so "
+                         f"{'runs' if len(active) == 1 else 'run'} every round, took "
+                         f"{_seconds(per_round)} here",
+                         at_least=False, prefix="stopped after round 1: ")  # fmt: skip
     return Race(n, seed, tol, rounds, max_steps, time_budget_s, reference, x0, target,
-                racers, skipped)  # fmt: skip
+                racers, skipped, start_objective=start_objective)  # fmt: skip
 
 
 def _same_data(problem: Any, base: Any, x0: list[float]) -> bool:
@@ -848,6 +1045,11 @@ def _torch_adam_runner(
     return run
 
 
+class _AtTarget(Exception):
+    """Raised by the scipy racer's objective at a start already within the target (its
+    callback sees only the iterates after the first step)."""
+
+
 def _scipy_runner(
     xs: list[float], ys: list[float], x0: list[float], target: float
 ) -> Callable[[int, float], Run]:
@@ -867,7 +1069,12 @@ def _scipy_runner(
 
         def counted(z: Any) -> tuple[float, Any]:
             count[0] += 1
-            return fun(z)
+            loss, grad = fun(z)
+            if count[0] == 1 and loss <= target:  # the start (scipy evaluates it first)
+                state["t"] = time.perf_counter() - start
+                state["f"] = loss
+                raise _AtTarget  # as torch's loop checks it: its iterate 0 is within
+            return loss, grad
 
         def callback(intermediate_result: Any) -> None:
             state["steps"] += 1
@@ -879,9 +1086,12 @@ def _scipy_runner(
                 state["stop"] = "time"
                 raise StopIteration
 
-        res = scipy_minimize(counted, np.asarray(x0), jac=True, method="L-BFGS-B",
-                             callback=callback,
-                             options={"maxiter": max_steps, "ftol": 0.0, "gtol": 0.0})  # fmt: skip
+        try:
+            options = {"maxiter": max_steps, "ftol": 0.0, "gtol": 0.0}
+            res = scipy_minimize(counted, np.asarray(x0), jac=True, method="L-BFGS-B",
+                                 callback=callback, options=options)  # fmt: skip
+        except _AtTarget:
+            return Run(True, state["t"], 0, count[0], state["f"], "reached")
         elapsed = time.perf_counter() - start
         if "t" in state:
             return Run(True, state["t"], state["steps"], count[0], state["f"], "reached")
@@ -931,11 +1141,23 @@ def race_table(result: Race) -> str:
         if value is None:
             lines.append("neither geograd nor torch + Adam reached the tolerance: no ratio")
         else:
+            # value = torch's time / geograd's: below 1, geograd is 1/value times slower
+            # (and a bound on the ratio turns around with it)
+            faster = value >= 1 or value == 0
+            if not faster:
+                bound = {"=": "=", ">=": "<=", "<=": ">="}[bound]
             word = {"=": "", ">=": "at least ", "<=": "at most "}[bound]
+            figure = f"{value:.3g}x faster" if faster else f"{1 / value:.3g}x slower"
             lines.append(
                 f"geograd (standard library) against torch + Adam (lr {adam.settings['lr']:g}):"
-                f" {word}{value:.3g}x faster to the tolerance (target: at least 10x)"
+                f" {word}{figure} to the tolerance (target: at least 10x)"
             )
+    if result.solved_at_start:
+        lines.append(
+            f"the start (the centroid, objective {result.start_objective!r}) is already within "
+            "the tolerance: there is nothing to solve, and these times are each method's "
+            "overhead (with any step it takes before it looks), not a solve"
+        )
     for name, why in result.skipped.items():
         lines.append(f"not run: {name} ({why})")
     return "\n".join(lines)
@@ -957,12 +1179,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tol", type=float, default=RACE_TOL, help="--to-solution: tolerance")
     parser.add_argument("--modes", action="store_true", help="forward against reverse mode")
     args = parser.parse_args(argv)
+    try:
+        _main(args, argv)
+    except InputError as exc:  # a request refused (bounded work): one line, exit 2
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _main(args: argparse.Namespace, argv: list[str] | None) -> None:
     if args.modes:
         from geograd import modes
 
         given = "--sizes" in (argv or sys.argv)
         rounds = args.rounds if "--rounds" in (argv or sys.argv) else modes.ROUNDS
         say = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
+        check_modes(rounds, min(args.sizes if given else modes.SIZES))
         measured = modes.study(args.sizes if given else modes.SIZES, rounds, progress=say)
         if args.plot:
             modes.plot(measured, args.plot)

@@ -720,6 +720,7 @@ class Normalised:
         out: dict[str, Any] = super().assess(x, reference)  # type: ignore[misc]
         if not out["matches"] and out["certificate"].get("unique") is not False:
             self._match_at_resolution(out)
+            self._match_beyond_floats(out)
         if math.isfinite(out["gap"]) or not math.isfinite(out["distance"]):
             return out
         if out["certificate"].get("unique") is False:
@@ -737,6 +738,25 @@ class Normalised:
             f"gap was taken in the solver's scaled units ({unit_gap:.2g})"
         )
         return out
+
+    def _match_beyond_floats(self, out: dict[str, Any]) -> None:
+        """Judge the distance in the unit frame when the data's width exceeds the largest
+        float (points at -1e308 and 1e308): :attr:`extent` is then capped there, which
+        understates the width up to twice, and 1e-6 of it with it; in the unit frame the
+        width and the distance are both finite, and their ratio is the one meant."""
+        if out["matches"] or not self.frame.width >= FLOAT_MAX:
+            return
+        x, ref = out["solution"], out["reference"]["solution"]
+        distance = self.unit.distance(self.to_unit(x), self.to_unit(ref))
+        width, rtol = self.unit.extent, self.unit.match_rtol
+        if not (math.isfinite(distance) and distance <= rtol * width):
+            return
+        out["matches"] = True
+        out["match"] = (
+            f"within {rtol:g} of the data's extent from the reference, both measured in the "
+            f"solver's scaled units ({distance / width:.2g} of the extent): the extent "
+            f"exceeds the largest float in user units"
+        )
 
     def _match_at_resolution(self, out: dict[str, Any]) -> None:
         """Call a solution a match when it is no farther from the reference than the spacing

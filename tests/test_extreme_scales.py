@@ -232,6 +232,19 @@ def test_enclosing_circle_solves_at_every_scale(tmp_path: Path) -> None:
         assert doc["certificate"]["optimal"] is True or s < 1e-300
 
 
+def test_a_width_beyond_the_largest_float_is_judged_in_the_solvers_units(tmp_path: Path) -> None:
+    # points 2e308 apart: the extent is capped at 1.8e308, and 1e-6 of it understates the
+    # tolerance meant; the same data divided by 1e308 match, so these must too
+    corners = [[1.0, 1.0], [-1.0, 1.0], [1.0, -1.0], [0.0, 0.0]]
+    unit_file = write_csv(tmp_path / "u.csv", ("x", "y"), corners)
+    huge_file = write_csv(tmp_path / "h.csv", ("x", "y"), scaled(corners, 1e308))
+    small = solve("enclosing-circle", "--points", unit_file)
+    huge = solve("enclosing-circle", "--points", huge_file)
+    assert small["matches_reference"] is True
+    assert huge["matches_reference"] is True and "solver's scaled units" in huge["match"]
+    assert huge["distance"] / 1e308 == pytest.approx(small["distance"], rel=1e-6)
+
+
 # -------------------------------------------------------------------------- circle-fit
 
 

@@ -347,6 +347,23 @@ def _dead_base(g: Data, a: Data, b: Data) -> Mask:
     return be.logical_and(be.logical_and(be.equal(g, 0.0), be.equal(a, 0.0)), be.less(b, 1.0))
 
 
+def _pow_exponent_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    """g a^b log a, the derivative with respect to the exponent; 0 where a == 0 (0^b is 0
+    for every b > 0 near b, and b < 0 has no value at all), as torch takes it.
+
+    Where a < 0, a^b exists only at whole b, so it has no derivative with respect to b:
+    a DomainError, unless g is 0 there (nothing depends on that entry). (torch gives NaN;
+    the engine raises, as for ``log(-1)``.) A constant exponent never gets here.
+    """
+    be = B.common_backend((g.data, a.data), "pow")
+    if be.count(be.logical_and(be.less(a.data, 0.0), be.not_equal(g.data, 0.0))):
+        raise DomainError(
+            "pow: a ** b has no derivative with respect to b where a < 0 (a negative "
+            "base has a power only at whole exponents)"
+        )
+    return _gmul(g, out * log(where(a > 0.0, a, 1.0)))
+
+
 def _pow_base_product(g: Tensor, a: Tensor, b: Tensor) -> Tensor:
     if not b.shape and b.data != 0.0:
         return _gmul(g, b * a ** (b - 1.0))  # the common case, a constant exponent like x ** 2
@@ -580,10 +597,9 @@ div: Primitive = P("div", "div",
           lambda g, out, a, b: -div_masked(_gmul(g, out), b)), diagonal=True)
 power: Primitive = P("pow", "power",
     vjps=(lambda g, out, a, b: _pow_base_vjp(g, a, b),
-          # d a^b / db = a^b log a, taken as 0 where a <= 0 (there a^b only exists for constant b)
-          lambda g, out, a, b: _gmul(g, out * log(where(a > 0.0, a, 1.0)))),
+          lambda g, out, a, b: _pow_exponent_vjp(g, out, a, b)),
     jvps=(lambda t, out, a, b: _pow_base_vjp(t, a, b),  # elementwise: t · b a^(b-1), masked
-          lambda t, out, a, b: _gmul(t, out * log(where(a > 0.0, a, 1.0)))))
+          lambda t, out, a, b: _pow_exponent_vjp(t, out, a, b)))
 divide_no_nan: Primitive = P("divide_no_nan", "divide_no_nan",
     vjps=(lambda g, out, a, b: divide_no_nan(g, b),
           lambda g, out, a, b: -divide_no_nan(_gmul(g, out), b)), diagonal=True)

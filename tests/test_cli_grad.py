@@ -178,6 +178,14 @@ def test_an_overflow_is_refused_not_printed_as_inf(expression: str, at: str, mes
     assert message in refused("grad", expression, "--at", at)
 
 
+def test_a_derivative_that_does_not_exist_is_refused_not_printed_as_0() -> None:
+    # (-2)**y exists only at whole y: no d/dy there
+    line = refused("grad", "x**y", "--at", "x=-2,y=2")
+    assert "the gradient does not exist here (pow: a ** b has no derivative" in line
+    # with a constant exponent d/dx = 2x exists at -2
+    assert "d/dx  -4" in invoke("grad", "x**2", "--at", "x=-2").stdout
+
+
 def test_a_hessian_beyond_float64_is_refused() -> None:
     # 1/x at 1e-103: value 1e103 and gradient -1e206 are finite, d²/dx² = 2/x³ = 2e309 is not
     without = invoke("grad", "1/x", "--at", "x=1e-103")

@@ -368,6 +368,8 @@ def verdict_text(doc: Mapping[str, Any]) -> str:
     code = doc.get("exit_code")
     if doc.get("interrupted"):
         return f"interrupted: the result so far (exit {code})"
+    if doc.get("drawing_failed"):
+        return f"the result is kept, but the drawing stopped: {doc['drawing_failed']} (exit {code})"
     if findings:
         return f"FINDING: {'; '.join(findings)} (exit {code})"
     how = doc.get("verdict_note") or "converged"

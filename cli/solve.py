@@ -23,7 +23,7 @@ from geograd.fileio import check_distinct, check_writable
 
 from . import report
 from .dask_session import DaskSession, dask_session, refuse_pictures
-from .errors import EXIT_FINDING, EXIT_INTERRUPTED, one_line
+from .errors import EXIT_FINDING, EXIT_INTERRUPTED, describe, one_line
 from .output import COMPARE_FORMAT, SOLVE_FORMAT, input_paths, write_json_atomic
 from .plotting import note_saved, plot_request, render_after_run
 from .progress import ProgressBar, wanted
@@ -319,6 +319,8 @@ def run_solve(
         )  # fmt: skip
         doc.update(drawn)
         code, findings = verdict(doc)
+        if failure is not None:  # the drawing failed after the run: its code is the command's
+            doc["drawing_failed"], code = describe(failure)
         doc["findings"], doc["exit_code"] = findings, code
         doc["timing"]["total_s"] = time.perf_counter() - began
         full = {

@@ -481,3 +481,24 @@ def test_a_saved_path_near_the_largest_float_is_drawn_without_warnings(tmp_path:
     saved.write_text(json.dumps(doc))
     ok("plot", saved, "--plot", png)  # ok(): exit 0 and nothing on stderr
     assert png.read_bytes().startswith(PNG)
+
+
+@pytest.mark.parametrize(
+    ("failure", "code", "words"),
+    [(KeyboardInterrupt(), 130, "interrupted"), (GeogradError("no room"), 2, "error: no room")],
+)
+def test_a_drawing_that_fails_after_the_run_says_so_in_the_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException, code: int, words: str
+) -> None:
+    # the run is kept and printed; its verdict names the command's true exit code
+    def render(*args: Any, **kwargs: Any) -> Any:
+        raise failure
+
+    monkeypatch.setattr(plotting, "render", render)
+    out = tmp_path / "r.json"
+    result = invoke("solve", "median", "--n", "20", "--plot", tmp_path / "p.png", "--out", out)
+    assert result.exit_code == code
+    verdict = next(line for line in result.stdout.splitlines() if line.startswith("verdict"))
+    assert f"the drawing stopped: {words} (exit {code})" in verdict
+    saved = json.loads(out.read_text())
+    assert saved["exit_code"] == code and saved["drawing_failed"] == words

@@ -143,6 +143,8 @@ def _parse_params(flag: str, name: str, text: str) -> dict[str, Any]:
             raise InputError(
                 f"{flag}: parameters are key=value pairs, e.g. {name}:gamma=0.99; got {item!r}"
             )
+        if key in out:  # the last would silently win: say which was meant
+            raise InputError(f"{flag}: {key} is given twice in {text.strip()!r}; give it once")
         out[key] = _number(flag, key, raw.strip())
     return out
 

@@ -64,6 +64,10 @@ BAD_INPUT = [
     ([*S, "--schedule", "exponential:gamma=nan"], ["gamma must be a finite number"]),
     ([*S, "--schedule", "cosine:steps=3"], ["cosine takes total_steps, final"]),
     ([*S, "--schedule", "cosine:total_steps"], ["key=value"]),
+    (
+        [*S, "--schedule", "step:gamma=0.5,gamma=0.1"],
+        ["--schedule: gamma is given twice in 'gamma=0.5,gamma=0.1'; give it once"],
+    ),
     ([*S, "--schedule", "step:step_size=0"], ["step_size must be an integer >= 1, got 0"]),
     (["check", "median", "--eps", "0"], ["--eps must be a finite number > 0"]),
     (["check", "median", "--fd-tol", "nan"], ["--fd-tol must be a finite number > 0"]),

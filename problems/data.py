@@ -38,8 +38,10 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 import math
-from collections.abc import Sequence
+import numbers
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -442,6 +444,238 @@ def as_columns(points: Sequence[Sequence[float]]) -> list[list[float]]:
     """Row-major points to column-major coordinates."""
     d = len(points[0]) if points else 0
     return [[float(p[j]) for p in points] for j in range(d)]
+
+
+# ------------------------------------------------------------------ data given in code
+
+#: How points are given in code, for messages.
+ROWS_HOW = (
+    "one row a point (a list of lists, or an (n, d) array; n points on a line are n rows of one)"
+)
+
+
+def _shown(value: Any, width: int = 40) -> str:
+    """``value``'s repr for a message, cut to ``width`` characters (a numpy scalar as the
+    Python number it holds)."""
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        value = value.item()
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _is_bool(value: Any) -> bool:
+    """True for a bool, Python's or numpy's (``numpy.bool_`` is no ``bool``)."""
+    return isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b"
+
+
+def described(value: Any) -> str:
+    """What ``value`` is, in words for a message: "None", "the string 'a'", "the bool
+    True", "the complex number 1j", "the number 5", "a dict", "an array of shape (2, 2)"."""
+    ndim = getattr(value, "ndim", None)
+    if isinstance(ndim, int) and ndim > 0:
+        return f"an array of shape {tuple(getattr(value, 'shape', ()))}"
+    if ndim == 0 and hasattr(value, "item"):  # a numpy scalar or 0-D array: its number
+        value = value.item()
+    if value is None:
+        return "None"
+    if isinstance(value, (str, bytes, bytearray)):
+        return f"the string {_shown(value)}"
+    if _is_bool(value):
+        return f"the bool {_shown(value)}"
+    if isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real):
+        return f"the complex number {_shown(value)}"
+    if isinstance(value, numbers.Number):
+        return f"the number {_shown(value)}"
+    if isinstance(value, Mapping):
+        return f"a {type(value).__name__}"
+    return f"{_shown(value)} (a {type(value).__name__})"
+
+
+def items_of(values: Any) -> list[Any] | None:
+    """``values`` as a list of its items, or None when it is no sequence of items (None, a
+    number, a string, a mapping, a 0-D array)."""
+    if type(values) is list:  # the common case, first
+        return values
+    if type(values) is tuple:
+        return list(values)
+    if values is None or isinstance(values, (str, bytes, bytearray, Mapping)):
+        return None
+    if isinstance(values, numbers.Number) or getattr(values, "ndim", None) == 0:
+        return None
+    if not isinstance(values, Iterable):
+        return None
+    try:
+        return list(values)
+    except TypeError:  # a 0-D array: iterable by its type, not by its shape
+        return None
+
+
+def number(value: Any, name: str, where: str, what: str) -> float:
+    """``value`` as a float; else one InputError: "NAME: WHERE is ..., not a number; give
+    WHAT". A string (even "1.5"), a bool, a complex number or an array is not a number
+    here, though ``float()`` takes some of them: each is more likely a mistake than meant."""
+    why: str | None = None
+    if isinstance(value, (str, bytes, bytearray)) or _is_bool(value):
+        why = f"{described(value)}, not a number"
+    elif isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real):
+        why = f"{described(value)}, not a real number"
+    elif isinstance(getattr(value, "ndim", None), int) and value.ndim > 0:
+        why = f"{described(value)}, not a number"
+    if why is None:
+        try:
+            return float(value)
+        except OverflowError:  # an int (a fraction) beyond the floats
+            big = "an integer" if isinstance(value, numbers.Integral) else _shown(value)
+            why = f"{big} beyond the largest float (1.8e308)"
+        except (TypeError, ValueError):
+            why = f"{described(value)}, not a number"
+    raise InputError(f"{name}: {where} is {why}; give {what}")
+
+
+#: The types of the numbers taken as they are (bool is not int here: ``type(True)``).
+_PLAIN = frozenset((float, int))
+
+
+def _plain_floats(values: Any) -> list[list[float]] | None:
+    """The rows as floats when they are lists or tuples of Python floats and ints (the
+    common case, checked and converted at the speed of comprehensions); else None, and
+    :func:`numeric_rows` looks at each entry."""
+    if type(values) not in (list, tuple) or not all(type(r) in (list, tuple) for r in values):
+        return None
+    if not {type(v) for r in values for v in r} <= _PLAIN:
+        return None
+    try:
+        return [[float(v) for v in r] for r in values]
+    except OverflowError:  # an int beyond the floats: named entry by entry
+        return None
+
+
+def numeric_rows(values: Any, name: str, arg: str = "points") -> list[list[float]]:
+    """Points given in code (rows: lists, tuples, an (n, d) array) as rows of floats; else
+    one InputError naming the argument ``arg`` and the row (``points[2]``) or the entry
+    (``points[2][1]``) that is not a number, and how to give them. Finiteness and the
+    rows' lengths are the caller's to check (see :meth:`PointProblem.given
+    <geograd.problems.lifecycle.PointProblem.given>`)."""
+    if is_array(values) and type(values).__module__.split(".", 1)[0] == "numpy":
+        values = values.tolist()  # Python numbers (or the objects it holds), in one pass
+    fast = _plain_floats(values)
+    if fast is not None:
+        return fast
+    rows = items_of(values)
+    how = f"give the {arg} as rows of numbers, {ROWS_HOW}"
+    if rows is None:
+        raise InputError(f"{name}: {arg} is {described(values)}, not rows of numbers; {how}")
+    out: list[list[float]] = []
+    for i, row in enumerate(rows):
+        entries = items_of(row)
+        if entries is None:
+            raise InputError(f"{name}: {arg}[{i}] is {described(row)}, not a row of numbers; {how}")
+        where = f"{arg}[{i}]"
+        out.append(
+            [number(v, name, f"{where}[{j}]", "each coordinate as an int or a float")
+             for j, v in enumerate(entries)]
+        )  # fmt: skip
+    return out
+
+
+def first_non_finite(rows: Sequence[Sequence[float]]) -> tuple[int, int] | None:
+    """(i, j) of the first entry of ``rows`` that is not finite, or None."""
+    if all(map(math.isfinite, itertools.chain.from_iterable(rows))):  # one fast pass
+        return None
+    for i, row in enumerate(rows):
+        for j, v in enumerate(row):
+            if not math.isfinite(v):
+                return i, j
+    return None
+
+
+def _numbers(values: Any, name: str, arg: str, items: str) -> list[float]:
+    """``values`` as a list of floats (one per point), or one InputError naming the entry
+    that is not a number (``arg[i]``), or saying that they are no list."""
+    one, point = (w[:-1] if w.endswith("s") else w for w in (arg, items))
+    if is_array(values) and type(values).__module__.split(".", 1)[0] == "numpy":
+        values = values.tolist()
+    got = items_of(values)
+    if got is not None and {type(v) for v in got} <= _PLAIN:  # the common case, fast
+        try:
+            return [float(v) for v in got]
+        except OverflowError:  # an int beyond the floats: named below
+            pass
+    if got is None:
+        raise InputError(
+            f"{name}: {arg} is {described(values)}, not a list of numbers; give one {one} "
+            f"per {point}"
+        )
+    return [number(v, name, f"{arg}[{i}]", f"each {one} as an int or a float")
+            for i, v in enumerate(got)]  # fmt: skip
+
+
+def _count(name: str, arg: str, m: int, n: int, items: str) -> None:
+    """An InputError unless there are as many numbers ``m`` as points ``n``."""
+    if m != n:
+        one, point = (w[:-1] if w.endswith("s") else w for w in (arg, items))
+        raise InputError(f"{name}: {m} {arg} for {n} {items}; give one {one} per {point}")
+
+
+def numbers_per_point(
+    values: Any, name: str, arg: str, n: int, items: str = "points"
+) -> list[float]:
+    """One finite number per point (``arg``: the argument in messages, "ranges"), as floats;
+    else one InputError naming the entry (``ranges[3]``) or the count, and what to give."""
+    out = _numbers(values, name, arg, items)
+    _count(name, arg, len(out), n, items)
+    bad = first_non_finite([out])
+    if bad is not None:
+        raise InputError(
+            f"{name}: {arg}[{bad[1]}] is {out[bad[1]]}; the {arg} must be finite numbers"
+        )
+    return out
+
+
+#: What weights must be, for messages.
+WEIGHTS_RULE = "weights must be finite, >= 0, not all 0"
+
+
+def checked_weights(values: Any, name: str, n: int, items: str = "points") -> Any:
+    """Weights given in code for ``n`` points, checked: one per point, each a finite number
+    >= 0, not all 0; else one InputError naming the entry (``weights[2]``) or the count.
+    A numpy array of numbers is checked whole and returned as it is (a dask array is
+    returned unchecked: its values are on the cluster); anything else as a list of floats."""
+    if is_array(values) and type(values).__module__.split(".", 1)[0] == "dask":
+        return values
+    dtype = getattr(values, "dtype", None)
+    if dtype is not None and getattr(values, "ndim", 0) == 1 and dtype.kind in "iuf":
+        import numpy as np
+
+        w = np.asarray(values)
+        _count(name, "weights", len(w), n, items)
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(w) | (w < 0)
+        if bad.any():
+            i = int(np.argmax(bad))
+            _refuse_weight(name, i, float(w[i]))
+        if not (w > 0).any():
+            _refuse_zero_weights(name, n)
+        return values
+    out = _numbers(values, name, "weights", items)
+    _count(name, "weights", len(out), n, items)
+    if not (all(map(math.isfinite, out)) and min(out, default=0.0) >= 0.0):
+        for i, v in enumerate(out):
+            if not math.isfinite(v) or v < 0:
+                _refuse_weight(name, i, v)
+    if not any(out):
+        _refuse_zero_weights(name, n)
+    return out
+
+
+def _refuse_weight(name: str, i: int, w: float) -> None:
+    what = "negative" if w < 0 else "not finite"
+    raise InputError(f"{name}: weights[{i}] is {w:g}, {what}; {WEIGHTS_RULE}")
+
+
+def _refuse_zero_weights(name: str, n: int) -> None:
+    every = "the weight is" if n == 1 else f"all {n} weights are"
+    raise InputError(f"{name}: {every} 0; {WEIGHTS_RULE} (give one a positive weight)")
 
 
 # --------------------------------------------------------- random.Random's numbers, in bulk

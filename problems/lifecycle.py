@@ -23,7 +23,17 @@ from typing import Any, ClassVar, TypeVar, cast
 from geograd.errors import InputError
 
 from .base import Problem
-from .data import PointSet, _default_names, is_array, load_points
+from .data import (
+    ROWS_HOW,
+    PointSet,
+    _default_names,
+    checked_weights,
+    first_non_finite,
+    is_array,
+    load_points,
+    numbers_per_point,
+    numeric_rows,
+)
 
 Q = TypeVar("Q", bound="PointProblem")
 
@@ -60,6 +70,9 @@ class DataShape:
     per_point: tuple[str, ...] = ()
     #: The key of given points in the data block (``anchors`` for trilateration).
     rows_key: str = "points"
+    #: The points' argument of ``from_points`` as messages about given data name it
+    #: (``source[2][1]``); default :attr:`rows_key`.
+    arg: str = ""
     #: Whether the data block holds the points whatever their source (a few cheap points).
     keep_points: bool = False
     #: Whether a ``.npy`` file is read straight into numpy on that backend
@@ -73,6 +86,11 @@ class DataShape:
     #: The attribute that says where the points came from (``source``, unless a problem's
     #: ``source`` is something else: registration's is its source point set).
     source_attr: str = "source"
+
+    @property
+    def rows_arg(self) -> str:
+        """The points' argument in messages about given data (:attr:`arg`)."""
+        return self.arg or self.rows_key
 
     def unmatched(self, m: int, n: int) -> str:
         """The words for ``m`` partner rows against ``n`` points."""
@@ -244,20 +262,23 @@ class PointProblem(Problem):
         want = self._declared_dim(self.settings)
         if shape.count is not None and n != shape.count:
             raise InputError(f"{where}: {shape.count_words} {shape.count} {items}, got {n}")
-        if n == 0:
-            raise InputError(f"{where}: no {items}; give at least one point")
+        if n < max(1, shape.min_points):
+            raise InputError(f"{where}: {self._too_few(n)}")
         if (want is not None and d != want) or (shape.dims and d not in shape.dims):
             raise self._dimension_error(where, want)
         if any(len(c) != n for c in columns):
             raise InputError(f"{where}: coordinate columns of different lengths")
-        if n < shape.min_points:
-            raise InputError(f"{where}: {n} {items}; give at least {shape.min_points}")
         pair = extra.get(shape.pair) if shape.pair else None
         pair = pair if pair is not None else []
         if shape.pair and len(pair) != n:
             raise InputError(f"{where}: {shape.unmatched(len(pair), n)}")
-        if any(len(q) != d for q in pair):
-            raise InputError(f"{where}: each {shape.pair} point needs {d} coordinates")
+        for i, q in enumerate(pair):
+            if len(q) != d:
+                s = "s" if len(q) != 1 else ""
+                raise InputError(
+                    f"{where}: {shape.pair}[{i}] has {len(q)} coordinate{s}; "
+                    f"each {shape.pair} point needs {d} coordinates"
+                )
         if is_array(columns):
             return
         numbers = [v for c in columns for v in c] + [float(v) for q in pair for v in q]
@@ -278,25 +299,74 @@ class PointProblem(Problem):
             raise InputError(f"{where}: the {items}{also} must be finite numbers")
 
     @classmethod
+    def _too_few(cls, n: int) -> str:
+        """The words for ``n`` points, fewer than the problem needs: "no points; give at
+        least 3 points" (the real minimum, :attr:`DataShape.min_points`)."""
+        items = cls.data_items
+        one = items[:-1] if items.endswith("s") else items
+        least = max(1, cls.data_shape.min_points)
+        need = f"at least one {one}" if least == 1 else f"at least {least} {items}"
+        have = "no " + items if n == 0 else f"only {n} {one if n == 1 else items}"
+        return f"{have}; give {need}"
+
+    @classmethod
     def _declared_dim(cls, settings: dict[str, Any]) -> int | None:
         """The points' dimension :attr:`data_shape` demands (None: any)."""
         dim = cls.data_shape.dim
         return settings.get(dim, cls.option(dim).default) if isinstance(dim, str) else dim
 
     @classmethod
-    def _dimension_error(cls, where: str, want: int | None) -> InputError:
-        """The error for points of the wrong (or of different) dimensions."""
+    def _dimension_error(cls, where: str, want: int | None, detail: str = "") -> InputError:
+        """The error for points of the wrong (or of different) dimensions; ``detail`` says
+        which row, before the rule ("points[1] has 3 coordinates: ")."""
         if want is not None:
-            return InputError(f"{where}: each point needs {want} coordinates")
+            return InputError(f"{where}: {detail}each point needs {want} coordinates")
         if cls.data_shape.dims:
             dims = " or ".join(f"all have {d}" for d in cls.data_shape.dims)
-            return InputError(f"{where}: {cls.data_items} must {dims} coordinates")
+            return InputError(f"{where}: {detail}{cls.data_items} must {dims} coordinates")
         return InputError(
-            f"{where}: {cls.data_items} of different dimensions; they must have the same, "
-            "nonzero dimension"
+            f"{where}: {detail}{cls.data_items} of different dimensions; they must have the "
+            "same, nonzero dimension"
         )
 
     # ------------------------------------------------------------- given in code
+
+    @classmethod
+    def checked_rows(cls, points: Any, arg: str = "") -> list[list[float]]:
+        """Rows given in code as rows of finite floats, or one InputError naming the row or
+        the entry (``points[2][1]``) and what to give (``arg``: the argument in messages,
+        default :attr:`DataShape.rows_arg`). Their lengths are the caller's to check."""
+        arg = arg or cls.data_shape.rows_arg
+        rows = numeric_rows(points, cls.name, arg)
+        bad = first_non_finite(rows)
+        if bad is not None:
+            i, j = bad
+            raise InputError(
+                f"{cls.name}: {arg}[{i}][{j}] is {rows[i][j]}; the {cls.data_items} must be "
+                "finite numbers"
+            )
+        return rows
+
+    @classmethod
+    def _given_array(cls, points: Any) -> Any:
+        """An (n, d) array of numbers given in code as its (d, n) transpose, checked finite
+        (a numpy array; a dask array's values are on the cluster, left to the problem)."""
+        columns = points.T
+        if type(points).__module__.split(".", 1)[0] != "numpy":
+            return columns
+        import numpy as np
+
+        with np.errstate(all="ignore"):
+            finite = bool(np.isfinite(points.sum()))
+        if not finite:
+            bad = ~np.isfinite(points)
+            if bad.any():
+                i, j = (int(k) for k in np.argwhere(bad)[0])
+                raise InputError(
+                    f"{cls.name}: {cls.data_shape.rows_arg}[{i}][{j}] is {float(points[i, j])}; "
+                    f"the {cls.data_items} must be finite numbers"
+                )
+        return columns
 
     @classmethod
     def given(
@@ -310,24 +380,55 @@ class PointProblem(Problem):
     ) -> Q:
         """An instance over ``points`` given in code (rows; an (n, d) array is kept as its
         (d, n) transpose), the body of a public ``from_points``; ``x0`` and ``options`` as
-        for the constructor."""
-        if cls.data_shape.arrays and is_array(points) and getattr(points, "ndim", 0) == 2:
-            columns = cast(Any, points).T
-            return cls._from_given(Data(columns, weights, None, extra or {}), x0=x0, **options)
-        try:
-            rows = [[float(v) for v in p] for p in points]
-        except (TypeError, ValueError):
-            raise InputError(
-                f"{cls.name}: give the {cls.data_items} as rows of numbers, one row a point "
-                "(a list of lists, or an (n, d) array; n points on a line are n rows of one)"
-            ) from None
-        dim = cls.data_shape.dim
-        want = cls._declared_dim(cls.parse_options({k: v for k, v in options.items() if k == dim}))
-        d = want if want is not None else (len(rows[0]) if rows else 0)
-        if any(len(p) != d for p in rows):
-            raise cls._dimension_error(cls.name, want)
-        columns = [[p[j] for p in rows] for j in range(d if rows else 0)]
-        return cls._from_given(Data(columns, weights, None, extra or {}), x0=x0, **options)
+        for the constructor.
+
+        The data are checked here, once for every problem, each with one InputError that
+        names the argument and the place (``points[2][1]``, ``weights[0]``,
+        ``target[3]``) and what to give: rows of numbers (not None, a number, a flat list,
+        strings, bools or complex numbers), finite, of one length (the declared
+        dimension); ``weights`` one finite number >= 0 per point, not all 0; the
+        per-point extras (:attr:`DataShape.per_point`) one finite number per point; the
+        partner rows (:attr:`DataShape.pair`) rows of finite numbers. Their counts, and
+        everything particular to a problem, are checked when the data are installed."""
+        shape, name = cls.data_shape, cls.name
+        arg = shape.rows_arg
+        array = is_array(points) and getattr(points, "ndim", 0) == 2
+        numpy = type(points).__module__.split(".", 1)[0] == "numpy"
+        if array and numpy and cast(Any, points).dtype.kind not in "iuf":
+            points, array = cast(Any, points).tolist(), False  # each entry named below
+        if shape.arrays and array:
+            columns: Any = cls._given_array(points)
+            n = int(cast(Any, points).shape[0])
+        else:
+            rows = cls.checked_rows(points)
+            dim = shape.dim
+            chosen = {k: v for k, v in options.items() if k == dim}
+            want = cls._declared_dim(cls.parse_options(chosen))
+            d = want if want is not None else (len(rows[0]) if rows else 0)
+            for i, p in enumerate(rows):
+                if len(p) != d:
+                    s = "s" if len(p) != 1 else ""
+                    also = "" if want is not None else f", {arg}[0] has {d}"
+                    detail = f"{arg}[{i}] has {len(p)} coordinate{s}{also}: "
+                    raise cls._dimension_error(name, want, detail)
+            if rows and d == 0:
+                raise InputError(
+                    f"{name}: {arg}[0] is empty; give the {arg} as rows of numbers, {ROWS_HOW}"
+                )
+            if rows and shape.dims and d not in shape.dims:
+                detail = f"{arg}[0] has {d} coordinate{'s' if d != 1 else ''}: "
+                raise cls._dimension_error(name, want, detail)
+            columns = [[p[j] for p in rows] for j in range(d if rows else 0)]
+            n = len(rows)
+        extra = dict(extra or {})
+        if weights is not None:
+            weights = checked_weights(weights, name, n, cls.data_items)
+        for key in shape.per_point:
+            if key in extra:
+                extra[key] = numbers_per_point(extra[key], name, key, n, cls.data_items)
+        if shape.pair and shape.pair in extra:
+            extra[shape.pair] = cls.checked_rows(extra[shape.pair], shape.pair)
+        return cls._from_given(Data(columns, weights, None, extra), x0=x0, **options)
 
     # -------------------------------------------------------------- describing
 

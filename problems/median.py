@@ -146,6 +146,7 @@ from .base import Option, Reference, bounding_box, check_points_near
 from .data import (
     NumpyRandom,
     _default_names,
+    checked_weights,
     column_range,
     extent,
     is_array,
@@ -426,7 +427,7 @@ class GeometricMedianCore(PointProblem):
             columns = cast(Any, columns)
             self.d, self.n = (int(v) for v in columns.shape)
             if self.n == 0:
-                raise InputError(f"{self.name}: no points")
+                raise InputError(f"{self.name}: {self._too_few(0)}")
             self.columns = C.whole_points(columns)
             self._points = None
             return
@@ -434,7 +435,7 @@ class GeometricMedianCore(PointProblem):
         self.d = len(columns)
         self.n = len(columns[0]) if self.d else 0
         if self.d == 0 or self.n == 0:
-            raise InputError(f"{self.name}: no points")
+            raise InputError(f"{self.name}: {self._too_few(0)}")
         if len(lengths) > 1:
             raise InputError(f"{self.name}: coordinate columns of different lengths")
         if self.backend == "dask":  # given in memory: chunked and sent to the cluster
@@ -451,7 +452,8 @@ class GeometricMedianCore(PointProblem):
 
     def _checked_weights(self, weights: Sequence[float] | Any | None) -> Any:
         """The weights as floats (None without weights; a float64 array on the numpy
-        backend); one per point, finite, >= 0, not all 0, or an input error."""
+        backend); one per point, finite, >= 0, not all 0, or an input error naming the
+        weight (:func:`~geograd.problems.data.checked_weights`)."""
         if weights is None:
             return None
         if self.on_dask and C.is_chunked(weights):  # checked where they were read
@@ -459,34 +461,18 @@ class GeometricMedianCore(PointProblem):
             if lazy.ndim != 1 or lazy.shape[0] != self.n:
                 raise InputError(f"{self.name}: {lazy.size} weights for {self.n} points")
             return lazy.rechunk((self.columns.chunks[1],))
-        if self.on_dask:  # given in memory: checked here, then held as the points are
+        checked = checked_weights(weights, self.name, self.n)
+        if self.on_dask:  # given in memory: held as the points are
             da: Any = importlib.import_module("dask.array")
-            checked = self._checked_weight_array(weights)
-            (kept,) = B.persist(da.from_array(checked, chunks=(self.columns.chunks[1],)))
+            (kept,) = B.persist(
+                da.from_array(frozen_array(checked), chunks=(self.columns.chunks[1],))
+            )
             return kept
         if self.arrays:
-            return self._checked_weight_array(weights)
-        if is_array(weights):
-            weights = cast(Any, weights).tolist()
-        out = [float(v) for v in weights]
-        if len(out) != self.n:
-            raise InputError(f"{self.name}: {len(out)} weights for {self.n} points")
-        if any(not math.isfinite(v) or v < 0 for v in out) or not any(v > 0 for v in out):
-            raise InputError(f"{self.name}: weights must be finite, >= 0, not all 0")
-        return out
-
-    def _checked_weight_array(self, weights: Any) -> Any:
-        """The weights as a read-only float64 array, checked (see _checked_weights)."""
-        import numpy as np
-
-        w = frozen_array(weights)
-        if w.ndim != 1 or len(w) != self.n:
-            raise InputError(f"{self.name}: {w.size} weights for {self.n} points")
-        with np.errstate(invalid="ignore"):
-            good = bool(np.isfinite(w).all() and (w >= 0).all() and (w > 0).any())
-        if not good:
-            raise InputError(f"{self.name}: weights must be finite, >= 0, not all 0")
-        return w
+            return frozen_array(checked)
+        if is_array(checked):
+            checked = cast(Any, checked).tolist()
+        return [float(v) for v in checked]
 
     @classmethod
     def from_points(

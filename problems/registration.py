@@ -178,7 +178,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -186,7 +186,7 @@ import geograd.functional as F
 from geograd import Tensor
 from geograd.errors import InputError
 
-from .base import Component, Option, Problem, Reference, bounding_box, format_setting
+from .base import Component, Option, Problem, Reference, bounding_box
 from .data import as_columns
 from .data import extent as data_extent
 from .lifecycle import Data, DataShape, PointProblem
@@ -221,10 +221,35 @@ def rotation(theta: float) -> tuple[float, float, float, float]:
     return (c, -s, s, c)
 
 
+#: Beyond this |θ| (four turns), :func:`wrap_angle` reduces θ by its sine and cosine, whose
+#: argument reduction is exact, rather than by whole turns of the float 2π: that is 2.4e-16
+#: short of 2π, so the remainder drifts from the true angle by as much per turn (at θ =
+#: 1e308 it is any angle at all, not the same rotation).
+TURNS_BY_REMAINDER = 8.0 * math.pi
+
+
 def wrap_angle(theta: float) -> float:
-    """θ moved by whole turns into (-π, π]."""
-    w = math.remainder(theta, 2.0 * math.pi)
+    """θ moved by whole turns into (-π, π]: the same rotation (to rounding, however large
+    θ is; a non-finite θ is returned as it is)."""
+    if not math.isfinite(theta):
+        return theta
+    if abs(theta) > TURNS_BY_REMAINDER:
+        w = math.atan2(math.sin(theta), math.cos(theta))
+    else:
+        w = math.remainder(theta, 2.0 * math.pi)
     return math.pi if w == -math.pi else w
+
+
+def shown_number(v: Any) -> str:
+    """A setting's number as :meth:`RegistrationCore.data_summary` shows it: a whole number
+    as an integer (30.0 as 30) while it has at most 16 digits, else the shortest form that
+    reads back as the same float (0.125, 1e+308; never 309 digits)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return str(v)
+    v = float(v)
+    if math.isfinite(v) and v.is_integer() and abs(v) < 1e16:
+        return str(int(v))
+    return repr(v)
 
 
 def parse_shift(text: str) -> tuple[float, float]:
@@ -319,7 +344,7 @@ class RegistrationCore(PointProblem):
     # The source points, with the target as their pair (row i matches row i).
     data_shape = DataShape(
         file="source", what="source file", dim="dim", min_points=2, pair="target",
-        pair_file="target", pair_what="target file", rows_key="source_points",
+        pair_file="target", pair_what="target file", rows_key="source_points", arg="source",
         source_attr="origin",
     )  # fmt: skip
     #: The source points and their targets, as tuples of floats. ``source`` is not the
@@ -377,10 +402,10 @@ class RegistrationCore(PointProblem):
     ) -> RegistrationCore:  # fmt: skip
         """The problem over point pairs given in code: rows of ``source`` and ``target``,
         row i of one matching row i of the other; 2-D or 3-D as the rows are (``dim``)."""
-        rows = [list(p) for p in source]
+        rows = cls.checked_rows(source)  # each row a point of numbers, or one clear error
         if rows and "dim" not in options:
             options["dim"] = len(rows[0]) if len(rows[0]) in (2, 3) else None
-        return cls.given(rows, x0=x0, extra={"target": [list(q) for q in target]}, **options)
+        return cls.given(rows, x0=x0, extra={"target": target}, **options)
 
     @staticmethod
     def parse_shift(text: str) -> list[float]:
@@ -603,13 +628,13 @@ class RegistrationCore(PointProblem):
             source = f"source from {s['source']}"
         if s["target"] is not None:
             return f"{head}: {source}, target from {s['target']} (row i matches row i)"
-        shift = ", ".join(format_setting(v) for v in self.true_shift)
+        shift = ", ".join(shown_number(v) for v in self.true_shift)
         moved = (
-            f"target = source rotated by {format_setting(s['angle'])}°{self.axis_words()} "
+            f"target = source rotated by {shown_number(s['angle'])}°{self.axis_words()} "
             f"and shifted by ({shift})"
         )
         if s["noise"] > 0:
-            moved += f", plus noise {format_setting(s['noise'])} (seed={s['seed']})"
+            moved += f", plus noise {shown_number(s['noise'])} (seed={s['seed']})"
         return f"{head}: {source}; {moved}"
 
     def axis_words(self) -> str:
@@ -732,6 +757,16 @@ class RegistrationCore(PointProblem):
     ) -> Callable[[Any], Any] | None:
         """θ moved by whole turns into (-π, π], as the reference's is (the same motion)."""
         return _wrapped_angle
+
+    def start_points(self, count: int, first: Sequence[float]) -> Iterator[list[float]]:
+        """The solve's start in the canonical form of its motion (:meth:`canonical_map`):
+        the same motion, its angle near 0. An angle counts only modulo 2π, and one of
+        1e308 has an ulp of 1e292, so that from there no step could move it (the solve
+        stopped where it began, "converged" 84 above the minimum). The result still
+        names the start as given; a parameter of the caller's own starts as it is."""
+        for start in super().start_points(count, first):
+            move = self.canonical_map(start)
+            yield start if move is None else list(move(start))
 
     def check_points(self, count: int = 8, seed: int = 0) -> list[list[float]]:
         """Random rigid motions: θ uniform in (-π, π], t within the data's reach."""
@@ -1019,6 +1054,9 @@ def _wrapped_angle(x: Any) -> list[float]:
 #: differentiable by the engine, at the rotation vector 0 (θ = |ω| is not).
 SERIES_BELOW = 1.0
 _SERIES = tuple(tuple((-1) ** k / math.factorial(2 * k + j) for k in range(10)) for j in (1, 2, 3))
+#: |w| beyond which θ² = |w|² nears the largest float: :meth:`Registration3DCore.objective`
+#: evaluates such a rotation vector at its canonical form (the same rotation).
+LONG_ROTATION = 1e150
 #: The generated target's shift in 3-D when --shift is not given.
 DEFAULT_SHIFT_3D = "0.5,-0.25,0.125"
 
@@ -1091,10 +1129,10 @@ def canonical_rotation_vector(w: Sequence[float]) -> list[float]:
     reversed where the angle was in (π, 2π) of a turn)."""
     w = [float(v) for v in w]
     theta = math.hypot(*w)
-    if theta <= math.pi:
+    if not theta > math.pi or not math.isfinite(theta):
         return w
-    wrapped = math.remainder(theta, 2.0 * math.pi)  # in [-π, π]
-    return [v * (wrapped / theta) for v in w]
+    wrapped = wrap_angle(theta)  # in (-π, π], the same rotation however large θ is
+    return [(v / theta) * wrapped for v in w]  # the unit axis first: no subnormal quotient
 
 
 def _canonical_motion(x: Any) -> list[float]:
@@ -1240,6 +1278,15 @@ class Registration3DCore(RegistrationCore):
             out = F.dot(r, r) if out is None else out + F.dot(r, r)
         assert out is not None
         return out
+
+    def objective(self, x: Sequence[float]) -> float:
+        """L at ``x``; a rotation vector so long (|w| > :data:`LONG_ROTATION`) that Rodrigues'
+        coefficients overflow (θ² beyond the floats) is evaluated at its canonical form,
+        the same motion (:func:`canonical_rotation_vector`): L's value is the motion's."""
+        point = [float(v) for v in x]
+        if math.hypot(*point[:3]) > LONG_ROTATION:
+            point = _canonical_motion(point)
+        return super().objective(point)
 
     def residuals(self, x: Sequence[float]) -> list[tuple[float, ...]]:
         """r_i = R(w) p_i + t - q_i, in plain floats."""

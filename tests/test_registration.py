@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -286,13 +287,17 @@ def test_solutions_are_reported_in_the_reference_turn(angle: float) -> None:
 
 
 def test_a_start_a_turn_away_is_wrapped(seed5: Registration) -> None:
-    res = seed5.solve(x0=[4 * math.pi, 0.0, 0.0])
-    raw = seed5.solve(x0=[4 * math.pi, 0.0, 0.0], canonical=False)
-    assert raw.history["x"][-1][0] > 3 * math.pi  # the optimizer stayed in its own turn
+    start = [4 * math.pi, 0.0, 0.0]
+    res = seed5.solve(x0=start)
     assert math.dist(res.x, seed5.reference().x) < 1e-9
-    # the canonical form is the whole run's: its path too is in the reference's turn
-    assert all(-math.pi < v[0] <= math.pi for v in res.history["x"][1:])  # [0]: x0 as given
+    # the run starts from the same motion in the reference's turn (start_points), so its
+    # whole path is there; step 0 names the start as given
+    assert res.history["x"][0] == start
+    assert all(-math.pi < v[0] <= math.pi for v in res.history["x"][1:])
     assert res.history["x"][-1] == res.x
+    # canonical=False leaves the points as the optimizer left them: from that start too
+    raw = seed5.solve(x0=start, canonical=False)
+    assert raw.history["x"][0] == start and -math.pi < raw.history["x"][1][0] <= math.pi
 
 
 def test_a_solve_of_no_steps_reports_its_start_in_the_canonical_form(seed5: Registration) -> None:
@@ -437,3 +442,92 @@ def test_a_shift_that_leaves_no_digits_for_the_spread_is_solved_and_called_not_u
     assert result.exit_code == 0, result.stderr
     text = " ".join(result.stdout.split())
     assert "the optimum is not unique" in text and "matches the reference" in text
+
+
+# ------------------------------------------------------------- far starts, big settings
+
+
+def test_wrap_angle_keeps_the_rotation_of_a_huge_angle() -> None:
+    """Whole turns of the float 2π drift from the true ones (2.4e-16 a turn): an angle of
+    1e308 is reduced by its sine and cosine instead, to the same rotation."""
+    for theta in (1e308, -1e308, 1e20, 12345.678, 9 * math.pi):
+        w = wrap_angle(theta)
+        assert -math.pi < w <= math.pi
+        assert abs(math.cos(w) - math.cos(theta)) < 1e-15
+        assert abs(math.sin(w) - math.sin(theta)) < 1e-15
+    assert wrap_angle(math.inf) == math.inf and math.isnan(wrap_angle(math.nan))
+
+
+def test_a_start_angle_of_1e308_is_the_same_motion_near_0(seed5: Registration) -> None:
+    """Its ulp is 1e292, so no step could move it: the solve stopped where it began,
+    'converged (xtol)' 84 above the minimum. Its angle is now wrapped before solving."""
+    start = [1e308, 0.0, 0.0]
+    res = seed5.solve(x0=start)
+    assert res.converged and res.reason == "gtol"
+    assert math.dist(res.x, seed5.reference().x) < 1e-9
+    assert res.history["x"][0] == start  # the start as the user gave it
+    # the run began at the same motion: the objective there is the user's start's
+    assert res.start_loss == pytest.approx(seed5.objective(start), rel=1e-12)
+    assert all(-math.pi < v[0] <= math.pi for v in res.history["x"][1:])
+
+
+def test_a_3d_start_rotation_vector_of_1e308_is_the_same_motion_near_0() -> None:
+    from geograd.problems.registration import canonical_rotation_vector, rotation_matrix
+
+    w = canonical_rotation_vector([1e308, 0.0, 0.0])
+    assert math.hypot(*w) <= math.pi and w[1:] == [0.0, 0.0]
+    m = rotation_matrix(w)  # about x by 1e308 rad: cos and sin of 1e308 itself
+    assert abs(m[1][1] - math.cos(1e308)) < 1e-15 and abs(m[2][1] - math.sin(1e308)) < 1e-15
+    p = Registration(dim=3)
+    start = [1e308, 1e308, -1e308, 0.0, 0.0, 0.0]
+    near = [*canonical_rotation_vector(start[:3]), 0.0, 0.0, 0.0]
+    assert p.objective(start) == pytest.approx(p.objective(near), rel=1e-12)  # it overflowed
+    res = p.solve(x0=start)
+    assert res.converged and math.dist(res.x, p.reference().x) < 1e-9
+    assert res.history["x"][0] == start
+
+
+@pytest.mark.parametrize("x0", ["1e308,0,0", "-1e308,0.5,-0.25", "1e17,0,0"])
+def test_cli_far_start_angle_matches_the_reference(x0: str) -> None:
+    result = CliRunner().invoke(app, ["solve", "registration", "--x0", x0, "--json"])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["converged"] and doc["matches_reference"]
+    assert doc["x0"] == [float(v) for v in x0.split(",")]  # named as given
+
+
+def test_cli_far_start_angle_in_3d_matches_the_reference() -> None:
+    args = ["solve", "registration", "--dim", "3", "--x0", "1e308,0,0,0,0,0", "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["converged"] and doc["matches_reference"] and doc["x0"][0] == 1e308
+
+
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [
+        (["--x0", "0,1e308,0"], "x0 = 0, 1e+308, 0"),
+        (["--x0", "1e308,0,-1e308"], "x0 = 1e+308, 0, -1e+308"),  # the angle as given too
+        (["--dim", "3", "--x0", "1e308,0,0,0,1e308,0"], "x0 = 1e+308, 0, 0, 0, 1e+308, 0"),
+    ],
+)
+def test_cli_far_start_shift_is_refused_in_one_line(args: list[str], shown: str) -> None:
+    result = CliRunner().invoke(app, ["solve", "registration", *args])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"registration: {shown} is so far from the point pairs" in lines[0]
+    assert "give a start nearer the data" in lines[0]
+
+
+def test_the_data_line_shows_big_settings_as_g_style_numbers() -> None:
+    """--shift 1e308,1e308 printed two 309-digit integers in the data line."""
+    result = CliRunner().invoke(app, ["solve", "registration", "--shift", "1e308,1e308"])
+    text = " ".join(result.stdout.split())
+    assert "shifted by (1e+308, 1e+308)" in text
+    assert not re.search(r"\d{17}", text)
+    p = Registration(shift="1e20,-0.125", noise=0.0)
+    assert p.data_summary().endswith("rotated by 30° and shifted by (1e+20, -0.125)")
+    q = Registration(dim=3, shift="1e308,0,2.5e-300")
+    assert "shifted by (1e+308, 0, 2.5e-300)" in q.data_summary()
+    assert "shifted by (0.5, -0.25), plus noise 0.01" in Registration().data_summary()

@@ -290,11 +290,12 @@ def test_a_start_a_turn_away_is_put_in_the_canonical_form(default3: Registration
     ref = default3.reference()
     axis = [v / math.hypot(*ref.x[:3]) for v in ref.x[:3]]
     start = [(0.2 + 2 * math.pi) * v for v in axis] + [0.0, 0.0, 0.0]
-    raw = default3.solve(x0=start, canonical=False)
-    assert math.hypot(*raw.x[:3]) > 2 * math.pi  # the optimizer stayed in its own turn
     res = default3.solve(x0=start)
     assert res.steps > 0 and math.hypot(*res.x[:3]) <= math.pi
     assert res.x[:3] == pytest.approx(ref.x[:3], abs=1e-12)
+    # the optimizer started from the same rotation, its angle 0.2: its path is in [0, π]
+    assert res.history["x"][0] == start
+    assert all(math.hypot(*v[:3]) <= math.pi for v in res.history["x"][1:])
 
 
 @pytest.mark.parametrize("offset", [10.0, 1e5])

@@ -228,7 +228,10 @@ class Option:
 
 
 def _fmt(v: float) -> str:
-    return str(int(v)) if float(v).is_integer() else repr(v)
+    """30.0 as 30, 0.1 as 0.1; a whole number of 17 digits or more as 1e+20 (str(int(1e308))
+    would print 309 digits, 292 of them noise)."""
+    v = float(v)
+    return str(int(v)) if v.is_integer() and abs(v) < 1e16 else repr(v)
 
 
 def format_setting(v: Any) -> str:

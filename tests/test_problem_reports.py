@@ -514,3 +514,12 @@ def test_thomson_computes_its_reference_during_the_solve() -> None:
     ref = p.reference()
     assert ref.time_s is not None and ref.time_s > 0.0
     assert p.assess(res.x, reference=ref)["matches"] is True
+
+
+def test_settings_are_shown_as_numbers_a_person_reads() -> None:
+    shown = [base.format_setting(v) for v in (30.0, 0.1, 2.5e-300, -7.0)]
+    assert shown == ["30", "0.1", "2.5e-300", "-7"]
+    # a whole number beyond 1e16 in g style, not hundreds of digits of noise
+    assert base.format_setting(1e20) == "1e+20" and base.format_setting(1e308) == "1e+308"
+    p = get_problem("circle-fit", noise=1e20)
+    assert "noise=1e+20" in p.data_summary()

@@ -142,7 +142,14 @@ from .known_optima import (
     TAMMES_DEGREES,
     TAMMES_PROVENANCE,
 )
-from .thomson import SphereScene, _dot, normalise, random_configuration, view_halves
+from .thomson import (
+    SphereScene,
+    _dot,
+    check_start,
+    normalise,
+    random_configuration,
+    view_halves,
+)
 
 DEFAULT_OPTIMIZER = "trust-ncg"
 #: The continuation's first temperature and the factor between stages (t in 1/cosine).
@@ -273,6 +280,18 @@ class Tammes(SphereScene, Problem):
     def component_specs(self) -> list[Component]:
         """Point i's coordinates: "point 1 x", "point 1 y", "point 1 z", ..."""
         return [Component(f"point {i + 1} {c}") for i in range(self.n) for c in "xyz"]
+
+    def check_point(self, values: Sequence[float] | str | Any, what: str = "x") -> list[float]:
+        """The base class's check; a starting configuration (``x0``, ``--x0``) must moreover
+        have no point at the origin and no two points that coincide (after normalising):
+        their separation is 0 there, and the gradient, the same on both, cannot part them
+        (the solve stopped at once, the worst configuration)."""
+        out = super().check_point(values, what)
+        if what in ("x0", "--x0"):
+            check_start(
+                out, f"{self.name}: {what}", "point", "their separation is 0 and no step parts them"
+            )
+        return out
 
     def default_x0(self) -> list[float]:
         """The seeded starting configuration, on the unit sphere."""

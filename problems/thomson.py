@@ -296,6 +296,42 @@ def energy(x: Sequence[float]) -> float:
     return math.fsum(1.0 / d if d > 0.0 else math.inf for d in dists)
 
 
+def refuse_close_points(
+    u: Sequence[float], where: str, first: int, noun: str, consequence: str
+) -> None:
+    """An input error naming the two points (numbered from ``first``, after ``where``: "its
+    charges 2 and 5") when two of the unit vectors ``u`` coincide, where ``consequence``
+    ("the energy is infinite"), or lie closer than :data:`MIN_SEPARATION` (the same point
+    to rounding, with a Coulomb term 1/d as large as 1e12 or more)."""
+    pair = closest_pair(u, MIN_SEPARATION)
+    if pair is None:
+        return
+    i, j, d = pair
+    what = f"{where} {i + first} and {j + first}"
+    if d == 0.0:
+        raise InputError(
+            f"{what} are the same {noun} (after normalising each to unit length), where "
+            f"{consequence}; remove one, or move it"
+        )
+    raise InputError(
+        f"{what} are {noun}s {d:.1e} apart (after normalising each to unit length), closer "
+        f"than {MIN_SEPARATION:g}: the same {noun} to rounding (1/d = {1.0 / d:.0e}); remove "
+        "one, or move it"
+    )
+
+
+def check_start(x: Sequence[float], where: str, noun: str, consequence: str) -> None:
+    """A starting configuration of unit vectors given as ``x`` (three coordinates each)
+    has none at the origin (no direction) and no two that coincide (after normalising):
+    else an input error naming them (see :func:`refuse_close_points`)."""
+    for i in range(0, len(x), 3):
+        if not any(x[i : i + 3]):
+            raise InputError(
+                f"{where} puts {noun} {i // 3 + 1} at the origin; a {noun} needs a direction"
+            )
+    refuse_close_points(normalise(x), f"{where} {noun}s", 1, noun, consequence)
+
+
 class SphereScene:
     """The drawing of N points on the unit sphere (a flat 3N parameter, normalised): the
     sphere in orthographic view, the points filled on the near side and hollow on the far
@@ -476,23 +512,8 @@ class Thomson(SphereScene, Problem):
 
     @staticmethod
     def _refuse_close_charges(u: Sequence[float], where: str, first: int) -> None:
-        """An input error naming the two charges (numbered from ``first``, after ``where``)
-        when two of the unit charges ``u`` coincide or lie closer than :data:`MIN_SEPARATION`."""
-        pair = closest_pair(u, MIN_SEPARATION)
-        if pair is None:
-            return
-        i, j, d = pair
-        what = f"{where} {i + first} and {j + first}"
-        if d == 0.0:
-            raise InputError(
-                f"{what} are the same charge (after normalising each to unit length), where the "
-                "energy is infinite; remove one, or move it"
-            )
-        raise InputError(
-            f"{what} are charges {d:.1e} apart (after normalising each to unit length), closer "
-            f"than {MIN_SEPARATION:g}: the same charge to rounding, with an energy term of "
-            f"{1.0 / d:.0e}; remove one, or move it"
-        )
+        """:func:`refuse_close_points` for charges: the energy is infinite where two meet."""
+        refuse_close_points(u, where, first, "charge", "the energy is infinite")
 
     @classmethod
     def planned_items(cls, settings: dict[str, Any]) -> float | None:
@@ -542,13 +563,7 @@ class Thomson(SphereScene, Problem):
         (after normalising), like a ``--points`` file."""
         out = super().check_point(values, what)
         if what in ("x0", "--x0"):
-            for i in range(0, len(out), 3):
-                if not any(out[i : i + 3]):
-                    raise InputError(
-                        f"{self.name}: {what} puts charge {i // 3 + 1} at the origin; a charge "
-                        "needs a direction"
-                    )
-            self._refuse_close_charges(normalise(out), f"{self.name}: {what} charges", 1)
+            check_start(out, f"{self.name}: {what}", "charge", "the energy is infinite")
         return out
 
     def default_x0(self) -> list[float]:

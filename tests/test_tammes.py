@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from geograd import Tensor, value_and_grad
 from geograd.check import three_way_check
 from geograd.cli.app import app
+from geograd.errors import InputError
 from geograd.problems import ReferenceUnavailable, get_problem
 from geograd.problems.known_optima import PROVEN_OPTIMAL_TAMMES, TAMMES_DEGREES
 from geograd.problems.tammes import (
@@ -216,3 +217,23 @@ def test_cli_beyond_the_table_says_the_reference_is_unavailable() -> None:
 def test_registered() -> None:
     p = get_problem("tammes", n=5)
     assert isinstance(p, Tammes) and p.dim == 15
+
+
+@pytest.mark.parametrize(
+    ("x0", "words"),
+    [
+        # two points the same: separation 0, and the same gradient on both parts nothing
+        ([1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1], "--x0 points 1 and 2 are the same point"),
+        ([1, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 1], "--x0 points 1 and 3 are the same point"),
+        ([0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1], "--x0 puts point 1 at the origin"),
+    ],
+)
+def test_a_degenerate_start_is_refused_in_one_line(x0: list[int], words: str) -> None:
+    result = CliRunner().invoke(
+        app, ["solve", "tammes", "--n", "4", "--x0", ",".join(map(str, x0))]
+    )
+    assert result.exit_code == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"geograd: error: tammes: {words}" in lines[0]
+    with pytest.raises(InputError, match="tammes: x0 "):
+        Tammes(n=4).solve(x0=x0)

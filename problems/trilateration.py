@@ -145,7 +145,7 @@ from .base import (
     bounding_box,
     check_points_near,
 )
-from .data import PointSet, _default_names, as_columns
+from .data import PointSet, _default_names, as_columns, described, items_of, number
 from .lifecycle import Data, DataShape, PointProblem
 from .scaling import Normalised, Quantities
 
@@ -266,7 +266,12 @@ class TrilaterationCore(PointProblem):
             )
         self.anchors = list(zip(*self.columns))
         self.ranges = rho
-        self.truth = None if truth is None else [float(v) for v in truth]
+        how = f"{self.d} coordinates, like the anchors"
+        if truth is not None and items_of(truth) is None:
+            raise InputError(f"{self.name}: truth is {described(truth)}; give {how}")
+        self.truth = None if truth is None else [
+            number(v, self.name, f"truth[{j}]", how) for j, v in enumerate(items_of(truth) or [])
+        ]  # fmt: skip
         if self.truth is not None and (
             len(self.truth) != self.d or not all(map(math.isfinite, self.truth))
         ):

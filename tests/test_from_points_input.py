@@ -197,3 +197,20 @@ def test_good_data_given_in_code_round_trip_unchanged() -> None:
     assert r.source == [tuple(p) for p in SQUARE] and r.target[0] == (1.0, 0.0)
     again = GeometricMedian.from_dict(m.to_dict())
     assert again.columns == m.columns and again.weights == m.weights
+
+
+@pytest.mark.parametrize(
+    ("truth", "words"),
+    [
+        (["a", 1], "truth[0] is the string 'a', not a number"),
+        (5, "truth is the number 5"),
+        ([1 + 1j, 0], "truth[0] is the complex number (1+1j), not a real number"),
+        ([1.0, 2.0, 3.0], "the true position needs 2 finite coordinates"),
+    ],
+)
+def test_a_bad_true_position_is_one_input_error(truth: Any, words: str) -> None:
+    from geograd.problems.trilateration import Trilateration
+
+    with pytest.raises(InputError) as info:
+        Trilateration.from_anchors([[0, 0], [1, 0], [0, 1]], [0.5, 0.7, 0.7], truth=truth)
+    assert f"trilateration: {words}" in str(info.value) and "\n" not in str(info.value)

@@ -845,8 +845,8 @@ class Normalised:
         name = optimizer if optimizer is not None else self.unit.solver_defaults()["optimizer"]
         family = step_family(name)
         z0 = self.to_unit(start)
-        if x0 is not None:
-            self._refuse_far_start(start, z0)
+        if x0 is not None or self._x0_given is not None:  # type: ignore[attr-defined]
+            self._refuse_far_start(start, z0)  # a start of the user's (here or built in)
         result = self.unit.solve(optimizer, x0=z0, **self.overrides_to_unit(overrides, family))
         out = self.result_to_user(result, family, start)
         if out.steps == 0 and overrides.get("canonical", True):

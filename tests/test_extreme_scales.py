@@ -448,3 +448,18 @@ def test_a_start_too_far_from_the_data_is_one_clear_error(args: list[str]) -> No
     text = " ".join(result.stderr.split())
     assert "x0 = 1e+308, 1e+308" in text and "give a start nearer the data" in text
     assert "(inf)" not in text and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("name", ["median", "fermat", "enclosing-circle"])
+def test_a_far_start_given_when_the_problem_is_built_is_refused_too(name: str) -> None:
+    """x0 given to the constructor, not to solve(): the same one-line refusal at solve(),
+    not the engine's 'sum: the sum overflows float64' from inside the solver."""
+    from geograd.problems import get_problem
+
+    cls = type(get_problem(name))
+    p = cls.from_points([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]], x0=[1e308, 1e308])
+    with pytest.raises(InputError, match=r"x0 = 1e\+308, 1e\+308 is so far from the"):
+        p.solve()
+    near = cls.from_points([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]], x0=[0.3, 0.2])
+    res = near.solve()  # a start near the data is solved from where it was given
+    assert res.steps > 0 and res.history["x"][0] == [0.3, 0.2]

@@ -36,6 +36,7 @@ the check (exit 1): one of the two gradients cannot be computed where it should 
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +140,8 @@ def run_check(
         doc["passed"] = doc["passed"] and riemannian["passed"]
     if h_sweep_file is not None:  # at the points compared: the others have no gradient
         doc["h_sweep"] = h_sweep(problem, compared, h_sweep_file) if compared else None
+    doc["findings"] = check_findings(doc)
+    doc["exit_code"] = EXIT_FINDING if doc["findings"] else 0
     if json_output:
         report.print_json(doc)
     elif not quiet:
@@ -152,8 +155,24 @@ def run_check(
                 if compared
                 else f"no h sweep saved to {h_sweep_file}: no point was compared"
             )
-    if failed or not doc["passed"]:
+    if doc["findings"]:
+        if not quiet:  # as solve names its findings: the exit code's reason on stderr
+            sys.stderr.write(f"geograd: finding: {'; '.join(doc['findings'])} (exit 1)\n")
         raise typer.Exit(EXIT_FINDING)
+
+
+def check_findings(doc: dict[str, Any]) -> list[str]:
+    """Why the check fails (exit 1), each in a few words; empty when it passes."""
+    n, unmatched = len(doc["points"]), doc["not_compared"]
+    out = []
+    if doc["failed"] - unmatched:
+        out.append(f"gradient mismatch at {doc['failed'] - unmatched} of {n} points")
+    if unmatched:
+        out.append(f"gradients not computed at {unmatched} of {n} points")
+    riemannian = doc.get("riemannian")
+    if riemannian is not None and not riemannian["passed"]:
+        out.append("a Riemannian check failed")
+    return out
 
 
 #: The smallest --eps: float64's epsilon, 2^-52. A smaller relative step rounds x ± h

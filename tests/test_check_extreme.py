@@ -197,6 +197,7 @@ def test_a_drawn_point_without_a_gradient_is_not_compared_and_fails(
     assert "nan" not in text.stdout.replace("nan at coordinate", "")
     assert "gradients not compared at point 2 (" in text.stdout
     assert "NOT COMPARED at 1 of 4 points" in text.stdout and "MISMATCH" not in text.stdout
+    assert text.stderr == "geograd: finding: gradients not computed at 1 of 4 points (exit 1)\n"
 
 
 def test_data_near_the_largest_floats_report_what_was_not_compared(tmp_path: Path) -> None:

@@ -242,10 +242,13 @@ def test_check_of_a_wrong_gradient_exits_1(bowl: type[Bowl]) -> None:
     result = invoke("check", "bowl", "--count", "3", "--wrong")
     assert result.exit_code == 1
     assert "MISMATCH at 3 of 3 points" in result.stdout
+    # named on stderr and in the JSON, as a solve names its findings
+    assert result.stderr == "geograd: finding: gradient mismatch at 3 of 3 points (exit 1)\n"
     result = invoke("check", "bowl", "--count", "2", "--wrong", "--json")
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert data["passed"] is False and data["failed"] == 2
+    assert data["findings"] == ["gradient mismatch at 2 of 2 points"] and data["exit_code"] == 1
     assert data["max"]["autograd_vs_closed"] == pytest.approx(1.0)
 
 

@@ -56,7 +56,10 @@ Reference. On such an arc T the weighted 1-D median data point itself (an end of
 arc of medians when the weights balance), exactly. Elsewhere Fletcher et al.'s
 Riemannian Weiszfeld iteration x ← Exp_x(Σ w_i u_i / Σ w_i/θ_i) in numpy
 (:func:`weiszfeld_sphere`), from the best of the mean direction and 64 data points;
-points within its tolerance of the iterate count as one point there (Vardi-Zhang's step).
+points within its tolerance of the iterate count as one point there (Vardi-Zhang's step),
+and so does a tight cluster about it that the others pull harder than its weight: among
+near-duplicates 7e-13 to 1e-11 rad apart, Weiszfeld's steps, ~their spread, read a rate
+that stopped it as much as 3e-3 rad short of the median.
 
 Solver defaults. ``gd`` (Armijo) on the sphere itself (:meth:`manifold`: Riemannian
 gradient, retraction (x + v)/||x + v||) from the normalised weighted mean, first trial step
@@ -100,6 +103,9 @@ DEFAULT_OPTIMIZER = "gd"
 #: of the Euclidean median). The gradient of θ scales as 1/θ: in the engine it overflows
 #: below ~1e-308, so the angles between 1e-308 and 1e-300 are also taken as 0.
 RESOLUTION = 1e-300
+#: A tight cluster for the reference (:func:`_tight_cluster`): points within ρ of the
+#: iterate, the others at least this times ρ away.
+CLUSTER_GAP = 1e4
 
 
 def _cross(a: Sequence[float], b: Sequence[float]) -> list[float]:
@@ -711,14 +717,24 @@ def weiszfeld_sphere(
 ) -> tuple[list[float], dict[str, Any]]:  # fmt: skip
     """Fletcher et al.'s Riemannian Weiszfeld iteration from ``start``, in numpy: ``pts`` an
     (n, 3) array of unit vectors, ``w`` the weights. Each step is halved until f does not
-    increase; off a data point that failed its test, Vardi-Zhang's step. The data point
+    increase; on a data point that failed its test, Vardi-Zhang's step. The data point
     nearest each iterate is tested once by ``vertex_test(k)``, so a median on a data point
-    is found exactly. Stops when the distance left, from the rate of the last two full
-    steps (geometric: step·q/(1 − q)), is below ``tol`` (radians), or at a point where the
-    others pull no harder than the weight there, which is then the median. Points within
-    ``tol`` of x (or of its antipode; at least :data:`RESOLUTION`) are at x: one point of
-    their summed weight (Weiszfeld's step, shorter than the nearest point's distance, would
-    crawl among them at their spread).
+    is found exactly. Points within ``tol`` of x (or of its antipode; at least
+    :data:`RESOLUTION`) are at x: one point of their summed weight (Weiszfeld's step,
+    shorter than the nearest point's distance, would crawl among them at their spread).
+    So is a tight cluster about x, farther than ``tol`` but :data:`CLUSTER_GAP` times
+    nearer than the rest, when the rest pull harder than its weight
+    (:func:`_tight_cluster`): no median is among it, and the step leaves it at once;
+    otherwise its points are tested too, one an iteration, nearest first (a median on a
+    point of a pair 7e-13 rad apart, its twin nearer the iterate, was never tested, and
+    Vardi-Zhang's steps from the twin, 1e-19 rad, did not move it).
+
+    Stops at a point where the others pull no harder than the weight there, which is then
+    the median; or when the distance left, from the rate of the full steps (geometric:
+    step·q/(1 − q)), is below ``tol/2`` (radians; the estimate is itself some per cent
+    off where q is near 1), q the larger of the last two ratios of steps of one map (the
+    same points at x): a Vardi-Zhang step followed by Weiszfeld's, or a step out of a
+    cluster, is no geometric series, and a ratio read across them stopped short.
 
     Overflow-free at any spread: Σ w_i/θ_i is taken as Σ w_i (θ_min/θ_i) / θ_min (numpy's
     warnings are off: each result is checked, and the stop names a non-finite step)."""
@@ -728,13 +744,53 @@ def weiszfeld_sphere(
         return _weiszfeld_sphere(np, pts, w, start, tol, vertex_test, max_iter)
 
 
+def _tight_cluster(
+    np: Any, theta: Any, s: Any, w: Any, m: Any, units: Any, pull: Any, here: float
+) -> tuple[tuple[Any, float, Any] | None, list[int]]:
+    """Tight clusters about x: points of ``m`` within ρ of x (with those already at x, of
+    weight ``here``), the rest of ``m`` at least :data:`CLUSTER_GAP`·ρ away. Returns (the
+    widest whose others pull harder than its weight, as (the mask of the others, the
+    cluster's weight, their pull), else None; the points of the widest, nearest first).
+
+    Within ~ρ of x the others' pull R varies by at most 2ρ·Σ w_i/sin θ_i (the slack);
+    where |R| exceeds the cluster's weight by more, no median lies among the cluster (the
+    subgradient there is at least |R| − w_C − slack), and Vardi-Zhang's step for the
+    cluster as one point at x (its summed weight) leaves it. Weiszfeld's own step, shorter
+    than the nearest point's distance, would crawl out among the cluster at its spread,
+    its rate read short. Where no cluster is left so, the median may be at any of its
+    points, not only the nearest: the caller tests them."""
+    if not m.any():
+        return None, []
+    cap = float(theta[m].max()) / CLUSTER_GAP
+    inner = m & (theta <= cap)
+    if not inner.any():
+        return None, []
+    order = np.flatnonzero(inner)[np.argsort(theta[inner])]
+    t = [*theta[order].tolist(), float(theta[m & ~inner].min())]
+    widest: list[int] = []
+    for j in range(len(order) - 1, -1, -1):  # the widest cluster first
+        if t[j + 1] < CLUSTER_GAP * t[j]:
+            continue
+        members = order[: j + 1]
+        widest = widest or [int(i) for i in members]
+        others = m.copy()
+        others[members] = False
+        weight = here + float(w[members].sum())
+        r = pull - w[members] @ units[members]
+        slack = 2.0 * t[j] * float((w[others] / s[others]).sum())
+        if float(np.linalg.norm(r)) > weight * (1.0 + VERTEX_RTOL) + slack:
+            return (others, weight, r), widest
+    return None, widest
+
+
 def _weiszfeld_sphere(
     np: Any, pts: Any, w: Any, start: Any, tol: float,
     vertex_test: Callable[[int], tuple[float, float]], max_iter: int,
 ) -> tuple[list[float], dict[str, Any]]:  # fmt: skip
     x = np.asarray(start, dtype=float) / math.hypot(*(float(v) for v in start))
     tested: set[int] = set()
-    prev, done, stopped, iterations = math.inf, False, "the iteration limit", 0
+    prev, rate, done, stopped, iterations = math.inf, math.inf, False, "the iteration limit", 0
+    kind: tuple[float, int] = (0.0, -1)  # the weight at x and the count of the others
     for iterations in range(1, max_iter + 1):  # noqa: B007 (reported)
         cr = np.cross(x, pts)
         s = _sin(cr)
@@ -749,7 +805,22 @@ def _weiszfeld_sphere(
         # points within tol of x are at x (a step, ~θ_min, would crawl between them)
         m = (s > RESOLUTION) & (np.abs(theta) > tol) & (np.abs(math.pi - theta) > tol)
         here = float(w[~m & (pts @ x > 0)].sum())
-        pull = w[m] @ (np.cross(cr[m], x) / s[m, None])
+        units = np.cross(cr, x) / np.where(m, s, 1.0)[:, None]
+        pull = w[m] @ units[m]
+        cluster, members = _tight_cluster(np, theta, s, w, m, units, pull, here)
+        if cluster is not None:  # the others pull it out of a tight cluster: one point
+            m, here, pull = cluster
+        else:  # the median may be at a point of it: one more tested (nearest first)
+            k = next((i for i in members if i not in tested), -1)
+            if k >= 0:
+                tested.add(k)
+                r, wk = vertex_test(k)
+                if r <= wk * (1.0 + VERTEX_RTOL):
+                    x, done = pts[k].copy(), True
+                    stopped = f"data point {k}: the vertex test passed"
+                    break
+        if (here, int(m.sum())) != kind:  # another map: its steps are no series with these
+            prev, rate, kind = math.inf, math.inf, (here, int(m.sum()))
         size = float(np.linalg.norm(pull))
         if size <= here:  # at a point the others pull no harder than its weight: the median
             done, stopped = True, "at a point where the pull of the others is at most its weight"
@@ -772,11 +843,16 @@ def _weiszfeld_sphere(
                 break
             v = v / 2.0
         x = y
-        q = full / prev if prev < math.inf else 1.0
-        if full == 0.0 or (q < 1.0 and full * q / (1.0 - q) <= tol):
+        if full == 0.0:
             done, stopped = True, "the distance left (from the rate) below the tolerance"
             break
-        prev = full
+        q = full / prev if prev < math.inf else math.inf
+        # two ratios in a row, the larger read (one can be a step's start, not a rate), to
+        # half the tolerance: the geometric estimate is itself some per cent off
+        if max(q, rate) < 1.0 and full * max(q, rate) / (1.0 - max(q, rate)) <= tol / 2.0:
+            done, stopped = True, "the distance left (from the rate) below the tolerance"
+            break
+        prev, rate = full, q
     return [float(v) for v in x], {
         "iterations": iterations, "converged": done, "stopped": stopped, "tolerance": tol,
         "start": "the best of the mean direction and evenly spaced data points",

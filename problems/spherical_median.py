@@ -260,7 +260,7 @@ class SphericalMedian(SphereScene, PointProblem):
         x0: Sequence[float] | None = None,
     ) -> SphericalMedian:  # fmt: skip
         """The problem over the given points: rows of (lat, lon) degrees or (x, y, z)."""
-        rows = [[float(v) for v in p] for p in points]
+        rows = cls.checked_rows(points)  # numbers, named entry by entry where not
         if not rows or any(len(p) != len(rows[0]) for p in rows):
             raise InputError(f"{cls.name}: give points of 2 (lat, lon) or 3 (x, y, z) numbers")
         if len(rows[0]) not in (2, 3):
@@ -293,6 +293,19 @@ class SphericalMedian(SphereScene, PointProblem):
         to within :data:`RESOLUTION` (closer than the engine's floats resolve an angle)."""
         value = float(super().extent)
         return 1.0 if value <= 2.0 * RESOLUTION else value
+
+    def check_point(self, values: Sequence[float] | str | Any, what: str = "x") -> list[float]:
+        """The base class's check; a start (``x0``, ``--x0``) moreover needs a direction:
+        the origin is no point of the sphere (its objective, Σ w_i·angle(0, a_i) = 0 by
+        atan2's convention, would pass for the least of all)."""
+        out = super().check_point(values, what)
+        if what in ("x0", "--x0") and not any(out):
+            raise InputError(
+                f"{self.name}: {what} is the origin, which has no direction on the sphere; "
+                "give a point of any length in the direction to start from (or none: the "
+                "data's mean direction)"
+            )
+        return out
 
     def default_x0(self) -> list[float]:
         """The normalised weighted mean of the data (the heaviest point where it is ~0, and

@@ -708,3 +708,32 @@ def test_a_median_on_a_point_is_found_from_its_twin(sep: float) -> None:
                                   tol, p.vertex_test)  # fmt: skip
     assert details["converged"] is True and angle(x, pole) <= tol, (angle(x, pole), details)
     check_reference_and_solve(p)
+
+
+@pytest.mark.parametrize("command", ["solve", "compare"])
+def test_a_start_at_the_origin_is_refused_not_reported_as_a_match(command: str) -> None:
+    # the origin's objective is 0 by atan2's convention: it looked like the best of all
+    result = runner.invoke(app, [command, "spherical-median", "--x0", "0,0,0"])
+    assert result.exit_code == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--x0 is the origin, which has no direction" in lines[0]
+    with pytest.raises(InputError, match="x0 is the origin"):
+        SphericalMedian.from_points([[0.0, 0.0], [0.0, 10.0]], x0=[0.0, 0.0, 0.0])
+    # any length in a direction is a start
+    near = runner.invoke(app, ["solve", "spherical-median", "--x0", "0,0,1e-300", "--json"])
+    assert near.exit_code == 0 and json.loads(near.stdout)["matches_reference"] is True
+
+
+@pytest.mark.parametrize(
+    ("points", "words"),
+    [
+        (None, "points is None, not rows of numbers"),
+        (5, "points is the number 5, not rows of numbers"),
+        ([["a", "b"], [1, 2]], "points[0][0] is the string 'a', not a number"),
+        ([[1j, 0], [0, 0]], "points[0][0] is the complex number 1j, not a real number"),
+    ],
+)
+def test_points_given_in_code_are_checked_entry_by_entry(points: object, words: str) -> None:
+    with pytest.raises(InputError) as info:
+        SphericalMedian.from_points(points)  # type: ignore[arg-type]
+    assert f"spherical-median: {words}" in str(info.value)

@@ -91,6 +91,12 @@ class PlotRequest:
         return self.plot is not None or self.animate is not None
 
 
+#: The longest a GIF frame can last (its delay is a 16-bit count of centiseconds), and so
+#: the lowest frame rate a .gif can have (rounded up, so that the delay fits).
+GIF_LONGEST_FRAME_S = 655.35
+GIF_MIN_FPS = 0.0016
+
+
 def plot_request(
     plot: Path | None, animate: Path | None, fps: str | None, frames: str | None
 ) -> PlotRequest:
@@ -111,6 +117,12 @@ def plot_request(
             rate = math.nan
         if not 0 < rate <= MAX_FPS:
             raise InputError(f"--fps must be a number in (0, {MAX_FPS:g}], got {fps!r}")
+        if animate is not None and animate.suffix.lower() == ".gif" and rate < GIF_MIN_FPS:
+            raise InputError(
+                f"--fps {fps}: a GIF frame lasts at most {GIF_LONGEST_FRAME_S:g} s (a 16-bit "
+                f"count of 1/100 s), so a .gif needs --fps {GIF_MIN_FPS:.2g} or more; an .mp4 "
+                "takes any rate"
+            )
     count = DEFAULT_FRAMES
     if frames is not None:
         count = check_count("--frames", frames, minimum=2) or DEFAULT_FRAMES

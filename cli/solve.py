@@ -602,18 +602,23 @@ def _scipy_methods(text: str | None, known: Sequence[str], default: Sequence[str
     names = split_names("--baselines", text)
     if [n.lower() for n in names] == ["none"]:
         return []
+    if "none" in (n.lower() for n in names):
+        raise InputError("--baselines: 'none' (no baselines) stands alone; give it without methods")
     lookup = {m.lower(): m for m in known}
-    out = []
+    out: list[str] = []
     for n in names:
         canonical = lookup.get(n.lower())
         if canonical is None:
             import difflib
 
-            close = difflib.get_close_matches(n, list(known), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+            close = difflib.get_close_matches(n.lower(), list(lookup), n=1)
+            hint = f"did you mean {lookup[close[0]]!r}? " if close else ""
             raise InputError(
-                f"--baselines: unknown scipy method {n!r}; {hint}known: {', '.join(known)}, none"
+                f"--baselines: unknown scipy method {n!r}; {hint}known: {', '.join(known)}, "
+                "or none alone"
             )
+        if canonical in out:
+            raise InputError(f"--baselines: {canonical} is given twice; give each method once")
         out.append(canonical)
     return out
 

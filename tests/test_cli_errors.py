@@ -45,6 +45,13 @@ BAD_INPUT = [
     ([*S, "--schedule", "cosin"], ["unknown schedule 'cosin'", "did you mean 'cosine'"]),
     (["compare", "median", "--optimizers", "gd,adamw2"], ["--optimizers", "'adamw'"]),
     (["compare", "median", "--baselines", "BFSG"], ["unknown scipy method", "'BFGS'"]),
+    (["compare", "median", "--baselines", "bgfs"], ["did you mean 'BFGS'"]),
+    (["compare", "median", "--baselines", "none,BFGS"], ["'none' (no baselines) stands alone"]),
+    (["compare", "median", "--baselines", "BFGS,bfgs"], ["BFGS is given twice"]),
+    (
+        [*S, "--animate", "never-written.gif", "--fps", "0.001"],
+        ["a GIF frame lasts at most 655.35 s", "--fps 0.0016 or more"],
+    ),
     # numbers
     (["solve", "median", "--n", "0"], ["--n must be an integer >= 1", "'0'"]),
     (["solve", "median", "--n", "-5"], ["--n must be an integer >= 1", "'-5'"]),

@@ -71,6 +71,29 @@ def _memory_limit(text: str) -> int:
     return value
 
 
+#: What a local worker process costs before it holds any data (its interpreter, numpy,
+#: dask and distributed imported, and its nanny): measured here at 100-120 MB a pair, so
+#: 100 MB is a lower bound.
+WORKER_BYTES = 100 * 2**20
+
+
+def _check_workers_fit(count: int) -> None:
+    """Refuse more local workers than the memory available holds, before any starts (one
+    line, with what they would need): ``--workers 100000`` otherwise hung starting them."""
+    from geograd.problems.base import available_memory, format_bytes
+
+    have = available_memory()
+    need = count * WORKER_BYTES
+    if have is not None and need > have:
+        most = max(1, have // WORKER_BYTES)
+        raise InputError(
+            f"--workers {count:,}: {count:,} local worker processes would need at least "
+            f"{format_bytes(need)} (about {format_bytes(WORKER_BYTES)} each before any data), "
+            f"but only {format_bytes(have)} is available; give --workers {most:,} or fewer "
+            f"(this machine has {os.cpu_count() or 1} cores)"
+        )
+
+
 @contextmanager
 def dask_session(
     backend: str | None, flags: dict[str, str | None] | None = None, *, streaming: bool = False
@@ -110,6 +133,7 @@ def dask_session(
         raise InputError(f"--backend dask: {why}; or use --backend numpy")
     chunk = check_count("--chunk-size", chunk_size)
     count = check_count("--workers", workers) or max(1, os.cpu_count() or 1)
+    _check_workers_fit(count)
     limit: int | str = "auto" if memory_limit is None else _memory_limit(memory_limit)
     from geograd.cluster import connect, local_cluster
 

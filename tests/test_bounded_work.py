@@ -327,3 +327,14 @@ def test_on_a_terminal_long_work_shows_a_bar_that_goes_away() -> None:
     text = out.getvalue()
     assert "reference" in text and "10/10" in text
     assert work.lines == 0  # a bar, not lines
+
+
+def test_more_local_workers_than_memory_holds_are_refused_before_any_starts() -> None:
+    # 10^12 workers of at least 100 MB each: 10^20 bytes, on any machine
+    proc = limited(
+        "solve", "median", "--n", "100", "--backend", "dask", "--workers", "1000000000000"
+    )
+    assert proc.returncode == 2, proc.stderr
+    line = proc.stderr.strip()
+    assert line.startswith("geograd: error: --workers 1,000,000,000,000: ")
+    assert "would need at least" in line and "give --workers " in line and "\n" not in line

@@ -62,6 +62,25 @@ def _shape_error(what: str, spec: str, size: int, x: Data) -> InputError:
     )
 
 
+def _check_sizes(what: str, manifold: Manifold, *arrays: Data) -> None:
+    """InputError unless every array is a flat vector of the manifold's size (of one
+    common length for a sizeless Euclidean): the point and tangent vectors of one call."""
+    shapes = [B.shape_of(a) for a in arrays]
+    size = manifold.size
+    if size is None:
+        if all(s == shapes[0] for s in shapes):
+            return
+        need = "vectors of one shape"
+    else:
+        if all(s == (size,) for s in shapes):
+            return
+        need = f"flat vectors of {size} numbers (dimension {manifold.dim})"
+    raise InputError(
+        f"{what}: {manifold.spec} takes {need} for the point and the tangent vectors, "
+        f"got shapes {', '.join(str(s) for s in shapes)}"
+    )
+
+
 def _length(x: Data, what: str) -> int:
     shape = B.shape_of(x)
     if len(shape) != 1:
@@ -117,10 +136,12 @@ class Manifold:
 
     def transp(self, x: Data, y: Data, v: Data) -> Data:
         """Vector transport of v (tangent at x) to the tangent space at y: proj(y, v)."""
+        _check_sizes(f"{type(self).__name__}.transp", self, x, y, v)
         return self.proj(y, v)
 
     def inner(self, x: Data, u: Data, v: Data) -> float:
         """<u, v> at x: the ambient dot product (embedded metric)."""
+        _check_sizes(f"{type(self).__name__}.inner", self, x, u, v)
         return _dot(u, v)
 
     def norm(self, x: Data, u: Data) -> float:
@@ -186,17 +207,23 @@ class Euclidean(Manifold):
         return "euclidean" if self.size is None else f"euclidean({self.size})"
 
     def proj(self, x: Data, u: Data) -> Data:
+        _check_sizes("Euclidean.proj", self, x, u)
         return u
 
     def retr(self, x: Data, u: Data) -> Data:
+        _check_sizes("Euclidean.retr", self, x, u)
         return x + u
 
-    exp = retr
+    def exp(self, x: Data, u: Data) -> Data:
+        _check_sizes("Euclidean.exp", self, x, u)
+        return x + u
 
     def transp(self, x: Data, y: Data, v: Data) -> Data:
+        _check_sizes("Euclidean.transp", self, x, y, v)
         return v
 
     def projx(self, x: Data) -> Data:
+        _check_sizes("Euclidean.projx", self, x)
         return x
 
     def check_point(self, x: Data, what: str = "point", atol: float = DEFAULT_ATOL) -> None:
@@ -249,6 +276,7 @@ class Sphere(Manifold):
         return f"sphere({self.d})"
 
     def proj(self, x: Data, u: Data) -> Data:
+        _check_sizes("Sphere.proj", self, x, u)
         return u - _dot(x, u) * x
 
     def _normalize(self, y: Data, what: str) -> Data:
@@ -258,15 +286,18 @@ class Sphere(Manifold):
         return y * (1.0 / r)
 
     def retr(self, x: Data, u: Data) -> Data:
+        _check_sizes("Sphere.retr", self, x, u)
         return self._normalize(x + u, "Sphere.retr")
 
     def exp(self, x: Data, u: Data) -> Data:
+        _check_sizes("Sphere.exp", self, x, u)
         t = B.backend_of(u).vector_norm(u)
         if t == 0.0:
             return x
         return self._normalize(math.cos(t) * x + (math.sin(t) / t) * u, "Sphere.exp")
 
     def projx(self, x: Data) -> Data:
+        _check_sizes("Sphere.projx", self, x)
         return self._normalize(x, "Sphere.projx")
 
     def check_point(self, x: Data, what: str = "point", atol: float = DEFAULT_ATOL) -> None:

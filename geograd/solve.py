@@ -58,14 +58,13 @@ for ``max_steps`` the advice is read from the run's own course (see
 from __future__ import annotations
 
 import bisect
-import difflib
 import inspect
 import itertools
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable, Mapping, Sequence, Set
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
 from typing import Any, Literal, TypeAlias
 
 from geograd import backend as B
@@ -75,10 +74,10 @@ from geograd.optim.adagrad import Adagrad
 from geograd.optim.adam import Adam, Adamax
 from geograd.optim.clip import clip_grad_norm_
 from geograd.optim.lbfgs import LBFGS
-from geograd.optim.optimizer import Optimizer
+from geograd.optim.optimizer import KeywordError, Optimizer, keyword_hint
 from geograd.optim.registry import get_optimizer
 from geograd.optim.rmsprop import RMSprop
-from geograd.optim.schedules import Schedule, apply_schedule
+from geograd.optim.schedules import SCHEDULES, Schedule, apply_schedule
 from geograd.optim.sgd import SGD
 from geograd.tensor import Tensor, enable_grad
 
@@ -446,11 +445,16 @@ def minimize(
     floats in, the point to continue from out) runs after each step, before x is
     evaluated: a projection back onto the set the parameter lives on (unit vectors,
     ...) for a loss that is invariant along the way there (see :meth:`Problem.solve
-    <geograd.problems.Problem.solve>`'s ``projection`` hook). The stopping
+    <geograd.problems.Problem.solve>`'s ``projection`` hook). An exception raised by
+    ``project`` or ``callback`` propagates as it is (it is the caller's, not a divergence),
+    and a ``project`` that returns other than as many finite numbers as x has is an
+    InputError. ``schedule`` is a schedule object (``Cosine(total_steps=1000)``), not a
+    name: the command line's names set parameters from its own step count. The stopping
     rules are described in this module's docstring; the history kept, in
     :class:`Result`'s.
     """
     _check_options(max_steps, gtol, ftol, xtol, time_limit, record_every, clip_norm)
+    _check_callables(fun, callback, project, schedule)
     x = _as_parameter(x0)
     by_default = optimizer is None
     opt, name, choose_lr = _build(optimizer, x, optimizer_options)
@@ -557,9 +561,13 @@ def minimize(
                     opt.step(closure)
                 else:
                     opt.step()
-                if project is not None and x.shape:
-                    moved_to = [float(v) for v in project(B.tolist(x.data, "project"))]
-                    x.data = B.to_data(moved_to, "project", like=B.backend_of(x.data))
+            except (DomainError, ArithmeticError) as exc:
+                reason, detail = "diverged", f"step {good.step + 1} failed: {exc}"
+                break
+            if project is not None and x.shape:
+                # outside the divergence handling: an error of the user's project is its own
+                x.data = _projected(project, x, good, params)
+            try:
                 new = evaluate(good.step + 1)
             except (DomainError, ArithmeticError) as exc:
                 reason, detail = "diverged", f"step {good.step + 1} failed: {exc}"
@@ -798,6 +806,33 @@ def _check_options(
             raise InputError(f"minimize: {name} must be a number > 0 or None, got {v!r}")
 
 
+def _check_callables(fun: Any, callback: Any, project: Any, schedule: Any) -> None:
+    """InputError, before anything runs, for a fun, callback, project or schedule that
+    cannot be called (a schedule given by its name, as the command line takes it)."""
+    if not callable(fun):
+        raise InputError(
+            f"minimize: fun must be a function of x returning a 0-D Tensor, got {fun!r}"[:200]
+        )
+    for what, v in (("callback", callback), ("project", project)):
+        if v is not None and not callable(v):
+            raise InputError(f"minimize: {what} must be a function or None, got {v!r}"[:200])
+    if isinstance(schedule, str):
+        known = SCHEDULES.get(schedule.strip().lower().replace("-", "_"))
+        example = "Cosine(total_steps=1000)"
+        if isinstance(known, type) and is_dataclass(known):
+            needed = [f"{f.name}=..." for f in fields(known) if f.default is MISSING]
+            example = f"{known.__name__}({', '.join(needed)})"
+        raise InputError(
+            f"minimize: schedule must be a schedule object (a function step -> factor), not "
+            f"the name {schedule!r}; build one from geograd.optim.schedules, e.g. {example}"
+        )
+    if schedule is not None and not callable(schedule):
+        raise InputError(
+            "minimize: schedule must be a schedule object (a function step -> factor) or "
+            f"None, got {schedule!r}; e.g. geograd.optim.schedules.Cosine(total_steps=1000)"[:200]
+        )
+
+
 def _as_parameter(x0: float | Sequence[float] | Tensor) -> Tensor:
     if isinstance(x0, Tensor):
         if not x0.is_leaf:
@@ -805,12 +840,23 @@ def _as_parameter(x0: float | Sequence[float] | Tensor) -> Tensor:
                 "minimize: x0 must be a leaf Tensor (made by Tensor(...), not computed "
                 "from others); use x0.detach()"
             )
-        x0.requires_grad = True
-        return x0
-    try:
-        return Tensor(x0, requires_grad=True)
-    except TypeError as exc:
-        raise InputError(f"minimize: x0 {exc}") from None
+        x = x0
+    elif isinstance(x0, (Mapping, Set)):
+        raise InputError(
+            f"minimize: x0 must be a number or a sequence of numbers (a list), not a "
+            f"{type(x0).__name__}, whose order is not the coordinates'"
+        )
+    else:
+        try:
+            x = Tensor(x0, requires_grad=True)
+        except TypeError as exc:
+            raise InputError(f"minimize: x0 {exc}") from None
+    if x.shape == (0,):
+        raise InputError(
+            "minimize: x0 is empty: there is nothing to minimise; give at least one number"
+        )
+    x.requires_grad = True
+    return x
 
 
 def _build(
@@ -910,6 +956,44 @@ def _constructor_parameters(cls: type[Optimizer]) -> list[str] | None:
     return names
 
 
+def _projected(
+    project: Callable[[list[float]], Sequence[float]],
+    x: Tensor,
+    good: _Iterate,
+    params: Sequence[Tensor],
+) -> Data:
+    """``project(x)`` as x's new data. An exception raised by project propagates as it
+    is, and a result that is not as many finite numbers as x has is an InputError naming
+    project; either way the parameters are first put back to the last iterate."""
+    n = x.shape[0]
+    step = good.step + 1
+    try:
+        out = project(B.tolist(x.data, "project"))
+        try:
+            values = [float(v) for v in out]
+        except (TypeError, ValueError):
+            raise InputError(
+                f"minimize: project must return a sequence of {n} numbers, got {out!r} at "
+                f"step {step}"[:200]
+            ) from None
+        if len(values) != n:
+            raise InputError(
+                f"minimize: project returned {len(values)} numbers at step {step}, for an x "
+                f"of {n}; it must return a point of the same size"
+            )
+        bad = next((i for i, v in enumerate(values) if not math.isfinite(v)), None)
+        if bad is not None:
+            raise InputError(
+                f"minimize: project returned {values[bad]} at index {bad} at step {step}, "
+                "from a finite x; it must map finite points to finite points"
+            )
+    except BaseException:
+        for p, d, g in zip(params, good.datas, good.grads):
+            p.data, p.grad = d, g
+        raise
+    return B.to_data(values, "project", like=B.backend_of(x.data))
+
+
 def _check_keywords(options: dict[str, Any], cls: type[Optimizer], name: str) -> None:
     """InputError for keywords that are neither minimize's nor ``cls``'s constructor's."""
     known = _constructor_parameters(cls)
@@ -921,12 +1005,9 @@ def _check_keywords(options: dict[str, Any], cls: type[Optimizer], name: str) ->
     accepted = [*LOOP_KEYWORDS, *known]
     lines = []
     for key in unknown:
-        hint = SCIPY_KEYWORDS.get(key)
-        if hint is None:
-            close = difflib.get_close_matches(key, accepted, n=1, cutoff=0.6)
-            hint = f"did you mean {close[0]!r}?" if close else ""
+        hint = SCIPY_KEYWORDS.get(key) or keyword_hint(key, accepted)
         lines.append(f"{key!r}" + (f" ({hint})" if hint else ""))
-    raise InputError(
+    raise KeywordError(
         f"minimize: unknown keyword{'s' if len(unknown) > 1 else ''} {'; '.join(lines)}. "
         f"minimize accepts fun, x0, its own keywords ({', '.join(LOOP_KEYWORDS)}) and "
         f"the parameters of the constructor of optimizer {name!r} ({', '.join(known)})"
@@ -1062,10 +1143,11 @@ def _message(
     if reason == "stalled":
         why, fix = _stall(trend, it)
         return f"Stalled {where}: {why}, while the gradient norm is {it.grad_norm:.3g}; {fix}."
+    momentum = _momentum_fix(trend.opt)
     if reason == "max_steps":
         return (
             f"Stopped {where}: {detail} before convergence (gradient norm {it.grad_norm:.3g}); "
-            f"{_advice(trend, it)}."
+            f"{momentum or _advice(trend, it)}."
         )
     if reason == "time_limit":
         return f"Stopped {where}: reached the time limit of {time_limit:g} s."
@@ -1077,8 +1159,24 @@ def _message(
         if lr is not None and lr > 0
         else "try a smaller learning rate"
     )
+    if momentum is not None:
+        advice = momentum
     return (
         f"Diverged: {detail}; kept the last finite iterate (step {it.step}). To fix it, {advice}."
+    )
+
+
+def _momentum_fix(opt: Optimizer) -> str | None:
+    """The advice for a momentum >= 1 (accepted, as torch accepts it, but its buffer
+    never decays, so no learning rate makes the run converge); None otherwise."""
+    if not isinstance(opt, (SGD, RMSprop)):
+        return None
+    mu = opt.param_groups[0].get("momentum", 0.0)
+    if not (isinstance(mu, (int, float)) and mu >= 1.0):
+        return None
+    return (
+        f"use a momentum in [0, 1), e.g. 0.9: with momentum = {mu:g} the momentum buffer "
+        "never decays, so the steps keep growing"
     )
 
 

@@ -18,6 +18,7 @@ from geograd.optim.optimizer import (
     ParamGroup,
     Params,
     StateKind,
+    as_pair,
     check_betas,
     check_flags,
     check_nonnegative,
@@ -76,7 +77,7 @@ class Adam(Optimizer):
     ) -> None:
         defaults = {
             "lr": lr,
-            "betas": tuple(betas),
+            "betas": as_pair(betas),
             "eps": eps,
             "weight_decay": weight_decay,
             "amsgrad": amsgrad,
@@ -211,7 +212,7 @@ class Adamax(Optimizer):
     ) -> None:
         defaults = {
             "lr": lr,
-            "betas": tuple(betas),
+            "betas": as_pair(betas),
             "eps": eps,
             "weight_decay": weight_decay,
             "maximize": maximize,

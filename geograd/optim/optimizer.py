@@ -56,10 +56,11 @@ last finite values.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from typing import Any, ClassVar, Literal, TypeAlias
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ClassVar, Literal, TypeAlias, TypeVar
 
 from geograd import backend as B
 from geograd.backend import Data
@@ -76,6 +77,7 @@ StateKind: TypeAlias = Literal[
     "count", "flag", "nonneg", "positive", "like_param", "nonneg_like_param", "like_param_or_none"
 ]
 """What one state entry may hold (see :attr:`Optimizer.state_kinds`)."""
+_O = TypeVar("_O", bound="Optimizer")
 
 
 class Optimizer:
@@ -122,6 +124,13 @@ class Optimizer:
 
     transported: ClassVar[tuple[str, ...]] = ()
     """The state entries moved to the new point by vector transport on a manifold."""
+
+    def __new__(cls: type[_O], *args: Any, **kwargs: Any) -> _O:
+        # a keyword the constructor does not take is named with a "did you mean" (as
+        # minimize names it), before __init__ would raise Python's bare TypeError
+        if args or kwargs:  # none: copy and pickle rebuilding an instance
+            check_constructor_call(cls, args, kwargs)
+        return super().__new__(cls)
 
     def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
         self._step_calls = 0
@@ -181,8 +190,10 @@ class Optimizer:
         """
         name = type(self).__name__
         for key in ("lr", "initial_lr"):  # initial_lr: the base rate a schedule records
-            lr = group.get(key)
-            if lr is not None and not (is_real(lr) and lr >= 0.0):
+            if key not in group:
+                continue
+            lr = group[key]
+            if not (is_real(lr) and lr >= 0.0):
                 raise InputError(
                     f"{name}: invalid learning rate {key}={lr!r} (must be a finite number >= 0)"
                 )
@@ -202,6 +213,13 @@ class Optimizer:
                 "use a first-order optimizer, which steps Riemannian-style: sgd, momentum, "
                 "nag, adam, adamax, rmsprop, adagrad or gd"
             )
+        for i, p in enumerate(group.get("params", ())):  # none: a state dict's group
+            if manifold.size is not None and p.shape != (manifold.size,):
+                raise InputError(
+                    f"{name}: parameter {i} (shape {p.shape}) cannot be on {manifold.spec}: "
+                    f"a point of {manifold.spec} has {manifold.size} coordinates (dimension "
+                    f"{manifold.dim}); give it {manifold.size} numbers"
+                )
         wd = group.get("weight_decay", 0.0)
         if wd != 0:
             raise InputError(
@@ -522,15 +540,70 @@ def check_flags(owner: str, **flags: bool) -> None:
             raise InputError(f"{owner}: {name} must be True or False, got {v!r}")
 
 
+class KeywordError(InputError, TypeError):
+    """A keyword argument a function or constructor does not take: an InputError, and
+    the TypeError Python itself raises for an unexpected keyword."""
+
+
+def keyword_hint(key: str, accepted: Sequence[str]) -> str:
+    """What to write instead of the unknown keyword ``key`` ('' when nothing is close)."""
+    if key == "momentum" and "betas" in accepted:
+        return "the momentum of an Adam-type optimizer is betas[0]: betas=(0.9, 0.999)"
+    import difflib  # only on an error
+
+    close = difflib.get_close_matches(key, list(accepted), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+def check_constructor_call(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """KeywordError for arguments ``cls(*args, **kwargs)`` cannot take (an unknown
+    keyword, too many positional arguments, one given twice, a missing ``params``),
+    naming the accepted ones; nothing for a constructor taking ``**kwargs``."""
+    init = cls.__init__
+    code = getattr(init, "__code__", None)
+    if code is None or code.co_flags & inspect.CO_VARKEYWORDS:
+        return
+    try:
+        inspect.signature(init).bind(None, *args, **kwargs)
+    except TypeError as exc:
+        names = list(inspect.signature(init).parameters)[2:]  # after self, params
+        accepted = ", ".join(names)
+        unknown = [k for k in kwargs if k not in names and k != "params"]
+        if unknown:
+            lines = []
+            for key in unknown:
+                hint = keyword_hint(key, names)
+                lines.append(f"{key!r}" + (f" ({hint})" if hint else ""))
+            s = "s" if len(unknown) > 1 else ""
+            raise KeywordError(
+                f"{cls.__name__}: unknown keyword{s} {'; '.join(lines)}; "
+                f"{cls.__name__}(params, ...) accepts {accepted}"
+            ) from None
+        raise KeywordError(
+            f"{cls.__name__}(params, ...): {exc}; it accepts params, then {accepted}"
+        ) from None
+
+
+def as_pair(value: Any) -> Any:
+    """``betas`` as a tuple when it is a list or tuple; anything else as it is, for
+    :func:`check_betas` to refuse in one line."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
 def check_betas(owner: str, betas: Any) -> None:
     """InputError unless ``betas`` is a pair of numbers in [0, 1)."""
     try:
         b1, b2 = betas
     except (TypeError, ValueError):
-        raise InputError(f"{owner}: betas must be a pair of numbers, got {betas!r}") from None
+        raise InputError(
+            f"{owner}: betas must be a pair of numbers in [0, 1), e.g. (0.9, 0.999), got {betas!r}"
+        ) from None
     for i, b in enumerate((b1, b2)):
         if not (is_real(b) and 0.0 <= b < 1.0):
-            raise InputError(f"{owner}: invalid beta parameter at index {i}: {b!r}")
+            raise InputError(
+                f"{owner}: invalid beta parameter at index {i}: {b!r} (must be a finite "
+                "number in [0, 1))"
+            )
 
 
 def _as_index(value: Any, what: str) -> int:

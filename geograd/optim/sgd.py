@@ -37,6 +37,13 @@ class SGD(Optimizer):
     first step), as in torch. ``nesterov`` needs ``momentum > 0`` and
     ``dampening == 0``. State per parameter: ``momentum_buffer``.
 
+    The options are checked as torch checks them, plus finiteness: ``lr``, ``momentum``
+    and ``weight_decay`` finite numbers >= 0, ``dampening`` any finite number. A
+    momentum >= 1 is accepted, as torch accepts it, though the buffer then never decays
+    (with a steady gradient it grows without bound and the run diverges: the step is
+    refused with a DivergenceError, which :func:`geograd.minimize` reports as
+    ``diverged``); the useful range is [0, 1).
+
     On a ``manifold`` (Riemannian SGD, as geoopt's RiemannianSGD): g_t is the
     Riemannian gradient, x_t = retr(x_{t-1}, −lr · g_t) and the momentum buffer is
     transported to x_t after each step.
@@ -76,7 +83,11 @@ class SGD(Optimizer):
         check_finite(name, dampening=group["dampening"])
         check_flags(name, nesterov=group["nesterov"])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise InputError(f"{name}: Nesterov momentum requires a momentum and zero dampening")
+            raise InputError(
+                f"{name}: Nesterov momentum requires (nesterov=True) momentum > 0 and "
+                "dampening = 0, got "
+                f"momentum={group['momentum']!r}, dampening={group['dampening']!r}"
+            )
 
     def update(self, param: Data, grad: Data, state: dict[str, Any], group: ParamGroup) -> Data:
         if group["maximize"]:

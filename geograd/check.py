@@ -368,34 +368,50 @@ def _is_point_error(exc: BaseException) -> bool:
     return isinstance(exc, _POINT_ERRORS) and not isinstance(exc, (InputError, ShapeError))
 
 
+def _attempt(computation: str, compute: Callable[[], Any], failures: list[LegFailure]) -> Any:
+    """``compute()``, or None after adding to ``failures`` how ``computation`` failed at
+    the point (an overflow, a NaN, a division by zero, a domain error); any other error,
+    no property of the point, propagates."""
+    try:
+        return compute()
+    except _POINT_ERRORS as exc:
+        if not _is_point_error(exc):
+            raise
+        failures.append(_failure(computation, exc))
+        return None
+
+
+def _finite(
+    computation: str, values: list[float], failures: list[LegFailure]
+) -> list[float] | None:
+    """``values``, or None after adding to ``failures`` that some are not finite."""
+    bad = _not_finite(computation, values)
+    if bad is not None:
+        failures.append(bad)
+        return None
+    return values
+
+
 def _autograd_leg(
     loss: Callable[[Tensor], Any], point: list[float], failures: list[LegFailure]
 ) -> list[float] | None:
     """The autograd gradient of ``loss`` at ``point``, or None after adding to
     ``failures`` why not (the objective, its backward pass, or a gradient not finite)."""
     xt = Tensor(as_tensor(point), requires_grad=True)
-    try:
-        out = _scalar(loss(xt), "three_way_check")
-    except _POINT_ERRORS as exc:
-        if not _is_point_error(exc):
-            raise
-        failures.append(_failure("the objective", exc))
+    out = _attempt("the objective", lambda: _scalar(loss(xt), "three_way_check"), failures)
+    if out is None:
         return None
     if not out.requires_grad:
         return [0.0] * len(point)
-    try:
-        grads = backprop(out, Tensor(1.0), create_graph=False)[1]
-    except _POINT_ERRORS as exc:
-        if not _is_point_error(exc):
-            raise
-        failures.append(_failure("the autograd gradient", exc))
+    grads = _attempt(
+        "the autograd gradient",
+        lambda: backprop(out, Tensor(1.0), create_graph=False)[1],
+        failures,
+    )
+    if grads is None:
         return None
     auto = _flat(grads[id(xt)]) if id(xt) in grads else [0.0] * len(point)
-    bad = _not_finite("the autograd gradient", auto)
-    if bad is not None:
-        failures.append(bad)
-        return None
-    return auto
+    return _finite("the autograd gradient", auto, failures)
 
 
 def _closed_leg(
@@ -404,18 +420,12 @@ def _closed_leg(
     failures: list[LegFailure],
 ) -> list[float] | None:
     """``closed_form(point)`` as floats, or None after adding to ``failures`` why not."""
-    try:
-        exact = [float(v) for v in closed_form(list(point))]
-    except _POINT_ERRORS as exc:
-        if not _is_point_error(exc):
-            raise
-        failures.append(_failure("the closed-form gradient", exc))
-        return None
-    bad = _not_finite("the closed-form gradient", exact)
-    if bad is not None:
-        failures.append(bad)
-        return None
-    return exact
+    exact = _attempt(
+        "the closed-form gradient",
+        lambda: [float(v) for v in closed_form(list(point))],
+        failures,
+    )
+    return None if exact is None else _finite("the closed-form gradient", exact, failures)
 
 
 def three_way_check(

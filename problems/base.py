@@ -969,9 +969,7 @@ class Problem(abc.ABC):
                 f"{asked} would need about {format_bytes(memory)} of memory for its points, "
                 f"but only {format_bytes(have)} is available; give a smaller {flag}"
             )
-        t0 = time.perf_counter()
-        self.objective(self.x0)
-        each = max(time.perf_counter() - t0, 1e-7)
+        each = self._evaluation_seconds()
         seconds = evaluations * each
         if seconds > self.MAX_CHECK_SECONDS:
             most = max(1, int(self.MAX_CHECK_SECONDS / (each * per_point)))
@@ -998,9 +996,7 @@ class Problem(abc.ABC):
         :data:`MAX_CHECK_SECONDS`. Returns the bound, in seconds. (A run that is asked
         for and then takes long shows progress, and Ctrl-C keeps its best start.)
         """
-        t0 = time.perf_counter()
-        self.objective(self.x0)
-        each = max(time.perf_counter() - t0, 1e-7)
+        each = self._evaluation_seconds()
         seconds = float(count) * self.MIN_EVALUATIONS_PER_START * each
         if seconds > self.MAX_CHECK_SECONDS:
             most = max(1, int(self.MAX_CHECK_SECONDS / (each * self.MIN_EVALUATIONS_PER_START)))
@@ -1012,6 +1008,13 @@ class Problem(abc.ABC):
                 f"--restarts {most:,} or less"
             )
         return seconds
+
+    def _evaluation_seconds(self) -> float:
+        """How long one objective evaluation takes here, timed once at :attr:`x0` (at least
+        1e-7 s, so that an estimate never rests on a clock's zero)."""
+        t0 = time.perf_counter()
+        self.objective(self.x0)
+        return max(time.perf_counter() - t0, 1e-7)
 
     def report_work(self, what: str, done: float, total: float | None = None) -> None:
         """Tell :attr:`on_work` (if set) how far long work has got: ``done`` of ``total``."""

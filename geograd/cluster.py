@@ -152,6 +152,43 @@ def _holding_interrupts() -> Iterator[None]:
         raise KeyboardInterrupt
 
 
+def _is_sync_cancel_name_error(record: Any) -> bool:
+    """Whether a log record is distributed's known-harmless ``sync`` cancel failure.
+
+    ``distributed.utils.sync`` answers Ctrl-C by scheduling ``cancel()`` of the
+    future it awaits; when Ctrl-C comes before the loop has made that future,
+    ``cancel()`` reads an unassigned closure variable (``future`` lost its ``None``
+    default in distributed 2024) and tornado logs the NameError with a traceback.
+    There was nothing to cancel yet, and the client is closed right after, so the
+    record is noise on the user's terminal, not a fault.
+    """
+    exc = record.exc_info[1] if record.exc_info else None
+    if not isinstance(exc, NameError) or "'future'" not in str(exc):
+        return False
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    code = tb.tb_frame.f_code
+    return code.co_name == "cancel" and code.co_filename.replace("\\", "/").endswith(
+        "distributed/utils.py"
+    )
+
+
+def _drop_sync_cancel_noise() -> None:
+    """Filter :func:`_is_sync_cancel_name_error` records out of tornado's callback log
+    (once per process; every other record still reaches the handlers)."""
+    import logging
+
+    log = logging.getLogger("tornado.application")
+    if not any(getattr(f, "geograd_sync_cancel", False) for f in log.filters):
+        drop = logging.Filter()
+        drop.filter = lambda record: not _is_sync_cancel_name_error(record)  # type: ignore[method-assign]
+        drop.geograd_sync_cancel = True  # type: ignore[attr-defined]
+        log.addFilter(drop)
+
+
 def _quiet_workers_plugin(distributed: Any) -> Any:
     """A worker plugin that turns off numpy's RuntimeWarnings in the workers (also in a
     worker a nanny restarts): geograd's deferred checks raise for the cases it warns of,
@@ -202,6 +239,7 @@ def local_cluster(
     distributed = _distributed()
     import logging
 
+    _drop_sync_cancel_noise()
     cluster = client = None
     try:
         cluster = distributed.LocalCluster(
@@ -210,6 +248,9 @@ def local_cluster(
             processes=processes,
             memory_limit=memory_limit if memory_limit is not None else 0,
             dashboard_address=None,
+            # no dashboard, and its HTTP server (health and metrics routes) on a free
+            # port of this host: the default 8787 warned on stderr when taken
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             silence_logs=logging.ERROR if quiet else logging.WARNING,
         )
         client = distributed.Client(cluster, set_as_default=True)
@@ -237,6 +278,7 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Cluster:
     if not text:
         raise InputError("--scheduler: the address is empty; give one like tcp://host:8786")
     distributed = _distributed()
+    _drop_sync_cancel_noise()
     try:
         client = distributed.Client(text, timeout=f"{float(timeout)}s", set_as_default=True)
     except (KeyboardInterrupt, SystemExit):

@@ -191,3 +191,74 @@ def test_ctrl_c_mid_solve_keeps_the_last_iterate(cluster: Cluster, data: dict[st
     assert r.reason == "interrupted" and r.steps == 2
     assert all(type(v) is float for v in r.x) and r.loss <= r.start_loss
     assert cluster.info()["workers"] == 2  # the cluster is untouched, ready for more
+
+
+def _ctrl_c_before_sync_has_its_future(cluster: Cluster) -> list[Any]:
+    """Ctrl-C while ``distributed.utils.sync`` waits, before its coroutine has made the
+    future (the loop thread is busy): the records tornado's callback log receives."""
+    import asyncio
+    import logging
+    import threading
+
+    from distributed.utils import sync
+
+    records: list[Any] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    log = logging.getLogger("tornado.application")
+    keep = Keep()
+    log.addHandler(keep)
+    loop = cluster.client.loop
+    busy, release = threading.Event(), threading.Event()
+
+    def hold_the_loop() -> None:  # until the main thread has had its Ctrl-C
+        busy.set()
+        release.wait(60)
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        loop.add_callback(hold_the_loop)
+        assert busy.wait(10)
+        threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
+        with pytest.raises(KeyboardInterrupt):
+            sync(loop, asyncio.sleep, 0)
+        release.set()
+        sync(loop, asyncio.sleep, 0.05)  # runs after the queued coroutine and its cancel
+    finally:
+        release.set()
+        signal.signal(signal.SIGINT, previous)
+        log.removeHandler(keep)
+    return records
+
+
+def test_ctrl_c_before_dask_made_its_future_prints_no_traceback(cluster: Cluster) -> None:
+    import logging
+
+    from geograd import cluster as cluster_module
+
+    log = logging.getLogger("tornado.application")
+    ours = [f for f in log.filters if getattr(f, "geograd_sync_cancel", False)]
+    assert len(ours) == 1  # installed once by local_cluster
+    # without the filter: distributed's cancel() fails on its unassigned future, and the
+    # record is the one the filter recognises
+    log.removeFilter(ours[0])
+    try:
+        unfiltered = _ctrl_c_before_sync_has_its_future(cluster)
+    finally:
+        log.addFilter(ours[0])
+    assert unfiltered and all(cluster_module._is_sync_cancel_name_error(r) for r in unfiltered)
+    # with it: nothing reaches a handler, so nothing reaches the terminal
+    assert _ctrl_c_before_sync_has_its_future(cluster) == []
+    # any other failure in a tornado callback is still logged
+    other = logging.LogRecord("tornado.application", logging.ERROR, "x", 1, "boom", None, None)
+    try:
+        raise NameError("name 'future' is not defined")
+    except NameError:
+        import sys
+
+        other.exc_info = sys.exc_info()
+    assert not cluster_module._is_sync_cancel_name_error(other)
+    assert log.filter(other)

@@ -67,12 +67,16 @@ Reference
     modification (an iterate on a data point a_k moves by
     max(0, 1 - w_k/||R_k||) T + min(1, w_k/||R_k||) y, and stops there when
     ||R_k|| <= w_k), until the distance still to go, estimated from the linear
-    rate of the last two steps, is below 1e-12 of the data's extent; at every
-    iteration the data point nearest to the iterate is tested with the exact
-    certificate, so a median that sits on a data point (where Weiszfeld can crawl)
-    is found exactly (a point that failed the test is not tested again: the test does
-    not depend on the iterate). In numpy: on whole arrays for the python backend's
-    lists, a block of points at a time on the numpy backend.
+    rate of the steps of one map (the same points at the iterate), is below half of
+    1e-12 of the data's extent; at every iteration the data point nearest to the
+    iterate is tested with the exact certificate, so a median that sits on a data point
+    (where Weiszfeld can crawl) is found exactly (a point that failed the test is not
+    tested again: the test does not depend on the iterate). A tight cluster of data
+    points about the iterate (near-duplicates) is stepped out of as one point when the
+    others pull harder than its weight, and its points are tested otherwise: among
+    points 7e-13 to 1e-11 apart the steps, ~their spacing, read a rate that stopped it
+    up to 0.17 (1.7e11 times its tolerance) from the median. In numpy: on whole arrays
+    for the python backend's lists, a block of points at a time on the numpy backend.
 
 Scale
     :class:`GeometricMedian` keeps the user's points and runs everything (solver,
@@ -157,6 +161,11 @@ from .scaling import Normalised, Quantities, times_pow2, weight_exponent
 
 #: Rounding slack of the exact data-point test ||R_k|| <= w_k (relative to w_k).
 VERTEX_RTOL = 1e-12
+#: A tight cluster for the reference (:func:`weiszfeld`): data points within ρ of the
+#: iterate, all the others at least this times ρ away.
+CLUSTER_GAP = 1e4
+#: float64's relative rounding: a reference step below 16·EPS of the extent is rounding.
+EPS = 2.0**-52
 
 #: The optimizer of a no-flag solve, and the learning rate of the others in units of
 #: ``GeometricMedian.length`` (tuned on uniform, gaussian, clustered, outlier, weighted,
@@ -1282,10 +1291,30 @@ def weiszfeld(
     T(y) = Σ_{a_i≠y} (w_i/||a_i-y||) a_i / Σ_{a_i≠y} w_i/||a_i-y||; at a data point
     y = a_k with weight η = w_k and r = ||R_k||, the next iterate is
     max(0, 1-η/r) T(y) + min(1, η/r) y (Vardi & Zhang 2000), and y is optimal if
-    r <= η. Stops when the remaining distance (estimated from the ratio of the last
-    two steps) is below ``tol`` times the data's extent, or when the
-    data point nearest the iterate passes the exact optimality test. numpy inside.
-    Returns (x, details).
+    r <= η. Stops when the data point nearest the iterate passes the exact optimality
+    test, or when the remaining distance, step·ρ/(1 - ρ) (at least the step), is below
+    half of ``tol`` times the data's extent (the estimate is itself some per cent off
+    where ρ is near 1), ρ the larger of the last two ratios of steps of one map (the
+    same points at y): a Vardi–Zhang step followed by Weiszfeld's, or a step out of a
+    cluster, is no geometric series, and neither is a first step: from a start on a
+    data point beside a twin 7e-13 away, the first step (~the twin's distance) was read
+    as the distance left, and the reference stopped there. numpy inside. Returns (x,
+    details).
+
+    Tight clusters (near-duplicates): data points within ρ of y, all others at least
+    :data:`CLUSTER_GAP`·ρ away (looked for when the nearest point is that close). Within
+    ~ρ of y the others' pull R varies by at most 2ρ·Σ w_i/||a_i - y|| (the slack); where
+    ||R|| exceeds the cluster's weight by more, no median lies among it, and the
+    Vardi–Zhang step for the cluster as one point at y (its summed weight) leaves it at
+    once (Weiszfeld's own steps, about the points' spacing, crawl among them and read
+    false rates). Otherwise the median may be at any of its points, not only the
+    nearest (a median on a point whose lighter twin, 3e-12 away, was nearer the iterate
+    was never tested): they are tested, one an iteration, nearest first. If all fail,
+    the median may lie among them on none, where Weiszfeld's steps fall to rounding far
+    from it: a step at rounding there stops it unconverged, claiming no distance left.
+    (Ratios of the steps read there before that are not proven rates: among twins
+    1e-12..1e-11 apart with the median between them it was seen up to 3.5 times ``tol``
+    off while claiming convergence.)
 
     ``columns`` are the coordinates column by column (lists, or a (d, n) array).
     ``block``: None runs every step as numpy operations on whole (n, d) arrays; a number
@@ -1304,7 +1333,7 @@ def weiszfeld(
         keep = w > 0
         a = cols.T[keep]  # (n, d), C-ordered
         w = w[keep]
-        step_sums, vertex_sums = _whole_array_steps(a, w)
+        step_sums, vertex_sums, near_sums, rest_sums = _whole_array_steps(a, w)
         spread = float(np.max(np.ptp(a, axis=0)))
         first = a[0]
         y = (w @ a) / w.sum() if x0 is None else None
@@ -1313,7 +1342,7 @@ def weiszfeld(
             keep = w > 0
             cols, w = cols[:, keep], w[keep]
         cols = np.ascontiguousarray(cols)
-        step_sums, vertex_sums = _block_steps(cols, w, int(block))
+        step_sums, vertex_sums, near_sums, rest_sums = _block_steps(cols, w, int(block))
         spread = max(hi - lo for lo, hi in map(column_range, cols))
         first = cols[:, 0]
         y = None
@@ -1337,49 +1366,125 @@ def weiszfeld(
             failed.add(k)
         return optimal
 
-    stopped, converged, iterations, last = "max_iter", False, 0, math.inf
+    def tight_cluster(y: Any, eta: float) -> tuple[tuple[Any, float, float] | None, Any, float]:
+        """(The widest tight cluster about y that the others out-pull, as (T of the others,
+        the cluster's weight with ``eta``, ||R||), else None; the points of the widest;
+        its radius, 0 without one.)"""
+        idx, dist, wts, beyond = near_sums(y, cap)
+        if len(idx) == 0:
+            return None, idx, 0.0
+        gaps = np.append(dist[1:], beyond) >= CLUSTER_GAP * dist
+        widest, radius = None, 0.0
+        for j in np.flatnonzero(gaps)[::-1].tolist():  # the widest first
+            members = idx[: j + 1]
+            if widest is None:
+                widest, radius = members, float(dist[j])
+            t_rest, r_vec, inv_rest = rest_sums(y, members)
+            weight = eta + float(wts[: j + 1].sum())
+            r = float(np.linalg.norm(r_vec))
+            if r > weight * (1.0 + VERTEX_RTOL) + 2.0 * float(dist[j]) * inv_rest:
+                return (t_rest, weight, r), widest, radius
+        return None, idx[:0] if widest is None else widest, radius
+
+    # a cluster is within ρ of y, the others (among them the farthest, at most the
+    # diameter of the data away from a y in their hull) at least CLUSTER_GAP·ρ
+    cap = spread * math.sqrt(cols.shape[0]) / CLUSTER_GAP
+    stopped, converged, iterations = "max_iter", False, 0
+    last, rate = math.inf, math.inf
+    kind: tuple[float, tuple[int, ...]] = (0.0, ())  # the weight at y, the points there
     for it in range(1, max_iter + 1):
         iterations = it
-        k, t, eta, pull = step_sums(y)
+        k, t, eta, pull, nearest = step_sums(y)
         if vertex_optimal(k):
             y = (a[k] if block is None else cols[:, k]).copy()
             stopped, converged = "data point passes the optimality test", True
             break
+        this: tuple[float, tuple[int, ...]] = (eta, (k,) if eta > 0.0 else ())
+        r, inside = -1.0, 0.0
+        if nearest <= cap:
+            cluster, members, inside = tight_cluster(y, eta)
+            if cluster is not None:  # the others pull it out of a tight cluster: one point
+                t, eta, r = cluster
+                this, inside = (eta, tuple(members.tolist())), 0.0
+            else:  # the median may be at a point of it: one more tested, nearest first
+                j = next((int(i) for i in members.tolist() if int(i) not in failed), -1)
+                if j >= 0 and vertex_optimal(j):
+                    y = (a[j] if block is None else cols[:, j]).copy()
+                    stopped, converged = "data point passes the optimality test", True
+                    break
+        if this != kind:  # another map: its steps are no series with the last
+            last, rate, kind = math.inf, math.inf, this
         if eta > 0.0:
-            r = float(np.linalg.norm(pull()))
+            r = float(np.linalg.norm(pull())) if r < 0.0 else r
             y_new = max(0.0, 1.0 - eta / r) * t + min(1.0, eta / r) * y
         else:
             y_new = t
         step = float(np.linalg.norm(y_new - y))
         y = y_new
-        # Weiszfeld converges linearly, so the distance still to go is about
-        # step·ρ/(1-ρ), with ρ the ratio of successive steps; stop on that estimate.
-        rho = step / last if 0.0 < step < last else 0.0
-        if step * max(1.0, rho / (1.0 - rho)) <= tol * spread:
+        if inside > tol * spread / 2.0 and step <= 16.0 * EPS * spread:
+            # in a tight cluster that the others do not out-pull: where the median lies
+            # among it, on none of its points, Weiszfeld's steps (the others' pull over
+            # the cluster's Σ w_i/||a_i - y||) fall to rounding while far from it, and
+            # their ratios are no rate (one read 1.5e-10 from the median as 5e-13): no
+            # distance left is claimed
+            stopped = "steps at rounding inside a tight cluster of data points"
+            break
+        if step == 0.0:  # a fixed point of the map (to rounding)
             stopped, converged = f"remaining distance below {tol:g} of the extent", True
             break
-        last = step
+        # Weiszfeld converges linearly, so the distance still to go is about
+        # step·ρ/(1-ρ), ρ the ratio of successive steps of one map: the larger of the
+        # last two (one can be a step's start, not a rate), to half the tolerance (the
+        # estimate is itself some per cent off where ρ is near 1).
+        q = step / last if last < math.inf else math.inf  # a first step is no ratio
+        rho = max(q, rate)
+        if rho < 1.0 and step * max(1.0, rho / (1.0 - rho)) <= tol * spread / 2.0:
+            stopped, converged = f"remaining distance below {tol:g} of the extent", True
+            break
+        last, rate = step, q
     return [float(v) for v in y], {
         "iterations": iterations, "converged": converged, "stopped": stopped, "tolerance": tol,
     }  # fmt: skip
 
 
-def _whole_array_steps(a: Any, w: Any) -> tuple[Any, Any]:
+def _whole_array_steps(a: Any, w: Any) -> tuple[Any, Any, Any, Any]:
     """Weiszfeld's sums on whole arrays: ``a`` the points (n, d), ``w`` their weights (> 0).
 
     ``step(y)`` = (the index of the first point nearest y, T(y), η = the weight at y, a
-    function giving Σ_{a_i≠y} w_i (a_i - y)/||a_i - y||); ``vertex(k)`` = (R_k, w_k).
+    function giving Σ_{a_i≠y} w_i (a_i - y)/||a_i - y||, the nearest distance);
+    ``vertex(k)`` = (R_k, w_k); ``near(y, cap)`` = (the indices of the points 0 <
+    ||a_i - y|| <= cap, nearest first, their distances, their weights, the least
+    distance beyond ``cap``); ``rest(y, members)`` = (T, the pull Σ w_i (a_i - y)/||a_i -
+    y|| and Σ w_i/||a_i - y|| of the points neither at y nor among ``members``).
     """
     import numpy as np
 
-    def step(y: Any) -> tuple[int, Any, float, Any]:
+    def distances(y: Any) -> Any:
         diff = a - y
-        dist = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+        return np.sqrt(np.einsum("ij,ij->i", diff, diff))
+
+    def step(y: Any) -> tuple[int, Any, float, Any, float]:
+        dist = distances(y)
         k = int(np.argmin(dist))
         on = dist == 0.0
         inv = w[~on] / dist[~on]
         t = (inv @ a[~on]) / inv.sum()
-        return k, t, float(w[on].sum()), lambda: inv @ (a[~on] - y)
+        return k, t, float(w[on].sum()), lambda: inv @ (a[~on] - y), float(dist[k])
+
+    def near(y: Any, cap: float) -> tuple[Any, Any, Any, float]:
+        dist = distances(y)
+        inside = (dist > 0.0) & (dist <= cap)
+        idx = np.flatnonzero(inside)
+        idx = idx[np.argsort(dist[idx], kind="stable")]
+        beyond = float(np.min(dist, where=dist > cap, initial=math.inf))
+        return idx, dist[idx], w[idx], beyond
+
+    def rest(y: Any, members: Any) -> tuple[Any, Any, float]:
+        dist = distances(y)
+        off = dist != 0.0
+        off[members] = False
+        inv = w[off] / dist[off]
+        return (inv @ a[off]) / inv.sum(), inv @ (a[off] - y), float(inv.sum())
 
     def vertex(k: int) -> tuple[Any, float]:
         diff = a - a[k]
@@ -1388,10 +1493,10 @@ def _whole_array_steps(a: Any, w: Any) -> tuple[Any, Any]:
         pull = ((w[~on] / dist[~on])[:, None] * diff[~on]).sum(axis=0)
         return pull, float(w[on].sum())
 
-    return step, vertex
+    return step, vertex, near, rest
 
 
-def _block_steps(cols: Any, w: Any, size: int) -> tuple[Any, Any]:
+def _block_steps(cols: Any, w: Any, size: int) -> tuple[Any, Any, Any, Any]:
     """:func:`_whole_array_steps` on the columns ``cols`` (d, n), ``size`` points at a time
     (``w`` None: all weigh 1)."""
     import numpy as np
@@ -1417,7 +1522,7 @@ def _block_steps(cols: Any, w: Any, size: int) -> tuple[Any, Any]:
             dist = np.einsum("ij,ij->j", diff, diff, out=dist_buf[:m])
             yield s, block, diff, np.sqrt(dist, out=dist), weights_of(s)
 
-    def step(y: Any) -> tuple[int, Any, float, Any]:
+    def step(y: Any) -> tuple[int, Any, float, Any, float]:
         k, best, eta, inv_sum = 0, math.inf, 0.0, 0.0
         towards = np.zeros(cols.shape[0])
         for s, block, _, dist, wb in sums(y):
@@ -1442,7 +1547,36 @@ def _block_steps(cols: Any, w: Any, size: int) -> tuple[Any, Any]:
                 out += diff[:, off] @ ((1.0 if wb is None else wb[off]) / dist[off])
             return out
 
-        return k, towards / inv_sum, eta, pull
+        return k, towards / inv_sum, eta, pull, best
+
+    def near(y: Any, cap: float) -> tuple[Any, Any, Any, float]:
+        found: list[Any] = []
+        beyond = math.inf
+        for s, _, _, dist, _ in sums(y):
+            inside = np.flatnonzero((dist > 0.0) & (dist <= cap))
+            found.append(inside + s)
+            beyond = min(beyond, float(np.min(dist, where=dist > cap, initial=math.inf)))
+        idx = np.concatenate(found)
+        dist = distances_to(y, idx)
+        order = np.argsort(dist, kind="stable")
+        idx, dist = idx[order], dist[order]
+        return idx, dist, np.ones(len(idx)) if w is None else w[idx], beyond
+
+    def distances_to(y: Any, idx: Any) -> Any:
+        diff = cols[:, idx] - y[:, None]
+        return np.sqrt(np.einsum("ij,ij->j", diff, diff))
+
+    def rest(y: Any, members: Any) -> tuple[Any, Any, float]:
+        towards, pull, inv_sum = np.zeros(d), np.zeros(d), 0.0
+        for s, block, diff, dist, wb in sums(y):
+            off = dist != 0.0
+            mine = members[(members >= s) & (members < s + block.shape[1])]
+            off[mine - s] = False
+            inv = 1.0 / dist[off] if wb is None else wb[off] / dist[off]
+            towards += block[:, off] @ inv
+            pull += diff[:, off] @ inv
+            inv_sum += float(inv.sum())
+        return towards / inv_sum, pull, inv_sum
 
     def vertex(k: int) -> tuple[Any, float]:
         pull = np.zeros(cols.shape[0])
@@ -1457,4 +1591,4 @@ def _block_steps(cols: Any, w: Any, size: int) -> tuple[Any, Any]:
                 pull += diff @ (1.0 / dist if wb is None else wb / dist)
         return pull, weight_on
 
-    return step, vertex
+    return step, vertex, near, rest

@@ -72,11 +72,17 @@ def check_count(flag: str, value: str | int | None, minimum: int = 1) -> int | N
 
 
 def split_names(flag: str, text: str, what: str = "name") -> list[str]:
-    """``"a, b,c"`` -> ``["a", "b", "c"]``; an empty list is an error (``what``: what the
-    items are, for its message)."""
+    """``"a, b,c"`` -> ``["a", "b", "c"]``; an empty list, or a name given twice (in any
+    case: each would run twice), is an error (``what``: what the items are, for its
+    message)."""
     names = [part.strip() for part in text.split(",") if part.strip()]
     if not names:
         raise InputError(f"{flag} needs at least one {what}, got {text!r}")
+    first: dict[str, str] = {}
+    for name in names:
+        if name.lower() in first:
+            raise InputError(f"{flag}: {first[name.lower()]} is given twice; give each {what} once")
+        first[name.lower()] = name
     return names
 
 

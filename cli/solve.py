@@ -599,7 +599,7 @@ def run_compare(
 def _scipy_methods(text: str | None, known: Sequence[str], default: Sequence[str]) -> list[str]:
     if text is None:
         return list(default)
-    names = split_names("--baselines", text)
+    names = split_names("--baselines", text, "method")
     if [n.lower() for n in names] == ["none"]:
         return []
     if "none" in (n.lower() for n in names):
@@ -617,8 +617,6 @@ def _scipy_methods(text: str | None, known: Sequence[str], default: Sequence[str
                 f"--baselines: unknown scipy method {n!r}; {hint}known: {', '.join(known)}, "
                 "or none alone"
             )
-        if canonical in out:
-            raise InputError(f"--baselines: {canonical} is given twice; give each method once")
         out.append(canonical)
     return out
 

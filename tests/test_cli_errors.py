@@ -48,6 +48,8 @@ BAD_INPUT = [
     (["compare", "median", "--baselines", "bgfs"], ["did you mean 'BFGS'"]),
     (["compare", "median", "--baselines", "none,BFGS"], ["'none' (no baselines) stands alone"]),
     (["compare", "median", "--baselines", "BFGS,bfgs"], ["BFGS is given twice"]),
+    (["compare", "median", "--optimizers", "adam,Adam"], ["--optimizers: adam is given twice"]),
+    (["bench", "--methods", "python-loop,python-loop"], ["--methods: python-loop is given twice"]),
     (
         [*S, "--animate", "never-written.gif", "--fps", "0.001"],
         ["a GIF frame lasts at most 655.35 s", "--fps 0.0016 or more"],

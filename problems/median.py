@@ -327,9 +327,10 @@ class GeometricMedianCore(PointProblem):
         in this process's memory."""
         from geograd.cluster import active_memory_limit
 
-        from .sources import open_points
+        from .sources import check_chunk_count, open_points
 
         lazy = open_points(path, self.chunk_size)
+        check_chunk_count(len(lazy.chunks), lazy.n, lazy.chunk_size, str(path))
         nbytes = lazy.describe()["bytes"]
         room = active_memory_limit()
         persist = room is None or nbytes <= PERSIST_SHARE * room
@@ -349,9 +350,12 @@ class GeometricMedianCore(PointProblem):
 
         from geograd.cluster import describe_chunks
 
-        from .sources import DEFAULT_CHUNK
+        from .sources import DEFAULT_CHUNK, check_chunk_count
 
         chunk = self.chunk_size or DEFAULT_CHUNK
+        n = int(columns.shape[1])
+        where = "the given points" if self._given is not None else "the generated points"
+        check_chunk_count(-(-n // chunk), n, chunk, where)
         cols = da.from_array(columns, chunks=(columns.shape[0], chunk))
         w = None if weights is None else da.from_array(weights, chunks=(chunk,))
         with warnings.catch_warnings():

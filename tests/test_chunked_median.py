@@ -341,3 +341,29 @@ def test_a_problem_that_is_not_chunked_refuses_dask() -> None:
 
     with pytest.raises(InputError, match="--backend dask is for problems whose loss is a sum"):
         get_problem("fermat", backend="dask")
+
+
+def test_more_chunks_than_a_pass_can_schedule_are_refused_with_the_size_that_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geograd.problems import sources
+
+    limit = 50  # the real limit (10^4) at a size that builds quickly
+    monkeypatch.setattr(sources, "MAX_CHUNKS", limit)
+    n = 2 * limit + 1
+    with pytest.raises(InputError) as given:
+        GeometricMedian(n=n, seed=SEED, backend="dask", chunk_size=2)
+    message = str(given.value)
+    assert message.startswith(f"the generated points: {n} points in {limit + 1} chunks")
+    assert "give --chunk-size 3 or more" in message
+    f = tmp_path / "many.npy"
+    np.save(f, np.random.default_rng(SEED).uniform(size=(n, 2)))
+    with pytest.raises(InputError, match=rf"many\.npy: {n} points in {n} chunks.*--chunk-size 3 "):
+        GeometricMedian(points=f, backend="dask", chunk_size=1)
+    # at the limit it is built: 3 points a chunk, 34 chunks
+    ok = GeometricMedian(points=f, backend="dask", chunk_size=3)
+    assert ok.chunking is not None and ok.chunking["chunks"] == -(-n // 3)
+    # chunks that are a sharded source's files, each smaller than the size asked for
+    with pytest.raises(InputError, match=r"parts: 1000 points in 500 chunks.*merge them"):
+        sources.check_chunk_count(500, 1000, 100, "parts")
+    sources.check_chunk_count(limit, 1000, 1, "parts")  # at the limit: accepted

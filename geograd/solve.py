@@ -847,6 +847,7 @@ def _as_parameter(x0: float | Sequence[float] | Tensor) -> Tensor:
             f"{type(x0).__name__}, whose order is not the coordinates'"
         )
     else:
+        _refuse_truth_values(x0)
         try:
             x = Tensor(x0, requires_grad=True)
         except TypeError as exc:
@@ -857,6 +858,22 @@ def _as_parameter(x0: float | Sequence[float] | Tensor) -> Tensor:
         )
     x.requires_grad = True
     return x
+
+
+def _refuse_truth_values(x0: Any) -> None:
+    """InputError for True/False given as coordinates (a bool, a sequence holding one, or
+    a boolean array): Python reads them as 1 and 0, which is seldom what was meant."""
+    if isinstance(x0, bool):
+        raise InputError(f"minimize: x0 is {x0}, a truth value; give a number")
+    if isinstance(x0, (list, tuple)):
+        for i, v in enumerate(x0):
+            if isinstance(v, bool):
+                raise InputError(
+                    f"minimize: x0[{i}] is {v}, a truth value; give numbers "
+                    "(1.0 or 0.0 if that is what you meant)"
+                )
+    elif getattr(getattr(x0, "dtype", None), "kind", None) == "b":
+        raise InputError("minimize: x0 is an array of truth values; give a float array")
 
 
 def _build(

@@ -330,5 +330,25 @@ def test_a_mapping_or_set_x0_is_refused(x0: Any) -> None:
         minimize(sq, x0)
 
 
+@pytest.mark.parametrize(
+    ("x0", "said"),
+    [
+        (True, "x0 is True, a truth value"),
+        ([1.0, False], "x0[1] is False, a truth value"),
+        ((True, 2.0), "x0[0] is True, a truth value"),
+    ],
+)
+def test_truth_values_as_coordinates_are_refused(x0: Any, said: str) -> None:
+    with pytest.raises(InputError, match=said.replace("[", r"\[").replace("]", r"\]")):
+        minimize(sq, x0)
+
+
+def test_a_boolean_array_x0_is_refused_and_ones_and_zeros_still_work() -> None:
+    np = pytest.importorskip("numpy")
+    with pytest.raises(InputError, match="an array of truth values; give a float array"):
+        minimize(sq, np.array([True, False]))
+    assert minimize(sq, [1, 0]).converged  # integers are numbers
+
+
 def test_every_registered_optimizer_is_covered() -> None:
     assert set(ALL) <= set(optimizer_names())

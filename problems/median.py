@@ -131,6 +131,7 @@ Solver defaults (``solver_defaults()``)
 
 from __future__ import annotations
 
+import functools
 import importlib
 import math
 import random
@@ -745,8 +746,9 @@ class GeometricMedianCore(PointProblem):
         if self.on_dask:
             spread = max(hi - lo for lo, hi in C.column_ranges(self.columns))
             x, details = C.weiszfeld_scans(
-                self.scan, self._point, self.default_x0(), spread, vertex_rtol=VERTEX_RTOL
-            )
+                self.scan, self._point, self.default_x0(), spread, vertex_rtol=VERTEX_RTOL,
+                near=functools.partial(C.near_chunks, self.columns, self.weights),
+            )  # fmt: skip
         else:
             block = max(1, BLOCK_NUMBERS // self.d) if self.arrays else None
             x, details = weiszfeld(self.columns, self.weights, x0=self.default_x0(), block=block)
@@ -1281,6 +1283,51 @@ def scan_arrays(columns: Any, weights: Any, p: Sequence[float]) -> Scan:
 # --------------------------------------------------------------------------- Weiszfeld
 
 
+class WeiszfeldStop:
+    """When Weiszfeld's iteration (with the Vardi–Zhang step) stops, after each step:
+
+    - a step at rounding (<= 16·EPS of the extent ``spread``) inside a tight cluster
+      that the others do not out-pull: unconverged. Where the median lies among such a
+      cluster on none of its points, the steps (the others' pull over the cluster's
+      Σ w_i/||a_i - y||) fall to rounding far from it, and their ratios are no rate (one
+      read 1.5e-10 from the median as 5e-13);
+    - a step of exactly 0, a fixed point of the map: converged;
+    - the distance still to go, step·max(1, ρ/(1 - ρ)), below half of ``tol`` times the
+      extent (the estimate is itself some per cent off where ρ is near 1): converged.
+      Weiszfeld converges linearly, at the rate ρ of successive steps, read only across
+      steps of one map (the same points at the iterate): a Vardi–Zhang step followed by
+      Weiszfeld's, a step out of a cluster, or a first step are no geometric series
+      (among near-duplicates at the centroid the first step, ~the twins' distance, was
+      read as the distance left, and the reference stopped 0.17 from the median). ρ is
+      the larger of the last two ratios (one can be a step's start, not a rate).
+    """
+
+    def __init__(self, tol: float, spread: float) -> None:
+        self.goal = tol * spread / 2.0
+        self.rounding = 16.0 * EPS * spread
+        self.done = f"remaining distance below {tol:g} of the extent"
+        self.kind: object = None
+        self.last = math.inf
+        self.rate = math.inf
+
+    def after(self, kind: object, step: float, inside: float) -> tuple[str, bool] | None:
+        """(stopped, converged) after ``step``, a step of the map ``kind`` (``inside``: the
+        radius of a tight cluster about the iterate that the others do not out-pull, 0
+        without one); None to go on."""
+        if inside > self.goal and step <= self.rounding:
+            return "steps at rounding inside a tight cluster of data points", False
+        if step == 0.0:
+            return self.done, True
+        if kind != self.kind:  # another map: its steps are no series with the last
+            self.kind, self.last, self.rate = kind, math.inf, math.inf
+        q = step / self.last if self.last < math.inf else math.inf  # a first step: no ratio
+        rho = max(q, self.rate)
+        self.last, self.rate = step, q
+        if rho < 1.0 and step * max(1.0, rho / (1.0 - rho)) <= self.goal:
+            return self.done, True
+        return None
+
+
 def weiszfeld(
     columns: Sequence[Sequence[float]] | Any,
     weights: Sequence[float] | Any | None = None,
@@ -1394,8 +1441,7 @@ def weiszfeld(
     # diameter of the data away from a y in their hull) at least CLUSTER_GAP·ρ
     cap = spread * math.sqrt(cols.shape[0]) / CLUSTER_GAP
     stopped, converged, iterations = "max_iter", False, 0
-    last, rate = math.inf, math.inf
-    kind: tuple[float, tuple[int, ...]] = (0.0, ())  # the weight at y, the points there
+    stop = WeiszfeldStop(tol, spread)
     for it in range(1, max_iter + 1):
         iterations = it
         k, t, eta, pull, nearest = step_sums(y)
@@ -1416,8 +1462,6 @@ def weiszfeld(
                     y = (a[j] if block is None else cols[:, j]).copy()
                     stopped, converged = "data point passes the optimality test", True
                     break
-        if this != kind:  # another map: its steps are no series with the last
-            last, rate, kind = math.inf, math.inf, this
         if eta > 0.0:
             r = float(np.linalg.norm(pull())) if r < 0.0 else r
             y_new = max(0.0, 1.0 - eta / r) * t + min(1.0, eta / r) * y
@@ -1425,27 +1469,10 @@ def weiszfeld(
             y_new = t
         step = float(np.linalg.norm(y_new - y))
         y = y_new
-        if inside > tol * spread / 2.0 and step <= 16.0 * EPS * spread:
-            # in a tight cluster that the others do not out-pull: where the median lies
-            # among it, on none of its points, Weiszfeld's steps (the others' pull over
-            # the cluster's Σ w_i/||a_i - y||) fall to rounding while far from it, and
-            # their ratios are no rate (one read 1.5e-10 from the median as 5e-13): no
-            # distance left is claimed
-            stopped = "steps at rounding inside a tight cluster of data points"
+        ended = stop.after(this, step, inside)
+        if ended is not None:
+            stopped, converged = ended
             break
-        if step == 0.0:  # a fixed point of the map (to rounding)
-            stopped, converged = f"remaining distance below {tol:g} of the extent", True
-            break
-        # Weiszfeld converges linearly, so the distance still to go is about
-        # step·ρ/(1-ρ), ρ the ratio of successive steps of one map: the larger of the
-        # last two (one can be a step's start, not a rate), to half the tolerance (the
-        # estimate is itself some per cent off where ρ is near 1).
-        q = step / last if last < math.inf else math.inf  # a first step is no ratio
-        rho = max(q, rate)
-        if rho < 1.0 and step * max(1.0, rho / (1.0 - rho)) <= tol * spread / 2.0:
-            stopped, converged = f"remaining distance below {tol:g} of the extent", True
-            break
-        last, rate = step, q
     return [float(v) for v in y], {
         "iterations": iterations, "converged": converged, "stopped": stopped, "tolerance": tol,
     }  # fmt: skip

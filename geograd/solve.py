@@ -106,6 +106,11 @@ HISTORY_KEYS = ("step", "loss", "grad_norm", "x", "lr")
 STALL_GRADIENT = 1e-8
 """A step that leaves x unchanged is a stall while ‖∇f‖ > this times ‖∇f(x0)‖ ..."""
 STALL_GTOL = 10.0
+#: A failed line search is convergence to rounding only where ‖∇f‖²/‖∇f0‖² is within
+#: this factor of eps·|f|/(f0 - f) (see :meth:`_Trend.converged_by_line_search`).
+ROUNDING_MARGIN = 1e4
+#: float64's relative rounding.
+EPS = 2.0**-52
 """... and ‖∇f‖ > this times gtol (see the module docstring)."""
 
 
@@ -771,12 +776,23 @@ class _Trend:
         return any(s.get("line_search_failed") for s in self.opt.state.values())
 
     def converged_by_line_search(self, now: _Iterate) -> bool:
-        """A failed line search means convergence to rounding level only at a point the run
-        reached by descent; one that fails from x0 itself (every trial step far too large,
-        --lr 1e308) has shown nothing and is a stall."""
+        """Whether a failed line search means convergence to the rounding level of f.
+
+        Only at a point the run reached by descent (one that fails from x0 itself, every
+        trial step far too large, --lr 1e308, has shown nothing and is a stall), and only
+        where the gradient is small enough for rounding to hide any decrease: near a
+        smooth minimum f - f* ≈ ‖∇f‖²/2λ, so (f - f*)/(f0 - f*) ≈ ‖∇f‖²/‖∇f0‖², which
+        rounding bounds by about eps·max(|f|, |f0|)/(f0 - f). A gradient beyond
+        :data:`ROUNDING_MARGIN` times that leaves a decrease far above rounding that the
+        search did not find: x is at a kink of f (L1, relu, max), not at its minimum."""
         if not self.line_search_failed():
             return False
-        return any(_distance(a, b) > 0.0 for a, b in zip(now.datas, self.start.datas))
+        if not any(_distance(a, b) > 0.0 for a, b in zip(now.datas, self.start.datas)):
+            return False
+        fall = self.start.loss - now.loss
+        scale = max(abs(now.loss), abs(self.start.loss))
+        ratio = now.grad_norm / self.start.grad_norm if self.start.grad_norm > 0.0 else 0.0
+        return fall > 0.0 and ratio * ratio * fall <= ROUNDING_MARGIN * EPS * scale
 
 
 def _interrupt_name(exc: BaseException) -> str:
@@ -1178,6 +1194,11 @@ def _message(
     )
     if momentum is not None:
         advice = momentum
+    elif detail.startswith("the loss became -inf"):
+        advice = (
+            "check that f is bounded below (its sign, a missing constraint): a loss that "
+            "falls to -inf has no minimum to converge to"
+        )
     return (
         f"Diverged: {detail}; kept the last finite iterate (step {it.step}). To fix it, {advice}."
     )
@@ -1209,6 +1230,19 @@ def _stall(trend: _Trend, it: _Iterate) -> tuple[str, str]:
         return why, "set lr > 0"
     if trend.kind == "line search":
         if trend.line_search_failed():
+            start = trend.start
+            if any(_distance(a, b) > 0.0 for a, b in zip(it.datas, start.datas)):
+                # after descent, with a gradient far above rounding: no smooth minimum
+                why = (
+                    "the line search found no decrease, though the gradient is far too "
+                    "large for the rounding level of f: x is at a kink of f (a point where "
+                    "it is not differentiable), not shown to be a minimum, or f is "
+                    f"unbounded below (the loss fell from {start.loss:.6g} to {it.loss:.6g})"
+                )
+                return why, (
+                    "for a non-smooth f try optimizer='gd' (a gradient step per kink) or "
+                    "'newton', or smooth the loss"
+                )
             # Every trial step was rejected (no decrease): from x0 that says the trials
             # were far too long (or too short to change x), not that x is optimal.
             why = "the line search found no decrease: every trial step was rejected"

@@ -275,5 +275,41 @@ def test_a_refused_step_with_a_line_search_does_not_advise_the_line_search() -> 
         lambda x: F.sum(x * x), [1.0, 2.0], optimizer="lbfgs", lr=1e308,
         line_search_fn="strong_wolfe", max_steps=3,
     )  # fmt: skip
-    assert res.reason == "diverged"
+    # every trial from 1e308 overflows: no decrease found from x0 (a 0/0 in the cubic
+    # interpolation used to end it as a divergence)
+    assert res.reason == "stalled" and res.x == [1.0, 2.0]
+    assert "try another first trial step (lr, now 1e+308)" in res.message
     assert "line_search_fn='strong_wolfe'" not in res.message
+
+
+def test_a_cubic_of_a_linear_line_goes_to_its_bound_as_torchs_arithmetic_does() -> None:
+    """f linear along the line (g1 = g2): the cubic's minimizer is at infinity (0 over 0 is
+    not reached: d2 = 0 and the denominator g2 - g1 + 2·d2 = 0 with a nonzero numerator),
+    clamped to the bound, as torch's tensor arithmetic gives (5.0 in torch 2.x for these
+    numbers); a NaN (0/0) takes the bounds' midpoint instead of being evaluated."""
+    from geograd.optim.lbfgs import cubic_interpolate
+
+    assert cubic_interpolate(0.0, 3.0, -2.0, 0.5, 2.0, -2.0, bounds=(0.505, 5.0)) == 5.0
+    assert cubic_interpolate(0.5, 2.0, -2.0, 0.0, 3.0, -2.0, bounds=(0.505, 5.0)) == 5.0
+    # f constant along the line: 0/0 everywhere, the midpoint
+    assert cubic_interpolate(0.0, 1.0, 0.0, 1.0, 1.0, 0.0, bounds=(0.0, 2.0)) == 1.0
+
+
+def test_strong_wolfe_on_an_l1_loss_steps_as_torch_does_instead_of_dividing_by_zero() -> None:
+    from geograd.optim import LBFGS
+
+    w = Tensor([2.0, 1.0], requires_grad=True)
+    opt = LBFGS([w], line_search_fn="strong_wolfe", max_iter=1, max_eval=26)
+
+    def closure() -> Tensor:
+        opt.zero_grad()
+        loss = F.sum(F.abs(w))
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    # the first search brackets at t = 5 (the clamped cubic), then zooms to the kink of
+    # the first coordinate's line: x = (2, 1) - t (1, 1) with f = |2 - t| + |1 - t|
+    x = w.tolist()
+    assert x[0] - x[1] == pytest.approx(1.0, abs=1e-15) and 1.0 < x[0] + 1.0 < 2.0
+    assert abs(x[0]) + abs(x[1]) == pytest.approx(1.0, abs=1e-15)  # the flat bottom, f = 1

@@ -80,13 +80,32 @@ def test_a_line_search_failing_from_x0_is_a_stall() -> None:
     assert s.reason == "stalled" and not s.converged
 
 
-def test_a_line_search_failing_after_descent_stays_converged() -> None:
-    """Reached by descent, a point where no trial decreases f (here the kink of
-    |x − 0.1|, at rounding level) is a convergence, though the gradient (1) is not small."""
+def test_a_line_search_failing_at_a_kink_is_not_called_convergence() -> None:
+    """Reached by descent, a point where no trial decreases f though the gradient (1) is
+    far above f's rounding level is a kink: here the minimum of |x − 0.1|, but minimize
+    cannot tell it from a kink that is not one, so it claims nothing."""
     r = minimize(lambda x: F.abs(x - 0.1), 0.35, "gd", max_backtracks=3)
-    assert r.reason == "xtol" and r.converged and r.grad_norm == 1.0 and r.steps >= 1
+    assert r.reason == "stalled" and not r.converged and r.grad_norm == 1.0 and r.steps >= 1
     assert abs(r.x - 0.1) < 1e-15
-    assert "line search found no decrease" in r.message and "at a kink" in r.message
+    assert "line search found no decrease" in r.message and "at a kink of f" in r.message
+
+
+@pytest.mark.parametrize(
+    ("f", "x0"),
+    [
+        (lambda x: F.sum(F.abs(x)), [2.0, 1.0]),  # L1: the search stops on one kink
+        (lambda x: F.max(x * x), [2.0, 1.0]),  # the ridge |x0| = |x1|, 1e-4 from 0
+    ],
+    ids=["l1", "max"],
+)
+def test_the_default_method_at_a_kink_away_from_the_minimum_does_not_claim_success(
+    f: Any, x0: list[float]
+) -> None:
+    r = minimize(f, x0)  # L-BFGS with strong Wolfe: its search fails at kinks
+    assert not r.success and r.reason == "stalled" and r.loss > 1e-9
+    assert "not shown to be a minimum" in r.message and "optimizer='gd'" in r.message
+    # the advice holds: a gradient step per kink gets to the minimum, 0
+    assert minimize(f, x0, "gd").loss < 1e-9
 
 
 def test_without_ftol_and_xtol_a_stall_runs_to_max_steps_and_says_why() -> None:

@@ -399,18 +399,34 @@ def cubic_interpolate(
     bounds: tuple[float, float] | None = None,
 ) -> float:
     """The minimizer of the cubic through (x1, f1, g1) and (x2, f2, g2), clamped to ``bounds``
-    (default: the interval between x1 and x2); the bounds' midpoint when it has none."""
+    (default: the interval between x1 and x2); the bounds' midpoint when it has none.
+
+    Divisions are float64's, as torch's tensors make them: a cubic that degenerates
+    (f linear along the line, so g1 = g2 and the denominator is 0) has its minimizer
+    at ±inf, clamped to a bound, where Python's ``/`` raised ZeroDivisionError. Where
+    torch's arithmetic gives NaN (0/0) the midpoint is taken: geograd evaluates no NaN.
+    """
     lo, hi = bounds if bounds is not None else ((x1, x2) if x1 <= x2 else (x2, x1))
-    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+    d1 = g1 + g2 - 3 * _divide(f1 - f2, x1 - x2)
     d2_square = d1 * d1 - g1 * g2
     if d2_square >= 0:
         d2 = math.sqrt(d2_square)
         if x1 <= x2:
-            pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+            pos = x2 - (x2 - x1) * _divide(g2 + d2 - d1, g2 - g1 + 2 * d2)
         else:
-            pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
-        return min(max(pos, lo), hi)
+            pos = x1 - (x1 - x2) * _divide(g1 + d2 - d1, g1 - g2 + 2 * d2)
+        if not math.isnan(pos):
+            return min(max(pos, lo), hi)
     return (lo + hi) / 2.0
+
+
+def _divide(a: float, b: float) -> float:
+    """a / b in IEEE 754 arithmetic: ±inf for a nonzero a over ±0, NaN for 0/0."""
+    if b != 0.0 or math.isnan(b):
+        return a / b
+    if a == 0.0 or math.isnan(a):
+        return math.nan
+    return math.copysign(math.inf, a) * math.copysign(1.0, b)
 
 
 def strong_wolfe_search(

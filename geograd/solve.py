@@ -95,6 +95,10 @@ REASONS: tuple[str, ...] = (
     "interrupted",
 )
 CONVERGED: frozenset[str] = frozenset({"gtol", "ftol", "xtol"})
+#: Result.status of each failure, in scipy.optimize's codes where it has one.
+STATUS: dict[str, int] = {
+    "max_steps": 1, "stalled": 2, "diverged": 3, "time_limit": 4, "interrupted": 99,
+}  # fmt: skip
 Value: TypeAlias = "float | list[float]"
 
 HISTORY_LIMIT = 2000
@@ -198,9 +202,10 @@ class Result:
 
     @property
     def status(self) -> int:
-        """0 when converged; otherwise 1 + the index of ``reason`` in :data:`REASONS`
-        among the failures (max_steps 4, ..., so a nonzero status means a failure)."""
-        return 0 if self.converged else REASONS.index(self.reason) + 1
+        """scipy's termination code (:data:`STATUS`): 0 converged, 1 max_steps (scipy: the
+        iteration limit), 2 stalled (scipy's BFGS: precision loss), 3 diverged (NaN met),
+        4 time_limit, 99 interrupted (scipy: the callback raised StopIteration)."""
+        return 0 if self.converged else STATUS[self.reason]
 
     @property
     def jac(self) -> Value | None:
@@ -213,10 +218,20 @@ class Result:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
-        """The Result that :meth:`to_dict` (or ``--out``, after JSON) wrote; InputError if
-        an entry is missing or of the wrong kind."""
+        """The Result that :meth:`to_dict` wrote, or that a ``geograd solve --out`` file
+        holds (after ``json.load``: its ``solution`` is ``x``, its ``best`` the best
+        iterate, its ``settings`` the options; it keeps no gradient vector, so ``grad``
+        is None); InputError if an entry is missing or of the wrong kind."""
         if not isinstance(data, dict):
             raise InputError(f"Result.from_dict needs a dict, got {type(data).__name__}")
+        kind = data.get("format")
+        if kind == "geograd.solve/1":
+            data = _solve_document_fields(data)
+        elif isinstance(kind, str) and kind.startswith("geograd."):
+            raise InputError(
+                f"Result.from_dict: a {kind} document is not one run; "
+                "give it a 'geograd solve --out' file, or a Result.to_dict()"
+            )
         names = [f.name for f in fields(cls)]
         optional = ("start_loss", "grad", "options")
         missing = [k for k in names if k not in data and k not in optional]
@@ -279,6 +294,29 @@ class Result:
             "grad": _copy(self.grad),
             "options": {k: _copy(v) for k, v in self.options.items()},
         }
+
+
+def _solve_document_fields(doc: dict[str, Any]) -> dict[str, Any]:
+    """The :class:`Result` fields of a ``geograd solve --out`` document (format
+    ``geograd.solve/1``); InputError naming what it lacks."""
+    need = ("solution", "loss", "grad_norm", "steps", "evaluations", "converged", "reason",
+            "message", "time_s", "best", "optimizer", "history")  # fmt: skip
+    missing = [k for k in need if k not in doc]
+    best = doc.get("best")
+    if not (isinstance(best, dict) and {"x", "loss", "step"} <= set(best)):
+        best, missing = {}, missing or ["best.x, best.loss, best.step"]
+    if missing:
+        raise InputError(f"Result.from_dict: the solve document lacks {', '.join(missing)}")
+    fields_ = {k: doc[k] for k in need if k not in ("solution", "best")}
+    return {
+        **fields_,
+        "x": doc["solution"],
+        "best_x": best["x"],
+        "best_loss": best["loss"],
+        "best_step": best["step"],
+        "start_loss": doc.get("start_loss", math.nan),
+        "options": doc.get("settings") or {},
+    }
 
 
 class BestOf:
@@ -531,6 +569,13 @@ def minimize(
         raise InputError(
             f"minimize: at x0 the loss is {good.loss} and the gradient norm {good.grad_norm}; "
             "start from a point where both are finite"
+        )
+    if all(g is None for g in good.grads):
+        # no path from the loss back to x: fun computed it from something else (another
+        # tensor, a constant), and every step would be 0 while claiming convergence
+        raise InputError(
+            "minimize: fun's result does not depend on x (no gradient reaches it); "
+            "compute the loss from the x that minimize passes to fun"
         )
     chosen = ""
     if choose_lr is not None:

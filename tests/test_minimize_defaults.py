@@ -206,9 +206,10 @@ def test_jac_is_the_gradient_at_the_final_x() -> None:
     assert scalar.jac == pytest.approx(2.0 * (scalar.x - 2.0))  # type: ignore[operator]
 
 
-def test_jac_of_a_loss_that_ignores_x_is_zero() -> None:
-    r = minimize(lambda x: Tensor(3.0, requires_grad=True) * 1.0, [1.0, 2.0], "sgd", lr=0.1)
-    assert r.jac == [0.0, 0.0]
+def test_a_loss_that_ignores_x_is_refused_not_converged_with_a_zero_jac() -> None:
+    """(It used to converge after 0 steps with jac [0, 0]: a typo's silent success.)"""
+    with pytest.raises(InputError, match="does not depend on x"):
+        minimize(lambda x: Tensor(3.0, requires_grad=True) * 1.0, [1.0, 2.0], "sgd", lr=0.1)
 
 
 def test_jac_and_options_survive_to_dict_and_from_dict() -> None:

@@ -16,11 +16,13 @@ from typing import Any, ClassVar
 from geograd import backend as B
 from geograd.errors import DivergenceError, InputError
 from geograd.optim.optimizer import (
+    CLOSURE_PROTOCOL,
     Closure,
     Optimizer,
     ParamGroup,
     Params,
     StateKind,
+    check_closure_gradients,
     check_nonnegative,
     is_real,
 )
@@ -185,8 +187,7 @@ class LBFGS(Optimizer):
         """Up to ``max_iter`` L-BFGS iterations; returns the loss at the starting point."""
         if closure is None:
             raise InputError(
-                "LBFGS.step needs a closure that re-evaluates the loss: "
-                "zero_grad(), loss = f(x), loss.backward(), return loss"
+                f"LBFGS.step needs a closure that re-evaluates the loss: {CLOSURE_PROTOCOL}"
             )
         params = self._params
         state = self.state[params[0]]
@@ -208,6 +209,7 @@ class LBFGS(Optimizer):
             loss = closure()
         value = _value(loss)
         params = self._params
+        check_closure_gradients("LBFGS", loss, params)
         kept = loss.detach() if isinstance(loss, Tensor) else loss
         self._cache = (kept, [p.data for p in params], [p.grad for p in params])
         return loss, value

@@ -15,11 +15,13 @@ from geograd.backend import Data
 from geograd.errors import DomainError, InputError
 from geograd.manifolds import Manifold
 from geograd.optim.optimizer import (
+    CLOSURE_PROTOCOL,
     Closure,
     Optimizer,
     ParamGroup,
     Params,
     StateKind,
+    check_closure_gradients,
     check_nonnegative,
     is_real,
     with_manifold,
@@ -142,7 +144,7 @@ class GradientDescent(Optimizer):
         if closure is None:
             raise InputError(
                 "GradientDescent.step needs a closure that re-evaluates the loss: "
-                "zero_grad(), loss = f(x), loss.backward(), return loss"
+                f"{CLOSURE_PROTOCOL}"
             )
         group = self.param_groups[0]
         params: list[Tensor] = group["params"]
@@ -157,6 +159,7 @@ class GradientDescent(Optimizer):
                 loss = closure()
             f0 = _value(loss)
             state["func_evals"] += 1
+            check_closure_gradients("GradientDescent", loss, params)
         x0 = [p.data for p in params]
         g0 = [p.grad for p in params]
         grads = [zeros_like(p.data) if g is None else g.data for p, g in zip(params, g0)]

@@ -33,6 +33,7 @@ from geograd.errors import DomainError, InputError
 from geograd.optim.lbfgs import Vector, _dot, _entries, _value
 from geograd.optim.linesearch import check_backtracking
 from geograd.optim.optimizer import (
+    CLOSURE_PROTOCOL,
     Closure,
     Optimizer,
     ParamGroup,
@@ -124,7 +125,7 @@ class _SecondOrder(Optimizer):
         if closure is None:
             raise InputError(
                 f"{type(self).__name__}.step needs a closure that re-evaluates the loss: "
-                "zero_grad(), loss = f(x), loss.backward(), return loss"
+                f"{CLOSURE_PROTOCOL}"
             )
         self._step_calls += 1
         state = self.state[self._params[0]]

@@ -474,6 +474,21 @@ class Optimizer:
         return "\n".join(lines)
 
 
+#: How a closure re-evaluates the loss, for the messages of the optimizers that need one.
+CLOSURE_PROTOCOL = "zero_grad(), loss = f(x), loss.backward(), return loss"
+
+
+def check_closure_gradients(owner: str, loss: Any, params: Sequence[Tensor]) -> None:
+    """InputError when a closure's loss has a graph but left no gradient on any parameter:
+    it forgot ``loss.backward()`` (or zeroed the gradients after it), and every step would
+    silently be 0. A loss with no graph (a constant) is let through, as torch does."""
+    if isinstance(loss, Tensor) and loss.requires_grad and all(p.grad is None for p in params):
+        raise InputError(
+            f"{owner}.step: the closure left no gradient on the parameters; "
+            f"it must call loss.backward(): {CLOSURE_PROTOCOL}"
+        )
+
+
 def describe(cls: type[Optimizer]) -> str:
     """The one-line description of an optimizer class."""
     if getattr(cls, "description", ""):

@@ -331,7 +331,7 @@ def solve_rows(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     rows += [
         ("settings", _chosen(doc)),
         ("steps", f"{doc['steps']} steps, {doc['evaluations']} evaluations"),
-        ("stopped", f"{_status(doc)}: {doc['message']}"),
+        ("stopped", f"{_status(doc)}: {doc['message']}{_proven_note(doc)}"),
     ]
     ref = doc.get("reference")
     if ref is None:
@@ -383,6 +383,14 @@ def _chosen(doc: Mapping[str, Any]) -> str:
 def _from(doc: Mapping[str, Any]) -> str:
     where = doc.get("solution_from")
     return f"  ({where})" if where and where != "final iterate" else ""
+
+
+def _proven_note(doc: Mapping[str, Any]) -> str:
+    """After a stall at a point the certificate proves optimal (a kink: the median at a
+    data point), the stall's advice is moot: said so, where the advice is."""
+    if doc.get("reason") == "stalled" and doc.get("verdict_note"):
+        return " (No change is needed: the certificate's exact test proves this point optimal.)"
+    return ""
 
 
 def _status(doc: Mapping[str, Any]) -> str:

@@ -197,3 +197,16 @@ def test_a_stall_at_a_kink_the_certificate_proves_optimal_is_not_a_finding(
         assert "certificate proves optimal" in doc["verdict_note"]
     else:
         assert doc["converged"] and code == 0
+
+
+def test_the_stall_advice_at_a_proven_point_is_said_to_be_moot(tmp_path: Path) -> None:
+    f = tmp_path / "dominant.csv"
+    f.write_text("x,y,w\n0,0,1\n1,0,1\n5,5,10\n")  # the heavy point is the median
+    code, doc, _ = solve_json("median", "--points", str(f))
+    assert code == 0 and doc["reason"] == "stalled" and doc["certificate"]["optimal"] is True
+    table = " ".join(runner.invoke(app, ["solve", "median", "--points", str(f)]).stdout.split())
+    assert "Stalled after" in table
+    assert "No change is needed: the certificate's exact test proves this point optimal" in table
+    # a run that converged carries no such note
+    plain = " ".join(runner.invoke(app, ["solve", "median", "--n", "50"]).stdout.split())
+    assert "No change is needed" not in plain

@@ -189,6 +189,36 @@ def _drop_sync_cancel_noise() -> None:
         log.addFilter(drop)
 
 
+@contextmanager
+def _sigint_blocked_for_new_processes() -> Iterator[None]:
+    """SIGINT blocked in this thread while the block runs (main thread only; POSIX).
+
+    A terminal's Ctrl-C goes to the whole process group, and the worker processes a
+    cluster spawns while it starts are still importing distributed: each printed its
+    KeyboardInterrupt traceback, and the cluster's atexit close failed on a worker
+    never started. Threads and processes started here inherit the blocked mask (the
+    event loop's thread spawns the workers, and its nannies restart them later), so
+    they never see it; the worker plugin then ignores SIGINT for good. In this thread
+    a Ctrl-C waits, pending, until the block ends (the cluster's start, a few
+    seconds), and is raised then, where the caller stops what had started."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "pthread_sigmask"
+    ):
+        yield
+        return
+    # multiprocessing starts its resource tracker with the first process, blocking and
+    # then *unblocking* SIGINT in the thread that starts it (the event loop's, which
+    # then spawned the workers unblocked): started here first, that is a no-op later
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 def _quiet_workers_plugin(distributed: Any) -> Any:
     """A worker plugin that turns off numpy's RuntimeWarnings in the workers (also in a
     worker a nanny restarts): geograd's deferred checks raise for the cases it warns of,
@@ -242,19 +272,20 @@ def local_cluster(
     _drop_sync_cancel_noise()
     cluster = client = None
     try:
-        cluster = distributed.LocalCluster(
-            n_workers=workers,
-            threads_per_worker=threads,
-            processes=processes,
-            memory_limit=memory_limit if memory_limit is not None else 0,
-            dashboard_address=None,
-            # no dashboard, and its HTTP server (health and metrics routes) on a free
-            # port of this host: the default 8787 warned on stderr when taken
-            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-            silence_logs=logging.ERROR if quiet else logging.WARNING,
-        )
-        client = distributed.Client(cluster, set_as_default=True)
-        client.register_plugin(_quiet_workers_plugin(distributed))
+        with _sigint_blocked_for_new_processes():
+            cluster = distributed.LocalCluster(
+                n_workers=workers,
+                threads_per_worker=threads,
+                processes=processes,
+                memory_limit=memory_limit if memory_limit is not None else 0,
+                dashboard_address=None,
+                # no dashboard, and its HTTP server (health and metrics routes) on a free
+                # port of this host: the default 8787 warned on stderr when taken
+                scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+                silence_logs=logging.ERROR if quiet else logging.WARNING,
+            )
+            client = distributed.Client(cluster, set_as_default=True)
+            client.register_plugin(_quiet_workers_plugin(distributed))
     except BaseException:
         # a failed or interrupted start: stop whatever had started
         with _holding_interrupts():

@@ -262,3 +262,20 @@ def test_ctrl_c_before_dask_made_its_future_prints_no_traceback(cluster: Cluster
         other.exc_info = sys.exc_info()
     assert not cluster_module._is_sync_cancel_name_error(other)
     assert log.filter(other)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads /proc (Linux)")
+def test_workers_start_with_ctrl_c_blocked_and_the_client_gets_it_back(cluster: Cluster) -> None:
+    """A terminal's Ctrl-C reaches every process of the group: workers still importing
+    printed KeyboardInterrupt tracebacks. They are spawned with SIGINT blocked (bit 2 of
+    the mask, set before anything of theirs runs); this thread has it unblocked again."""
+
+    def blocked(pid: int) -> int:
+        with open(f"/proc/{pid}/status") as f:
+            line = next(v for v in f if v.startswith("SigBlk:"))
+        return int(line.split()[1], 16)
+
+    sigint = 1 << (signal.SIGINT - 1)
+    pids = list(cluster.worker_pids().values())
+    assert pids and all(blocked(p) & sigint for p in pids)
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])

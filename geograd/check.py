@@ -149,9 +149,11 @@ def _rebuild(template: Tensor, values: list[float]) -> Tensor:
 
 
 def _scalar(out: Any, name: str) -> Tensor:
+    """f's output as a 0-D tensor; ShapeError (as ``grad`` raises) for any other shape: a
+    mistake in the call, not a mismatch of the derivatives (GradcheckError)."""
     t = as_tensor(out)
     if t.shape:
-        raise GradcheckError(f"{name}: f must return a 0-D tensor, it returned shape {t.shape}")
+        raise ShapeError(f"{name}: f must return a 0-D tensor, it returned shape {t.shape}")
     return t
 
 
@@ -240,6 +242,8 @@ def _checked_differences(
                 except OverflowError:
                     return None, f"the loss overflowed at x {name} h ({where})"
                 except (ArithmeticError, ValueError) as exc:
+                    if not _is_point_error(exc):  # a ShapeError, an InputError: no property
+                        raise  # of the point
                     return None, f"the loss could not be evaluated at x {name} h ({where}): {exc}"
                 if not math.isfinite(value):
                     return None, f"the loss is {value} at x {name} h ({where})"
@@ -277,6 +281,7 @@ def gradcheck(
     An element passes when |autograd - numeric| <= atol + rtol·|numeric|. On a
     mismatch raises :class:`GradcheckError` naming the input, the element and
     both values (or, with ``raise_exception=False``, returns the failing report).
+    An ``f`` that does not return a 0-D tensor raises ShapeError, as ``grad`` does.
     """
     analytic = autograd_gradients(f, inputs)
     numeric = central_differences(f, inputs, eps)

@@ -18,7 +18,10 @@ rounding, on every backend::
 At a kink the engine's subgradient convention (the gradient of a distance at
 zero distance is 0) applies to the first derivative only: a second derivative
 there may be infinite or undefined, and then a DomainError names the primitive
-(or the values come back infinite). :mod:`geograd.optim.newton` catches that.
+(or the values come back infinite). So ``hessian(lambda x: F.hypot(x[0], x[1]))``
+at the origin raises DivisionByZeroError naming norm (hypot), as the Hessian of
+``sqrt(sum(x * x))`` does naming sqrt; ``norm`` and ``vector_norm`` likewise.
+:mod:`geograd.optim.newton` catches that.
 
 :func:`gradient_graph` and :func:`hvp_from_graph` are the building blocks: the
 gradient of an already computed loss, with its graph, and Hessian-vector

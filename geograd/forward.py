@@ -40,6 +40,7 @@ than f does.
 
 from __future__ import annotations
 
+import inspect
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -114,11 +115,13 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     can be differentiated by reverse mode in turn.
 
     Errors: InputError when ``primals``/``tangents`` are not sequences of equal
-    length or a tangent is not finite, ShapeError when a tangent's shape is not its
-    primal's; DomainError from a rule, naming the primitive, where a nonzero tangent
-    meets an infinite derivative.
+    length, when ``primals`` is several numbers that f cannot take as its arguments
+    (a vector ``x`` given where ``(x,)`` was meant), or a tangent is not finite;
+    ShapeError when a tangent's shape is not its primal's; DomainError from a rule,
+    naming the primitive, where a nonzero tangent meets an infinite derivative.
     """
     args, seeds = _arguments(primals, tangents)
+    _check_arity("jvp", f, primals)
     mode = _ForwardMode
     outer = mode.visible
     if outer != len(mode.stores):  # only a JVP rule runs with a level hidden; none calls jvp
@@ -149,9 +152,13 @@ def vjp(f: Callable[..., Any], primals: Sequence[Any]) -> tuple[Any, Callable[[A
     As for :func:`geograd.grad`, the gradients carry a graph when the value depends on
     a tensor from outside the call that records one (or when ``u`` does), so that they
     can be differentiated again; otherwise none is recorded.
+
+    ``primals`` is the tuple of f's arguments, as for :func:`jvp`: InputError when it is
+    not a tuple or list, or is several numbers that f cannot take as its arguments.
     """
     if not isinstance(primals, (tuple, list)):
         raise InputError(_AS_TUPLE.format(name="vjp", what="primals"))
+    _check_arity("vjp", f, primals)
     recording = is_grad_enabled()
     xs: list[Tensor] = []
     mine: set[int] = set()
@@ -231,6 +238,27 @@ def _arguments(primals: Any, tangents: Any) -> tuple[list[Tensor], list[Tensor]]
         args.append(x)
         seeds.append(_tangent(v, x, i))
     return args, seeds
+
+
+def _check_arity(name: str, f: Callable[..., Any], primals: Sequence[Any]) -> None:
+    """Primals that are several plain numbers, for an f that cannot take that many
+    arguments: the caller passed one vector x where the tuple ``(x,)`` was meant (as
+    torch.func says "Expected primals to be a tuple"). One InputError, before f runs."""
+    if len(primals) < 2 or not all(isinstance(p, (int, float)) for p in primals):
+        return
+    try:
+        signature = inspect.signature(f)
+    except (TypeError, ValueError):  # no signature to read (a builtin): let f decide
+        return
+    try:
+        signature.bind(*primals)
+    except TypeError:
+        call = "jvp(f, (x,), (v,))" if name == "jvp" else "vjp(f, (x,))"
+        raise InputError(
+            f"{name}: primals holds {len(primals)} numbers, but f{signature} does not take "
+            f"{len(primals)} arguments; primals is the tuple of f's arguments, so for f of "
+            f"one vector x write {call}"
+        ) from None
 
 
 def _tangent(v: Any, x: Tensor, i: int) -> Tensor:

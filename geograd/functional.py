@@ -32,7 +32,13 @@ branch of ``where`` or of indexing is exactly 0 even where that branch overflowe
 JVPs follow suit with the tangent in place of the cotangent: a zero tangent gives a
 zero tangent of the output whatever the local derivative, a nonzero one meeting an
 infinite derivative raises a DomainError naming the primitive (``in the tangent of
-sqrt``).
+sqrt``). The gradient of a norm at the origin is both: a kink (the gradient c/||c|| is
+taken as 0 there) whose own derivative, 1/||c||, is infinite. So the Hessian (or ``jvp``
+of ``grad``) of ``norm``, ``hypot`` or ``vector_norm`` at the origin raises a
+DivisionByZeroError naming it, as ``sqrt``'s does, rather than return zeros: ``||x||`` has
+no second derivative there, and its curvature grows like 1/||x|| nearby.
+
+Every primitive has its own docstring (``help(F.norm)``): its formula and derivatives.
 
 Indexing (``take``) is marked ``gather=scatter_add``: backward sums all the indexing of
 one tensor with a single ``scatter_add`` (see :mod:`geograd.tensor`), so ``unbind(x)``,
@@ -59,7 +65,14 @@ from typing import Any, ClassVar
 
 from geograd import backend as B
 from geograd.backend import NAN_HINT, PYTHON, Backend, Data, Index, Mask
-from geograd.errors import BackendError, DomainError, GeogradError, NaNError, ShapeError
+from geograd.errors import (
+    BackendError,
+    DivisionByZeroError,
+    DomainError,
+    GeogradError,
+    NaNError,
+    ShapeError,
+)
 from geograd.tensor import (
     Tensor,
     _GradMode,
@@ -128,6 +141,9 @@ class Primitive:
 
     A Primitive is the :class:`geograd.tensor.Op` of the nodes it makes.
 
+    ``doc``: what the primitive computes and its derivatives, in a few lines; it
+    becomes the primitive's own ``__doc__``, so ``help(F.norm)`` shows it.
+
     A 0-D result that is NaN raises NaNError here, naming the primitive.
     """
 
@@ -139,9 +155,15 @@ class Primitive:
     jvps: tuple[JVP, ...] = ()
     jvp_all: Callable[..., Tensor] | None = None
     diagonal: bool = False
+    doc: str = ""
     _method: str = field(init=False, repr=False, default="")
 
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
     def __post_init__(self) -> None:
+        if self.doc:
+            object.__setattr__(self, "__doc__", self.doc)  # help(F.norm) shows the row's doc
         if isinstance(self.forward, str):
             object.__setattr__(self, "_method", self.forward)
         if self.diagonal and not self.jvps:
@@ -397,9 +419,37 @@ def _concat_vjp(g: Tensor, out: Tensor, *pieces: Tensor, like: Any = None) -> li
 
 
 def _norm_vjp(g: Tensor, out: Tensor, *coords: Tensor) -> list[Tensor]:
-    """d||c||/dc_i = c_i/||c||, taken as 0 at the origin; g/||c|| is shared by all i."""
-    scale = divide_no_nan(g, out)
-    return [_gmul(scale, c) for c in coords]
+    """d||c||/dc_i = c_i/||c||, taken as 0 at the origin (see :func:`_unit`)."""
+    return [_gmul(g, _unit(c, out, len(coords), "norm (hypot)")) for c in coords]
+
+
+def _unit(c: Tensor, r: Tensor, dim: int, of: str) -> Tensor:
+    """c/r, the derivative of the norm r of ``dim`` coordinates in its coordinate c; 0 at the
+    origin. In one dimension that is sign(c), as for ``abs``: |c| is a plain kink, linear on
+    each side. In more, the curvature grows like 1/r near the origin and has no value there:
+    :data:`over_norm`, whose own derivative raises at r = 0, naming the norm ``of``."""
+    return sign(c) if dim == 1 else over_norm(c, r, of=of)
+
+
+def _vector_unit(x: Tensor, length: Tensor) -> Tensor:
+    """x/||x||, the gradient of ``vector_norm`` (see :func:`_unit`; a 0-D x is one coordinate)."""
+    return _unit(x, length, x.shape[0] if x.shape else 1, "vector_norm")
+
+
+def _over_norm_forward(be: Backend, a: Data, r: Data, of: str) -> Data:
+    return be.divide_no_nan(a, r)  # ``of`` names the norm in the derivative's error
+
+
+def _over_norm_vjp(g: Tensor, out: Tensor, a: Tensor, r: Tensor, of: str) -> Tensor:
+    """d(a/r)/da = 1/r: infinite at r = 0, where a/r was taken as 0 (the norm's
+    subgradient); a zero g gives 0 there, a nonzero one a DivisionByZeroError naming ``of``."""
+    try:
+        return div_masked(g, r)
+    except DivisionByZeroError:
+        raise DivisionByZeroError(
+            f"{of}: no second derivative at the origin: the gradient c/||c|| is taken as 0 "
+            "there (a subgradient), and the curvature grows like 1/||c|| nearby"
+        ) from None
 
 
 def _over_squared_norm(v: Tensor, s: Tensor, c: Tensor) -> Tensor:
@@ -513,8 +563,10 @@ def _add_terms(terms: Sequence[Tensor]) -> Tensor:
 
 def _norm_jvp(ts: Sequence[Tensor | None], out: Tensor, *coords: Tensor) -> Tensor:
     """d||c|| = Σ_i c_i dc_i / ||c||, taken as 0 at the origin (as the gradient is)."""
+    if len(coords) == 1:  # |c|: sign(c) dc, as for abs (see _unit)
+        return _gmul(sign(coords[0]), ts[0])
     terms = [_gmul(c, t) for c, t in zip(coords, ts) if t is not None]
-    return divide_no_nan(_add_terms(terms), out)
+    return over_norm(_add_terms(terms), out, of="norm (hypot)")
 
 
 def _concat_jvp(
@@ -574,129 +626,228 @@ def _offset_sum_jvp(
     return _add_terms(terms)
 
 
+_NORM_DOC = """norm(c_1, ..., c_d) = sqrt(c_1² + ... + c_d²), elementwise: the Euclidean norms of
+points given by their coordinates (each c_i 0-D, or 1-D with one entry per point), computed
+hypot-style (no overflow of c_i²). ``hypot(x, y)`` is ``norm(x, y)``.
+
+Not ``torch.norm``: the arguments are coordinates, not one vector, so ``norm(x)`` of one
+1-D ``x`` is ``|x|`` elementwise (the lengths of n one-dimensional points, which
+dimension-generic code ``norm(*coords)`` relies on when d = 1). The length of one vector
+``x``, what ``torch.norm(x)`` gives, is ``F.vector_norm(x)``.
+
+Gradient: ∂/∂c_i = c_i / norm, taken as 0 at the origin (a subgradient: the gradient of a
+distance at zero distance is 0). There is no second derivative at the origin (the
+curvature grows like 1/norm nearby): a Hessian there raises DivisionByZeroError naming norm.
+"""
+
 P = Primitive
 # fmt: off
 # ---------------------------------------------------------------------------------------
-#  name = P(name, forward on data,
+#  name = P(name, forward on data, doc=its own docstring (formula and derivatives),
 #           vjps=(VJP of each argument: (g, out, *args) -> g · ∂out/∂arg, its gradient),
 #           jvps=(JVP of each argument: (t, out, *args) -> ∂out/∂arg · t, its tangent's part))
 # ---------------------------------------------------------------------------------------
 add: Primitive = P("add", "add",
+    doc="add(a, b) = a + b, elementwise (a 0-D operand broadcasts). ∂/∂a = ∂/∂b = 1.",
     vjps=(lambda g, out, a, b: g,
           lambda g, out, a, b: g), diagonal=True)
 sub: Primitive = P("sub", "sub",
+    doc="sub(a, b) = a − b, elementwise. ∂/∂a = 1, ∂/∂b = −1.",
     vjps=(lambda g, out, a, b: g,
           lambda g, out, a, b: -_sum_to(g, b)),  # reduce, then negate: one pass fewer
     jvps=(lambda t, out, a, b: t,
           lambda t, out, a, b: -t))
 mul: Primitive = P("mul", "mul",
+    doc="mul(a, b) = a · b, elementwise. ∂/∂a = b, ∂/∂b = a.",
     vjps=(lambda g, out, a, b: _gmul(g, b),
           lambda g, out, a, b: _gmul(g, a)), diagonal=True)
 div: Primitive = P("div", "div",
+    doc="div(a, b) = a / b, elementwise; DivisionByZeroError where b = 0.\n"
+        "∂/∂a = 1/b, ∂/∂b = −a/b² (as −out/b).",
     vjps=(lambda g, out, a, b: div_masked(g, b),
           lambda g, out, a, b: -div_masked(_gmul(g, out), b)), diagonal=True)
 power: Primitive = P("pow", "power",
+    doc="power(a, b) = a ** b, elementwise (``x ** 2``).\n"
+        "∂/∂a = b a^(b−1): 0 where a = b = 0; where a = 0 and b < 1 infinite, a DomainError\n"
+        "(unless nothing depends on that entry). ∂/∂b = a^b log a: 0 where a = 0; where\n"
+        "a < 0 a DomainError (a negative base has a power only at whole exponents).",
     vjps=(lambda g, out, a, b: _pow_base_vjp(g, a, b),
           lambda g, out, a, b: _pow_exponent_vjp(g, out, a, b)),
     jvps=(lambda t, out, a, b: _pow_base_vjp(t, a, b),  # elementwise: t · b a^(b-1), masked
           lambda t, out, a, b: _pow_exponent_vjp(t, out, a, b)))
 divide_no_nan: Primitive = P("divide_no_nan", "divide_no_nan",
+    doc="divide_no_nan(a, b) = a / b, and 0 where b = 0, elementwise.\n"
+        "∂/∂a = 1/b, ∂/∂b = −out/b, both 0 where b = 0.",
     vjps=(lambda g, out, a, b: divide_no_nan(g, b),
           lambda g, out, a, b: -divide_no_nan(_gmul(g, out), b)), diagonal=True)
 maximum: Primitive = P("maximum", "maximum",
+    doc="maximum(a, b): the larger of a and b, elementwise.\n"
+        "∂/∂a = 1 where a > b, 1/2 where a = b (a tie shares, as in torch), 0 where a < b;\n"
+        "∂/∂b alike.",
     vjps=(lambda g, out, a, b: _gmul(g, _tie_weights(a.data, b.data)),
           lambda g, out, a, b: _gmul(g, _tie_weights(b.data, a.data))), diagonal=True)
 # the angle of (c, s): d/ds = c/h², d/dc = −s/h² with h = hypot(s, c) (as (c/h)/h: no
 # overflow or underflow of h²), taken as 0 at the origin, as hypot's gradient is
 atan2: Primitive = P("atan2", "atan2",
+    doc="atan2(s, c): the angle of the point (c, s), elementwise, in [−π, π].\n"
+        "∂/∂s = c/h², ∂/∂c = −s/h² with h = hypot(s, c), taken as 0 at the origin.",
     vjps=(lambda g, out, s, c: _over_squared_norm(_gmul(g, c), s, c),
           lambda g, out, s, c: -_over_squared_norm(_gmul(g, s), s, c)), diagonal=True)
 minimum: Primitive = P("minimum", "minimum",
+    doc="minimum(a, b): the smaller of a and b, elementwise.\n"
+        "∂/∂a = 1 where a < b, 1/2 where a = b (a tie shares), 0 where a > b; ∂/∂b alike.",
     vjps=(lambda g, out, a, b: _gmul(g, _tie_weights(b.data, a.data)),
           lambda g, out, a, b: _gmul(g, _tie_weights(a.data, b.data))), diagonal=True)
 clip: Primitive = P("clip", "clip",
+    doc="clip(x, lo, hi): x limited to [lo, hi], elementwise.\n"
+        "∂/∂x = 1 on the closed interval [lo, hi], else 0; ∂/∂lo = 1 where x < lo;\n"
+        "∂/∂hi = 1 where x > hi.",
     vjps=(lambda g, out, a, lo, hi: _gmul(g, _inside(a.data, lo.item(), hi.item())),
           lambda g, out, a, lo, hi: _gmul(g, _below(a.data, lo.item())),
           lambda g, out, a, lo, hi: _gmul(g, _above(a.data, hi.item()))), diagonal=True)
 _where: Primitive = P("where", _where_forward,
+    doc="where(a, b, cond=cond): a where cond holds, else b, elementwise (see where()).\n"
+        "∂/∂a = 1 where cond holds, ∂/∂b = 1 elsewhere, else 0: exactly 0 in the\n"
+        "unselected branch, even where it overflowed.",
     vjps=(lambda g, out, a, b, cond: _where(g, 0.0, cond=cond),
           lambda g, out, a, b, cond: _where(0.0, g, cond=cond)), diagonal=True)
 # a·b and a/b with an exact zero (0·inf = 0, 0/0 = 0): what VJPs multiply and divide with
 mul_masked: Primitive = P("mul_masked", "mul_masked",
+    doc="mul_masked(a, b) = a · b, exactly 0 where a or b is 0 even if the other is ±inf:\n"
+        "a cotangent times a local derivative. ∂/∂a = b, ∂/∂b = a (masked alike).",
     vjps=(lambda g, out, a, b: _gmul(g, b),
           lambda g, out, a, b: _gmul(g, a)), diagonal=True)
 div_masked: Primitive = P("div_masked", "div_masked",
+    doc="div_masked(a, b) = a / b, exactly 0 where a is 0 even if b is 0 (a nonzero a\n"
+        "over 0 raises DivisionByZeroError): a cotangent over a derivative's denominator.\n"
+        "∂/∂a = 1/b, ∂/∂b = −out/b (masked alike).",
     vjps=(lambda g, out, a, b: div_masked(g, b),
           lambda g, out, a, b: -div_masked(_gmul(g, out), b)), diagonal=True)
+# a/||c|| for a that vanishes with ||c||: the derivatives of the norms, 0 at the origin
+over_norm: Primitive = P("over_norm", _over_norm_forward,
+    doc="over_norm(a, r, of=name) = a / r, 0 where r = 0, elementwise: r is a Euclidean\n"
+        "norm ||c|| and a vanishes with it (c_i, or Σ c_i t_i), so this is the derivative\n"
+        "of the norm ``of`` (norm, hypot, vector_norm), 0 at the origin (a subgradient).\n"
+        "∂/∂a = 1/r, ∂/∂r = −out/r: ∂/∂a is infinite at r = 0, so differentiating there\n"
+        "(a second derivative of the norm) raises DivisionByZeroError naming ``of``,\n"
+        "unless the cotangent (or tangent) is 0.",
+    vjps=(_over_norm_vjp,
+          lambda g, out, a, r, of: -div_masked(_gmul(g, out), r)), diagonal=True)
 
 # elementwise, one argument (diagonal=True: the JVP is the VJP, applied to the tangent)
-neg: Primitive = P("neg", "neg", vjps=(lambda g, out, a: -g,), diagonal=True)
-abs: Primitive = P("abs", "absolute", vjps=(lambda g, out, a: _gmul(g, sign(a)),), diagonal=True)
-sign: Primitive = P("sign", "sign", vjps=(lambda g, out, a: _gmul(g, 0.0),), diagonal=True)
-exp: Primitive = P("exp", "exp", vjps=(lambda g, out, a: _gmul(g, out),), diagonal=True)
-log: Primitive = P("log", "log", vjps=(lambda g, out, a: g / a,),  # a > 0: no 0/0 to mask
-                   diagonal=True)
-sqrt: Primitive = P("sqrt", "sqrt", diagonal=True,
-                    vjps=(lambda g, out, a: div_masked(g, 2.0 * out),))
-sin: Primitive = P("sin", "sin", vjps=(lambda g, out, a: _gmul(g, cos(a)),), diagonal=True)
-cos: Primitive = P("cos", "cos", vjps=(lambda g, out, a: -_gmul(g, sin(a)),), diagonal=True)
-tan: Primitive = P("tan", "tan", vjps=(lambda g, out, a: _gmul(g, 1.0 + out * out),), diagonal=True)
-tanh: Primitive = P("tanh", "tanh", diagonal=True,
-                    vjps=(lambda g, out, a: _gmul(g, 1.0 - out * out),))
+neg: Primitive = P("neg", "neg", doc="neg(a) = −a. ∂/∂a = −1.",
+    vjps=(lambda g, out, a: -g,), diagonal=True)
+abs: Primitive = P("abs", "absolute",
+    doc="abs(a) = |a|, elementwise. ∂/∂a = sign(a): 0 at a = 0 (the minimal-norm subgradient).",
+    vjps=(lambda g, out, a: _gmul(g, sign(a)),), diagonal=True)
+sign: Primitive = P("sign", "sign", doc="sign(a): −1, 0 or 1, elementwise. ∂/∂a = 0.",
+    vjps=(lambda g, out, a: _gmul(g, 0.0),), diagonal=True)
+exp: Primitive = P("exp", "exp", doc="exp(a) = e^a, elementwise. ∂/∂a = e^a.",
+    vjps=(lambda g, out, a: _gmul(g, out),), diagonal=True)
+log: Primitive = P("log", "log",
+    doc="log(a), the natural logarithm, elementwise; DomainError where a <= 0. ∂/∂a = 1/a.",
+    vjps=(lambda g, out, a: g / a,), diagonal=True)  # a > 0: no 0/0 to mask
+sqrt: Primitive = P("sqrt", "sqrt",
+    doc="sqrt(a), elementwise; DomainError where a < 0. ∂/∂a = 1/(2 sqrt(a)): infinite at\n"
+        "a = 0, where it raises DivisionByZeroError (unless nothing depends on that entry).",
+    vjps=(lambda g, out, a: div_masked(g, 2.0 * out),), diagonal=True)
+sin: Primitive = P("sin", "sin", doc="sin(a), elementwise. ∂/∂a = cos(a).",
+    vjps=(lambda g, out, a: _gmul(g, cos(a)),), diagonal=True)
+cos: Primitive = P("cos", "cos", doc="cos(a), elementwise. ∂/∂a = −sin(a).",
+    vjps=(lambda g, out, a: -_gmul(g, sin(a)),), diagonal=True)
+tan: Primitive = P("tan", "tan", doc="tan(a), elementwise. ∂/∂a = 1 + tan(a)².",
+    vjps=(lambda g, out, a: _gmul(g, 1.0 + out * out),), diagonal=True)
+tanh: Primitive = P("tanh", "tanh", doc="tanh(a), elementwise. ∂/∂a = 1 − tanh(a)².",
+    vjps=(lambda g, out, a: _gmul(g, 1.0 - out * out),), diagonal=True)
 sigmoid: Primitive = P("sigmoid", "sigmoid",
+    doc="sigmoid(a) = 1/(1 + e^−a), elementwise. ∂/∂a = sigmoid(a) (1 − sigmoid(a)).",
     vjps=(lambda g, out, a: _gmul(g, out * (1.0 - out)),), diagonal=True)
-softplus: Primitive = P("softplus", "softplus", diagonal=True,
-                        vjps=(lambda g, out, a: _gmul(g, sigmoid(a)),))
+softplus: Primitive = P("softplus", "softplus",
+    doc="softplus(a) = log(1 + e^a), elementwise, without overflow. ∂/∂a = sigmoid(a).",
+    vjps=(lambda g, out, a: _gmul(g, sigmoid(a)),), diagonal=True)
 
 # reductions; sum is correctly rounded (fsum), reduce_sum is the engine's blocked sum for the
 # gradient of a broadcast operand; max/min split the gradient among ties. A reduction's VJP
 # spreads g over the argument, its JVP reduces the tangent: Σ_i ∂out/∂a_i t_i
-sum: Primitive = P("sum", "total", vjps=(lambda g, out, a: _spread(g, a),),
-                                   jvps=(lambda t, out, a: sum(t),))
-reduce_sum: Primitive = P("reduce_sum", "blocked_total", vjps=(lambda g, out, a: _spread(g, a),),
-                                                         jvps=(lambda t, out, a: reduce_sum(t),))
+sum: Primitive = P("sum", "total",
+    doc="sum(a) = Σ_i a_i, correctly rounded (fsum), a 0-D tensor. ∂/∂a_i = 1.",
+    vjps=(lambda g, out, a: _spread(g, a),),
+    jvps=(lambda t, out, a: sum(t),))
+reduce_sum: Primitive = P("reduce_sum", "blocked_total",
+    doc="reduce_sum(a) = Σ_i a_i by the engine's blocked sum (how the gradient of a\n"
+        "broadcast operand is summed). ∂/∂a_i = 1.",
+    vjps=(lambda g, out, a: _spread(g, a),),
+    jvps=(lambda t, out, a: reduce_sum(t),))
 # a 0-D value spread to ``shape`` in the backend ``like`` (default: the value's own)
 broadcast_to: Primitive = P("broadcast_to", _broadcast_forward,
+    doc="broadcast_to(a, shape=shape, like=backend): the 0-D a repeated to ``shape``, in\n"
+        "the backend ``like`` (default: a's own). ∂/∂a = 1 per copy: the gradient is Σ_i g_i.",
     vjps=(lambda g, out, a, shape, like=None: sum(g),),
     jvps=(lambda t, out, a, shape, like=None: broadcast_to(t, shape=shape, like=like),))
 max: Primitive = P("max", "amax",
+    doc="max(a) = max_i a_i, a 0-D tensor.\n"
+        "∂/∂a_i = 1/k on each of the k entries equal to the max (ties share), else 0.",
     vjps=(lambda g, out, a: _gmul(g, _share(a.data, out.item())),),
     jvps=(lambda t, out, a: sum(_gmul(t, _share(a.data, out.item()))),))
 min: Primitive = P("min", "amin",
+    doc="min(a) = min_i a_i, a 0-D tensor.\n"
+        "∂/∂a_i = 1/k on each of the k entries equal to the min (ties share), else 0.",
     vjps=(lambda g, out, a: _gmul(g, _share(a.data, out.item())),),
     jvps=(lambda t, out, a: sum(_gmul(t, _share(a.data, out.item()))),))
 # d logsumexp(a) = Σ_i softmax(a)_i t_i
 logsumexp: Primitive = P("logsumexp", _logsumexp,
+    doc="logsumexp(a) = log Σ_i e^(a_i), shifted by the max (no overflow), a 0-D tensor.\n"
+        "∂/∂a_i = softmax(a)_i = e^(a_i − logsumexp(a)).",
     vjps=(lambda g, out, a: _gmul(g, exp(a - out)),),
     jvps=(lambda t, out, a: sum(_gmul(t, exp(a - out))),))
 # the Euclidean length of one 1-D tensor, sqrt(Σ x_i²); gradient x / length, 0 at 0
 vector_norm: Primitive = P("vector_norm", "vector_norm",
-    vjps=(lambda g, out, a: _gmul(divide_no_nan(g, out), a),),
-    jvps=(lambda t, out, a: divide_no_nan(sum(_gmul(t, a)), out),))
+    doc="vector_norm(x) = ||x|| = sqrt(Σ_i x_i²), the Euclidean length of one 1-D tensor,\n"
+        "a 0-D tensor (torch.norm(x), torch.linalg.vector_norm(x)).\n"
+        "∂/∂x_i = x_i/||x||, taken as 0 at x = 0 (a subgradient). No second derivative at\n"
+        "x = 0 (the curvature grows like 1/||x||): a Hessian there raises\n"
+        "DivisionByZeroError naming vector_norm.",
+    vjps=(lambda g, out, a: _gmul(g, _vector_unit(a, out)),),
+    jvps=(lambda t, out, a: sum(_gmul(t, _vector_unit(a, out))),))
 
 # any number of arguments: one VJP returns all their gradients, one JVP the output's tangent
 # the Euclidean norm of coordinate tensors: sqrt(Σ c_i²); gradient c_i / norm, 0 at the origin
-norm: Primitive = P("norm", "hypot", vjp_all=_norm_vjp, jvp_all=_norm_jvp)
-_concat: Primitive = P("concat", _concat_forward, vjp_all=_concat_vjp, jvp_all=_concat_jvp)
+norm: Primitive = P("norm", "hypot", doc=_NORM_DOC, vjp_all=_norm_vjp, jvp_all=_norm_jvp)
+_concat: Primitive = P("concat", _concat_forward,
+    doc="concat(*pieces, like=backend): the 0-D and 1-D pieces in one 1-D tensor, in order\n"
+        "(see concat()). Each piece's gradient is its own slice of g.",
+    vjp_all=_concat_vjp, jvp_all=_concat_jvp)
 # Σ_k pieces[k] placed at indices[k] in zeros(n); gradient of piece k: g[indices[k]]
 scatter_add: Primitive = P("scatter_add", _scatter_add_forward,
+    doc="scatter_add(*pieces, indices=indices, n=n, like=backend) = Σ_k pieces[k] placed\n"
+        "at indices[k] in zeros(n). ∂/∂pieces[k]: g[indices[k]].",
     vjp_all=_scatter_add_vjp, jvp_all=_scatter_add_jvp)
 # indexing and its adjoint, both linear (each one's JVP is itself on the tangent); backward
 # gathers all indexing of one tensor into one scatter_add
 take: Primitive = P("take", "take",
+    doc="take(a, index=index) = a[index], for an int (a 0-D result), a slice or a tuple\n"
+        "of ints: ``x[i]``. Gradient: g placed at index in zeros shaped like a.",
     vjps=(lambda g, out, a, index: scatter(
               g, index=index, n=a.shape[0], like=B.backend_of(a.data)),),
     jvps=(lambda t, out, a, index: take(t, index=index),),
     gather=scatter_add)
 scatter: Primitive = P("scatter", _scatter_forward,
+    doc="scatter(g, index=index, n=n, like=backend): g placed at index in zeros(n), the\n"
+        "adjoint of take. Gradient: g[index].",
     vjps=(lambda g, out, a, index, n, like=None: take(g, index=index),),
     jvps=(lambda t, out, a, index, n, like=None: scatter(t, index=index, n=n, like=like),))
 # the Euclidean distances from a centre to n points, fused: args (x_1, ..., x_d, c_1, ...,
 # c_d), the data coordinates 1-D and the centre's 0-D; see distances() below
 _distances: Primitive = P("distances", _distances_forward,
+    doc="distances(x_1, ..., x_d, c_1, ..., c_d): d_i = ||x_i − c||, the Euclidean\n"
+        "distances from the centre c to n points, fused (see distances()).\n"
+        "∂d_i/∂c_j = (c_j − x_ij)/d_i, the opposite for x_ij; 0 where d_i = 0.",
     vjp_all=_distances_vjp, jvp_all=_distances_jvp)
 # Σ_i g_i (c − x_i)/d_i, the distances' gradient for one coordinate of the centre, fused
 offset_sum: Primitive = P("offset_sum", _offset_sum_forward,
+    doc="offset_sum(g, d, x, c) = Σ_i g_i (c − x_i)/d_i, every term 0 where d_i = 0: the\n"
+        "distances' gradient for one coordinate c of the centre, fused. ∂/∂g_i = (c − x_i)/d_i,\n"
+        "∂/∂d_i = −g_i (c − x_i)/d_i², ∂/∂x_i = −g_i/d_i, ∂/∂c = Σ_i g_i/d_i.",
     vjp_all=_offset_sum_vjp, jvp_all=_offset_sum_jvp)
 # fmt: on
 
@@ -705,7 +856,8 @@ offset_sum: Primitive = P("offset_sum", _offset_sum_forward,
 
 
 def hypot(x: Any, y: Any) -> Tensor:
-    """sqrt(x² + y²), elementwise; gradient (x, y)/hypot, and 0 at the origin."""
+    """sqrt(x² + y²), elementwise (``norm(x, y)``); gradient (x, y)/hypot, and 0 at the
+    origin, where there is no second derivative (a Hessian raises DivisionByZeroError)."""
     return norm(x, y)
 
 

@@ -15,7 +15,7 @@ from geograd.check import (
     gradcheck,
     three_way_check,
 )
-from geograd.errors import GeogradError
+from geograd.errors import GeogradError, ShapeError
 
 
 def seed_expression(p: Tensor, q: Tensor) -> Tensor:
@@ -51,7 +51,7 @@ def test_gradcheck_detects_a_wrong_gradient() -> None:
 
 
 def test_gradcheck_refuses_non_scalar_functions() -> None:
-    with pytest.raises(GradcheckError, match="0-D"):
+    with pytest.raises(ShapeError, match="0-D"):
         gradcheck(lambda x: x * 2.0, [[1.0, 2.0]])
 
 

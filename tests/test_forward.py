@@ -72,6 +72,8 @@ CASES: list[tuple[str, Callable[..., Tensor], list[Any]]] = [
     ("where", lambda a, b: F.where(COND(a), F.sin(a), b), [X, Y]),
     ("mul_masked", lambda a, b: F.mul_masked(a, b), [X, Y]),
     ("div_masked", lambda a, b: F.div_masked(a, b), [X, POS]),
+    ("over_norm", lambda a, r: F.over_norm(a, r, of="norm"), [X, POS]),
+    ("over_norm", lambda a, s: F.over_norm(a, s, of="norm"), [X, 0.6]),
     ("neg", lambda a: -a, [X]),
     ("abs", lambda a: abs(a), [X]),
     ("sign", lambda a: F.sign(a) * a, [X]),

@@ -141,6 +141,19 @@ def run_stages(
     ``stage_key`` names the history's extra list (``"temperature"``). ``manifold``: the
     parameter's (a stage whose optimizer steps on manifolds steps on it); ``project``:
     the projection after each step of the other stages (as the template's single run).
+
+    The joined Result's ``x`` is the last run's final iterate and ``loss`` the problem's
+    objective there; ``grad_norm``, ``grad`` (scipy's ``jac``) and ``options`` are that
+    run's: the gradient of the loss of the stage that ran last (the last of the plan
+    unless the solve stopped early), at ``x``, in the coordinates of ``x`` (the stages
+    step on the parameter in the problem's own coordinates: a continuation has no
+    solver coordinates of its own), and the optimizer's settings in that stage. That
+    loss is a smooth surrogate (a log-sum-exp at the last temperature), not the
+    objective: the objective of a continuation is a largest or smallest of some terms,
+    with no gradient where several are equal, as at its optimum; the surrogate's is
+    what the last stage's stopping rules saw, and what ``grad_norm`` has always been.
+    A caller that maps ``x`` afterwards (a canonical rotation) maps ``grad`` too, or
+    drops it.
     """
     from geograd.optim.registry import get_optimizer
     from geograd.solve import CONVERGED, Result, minimize
@@ -225,6 +238,10 @@ def run_stages(
         best_step=history["step"][best],
         optimizer=str(label),
         history=history,
+        # the last run's, at its last iterate, which is final_x: the gradient of the loss
+        # grad_norm measures (see the docstring), and the settings that run used
+        grad=result.grad,
+        options=dict(result.options),
     )
 
 

@@ -17,7 +17,10 @@ x̂ = x/||x|| along the great circle towards a_i,
 (no term where a_i is x̂ or its antipode, to within :data:`RESOLUTION` = 1e-300 rad: the
 zero element of that term's subdifferential, as the engine's ``norm`` takes at 0 and the
 Euclidean median's gradient takes at a data point; the loss drops it too, where the
-engine's 1/θ would overflow). At a unit x it is tangent: the Riemannian gradient.
+engine's 1/θ would overflow). At a unit x it is tangent: the Riemannian gradient. The
+solve's loss (:meth:`SphericalMedian.solver_loss`) has the same values and, at a data point
+a_k, the least element of the subdifferential instead, -R_k·max(0, 1 − w_k/||R_k||)/W
+(R_k, w_k as in the certificate): the steepest descent, 0 at a median data point.
 
 Coincident points. Points within :data:`RESOLUTION` of each other are one point of their
 summed weight (the vertex test, the reference); when all the points of positive weight
@@ -27,8 +30,13 @@ Certificate. Within 1e-6 of the extent of a data point a_k, the exact vertex tes
 Fletcher, Venkatasubramanian & Joshi (NeuroImage 45 (2009) S143-S152): a_k is a (local)
 minimiser iff ||R_k|| <= w_k, R_k = Σ_{i≠k} w_i u_i(a_k) the pull of the others at a_k, w_k
 the weight at a_k (less that of points antipodal to it, whose distance is π - θ_k).
-Elsewhere the Riemannian gradient norm. ``optimal`` is True only where the median is known
-to be unique (local is then global); a passed test elsewhere says "locally optimal".
+Elsewhere the Riemannian gradient norm, which says at most that x is stationary (to
+:data:`STATIONARY`), and the smallest eigenvalue of the Riemannian Hessian Σ w_i cot θ_i
+(P − u_i u_iᵀ) / W (P the tangent plane's identity), > 0 at a strict local minimum; a
+local minimum is not the median unless the median is unique (three points 120° apart at
+latitude 5°: the pole is one, 0.096 above the medians), and the line says "global: not
+known" where that is not known. ``optimal`` is True only where the median is known to be
+unique (local is then global); a passed vertex test elsewhere says "locally optimal".
 
 Uniqueness (their theorem: curvature <= 1, data in a convex set of diameter < π/2, not all
 on one geodesic), tested as: every point of positive weight within π/4 of the data's mean
@@ -55,18 +63,26 @@ uniform on the open hemisphere about the centre. Or ``points=FILE`` (:func:`read
 Reference. On such an arc T the weighted 1-D median data point itself (an end of the
 arc of medians when the weights balance), exactly. Elsewhere Fletcher et al.'s
 Riemannian Weiszfeld iteration x ← Exp_x(Σ w_i u_i / Σ w_i/θ_i) in numpy
-(:func:`weiszfeld_sphere`), from the best of the mean direction and 64 data points;
-points within its tolerance of the iterate count as one point there (Vardi-Zhang's step),
-and so does a tight cluster about it that the others pull harder than its weight: among
-near-duplicates 7e-13 to 1e-11 rad apart, Weiszfeld's steps, ~their spread, read a rate
-that stopped it as much as 3e-3 rad short of the median.
+(:func:`weiszfeld_sphere`), from the best of the mean direction and 64 evenly spaced
+data points (:func:`start_picks`; ties within :data:`TIE_RTOL` to the first, as the
+default start breaks them, not to numpy's rounding: of the three medians above, numpy's
+sums made the second the least by an ulp, the engine's the first); points within its
+tolerance of the iterate count as one point there (Vardi-Zhang's step), and so does a
+tight cluster about it that the others pull harder than its weight: among near-duplicates
+7e-13 to 1e-11 rad apart, Weiszfeld's steps, ~their spread, read a rate that stopped it
+as much as 3e-3 rad short of the median.
 
 Solver defaults. ``gd`` (Armijo) on the sphere itself (:meth:`manifold`: Riemannian
 gradient, retraction (x + v)/||x + v||) from the normalised weighted mean, first trial step
 the mean angle there (as the Euclidean median's length), ``c1 = 0.5``, ``gtol = 1e-9``,
 ``ftol = 4e-16·min(1, length)``: 13 steps, 1.3e-10 rad from the reference (defaults). The
 others get the median's settings in that length; lbfgs and newton, which step in R³, are
-normalised after each step (:meth:`projection`).
+normalised after each step (:meth:`projection`). Where the mean direction is itself a
+stationary point (a symmetric configuration: the three points above have the pole), no
+optimizer can leave it: the start is then the lowest objective of it and the data points
+the reference tries (:func:`start_picks`; ties to the first, :data:`TIE_RTOL`). Testing
+the mean costs its gradient, one evaluation in place of the objective the first trial step
+needs anyway; the data points are tried only when it is stationary.
 """
 
 from __future__ import annotations
@@ -79,7 +95,7 @@ from pathlib import Path
 from typing import Any
 
 import geograd.functional as F
-from geograd import Tensor
+from geograd import Tensor, value_and_grad
 from geograd import backend as B
 from geograd.errors import InputError
 
@@ -103,6 +119,20 @@ DEFAULT_OPTIMIZER = "gd"
 #: of the Euclidean median). The gradient of θ scales as 1/θ: in the engine it overflows
 #: below ~1e-308, so the angles between 1e-308 and 1e-300 are also taken as 0.
 RESOLUTION = 1e-300
+#: A point whose Riemannian gradient norm is at most this is stationary: so the certificate
+#: calls it (as trilateration's 1e-6·scale), above the ~1e-8 that a line search resolves near
+#: a median in float64 (sqrt(2ε·f·λ), λ the Hessian's scale: 2.3e-8 with the outliers), and
+#: a default start this flat is one to look past (:meth:`SphericalMedian.default_x0`):
+#: far above a symmetric configuration's gradient (rounding, ~1e-16), 1000 times below an
+#: ordinary mean direction's (about 1e-3 to 0.05 on the generated data, n = 10^3 to 10^5).
+STATIONARY = 1e-6
+#: A direction within this (relative) of the z axis is a pole, where longitude is undefined:
+#: 1000 times the ~1e-15 rounding of a computed unit vector's coordinates, 6 µm on Earth.
+POLE_RTOL = 1e-12
+#: Starts whose objectives are within this (relative) of the least are tied: the first (the
+#: mean direction, then the data in order) is taken, so that the solve's start (the engine's
+#: sums) and the reference's (numpy's) break a tie alike, not by their different roundings.
+TIE_RTOL = 1e-9
 #: A tight cluster for the reference (:func:`_tight_cluster`): points within ρ of the
 #: iterate, the others at least this times ρ away.
 CLUSTER_GAP = 1e4
@@ -147,10 +177,46 @@ def toward(x: Sequence[float], a: Sequence[float]) -> list[float] | None:
     return None if s <= RESOLUTION else [v / s for v in _cross(cr, x)]
 
 
+def start_picks(n: int, count: int = REFERENCE_STARTS) -> list[int]:
+    """``count`` evenly spaced indices of n data points, ⌊i(n − 1)/(count − 1)⌋ (all of them
+    when n <= count): the data points tried as starts, by the reference always, by the
+    default start where the mean direction is stationary."""
+    m = min(n, count)
+    return [0] if m <= 1 else sorted({i * (n - 1) // (m - 1) for i in range(m)})
+
+
+def first_least(values: Sequence[float]) -> int:
+    """The index of the first value within :data:`TIE_RTOL` of the least."""
+    low = min(values)
+    return next(i for i, v in enumerate(values) if v <= low + TIE_RTOL * abs(low))
+
+
 def to_latlon(x: Sequence[float]) -> tuple[float, float]:
     """(latitude, longitude) in degrees of the direction of x."""
     lat = math.atan2(x[2], math.hypot(x[0], x[1]))
     return math.degrees(lat), math.degrees(math.atan2(x[1], x[0]))
+
+
+def at_pole(x: Sequence[float]) -> bool:
+    """Whether the direction of x is a pole: its distance from the z axis, hypot(x, y),
+    at most :data:`POLE_RTOL` of ||x||, where x and y are rounding noise of a computed
+    unit vector (~1e-15 each) and the longitude they make is noise too."""
+    return math.hypot(x[0], x[1]) <= POLE_RTOL * math.hypot(*x) and x[2] != 0.0
+
+
+def gradient_summary(value: float, low: float, unique: bool | None) -> str:
+    """The certificate's line off the data: the Riemannian gradient norm says at most
+    that x is stationary (to :data:`STATIONARY`), and the Hessian's smallest eigenvalue
+    ``low`` whether a stationary x is a strict local minimum; only a unique median makes
+    that one the answer (``unique`` None: "global: not known")."""
+    eig = f"smallest Riemannian Hessian eigenvalue {low:.3g}"
+    if value > STATIONARY:
+        return f"Riemannian gradient norm {value:.2g} (not stationary to {STATIONARY:g}; {eig})"
+    text = f"stationary (Riemannian gradient norm {value:.2g}), "
+    if low <= 0.0:
+        return text + f"not a strict local minimum ({eig})"
+    text += f"a strict local minimum ({eig})"
+    return text + ("; global: not known" if unique is None else "")
 
 
 def from_latlon(lat: float, lon: float) -> list[float]:
@@ -250,7 +316,8 @@ class SphericalMedian(SphereScene, PointProblem):
         self._coords = tuple(self.as_data(c) for c in self.columns)
         self._w = None if self.weights is None else self.as_data(self.weights)
         self._unique: tuple[bool | None, str] | None = None
-        self._length: float | None = None
+        self._mean: list[float] | None = None  # mean_direction(), once known
+        self._start: tuple[list[float], float] | None = None  # (default_x0(), f there)
         self._single: tuple[int | None] | None = None  # (single_point(),) once known
         self._arc: tuple[list[tuple[float, int, float]] | None] | None = None  # (arc(),)
 
@@ -307,17 +374,55 @@ class SphericalMedian(SphereScene, PointProblem):
             )
         return out
 
+    def mean_direction(self) -> list[float]:
+        """The normalised weighted mean of the data, Σ w_i a_i / ||Σ w_i a_i|| (the heaviest
+        point where that sum is ~0, and where all the points of positive weight coincide:
+        the median). Cached: an O(n) pass of math.fsum, 16 ms at n = 10^5."""
+        if self._mean is None:
+            w = self.weights or [1.0] * self.n
+            k = self.single_point()
+            if k is None:
+                m = [math.fsum(wi * p[j] for wi, p in zip(w, self.points)) for j in range(3)]
+                if math.hypot(*m) > 1e-9 * self.total_weight:
+                    self._mean = normalise(m)
+                    return list(self._mean)
+                k = max(range(self.n), key=w.__getitem__)
+            self._mean = list(self.points[k])
+        return list(self._mean)
+
     def default_x0(self) -> list[float]:
-        """The normalised weighted mean of the data (the heaviest point where it is ~0, and
-        where all the points of positive weight coincide: the median)."""
-        w = self.weights or [1.0] * self.n
-        k = self.single_point()
-        if k is not None:
-            return list(self.points[k])
-        m = [math.fsum(wi * p[j] for wi, p in zip(w, self.points)) for j in range(3)]
-        if math.hypot(*m) <= 1e-9 * self.total_weight:
-            return list(self.points[max(range(self.n), key=w.__getitem__)])
-        return normalise(m)
+        """The mean direction (:meth:`mean_direction`), unless it is a stationary point
+        (Riemannian gradient norm at most :data:`STATIONARY`): then the lowest objective
+        of it and the data points :func:`start_picks` names (module docstring, Solver
+        defaults)."""
+        return list(self._default_start()[0])
+
+    def _default_start(self) -> tuple[list[float], float]:
+        """(:meth:`default_x0`, f there), cached.
+
+        A stationary start is one gd cannot leave: its first gradient is below any
+        tolerance, and the solve stops there, "converged", though it may be a local
+        minimum that is not global (three points 120° apart at latitude 5°: the pole,
+        0.096 above the medians at the points) or a saddle. Only there are other starts
+        tried: an ordinary mean direction has a gradient of 1e-3 to 0.05 (the generated
+        data at n = 10^3 to 10^5), where the data points' objectives (up to 64 O(n)
+        passes) would cost more than the solve. The mean's own test is one evaluation
+        with the gradient, in place of the objective :attr:`length` needs anyway."""
+        if self._start is None:
+            m = self.mean_direction()
+            value, grad = value_and_grad(self.loss)(Tensor(m))
+            f = float(value.item())
+            g = [float(v) for v in grad.tolist()]
+            radial = _dot(g, m)  # the Riemannian gradient is g's tangent part at unit m
+            slope = math.hypot(*(a - radial * b for a, b in zip(g, m)))
+            if slope > STATIONARY or self.single_point() is not None:
+                self._start = (m, f)
+            else:
+                starts = [m, *(list(self.points[k]) for k in start_picks(self.n))]
+                values = [f, *(self.objective(p) for p in starts[1:])]
+                j = first_least(values)
+                self._start = (starts[j], values[j])
+        return list(self._start[0]), self._start[1]
 
     data_space = "on the unit sphere"
 
@@ -327,16 +432,27 @@ class SphericalMedian(SphereScene, PointProblem):
         return {"generated": [], "given": notes}.get(self.source, [*notes, weights])
 
     def components(self, x: Sequence[float]) -> list[dict[str, Any]]:
-        """x, y, z, then the direction's latitude and longitude in degrees."""
-        lat, lon = to_latlon(self.check_point(x, "x"))
+        """x, y, z, then the direction's latitude and longitude in degrees; at a pole
+        (:func:`at_pole`) latitude ±90 and longitude "undefined": every longitude names
+        the pole, and atan2(y, x) of the rounding noise left in x and y is no answer."""
+        point = self.check_point(x, "x")
+        lat, lon = to_latlon(point)
+        longitude: dict[str, Any] = {"name": "longitude", "value": lon, "unit": "deg"}
+        if at_pole(point):
+            lat = math.copysign(90.0, point[2])
+            longitude = {"name": "longitude", "value": "undefined (at the pole)", "unit": ""}
         return [*super().components(x), {"name": "latitude", "value": lat, "unit": "deg"},
-                {"name": "longitude", "value": lon, "unit": "deg"}]  # fmt: skip
+                longitude]  # fmt: skip
 
     # ------------------------------------------------------------------ maths
 
     def loss(self, x: Tensor) -> Tensor:
         """Σ w_i atan2(||x × a_i||, x · a_i) / W through the engine (the gradient without the
         terms of points within :data:`RESOLUTION` of x̂ or its antipode, as :meth:`gradient`)."""
+        return self._loss(x)[0]
+
+    def _loss(self, x: Tensor) -> tuple[Tensor, bool]:
+        """(:meth:`loss`, whether a point is within :data:`RESOLUTION` of x̂ or its antipode)."""
         x = x if isinstance(x, Tensor) else Tensor(x)
         x0, x1, x2 = F.unbind(x)
         ax, ay, az = self._coords
@@ -344,10 +460,46 @@ class SphericalMedian(SphereScene, PointProblem):
         # a point within RESOLUTION of x̂ or its antipode: its term of the gradient dropped
         # (its value kept), where the engine's c/(s² + c²)·(cross/s) would overflow
         tiny = RESOLUTION * math.hypot(*(float(v) for v in x.detach().tolist()))
-        if B.backend_of(s.data).amin(s.data) <= tiny:
+        kink = bool(B.backend_of(s.data).amin(s.data) <= tiny)
+        if kink:
             s = F.where(s > tiny, s, s.detach())
         theta = F.atan2(s, x0 * ax + x1 * ay + x2 * az)
-        return (F.sum(theta) if self._w is None else F.sum(theta * self._w)) / self.total_weight
+        total = F.sum(theta) if self._w is None else F.sum(theta * self._w)
+        return total / self.total_weight, kink
+
+    def solver_loss(self, z: Tensor) -> Tensor:
+        """What the solve minimises: :meth:`loss`, the same values, and the same gradient
+        except at a data point, where it is the least element of f's subdifferential.
+
+        At x̂ = a_k, f = w θ_k + g near it (w the weight there, less that of points
+        antipodal to it), g smooth with Riemannian gradient −R/W (R the pull of the
+        others): ∂f = (−R + w·B)/W, B the tangent unit disc, whose least element is
+        −R·max(0, 1 − w/||R||)/W, the steepest descent. :meth:`loss`'s −R/W (the zero
+        element of the kink's term, as the Euclidean median's) overstates the slope. At
+        a median point (||R|| <= w: the vertex test) f rises every way, and gd started
+        at the answer (the default start of the three medians) found no decrease along
+        it in 58 evaluations, and ended "stalled" (not converged) or a rounding-level
+        step off it; now the gradient is 0 and the solve converges there at once. Off a
+        median point (||R|| > w) the direction is the same, the slope the true ||R|| − w.
+        Where w <= 0 (no point at x̂, or a concave kink: f falls every way from it) the
+        gradient is :meth:`loss`'s.
+
+        The value is kept exactly: loss + (c − 1)·(loss − loss.detach()), with
+        c = max(0, 1 − w/||R||), has loss's value and gradient c·∇loss. Away from the
+        data (every iterate of an ordinary solve) it is :meth:`loss` itself, at no cost:
+        the test is the one :meth:`loss` makes."""
+        out, kink = self._loss(z)
+        if not kink:
+            return out
+        x = [float(v) for v in (z.detach().tolist() if isinstance(z, Tensor) else z)]
+        if not any(x):  # the origin: no direction, no subdifferential to choose from
+            return out
+        pull, weight = self._pull(normalise(x))
+        if weight <= 0.0:  # no point here, or a concave kink: loss's gradient
+            return out
+        size = math.hypot(*pull)
+        scale = max(0.0, 1.0 - weight / size) if size > 0.0 else 0.0
+        return out + (scale - 1.0) * (out - out.detach())
 
     def _pull(self, x: Sequence[float], k: int | None = None) -> tuple[list[float], float]:
         """(Σ w_i u_i at unit x, the weight at x: of the points equal to x, less that of the
@@ -381,9 +533,9 @@ class SphericalMedian(SphereScene, PointProblem):
         return angle(x, y)
 
     def reach(self) -> float:
-        """The largest angle of a point of positive weight from the default start (the mean
-        direction), degrees."""
-        c, w = self.default_x0(), self.weights or [1.0] * self.n
+        """The largest angle of a point of positive weight from the mean direction
+        (:meth:`mean_direction`), degrees."""
+        c, w = self.mean_direction(), self.weights or [1.0] * self.n
         return math.degrees(max(angle(c, p) for p, wi in zip(self.points, w) if wi > 0))
 
     def circle_normal(self) -> list[float] | None:
@@ -503,12 +655,51 @@ class SphericalMedian(SphereScene, PointProblem):
                 "pull": r * share, "point_weight": wk * share,
             }  # fmt: skip
         value = math.hypot(*self.gradient(p))
+        low = self.hessian_min_eigenvalue(p)
+        stationary = value <= STATIONARY
         # unique, all within 90° of x: f convex on [x, x*], f(x) - min f <= |grad| d(x, x*)
         return {"value": value, "kind": "gradient_norm", "optimal": None,
-                "summary": f"Riemannian gradient norm {value:.2g}",
+                "summary": gradient_summary(value, low, unique),
+                "stationary": stationary, "hessian_min_eigenvalue": low,
+                "local_minimum": stationary and low > 0.0,
                 "nearest_point_distance": dists[k],
                 "gap_bound": value * max(dists) if unique and max(dists) < math.pi / 2
                 else None}  # fmt: skip
+
+    def hessian_min_eigenvalue(self, x: Sequence[float]) -> float:
+        """The smallest eigenvalue of f's Riemannian Hessian at unit x (off the data).
+
+        On the unit sphere the Hessian of θ = d(x, a) is cot θ·(P − u uᵀ), P the tangent
+        plane's identity and u the unit tangent towards a: no curvature along the great
+        circle to a, cot θ across it (positive within 90° of a, negative beyond). So
+        Hess f = Σ w_i cot θ_i (P − u_i u_iᵀ) / W, a 2×2 matrix in an orthonormal basis
+        (e1, e2) of the tangent plane, whose smallest eigenvalue is
+        (h11 + h22)/2 − hypot((h11 − h22)/2, h12). At a stationary point > 0 says a
+        strict local minimum, which is not yet the global one (three points 120° apart
+        at latitude 5°: the pole, 0.096 above the medians). -inf with a point of
+        positive weight antipodal to x (within :data:`RESOLUTION`): θ = π there is a
+        concave kink, from which f falls every way."""
+        helper = (1.0, 0.0, 0.0) if abs(x[0]) < 0.9 else (0.0, 1.0, 0.0)
+        e1 = normalise(_cross(x, helper))
+        e2 = _cross(x, e1)
+        h11: list[float] = []
+        h12: list[float] = []
+        h22: list[float] = []
+        for wi, a in zip(self.weights or [1.0] * self.n, self.points):
+            if wi == 0.0:
+                continue
+            u = toward(x, a)
+            if u is None:  # at x (no curvature kept, as its gradient) or at its antipode
+                if _dot(x, a) < 0.0:
+                    return -math.inf
+                continue
+            cot = _dot(x, a) / math.hypot(*_cross(x, a))
+            v1, v2 = _dot(u, e1), _dot(u, e2)
+            h11.append(wi * cot * (1.0 - v1 * v1))
+            h12.append(-wi * cot * v1 * v2)
+            h22.append(wi * cot * (1.0 - v2 * v2))
+        a11, a12, a22 = (math.fsum(h) / self.total_weight for h in (h11, h12, h22))
+        return (a11 + a22) / 2.0 - math.hypot((a11 - a22) / 2.0, a12)
 
     # ------------------------------------------------------------- reference
 
@@ -519,7 +710,7 @@ class SphericalMedian(SphereScene, PointProblem):
         import numpy as np
 
         if self.single_point() is not None:  # that point is the median
-            x = self.default_x0()
+            x = self.mean_direction()
             return Reference(x, self.objective(x), "riemannian-weiszfeld", {
                 "iterations": 0, "converged": True, "tolerance": 0.0,
                 "stopped": "all the points of positive weight coincide: that point",
@@ -542,8 +733,8 @@ class SphericalMedian(SphereScene, PointProblem):
                 })  # fmt: skip
         pts = np.asarray(self.points, dtype=float)
         w = np.ones(self.n) if self.weights is None else np.asarray(self.weights, dtype=float)
-        picks = np.unique(np.linspace(0, self.n - 1, min(self.n, REFERENCE_STARTS)).astype(int))
-        start = min([np.asarray(self.default_x0()), *pts[picks]], key=lambda y: _f(pts, w, y))
+        starts = [np.asarray(self.mean_direction()), *pts[start_picks(self.n)]]
+        start = starts[first_least([_f(pts, w, y) for y in starts])]
         x, details = weiszfeld_sphere(pts, w, start, 1e-12 * self.extent, self.vertex_test)
         details["certificate"] = self.certificate(x)
         return Reference(x, self.objective(x), "riemannian-weiszfeld", details)
@@ -553,9 +744,7 @@ class SphericalMedian(SphereScene, PointProblem):
     @property
     def length(self) -> float:
         """f at the default start (the mean angle there, radians; 1 if it is 0)."""
-        if self._length is None:
-            self._length = self.objective(self.default_x0()) or 1.0
-        return self._length
+        return self._default_start()[1] or 1.0
 
     def solver_defaults(
         self, optimizer: str | None = None, max_steps: int | None = None

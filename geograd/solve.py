@@ -257,12 +257,23 @@ class Result:
         return cls(**values)
 
     # ------------------------------------------- what a solve made of several runs needs
-    def map_x(self, fn: Callable[[Any], Any]) -> Result:
+    def map_x(
+        self, fn: Callable[[Any], Any], grad_fn: Callable[[Any], Any] | None = None
+    ) -> Result:
         """The same run with every point mapped by ``fn`` (a change of coordinates, a
-        canonical representative): ``x``, ``best_x`` and the recorded path."""
+        canonical representative): ``x``, ``best_x`` and the recorded path.
+
+        A gradient is not a point: it maps by the map's derivative, which ``fn`` does not
+        give. ``grad_fn`` maps the gradient at x to the gradient at ``fn(x)``; without
+        it ``grad`` (and any recorded gradients) become None, unknown in the new
+        coordinates, rather than stay in the old ones."""
         history = dict(self.history)
         history["x"] = [fn(v) for v in self.history.get("x", [])]
-        return replace(self, x=fn(self.x), best_x=fn(self.best_x), history=history)
+        grads = history.pop("grad", None)
+        if grad_fn is not None and grads is not None:
+            history["grad"] = [grad_fn(v) for v in grads]
+        grad = None if grad_fn is None or self.grad is None else grad_fn(self.grad)
+        return replace(self, x=fn(self.x), best_x=fn(self.best_x), history=history, grad=grad)
 
     def restated(self, reason: Reason, message: str | None = None) -> Result:
         """The same run ended for ``reason`` (``converged`` follows from it)."""

@@ -1423,7 +1423,7 @@ class Problem(abc.ABC):
                     callback=self._mapped_callback(callback),
                     project=self.projection() if project else None,
                     **settings,
-                ).map_x(self.from_solver)
+                ).map_x(self.from_solver, _unchanged if same else None)  # (see map_x)
             runs.add(res)
             if res.reason == "interrupted" or k + 1 >= count:
                 break
@@ -2115,6 +2115,11 @@ def _steps_on_manifolds(optimizer: Any) -> bool:
 
         optimizer = get_optimizer(optimizer)
     return bool(getattr(optimizer, "riemannian", False))
+
+
+def _unchanged(value: Any) -> Any:
+    """A gradient of the identity map: itself (for :meth:`~geograd.solve.Result.map_x`)."""
+    return value
 
 
 def _tagged_start(callback: Any, k: int, count: int) -> Any:

@@ -890,6 +890,8 @@ class Normalised:
             history["x"][0] = list(start)
         history["loss"] = [self.loss_to_user(v) for v in history.get("loss", [])]
         history["grad_norm"] = [self.gradient_norm_to_user(v) for v in history.get("grad_norm", [])]
+        if "grad" in history:
+            history["grad"] = [self.gradient_to_user(v) for v in history["grad"]]
         if "lr" in history:
             history["lr"] = [None if v is None else self.lr_to_user(v, family)
                              for v in history["lr"]]  # fmt: skip
@@ -906,6 +908,7 @@ class Normalised:
             x=list(start) if at_start else self.from_unit(result.x),  # type: ignore[arg-type]
             loss=self.loss_to_user(result.loss),
             grad_norm=self.gradient_norm_to_user(result.grad_norm),
+            grad=None if result.grad is None else self.gradient_to_user(result.grad),
             best_x=list(start) if best_at_start else self.from_unit(result.best_x),  # type: ignore[arg-type]
             best_loss=self.loss_to_user(result.best_loss),
             start_loss=self.loss_to_user(result.start_loss),

@@ -51,7 +51,7 @@ def test_every_failure_has_a_distinct_nonzero_status() -> None:
 
 
 def test_a_solve_out_file_reloads_as_its_result(tmp_path: Path) -> None:
-    from cli.app import app
+    from geograd.cli.app import app
 
     out = tmp_path / "run.json"
     done = CliRunner().invoke(app, ["solve", "median", "--n", "200", "--out", str(out)])

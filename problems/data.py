@@ -271,6 +271,31 @@ def _load_text(raw: bytes, p: Path, name: str) -> PointSet:
     return PointSet(points, wts if wcol is not None else None, names, name)
 
 
+#: Header names that say which columns are coordinates (the planar x, y, z; the
+#: sphere's latitude and longitude).
+COORDINATE_HEADER_NAMES = frozenset(
+    {"x", "y", "z", "lat", "latitude", "lon", "lng", "long", "longitude"}
+)
+
+
+def refuse_unnamed_extras(names: Sequence[str], name: str) -> None:
+    """For a problem that reads nothing but coordinates (and weights): a file whose header
+    names its coordinates (x, y[, z], or lat, lon) and other columns too (an id, a speed)
+    would have those read as more coordinates, a median in R^4 of an ``id,x,y,speed``
+    file. InputError naming them. Column names that name no coordinate (a, b, c, d)
+    keep every column as one: points in any dimension."""
+    known = [c for c in names if c.lower() in COORDINATE_HEADER_NAMES]
+    extra = [c for c in names if c not in known]
+    if known and extra:
+        many = len(extra) > 1
+        raise InputError(
+            f"{name}: column{'s' if many else ''} {', '.join(map(repr, extra))} "
+            f"{'are' if many else 'is'} neither a coordinate ({', '.join(known)}) nor a "
+            f"weight; remove {'them' if many else 'it'} from the file, or name no column "
+            "x/y/z to have every column read as a coordinate"
+        )
+
+
 def _col(col: str) -> str:
     return col if col.startswith("column ") else f"column {col!r}"
 

@@ -33,6 +33,7 @@ from .data import (
     load_points,
     numbers_per_point,
     numeric_rows,
+    refuse_unnamed_extras,
 )
 
 Q = TypeVar("Q", bound="PointProblem")
@@ -217,6 +218,8 @@ class PointProblem(Problem):
         kwargs["what"] = what or shape.what
         kwargs["min_points"] = shape.min_points
         ps = self.load_points(path, **kwargs) if shape.arrays else load_points(path, **kwargs)
+        if not shape.extras:  # every column is a coordinate or the weight
+            refuse_unnamed_extras(ps.names, str(path))
         if d is not None and ps.dim != d:
             opt = self.option(str(shape.dim)) if isinstance(shape.dim, str) else None
             hint = ""

@@ -503,3 +503,35 @@ def test_running_out_of_memory_while_loading_is_an_input_error(
 
     monkeypatch.setattr(data, "_load_text", no_memory)
     assert "not enough memory to load it (8 bytes); use fewer points" in error(p)
+
+
+def test_a_header_naming_coordinates_and_other_columns_is_refused(tmp_path: Path) -> None:
+    """``id,x,y,speed`` was solved as points of R^4 (id and speed as coordinates), exit 0.
+    The median reads coordinates and a weight only; trilateration's range column stays."""
+    f = tmp_path / "gps.csv"
+    f.write_text("id,x,y,speed\n1,0.5,0.2,3\n2,0.1,0.9,4\n")
+    with pytest.raises(InputError) as info:
+        GeometricMedian(points=f)
+    text = str(info.value)
+    assert text.startswith(f"{f}: columns 'id', 'speed' are neither a coordinate (x, y)")
+    assert "remove them" in text
+    assert load_points(f).dim == 4  # the reader itself keeps every column
+    g = tmp_path / "sphere.csv"
+    g.write_text("lat,lon,alt,w\n5,0,100,1\n5,90,100,1\n")
+    with pytest.raises(InputError, match="the columns are lat, lon, alt"):  # its own check
+        get_problem("spherical-median", points=g)
+    h = tmp_path / "anchors.csv"
+    h.write_text("x,y,range\n0,0,1\n1,0,1\n0,1,1\n")
+    assert get_problem("trilateration", points=h).n == 3
+
+
+def test_headers_naming_no_coordinate_or_only_coordinates_and_a_weight_still_load(
+    tmp_path: Path,
+) -> None:
+    free = tmp_path / "r4.csv"
+    free.write_text("a,b,c,d\n1,2,3,4\n5,6,7,8\n")
+    assert GeometricMedian(points=free).d == 4  # no x/y/z named: every column a coordinate
+    named = tmp_path / "xyw.csv"
+    named.write_text("x,y,weight\n1,2,3\n4,5,6\n")
+    p = GeometricMedian(points=named)
+    assert p.d == 2 and list(p.weights) == [3.0, 6.0]

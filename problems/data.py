@@ -139,13 +139,14 @@ def load_points(
     """
     p = Path(path)
     name = str(path)
+    _refuse_lazy_formats(p, name)
     npy = p.suffix.lower() == ".npy"
     expansion = NPY_ARRAY_EXPANSION if as_array else NPY_EXPANSION
     if not npy:
         expansion = TEXT_EXPANSION
     raw = read_regular(
         p, what=what, name=name, default_mib=MAX_MIB, expansion=expansion,
-        advice="use fewer points",
+        advice=f"use fewer points ({LAZY_READERS})",
     )  # fmt: skip
     try:
         ps = _load_npy(raw, name, as_array) if npy else _load_text(raw, p, name)
@@ -276,6 +277,24 @@ def _load_text(raw: bytes, p: Path, name: str) -> PointSet:
 COORDINATE_HEADER_NAMES = frozenset(
     {"x", "y", "z", "lat", "latitude", "lon", "lng", "long", "longitude"}
 )
+
+
+#: Where data too large for a whole-file read go.
+LAZY_READERS = "the median reads any size chunk by chunk with --backend dask, or --stream"
+
+
+def _refuse_lazy_formats(p: Path, name: str) -> None:
+    """Parquet, Zarr and directories of shards are read lazily (problems/sources.py), not
+    by this whole-file reader: one line that says so, not 'not UTF-8 text' or 'is a
+    directory'."""
+    suffix = p.suffix.lower()
+    if suffix in (".parquet", ".zarr") or p.is_dir():
+        kind = {".parquet": "Parquet data", ".zarr": "a Zarr store"}.get(suffix, "a directory")
+        raise InputError(
+            f"{name}: is {kind}; this reader takes one text or .npy file. The median reads "
+            "directories of shards, Parquet and Zarr chunk by chunk with --backend dask, "
+            "or --stream"
+        )
 
 
 def refuse_unnamed_extras(names: Sequence[str], name: str) -> None:

@@ -396,7 +396,8 @@ def test_a_file_over_the_limit_is_refused_with_the_limit_and_the_way_out(
     monkeypatch.setenv("GEOGRAD_MAX_INPUT_MB", "1")
     msg = error(p)
     assert "1.29 MiB, more than the 1 MiB geograd reads from a points file" in msg
-    assert "use fewer points, or raise the limit with GEOGRAD_MAX_INPUT_MB=2" in msg
+    assert "use fewer points (the median reads any size chunk by chunk with --backend dask" in msg
+    assert "or raise the limit with GEOGRAD_MAX_INPUT_MB=2" in msg
     monkeypatch.setenv("GEOGRAD_MAX_INPUT_MB", "2")
     assert load_points(p).n == 150_000
     monkeypatch.setenv("GEOGRAD_MAX_INPUT_MB", "lots")
@@ -535,3 +536,21 @@ def test_headers_naming_no_coordinate_or_only_coordinates_and_a_weight_still_loa
     named.write_text("x,y,weight\n1,2,3\n4,5,6\n")
     p = GeometricMedian(points=named)
     assert p.d == 2 and list(p.weights) == [3.0, 6.0]
+
+
+@pytest.mark.parametrize("kind", ["dir", "p.parquet", "p.zarr"])
+def test_lazy_formats_on_the_whole_file_reader_point_to_the_readers_that_take_them(
+    tmp_path: Path, kind: str
+) -> None:
+    """A Parquet file was 'not UTF-8 text (a binary file?)', a directory of shards 'is a
+    directory': neither said that --backend dask or --stream reads them."""
+    f = tmp_path / kind
+    if kind == "p.parquet":
+        f.write_bytes(b"PAR1\x00\x00PAR1")
+    else:
+        f.mkdir()
+    with pytest.raises(InputError) as info:
+        GeometricMedian(points=f)
+    text = str(info.value)
+    assert "this reader takes one text or .npy file" in text
+    assert "with --backend dask, or --stream" in text and "\n" not in text

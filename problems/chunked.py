@@ -519,15 +519,15 @@ def _cluster(
     """The widest tight cluster about ``y`` (``eta`` the weight at it; ``found.ends`` not
     empty) that the others out-pull, as one point, else the widest, not out-pulled.
 
-    Within ~e_j of y the others' pull R varies by at most 2 e_j Σ w_i/||a_i - y|| (the
-    slack): where ||R|| exceeds the cluster's weight by more, no median lies among it
-    (:func:`~.median.weiszfeld`'s rule)."""
+    The rule is :func:`~.median.others_out_pull`, as for the numpy reference."""
+    from .median import others_out_pull
+
     for j in found.ends:
         members = found.order[: j + 1]
         pull, inv_sum = others(j)
         weight = math.fsum([eta, *near.weight[members].tolist()])
         r = math.hypot(*pull)
-        if r > weight * (1.0 + rtol) + 2.0 * float(found.dist[j]) * inv_sum:
+        if others_out_pull(r, weight, float(found.dist[j]), inv_sum, rtol):
             t = [yj - pj / inv_sum for yj, pj in zip(y, pull)]
             radius = float(found.dist[j])
             return Cluster(near.index[members], near.coords[:, members], radius, (t, weight, r))

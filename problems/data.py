@@ -272,11 +272,11 @@ def _load_text(raw: bytes, p: Path, name: str) -> PointSet:
     return PointSet(points, wts if wcol is not None else None, names, name)
 
 
+#: Header names of latitude and longitude columns (compared in lower case).
+LAT_NAMES, LON_NAMES = ("lat", "latitude"), ("lon", "lng", "long", "longitude")
 #: Header names that say which columns are coordinates (the planar x, y, z; the
 #: sphere's latitude and longitude).
-COORDINATE_HEADER_NAMES = frozenset(
-    {"x", "y", "z", "lat", "latitude", "lon", "lng", "long", "longitude"}
-)
+COORDINATE_HEADER_NAMES = frozenset({"x", "y", "z", *LAT_NAMES, *LON_NAMES})
 
 
 #: Where data too large for a whole-file read go.

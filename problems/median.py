@@ -145,6 +145,7 @@ import geograd.functional as F
 from geograd import Tensor
 from geograd import backend as B
 from geograd.errors import InputError
+from geograd.solve import EPS  # float64's relative rounding
 
 from . import chunked as C
 from .base import Option, Reference, bounding_box, check_points_near
@@ -165,8 +166,6 @@ VERTEX_RTOL = 1e-12
 #: A tight cluster for the reference (:func:`weiszfeld`): data points within ρ of the
 #: iterate, all the others at least this times ρ away.
 CLUSTER_GAP = 1e4
-#: float64's relative rounding: a reference step below 16·EPS of the extent is rounding.
-EPS = 2.0**-52
 
 #: The optimizer of a no-flag solve, and the learning rate of the others in units of
 #: ``GeometricMedian.length`` (tuned on uniform, gaussian, clustered, outlier, weighted,
@@ -1283,6 +1282,15 @@ def scan_arrays(columns: Any, weights: Any, p: Sequence[float]) -> Scan:
 # --------------------------------------------------------------------------- Weiszfeld
 
 
+def others_out_pull(r: float, weight: float, radius: float, inv_sum: float, rtol: float) -> bool:
+    """Whether the other points' pull, of norm ``r`` at the iterate y, takes Weiszfeld's
+    iteration out of a tight cluster of ``weight`` within ``radius`` of y: within ~radius
+    of y that pull varies by at most 2·radius·Σ w_i/||a_i - y|| (``inv_sum``, over the
+    others), so where r exceeds the weight by more (and by the test's rounding ``rtol``)
+    no median lies among the cluster, and it is stepped out of as one point."""
+    return r > weight * (1.0 + rtol) + 2.0 * radius * inv_sum
+
+
 class WeiszfeldStop:
     """When Weiszfeld's iteration (with the Vardi–Zhang step) stops, after each step:
 
@@ -1433,7 +1441,7 @@ def weiszfeld(
             t_rest, r_vec, inv_rest = rest_sums(y, members)
             weight = eta + float(wts[: j + 1].sum())
             r = float(np.linalg.norm(r_vec))
-            if r > weight * (1.0 + VERTEX_RTOL) + 2.0 * float(dist[j]) * inv_rest:
+            if others_out_pull(r, weight, float(dist[j]), inv_rest, VERTEX_RTOL):
                 return (t_rest, weight, r), widest, radius
         return None, idx[:0] if widest is None else widest, radius
 

@@ -100,7 +100,7 @@ from geograd import backend as B
 from geograd.errors import InputError
 
 from .base import Option, Reference
-from .data import PointSet, as_columns
+from .data import LAT_NAMES, LON_NAMES, PointSet, as_columns
 from .lifecycle import Data, DataShape, PointProblem
 from .median import BALANCE_RTOL, LR_IN_LENGTHS, NEWTON, VERTEX_RTOL
 from .thomson import SphereScene, _dot, _view_axes, normalise, sphere_point
@@ -109,7 +109,6 @@ DISTRIBUTIONS = ("cluster", "cluster-with-outliers", "hemisphere")
 #: Standard deviation (radians per tangent axis) of a generated cluster: 8.6°, ~950 km on Earth.
 SPREAD = 0.15
 #: Header names of a points file's latitude and longitude columns (any case).
-LAT_NAMES, LON_NAMES = ("lat", "latitude"), ("lon", "lng", "long", "longitude")
 #: Data points the reference tries as starts (evenly spaced), besides the mean direction.
 REFERENCE_STARTS = 64
 DEFAULT_OPTIMIZER = "gd"
